@@ -1,0 +1,1 @@
+"""One module per `assistant` subcommand; each defines `register(subparsers, common)` and may set ORDER."""
