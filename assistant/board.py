@@ -21,7 +21,7 @@ def detect_profile(
         model = device_tree_model.read_bytes().rstrip(b"\0").decode(errors="replace")
     except OSError:
         model = ""
-    if "Raspberry Pi 5" in model:
+    if "Raspberry Pi 5" in model or "Raspberry Pi Compute Module 5" in model:
         return "pi5", model
     if "Raspberry Pi 4" in model or "Raspberry Pi Compute Module 4" in model:
         return "pi4", model

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import http.client
 import json
 import os
 import shutil
@@ -83,14 +84,16 @@ class Manifest:
     profiles: dict[str, str]
     models: tuple[ModelEntry, ...]
 
-    def get(self, name: str) -> ModelEntry:
+    def get(self, name: str, setting: str = "") -> ModelEntry:
+        """The model called `name`; `setting` (e.g. vad.model) is where the name came from, for the error."""
         for model in self.models:
             if model.name == name:
                 return model
         close = difflib.get_close_matches(name, [m.name for m in self.models], n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        where = f"{setting} = " if setting else ""
         raise ModelError(
-            f"no model named '{name}' in the manifest {self.path}{hint}; `assistant models list` shows them"
+            f"{where}no model named '{name}' in the manifest {self.path}{hint}; `assistant models list` shows them"
         )
 
     def find(self, name: str) -> ModelEntry | None:
@@ -313,19 +316,19 @@ def pull(
     folder = store.folder(model)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-    except PermissionError as exc:
+        problem = "" if os.access(folder, os.W_OK) else "permission denied"
+    except OSError as exc:  # not only PermissionError: a read-only file system, a file in the way
+        problem = f"{exc.strerror or exc}: {exc.filename or folder}"
+    if problem:
         raise ModelError(
-            f"cannot write to the models folder {store.root}: permission denied; run with sudo, or set "
+            f"cannot write to the models folder {store.root} ({problem}); run with sudo, or set "
             "ASSISTANT_MODELS_DIR (or models.dir) to a folder you can write"
-        ) from exc
+        )
     receipt = store.receipt(model) or {"model": model.name, "files": {}, "unpacked": {}}
     installed, skipped = [], []
     for spec in model.files:
-        existing = store._unpacked_status(model, spec, receipt, True) if spec.unpack else None
         target = folder / spec.path
-        if (existing and all(s.state == "ok" for s in existing)) or (
-            not spec.unpack and target.is_file() and spec.digests() and check_file(target, spec) is None
-        ):
+        if _intact(store, model, spec, receipt):
             skipped.append(spec.path)
             continue
         if not spec.digests() and not allow_unverified:
@@ -359,6 +362,21 @@ def pull(
         installed.append(spec.path)
         _write_receipt(folder, receipt)
     return PullResult(model.name, installed, skipped)
+
+
+def _intact(store: ModelStore, model: ModelEntry, spec: ModelFile, receipt: dict[str, Any]) -> bool:
+    """Whether `spec` is installed and unchanged, so that pulling again can skip it."""
+    if spec.unpack:
+        unpacked = store._unpacked_status(model, spec, receipt, True)
+        return spec.path in receipt.get("unpacked", {}) and all(s.state == "ok" for s in unpacked)
+    target = store.folder(model) / spec.path
+    if not target.is_file():
+        return False
+    if spec.digests():
+        return check_file(target, spec) is None
+    # Accepted with --allow-unverified before: intact if it still has the checksum the receipt recorded.
+    recorded = receipt.get("files", {}).get(spec.path)
+    return recorded is not None and file_digest(target) == recorded["sha256"]
 
 
 def _local_source(source: str | None, model: ModelEntry, spec: ModelFile) -> Path | None:
@@ -428,15 +446,25 @@ def _download(url: str, part: Path, size: int, progress: ProgressFactory, label:
         advance = progress(total, label)
         if resumed:
             advance(have)
+        received = 0
         try:
             with part.open(mode) as writer:
                 while block := response.read(_CHUNK):
                     writer.write(block)
+                    received += len(block)
                     advance(len(block))
-        except (OSError, TimeoutError) as exc:
+        except (OSError, http.client.HTTPException) as exc:
             raise ModelError(
                 f"{label}: the download was cut ({exc}); run the same pull again to resume it"
             ) from exc
+        # http.client ends a body that stops short of its Content-Length silently (no IncompleteRead):
+        # without this check a cut would look like a wrong file, and the part would be thrown away.
+        promised = int(response.headers.get("Content-Length") or 0)
+        if received < promised:
+            raise ModelError(
+                f"{label}: the download was cut after {(have if resumed else 0) + received} bytes; "
+                "run the same pull again to resume it"
+            )
 
 
 def _unpack(archive: Path, folder: Path, kind: str) -> dict[str, dict[str, Any]]:

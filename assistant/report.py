@@ -84,9 +84,11 @@ class Progress:
         self.done = done
         if self._tty:
             now = time.monotonic()
-            if now - self._last_draw >= 0.1 or (self.total and done >= self.total):
+            finished = bool(self.total and done >= self.total)
+            if now - self._last_draw >= 0.1 or finished:
                 self._last_draw = now
-                self.stream.write("\r" + self._text())
+                # The finished bar ends its line, so the next output starts on a fresh one.
+                self.stream.write("\r" + self._text() + ("\n" if finished else ""))
                 self.stream.flush()
         elif self.total:
             decile = int(10 * min(done / self.total, 1.0))
@@ -102,7 +104,7 @@ class Progress:
         return f"{self.label} [{bar:<30}] {100 * fraction:5.1f}% of {_amount(self.total, self.unit)}"
 
     def close(self) -> None:
-        if self._tty:
+        if self._tty and not (self.total and self.done >= self.total):
             self.stream.write("\n")
             self.stream.flush()
 

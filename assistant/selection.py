@@ -2,9 +2,9 @@
 
 `auto` (the default for every role) picks the best engine whose model is installed: whisper over Vosk over
 pocketsphinx for final transcripts, Piper over espeak-ng for speech, openWakeWord when a wake-word model is
-present. A model setting may name a manifest model or a path. A model named explicitly but missing is an
-error;
-a default that is missing only moves `auto` down to the next engine. The reasons are logged at start.
+present. A model setting may name a manifest model or a path. An engine chosen explicitly whose model is missing
+is an error; under `auto`, a missing model only moves the choice down to the next engine. The reasons are logged
+at start.
 """
 
 from __future__ import annotations
@@ -75,7 +75,12 @@ class Catalog:
                 raise ModelError(f'{setting} = "{ref}": no such file or folder; fix the path or pull a model')
             return path, f"{setting} = {path}"
         if ref:
-            model = self.manifest.get(ref)
+            model = self.manifest.get(ref, setting)
+            if model.role != role:
+                raise ModelError(
+                    f'{setting} = "{ref}" is a {model.role} model, not {role}; '
+                    f"`assistant models list --role {role}` shows the ones that fit"
+                )
             if self.store.is_installed(model):
                 return model.main_path(self.store.root), f"{setting} = {ref}, installed"
             return None, f"{ref} is not installed (assistant models pull {ref})"
@@ -113,22 +118,23 @@ def choose(role: str, config: Config, catalog: Catalog | None = None) -> Choice:
 
 
 def _explicit(engine: str, setting: str, path: Path | None, why: str, role: str) -> Choice:
+    """`setting` is the one that chose the engine (stt.engine, stt.partials, tts.engine)."""
     if path is None:
-        raise ModelError(f'{setting.split(".")[0]}.engine = "{engine}" but {why}')
+        raise ModelError(f'{setting} = "{engine}" but {why}')
     return Choice(role, engine, path, why)
 
 
 def _choose_stt(config: Config, catalog: Catalog) -> Choice:
     stt = config.stt
-    whisper = catalog.resolve(stt.whisper_model, "stt-whisper", "stt.whisper_model")
-    if stt.engine == "whisper":
-        return _explicit("whisper", "stt.whisper_model", *whisper, "stt")
-    vosk = catalog.resolve(stt.vosk_model, "stt-vosk", "stt.vosk_model")
-    if stt.engine == "vosk":
-        return _explicit("vosk", "stt.vosk_model", *vosk, "stt")
     sphinx = Path(stt.sphinx_model).expanduser() if stt.sphinx_model else None
     if stt.engine == "sphinx":
         return Choice("stt", "sphinx", sphinx, "stt.engine = sphinx")
+    whisper = catalog.resolve(stt.whisper_model, "stt-whisper", "stt.whisper_model")
+    if stt.engine == "whisper":
+        return _explicit("whisper", "stt.engine", *whisper, "stt")
+    vosk = catalog.resolve(stt.vosk_model, "stt-vosk", "stt.vosk_model")
+    if stt.engine == "vosk":
+        return _explicit("vosk", "stt.engine", *vosk, "stt")
     passed = []
     for engine, (path, why), module in (("whisper", whisper, "pywhispercpp"), ("vosk", vosk, "vosk")):
         if path is not None and _has_module(module):
@@ -144,7 +150,7 @@ def _choose_partials(config: Config, catalog: Catalog) -> Choice:
         return Choice("partials", "none", None, "stt.partials = none")
     path, why = catalog.resolve(config.stt.vosk_model, "stt-vosk", "stt.vosk_model")
     if config.stt.partials == "vosk":
-        return _explicit("vosk", "stt.vosk_model", path, why, "partials")
+        return _explicit("vosk", "stt.partials", path, why, "partials")
     if path is not None and _has_module("vosk"):
         return Choice("partials", "vosk", path, f"auto: {why}")
     return Choice(
@@ -158,7 +164,8 @@ def _choose_llm(config: Config, catalog: Catalog) -> Choice:
         if config.llm.engine == "llama":
             raise ModelError(f'llm.engine = "llama" but {why}')
         return Choice("llm", "none", None, f"auto: {why}")
-    if not _has_module("llama_cpp"):
+    # An explicit llama goes ahead without the package: the engine's import_optional then says what to install.
+    if config.llm.engine != "llama" and not _has_module("llama_cpp"):
         return Choice(
             "llm", "none", None, "auto: llama-cpp-python is not installed (pip install 'assistant[llm]')"
         )
@@ -171,7 +178,7 @@ def _choose_tts(config: Config, catalog: Catalog) -> Choice:
         return Choice("tts", "espeak", None, "tts.engine = espeak")
     path, why = catalog.resolve(tts.voice, "tts-piper", "tts.voice")
     if tts.engine == "piper":
-        return _explicit("piper", "tts.voice", path, why, "tts")
+        return _explicit("piper", "tts.engine", path, why, "tts")
     if path is not None and _has_module("piper"):
         return Choice("tts", "piper", path, f"auto: {why}")
     reason = why if path is None else "piper-tts is not installed (pip install 'assistant[piper]')"
@@ -189,11 +196,9 @@ def choose_wake(config: Config, catalog: Catalog | None = None) -> WakeChoice:
         if path is None:
             missing.append(why)
         else:
-            words.append(
-                WakeWordChoice(
-                    Path(word.model).stem if os.sep in word.model else word.model, path, word.threshold
-                )
-            )
+            # A manifest name names the word; a path or the profile default (empty) go by the file.
+            name = word.model if catalog.manifest.find(word.model) else path.stem
+            words.append(WakeWordChoice(name, path, word.threshold))
     if missing and config.wake.engine == "openwakeword":
         raise ModelError('wake.engine = "openwakeword" but ' + "; ".join(missing))
     if not words:
