@@ -1,0 +1,1 @@
+"""Helpers for the assistant's tests and benchmarks (stand-in model files); not used at run time."""
