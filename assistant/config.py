@@ -130,8 +130,10 @@ class FrontendConfig:
     )
     playback_delay_ms: float | Literal["auto"] = setting(
         "auto",
-        "Fixed delay from the speaker block to its echo at the microphone, compensated before the canceller. "
-        "auto: measured at start-up.",
+        "Fixed delay from the speaker block to its echo at the microphone, in ms. The reference is delayed by "
+        "this less a quarter of aec_tail_ms (kept for early echo and jitter) before the canceller. auto: "
+        "measured from the first seconds of playback (`assistant bench aec` prints it for a recording).",
+        min=0.0, max=2000.0,
     )
     noise_suppression: bool = setting(True, "Speex noise suppression.")
     noise_suppress_db: int = setting(-30, "Maximum noise attenuation in dB.", min=-90, max=0)
@@ -258,6 +260,9 @@ class TtsConfig:
     espeak_voice: str = setting("en-us", "espeak-ng voice (`espeak-ng --voices` lists them).")
     espeak_rate: int = setting(175, "espeak-ng speed in words per minute.", min=80, max=450)
     volume: float = setting(1.0, "Output gain applied to synthesized speech.", min=0.0, max=4.0)
+    threads: int = setting(
+        0, "ONNX Runtime intra-op threads for the Piper voice. 0: general.onnx_threads.", min=0, max=16
+    )
 
 
 @dataclass(frozen=True)

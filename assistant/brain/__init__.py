@@ -1,0 +1,1 @@
+"""The thinking stage: the language model, tools, conversation memory, and streamed text made speakable."""

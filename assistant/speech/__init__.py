@@ -1,0 +1,1 @@
+"""Speech engines: voice activity, wake word, speech-to-text and text-to-speech, each behind a Protocol."""
