@@ -1,0 +1,1 @@
+"""Audio: sound-card I/O, rings, the simulated room, resampling and the Speex front-end."""
