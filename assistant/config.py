@@ -145,7 +145,9 @@ class FrontendConfig:
     )
     agc: bool = setting(False, "Automatic gain control (helps quiet far-field microphones).")
     agc_level: int = setting(8000, "AGC target level (16-bit sample scale).", min=1000, max=32000)
-    remove_dc: bool = setting(True, "Remove a DC offset from the microphone before the canceller.")
+    remove_dc: bool = setting(
+        True, "Remove a DC offset from the microphone (the echo canceller always does; this covers aec = false)."
+    )
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,8 @@ class LlmConfig:
     top_p: float = setting(0.9, "Nucleus sampling.", min=0.0, max=1.0)
     chat_format: str = setting(
         "auto",
-        "Chat template: auto uses the GGUF's own template, with a ChatML fallback; or a llama.cpp name.",
+        "Chat template. auto: the GGUF's own; without one, ChatML when the vocab has <|im_start|>, else a plain "
+        "User:/Assistant: prompt. plain: that prompt. Or a llama.cpp built-in name (chatml, llama3, gemma, phi3).",
     )
     system_prompt: str = setting(
         "You are a helpful voice assistant running offline on a small computer. "

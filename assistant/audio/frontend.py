@@ -1,0 +1,377 @@
+"""The front-end between the microphone and the listener: DC removal, echo cancellation, preprocessor.
+
+One `FrontEnd.process(mic, reference)` call per block, in the front-end thread:
+
+    mic ──▶ clipping count ──▶ DC high-pass* ──▶ Speex echo canceller ──▶ Speex preprocessor ──▶ clean frame
+    reference (what the speaker played, same sample clock) ──▶ delay line ──┘      (residual echo, noise, AGC)
+
+The reference is delayed by the fixed playback-to-capture delay (set in [frontend] playback_delay_ms, or
+measured at start-up from the first seconds of playback when it is "auto") minus a headroom of a quarter of
+the echo tail, so that early echo and a little jitter stay inside the canceller's filter instead of falling
+before it, where nothing can cancel them.
+
+Every stage is switched by config: aec off leaves the preprocessor alone (noise suppression, AGC); everything
+off is a passthrough. (*) The canceller removes DC itself, so the separate high-pass only runs without it.
+The per-frame path works in preallocated buffers.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from assistant.audio.speex import LIBRARY, EchoState, PreprocessState, check_frame
+from assistant.config import Config, FrontendConfig
+
+log = logging.getLogger(__name__)
+
+SAMPLE_RATE = 16000
+# |sample| at or above this counts as clipped: within 0.02 dB of full scale, so that a clipped signal that
+# went through channel mixing or resampling on its way here is still counted.
+CLIP_LEVEL = 32700
+# Pole of the DC high-pass: about 13 Hz at 16 kHz, far below speech.
+DC_POLE = 0.995
+# "auto" delay: seconds of playback (and its echo) used per measurement, and how many stretches to try.
+PROBE_SECONDS = 3.0
+PROBE_ATTEMPTS = 5
+PROBE_MAX_DELAY_MS = 1000.0
+# A reference frame whose peak is below this is silence, not something to measure the delay on.
+PROBE_START_LEVEL = 100
+# GCC-PHAT peak over the RMS of the rest of the correlation: unrelated signals give about 4-6, an echo in a
+# room 30-300. Below this the measurement is not trusted.
+MIN_DELAY_SCORE = 10.0
+
+
+class AudioFrontEnd(Protocol):
+    """What the front-end thread runs on each block; implemented by `FrontEnd`."""
+
+    frame_size: int
+
+    def process(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The cleaned mic frame; `reference` is what the speaker played during the same block."""
+        ...
+
+    def close(self) -> None: ...
+
+
+# ------------------------------------------------------------------------------------------ delay estimation
+
+
+@dataclass(frozen=True)
+class DelayEstimate:
+    """How far the echo at the microphone lags the reference, and how sure the measurement is."""
+
+    samples: int
+    sample_rate: int
+    score: float  # GCC-PHAT peak-to-background ratio; see MIN_DELAY_SCORE
+
+    @property
+    def ms(self) -> float:
+        return 1000.0 * self.samples / self.sample_rate
+
+
+def estimate_delay(
+    reference: np.ndarray,
+    mic: np.ndarray,
+    sample_rate: int = SAMPLE_RATE,
+    *,
+    max_delay_ms: float = 1000.0,
+    min_score: float = MIN_DELAY_SCORE,
+) -> DelayEstimate | None:
+    """The playback-to-microphone delay of a stretch of (reference, mic) audio, or None if not trustworthy.
+
+    Generalized cross-correlation with phase transform (GCC-PHAT): whitening the cross-spectrum keeps the
+    peak sharp whatever the room and loudspeaker colour, and near-end speech or noise in the mic lowers the
+    peak without moving it. None when the reference is silent or the peak does not stand out.
+    """
+    ref = np.asarray(reference, dtype=np.float64).ravel()
+    sig = np.asarray(mic, dtype=np.float64).ravel()
+    if ref.size != sig.size:
+        raise ValueError(f"reference ({ref.size} samples) and mic ({sig.size} samples) must be the same length")
+    max_lag = min(int(max_delay_ms * sample_rate / 1000), ref.size - 1)
+    if max_lag < 1 or not np.any(ref) or not np.any(sig):
+        return None
+    ref = ref - ref.mean()
+    sig = sig - sig.mean()
+    size = 1 << int(np.ceil(np.log2(2 * ref.size)))
+    cross = np.fft.rfft(sig, size) * np.conj(np.fft.rfft(ref, size))
+    magnitude = np.abs(cross)
+    cross /= np.maximum(magnitude, 1e-12 * magnitude.max())
+    corr = np.fft.irfft(cross, size)[: max_lag + 1]
+    peak = int(np.argmax(np.abs(corr)))
+    # Background: the correlation away from the peak's own main lobe (±2 ms).
+    lobe = max(1, sample_rate // 500)
+    background = np.concatenate([corr[: max(0, peak - lobe)], corr[peak + lobe + 1 :]])
+    if background.size == 0:
+        return None
+    rms = float(np.sqrt(np.mean(background**2)))
+    score = abs(float(corr[peak])) / rms if rms > 0 else float("inf")
+    if score < min_score:
+        return None
+    return DelayEstimate(samples=peak, sample_rate=sample_rate, score=score)
+
+
+# --------------------------------------------------------------------------------------------- small stages
+
+
+class DcBlocker:
+    """One-pole DC high-pass y[n] = x[n] - x[n-1] + a·y[n-1] on int16 frames, state carried across frames.
+
+    The recursion is evaluated for a whole frame at once: y[n] = aⁿ·(a·y[-1] + Σₖ≤ₙ a⁻ᵏ·(x[k] - x[k-1])),
+    which stays well conditioned for frames of a few hundred samples (a⁻³²⁰ ≈ 5).
+    """
+
+    def __init__(self, frame_size: int, pole: float = DC_POLE) -> None:
+        self._pole = pole
+        powers = np.arange(frame_size, dtype=np.float64)
+        self._pow = pole**powers
+        self._inv_pow = pole**-powers
+        self._x = np.zeros(frame_size + 1)  # [last sample of the previous frame, this frame]
+        self._y = np.zeros(frame_size)
+        self._y_prev = 0.0
+
+    def process(self, frame: np.ndarray, out: np.ndarray) -> None:
+        """High-pass `frame` (int16) into `out` (int16, same size)."""
+        x, y = self._x, self._y
+        x[1:] = frame
+        np.subtract(x[1:], x[:-1], out=y)
+        y *= self._inv_pow
+        np.cumsum(y, out=y)
+        y += self._pole * self._y_prev
+        y *= self._pow
+        self._y_prev = float(y[-1])
+        x[0] = x[-1]
+        np.rint(y, out=y)
+        np.clip(y, -32768, 32767, out=y)
+        np.copyto(out, y, casting="unsafe")
+
+
+class DelayLine:
+    """Delays int16 frames by a fixed number of samples (a ring of delay + one frame)."""
+
+    def __init__(self, delay: int, frame_size: int) -> None:
+        self.delay = delay
+        self._ring = np.zeros(delay + frame_size, dtype=np.int16)
+        self._out = np.zeros(frame_size, dtype=np.int16)
+        self._pos = 0
+
+    def push(self, frame: np.ndarray) -> np.ndarray:
+        """The frame from `delay` samples ago (an internal buffer, overwritten by the next call)."""
+        ring, n = self._ring, self._out.size
+        size = ring.size
+        first = min(n, size - self._pos)
+        ring[self._pos : self._pos + first] = frame[:first]
+        ring[: n - first] = frame[first:]
+        self._pos = (self._pos + n) % size
+        # The oldest `n` samples start right after the block just written.
+        first = min(n, size - self._pos)
+        self._out[:first] = ring[self._pos : self._pos + first]
+        self._out[first:] = ring[: n - first]
+        return self._out
+
+
+class _DelayProbe:
+    """Collects the first seconds of playback and its echo, for measuring the delay once ("auto")."""
+
+    def __init__(self, frame_size: int, sample_rate: int) -> None:
+        self._capacity = int(PROBE_SECONDS * sample_rate) // frame_size * frame_size
+        self._ref = np.zeros(self._capacity, dtype=np.int16)
+        self._mic = np.zeros(self._capacity, dtype=np.int16)
+        self._filled = 0
+        self.attempts = 0
+
+    def add(self, reference: np.ndarray, mic: np.ndarray) -> bool:
+        """Store one pair; True when a full stretch is ready in `reference`/`mic`."""
+        silent = reference.max() < PROBE_START_LEVEL and reference.min() > -PROBE_START_LEVEL
+        if self._filled == 0 and silent:
+            return False
+        end = self._filled + reference.size
+        self._ref[self._filled : end] = reference
+        self._mic[self._filled : end] = mic
+        self._filled = end
+        return end >= self._capacity
+
+    def measure(self, sample_rate: int) -> DelayEstimate | None:
+        self.attempts += 1
+        self._filled = 0
+        return estimate_delay(self._ref, self._mic, sample_rate, max_delay_ms=PROBE_MAX_DELAY_MS)
+
+
+# ------------------------------------------------------------------------------------------------ front-end
+
+
+@dataclass(frozen=True)
+class FrontendStats:
+    """Counters for the log (read them now and then; nothing is logged per frame)."""
+
+    frames: int
+    clipped_frames: int
+    clipped_samples: int
+    delay_compensated_ms: float
+    delay_measured_ms: float | None
+
+    def __str__(self) -> str:
+        share = 100.0 * self.clipped_frames / self.frames if self.frames else 0.0
+        measured = "not measured" if self.delay_measured_ms is None else f"measured {self.delay_measured_ms:.1f} ms"
+        return (
+            f"{self.frames} frames, {self.clipped_frames} clipped ({share:.2f}%, {self.clipped_samples} samples); "
+            f"playback delay {measured}, compensated {self.delay_compensated_ms:.1f} ms"
+        )
+
+
+class FrontEnd:
+    """DC removal, Speex echo cancellation and preprocessor on int16 mono frames, as configured."""
+
+    def __init__(
+        self,
+        config: FrontendConfig,
+        frame_size: int,
+        sample_rate: int = SAMPLE_RATE,
+        *,
+        library: str = LIBRARY,
+    ) -> None:
+        if frame_size <= 0 or sample_rate <= 0:
+            raise ValueError(f"frame_size ({frame_size}) and sample_rate ({sample_rate}) must be positive")
+        self.config = config
+        self.frame_size = frame_size
+        self.sample_rate = sample_rate
+        self._work = np.zeros(frame_size, dtype=np.int16)
+        # Speex's canceller high-passes the mic itself (a DC notch), so a second filter would only cost time.
+        self._dc = DcBlocker(frame_size) if config.remove_dc and not config.aec else None
+        self._echo: EchoState | None = None
+        self._pre: PreprocessState | None = None
+        self._delay: DelayLine | None = None
+        self._probe: _DelayProbe | None = None
+        self._measured: DelayEstimate | None = None
+        self._frames = self._clipped_frames = self._clipped_samples = 0
+        try:
+            self._open(library)
+        except BaseException:
+            self.close()
+            raise
+
+    @classmethod
+    def from_config(cls, config: Config, *, library: str = LIBRARY) -> FrontEnd:
+        """The front-end for [frontend] on blocks of [audio] block_ms at 16 kHz."""
+        return cls(config.frontend, config.audio.block_ms * SAMPLE_RATE // 1000, library=library)
+
+    def _open(self, library: str) -> None:
+        cfg, n, rate = self.config, self.frame_size, self.sample_rate
+        if cfg.aec:
+            self._echo = EchoState(n, cfg.aec_tail_ms * rate // 1000, rate, library=library)
+            if cfg.playback_delay_ms == "auto":
+                self._probe = _DelayProbe(n, rate)
+            else:
+                self.set_playback_delay(round(float(cfg.playback_delay_ms) * rate / 1000))
+        if cfg.aec or cfg.noise_suppression or cfg.agc:
+            pre = self._pre = PreprocessState(n, rate, library=library)
+            # Speex applies no gain at all with denoise off, residual echo suppression included: with the
+            # canceller on, denoise stays on and noise suppression is switched off through its depth (0 dB).
+            pre.set_denoise(cfg.noise_suppression or cfg.aec)
+            pre.set_noise_suppress(cfg.noise_suppress_db if cfg.noise_suppression else 0)
+            pre.set_agc(cfg.agc, float(cfg.agc_level))
+            if self._echo is not None:
+                pre.set_echo_suppress(cfg.echo_suppress_db, cfg.echo_suppress_active_db)
+                pre.link_echo(self._echo)
+
+    @property
+    def latency_samples(self) -> int:
+        """How far the output lags the input: one frame through the preprocessor's overlap-add."""
+        return self.frame_size if self._pre is not None else 0
+
+    @property
+    def headroom_samples(self) -> int:
+        """Part of the playback delay left to the canceller's filter (a quarter of the tail)."""
+        return self.config.aec_tail_ms * self.sample_rate // 4000
+
+    def set_playback_delay(self, samples: int) -> None:
+        """Compensate a playback-to-capture delay measured elsewhere (less the headroom); ends any "auto"
+        measurement. The canceller starts over when the compensation changes."""
+        if samples < 0:
+            raise ValueError(f"the playback delay cannot be negative (got {samples} samples)")
+        self._probe = None
+        delay = max(0, samples - self.headroom_samples)
+        current = self._delay.delay if self._delay is not None else 0
+        if delay == current or self._echo is None:
+            return
+        self._delay = DelayLine(delay, self.frame_size) if delay > 0 else None
+        # The adapted filter models the old alignment; starting over converges faster than unlearning it.
+        self._echo.reset()
+
+    def stats(self) -> FrontendStats:
+        return FrontendStats(
+            frames=self._frames,
+            clipped_frames=self._clipped_frames,
+            clipped_samples=self._clipped_samples,
+            delay_compensated_ms=1000.0 * (self._delay.delay if self._delay else 0) / self.sample_rate,
+            delay_measured_ms=self._measured.ms if self._measured else None,
+        )
+
+    @property
+    def measured_delay(self) -> DelayEstimate | None:
+        """The "auto" measurement, once it succeeded."""
+        return self._measured
+
+    def process(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The cleaned mic frame: into `out` when given, else a new array (it is handed to another thread)."""
+        n = self.frame_size
+        check_frame(mic, n, "microphone frame")
+        check_frame(reference, n, "reference frame")
+        if out is not None:
+            check_frame(out, n, "output frame", writable=True)
+        self._frames += 1
+        if mic.max() >= CLIP_LEVEL or mic.min() <= -CLIP_LEVEL:
+            self._clipped_frames += 1
+            self._clipped_samples += int(np.count_nonzero(mic >= CLIP_LEVEL) + np.count_nonzero(mic <= -CLIP_LEVEL))
+        work = self._work
+        if self._dc is not None:
+            self._dc.process(mic, work)
+        else:
+            work[:] = mic
+        if self._echo is not None:
+            if self._probe is not None and self._probe.add(reference, mic):
+                self._finish_probe()
+            delayed = self._delay.push(reference) if self._delay is not None else reference
+            work[:] = self._echo.cancel(work, delayed)
+        if self._pre is not None:
+            self._pre.run(work)
+        if out is None:
+            return work.copy()
+        out[:] = work
+        return out
+
+    def _finish_probe(self) -> None:
+        assert self._probe is not None
+        # One FFT over the stretch: a few ms once at start-up; the capture ring absorbs it.
+        estimate = self._probe.measure(self.sample_rate)
+        if estimate is not None:
+            self._measured = estimate
+            self.set_playback_delay(estimate.samples)
+            log.info("playback-to-microphone delay measured: %.1f ms (score %.0f); compensating %.1f ms",
+                     estimate.ms, estimate.score, self.stats().delay_compensated_ms)
+        elif self._probe.attempts >= PROBE_ATTEMPTS:
+            self._probe = None
+            log.warning(
+                "could not measure the playback-to-microphone delay in %d tries (no clear echo); the echo "
+                "canceller runs without delay compensation. If echo gets through, set [frontend] "
+                "playback_delay_ms (measure it with `assistant bench aec`).", PROBE_ATTEMPTS,
+            )
+        else:
+            log.debug("playback delay measurement %d was inconclusive; trying the next stretch",
+                      self._probe.attempts)
+
+    def close(self) -> None:
+        """Free the Speex states (idempotent); the preprocessor first, as it reads the canceller."""
+        if self._pre is not None:
+            self._pre.close()
+        if self._echo is not None:
+            self._echo.close()
+
+    def __enter__(self) -> FrontEnd:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,268 @@
+"""The front-end: echo cancelled on the shared AEC recordings, delay measured and compensated, DC removed,
+clipping counted, and every [frontend] switch doing what it says."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+
+from assistant.audio.frontend import DcBlocker, DelayLine, FrontEnd, estimate_delay
+from assistant.bench.aec import Recording, evaluate, load_set
+from assistant.config import Config, FrontendConfig
+
+RATE = 16000
+FRAME = 160
+ERLE_FLOOR_DB = 22.0  # measured 27.8 (double talk) and 29.7 dB (single talk) with the defaults
+
+
+@pytest.fixture(scope="module")
+def aec_set(shared_audio: Path) -> list[Recording]:
+    return load_set(shared_audio / "echo" / "aec_challenge_via_mediastreamer2")
+
+
+@pytest.fixture(scope="module")
+def speech(shared_audio: Path) -> np.ndarray:
+    """Real speech (the clean near-end talker of the AEC set), 16 kHz int16."""
+    path = shared_audio / "echo" / "aec_challenge_via_mediastreamer2" / "nearend_simple_talk.wav"
+    samples, rate = soundfile.read(path, dtype="int16")
+    assert rate == RATE
+    return samples
+
+
+def run(frontend: FrontEnd, mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Whole signals through the front-end frame by frame; output aligned with the input."""
+    n = frontend.frame_size
+    out = np.concatenate([frontend.process(mic[i : i + n], reference[i : i + n]) for i in range(0, mic.size, n)])
+    lag = frontend.latency_samples
+    return np.concatenate([out[lag:], np.zeros(lag, dtype=np.int16)])
+
+
+def level_db(x: np.ndarray) -> float:
+    return 10 * np.log10(float(np.mean(x.astype(np.float64) ** 2)) + 1e-12)
+
+
+def room_echo(far: np.ndarray, delay: int, gain: float = 0.5) -> np.ndarray:
+    """The far end as a microphone hears it: `delay` samples late, through a small reverberant room."""
+    rng = np.random.default_rng(7)
+    path = np.zeros(640)
+    path[0] = gain
+    path[1:] = rng.standard_normal(639) * 0.04 * gain * np.exp(-np.arange(639) / 100)
+    echo = np.convolve(far.astype(np.float64), path)[: far.size]
+    return np.round(np.concatenate([np.zeros(delay), echo])[: far.size]).astype(np.int16)
+
+
+def erle_db(mic: np.ndarray, out: np.ndarray, start_s: float) -> float:
+    settled = slice(int(start_s * RATE), None)
+    return level_db(mic[settled]) - level_db(out[settled])
+
+
+# ------------------------------------------------------------------------------------- shared recordings
+
+
+@pytest.mark.parametrize("name", ["simple_talk", "double_talk"])
+def test_echo_is_cancelled_on_the_aec_challenge_recordings(aec_set: list[Recording], name: str) -> None:
+    recording = next(r for r in aec_set if r.name == name)
+    row = evaluate(recording, FrontendConfig(), block_ms=10, settle_s=5.0)
+    assert row["erle_db"] >= ERLE_FLOOR_DB, row
+    assert row["near_corr"] > 0.95, row  # the near-end talker survives (measured 0.993 and 1.0)
+    assert row["delay_ms"] == pytest.approx(29, abs=1)  # "auto" found the recordings' 29 ms
+
+
+def test_a_reference_delayed_past_its_echo_cancels_nothing(aec_set: list[Recording]) -> None:
+    # The same floor fails when the reference is misaligned: compensating 300 ms (250 after the headroom)
+    # puts the reference far behind its 29 ms echo, where no causal filter can reach it.
+    recording = next(r for r in aec_set if r.name == "simple_talk")
+    row = evaluate(recording, FrontendConfig(playback_delay_ms=300.0), block_ms=10, settle_s=5.0)
+    assert row["compensated_ms"] == 250
+    assert row["erle_db"] < ERLE_FLOOR_DB - 10, row
+
+
+# ---------------------------------------------------------------------------------------- delay finding
+
+
+def test_delay_estimation_recovers_a_known_delay(speech: np.ndarray) -> None:
+    far = speech[: 3 * RATE]
+    rng = np.random.default_rng(3)
+    for delay in (0, 1234, 4321):
+        mic = room_echo(far, delay) + (rng.standard_normal(far.size) * 100).astype(np.int16)
+        found = estimate_delay(far, mic, RATE)
+        assert found is not None and found.samples == delay, (delay, found)
+        assert found.ms == pytest.approx(1000 * delay / RATE)
+
+
+def test_delay_estimation_finds_the_29_ms_of_the_recordings_despite_double_talk(aec_set: list[Recording]) -> None:
+    recording = next(r for r in aec_set if r.name == "double_talk")
+    found = estimate_delay(recording.far[: 3 * RATE], recording.mic[: 3 * RATE], RATE)
+    assert found is not None and found.ms == pytest.approx(29, abs=1)
+
+
+def test_delay_estimation_returns_none_when_nothing_correlates(speech: np.ndarray) -> None:
+    far = speech[: 3 * RATE]
+    unrelated = speech[6 * RATE : 9 * RATE]
+    noise = (np.random.default_rng(4).standard_normal(far.size) * 1000).astype(np.int16)
+    assert estimate_delay(far, unrelated, RATE) is None
+    assert estimate_delay(far, noise, RATE) is None
+    assert estimate_delay(np.zeros_like(far), far, RATE) is None  # no playback: nothing to measure
+
+
+def test_an_echo_later_than_the_tail_is_cancelled_once_auto_measured_its_delay(speech: np.ndarray) -> None:
+    far = speech[2 * RATE : 16 * RATE]
+    mic = room_echo(far, delay=300 * RATE // 1000)  # 300 ms: beyond the 200 ms the filter covers
+    fixed = FrontEnd(FrontendConfig(playback_delay_ms=0.0, noise_suppression=False), FRAME)
+    auto = FrontEnd(FrontendConfig(playback_delay_ms="auto", noise_suppression=False), FRAME)
+    with fixed, auto:
+        # Measured after the first 3 s of playback; then the canceller starts over and converges.
+        erle_fixed = erle_db(mic, run(fixed, mic, far), start_s=10)
+        erle_auto = erle_db(mic, run(auto, mic, far), start_s=10)
+        stats = auto.stats()
+    assert stats.delay_measured_ms == pytest.approx(300, abs=1)
+    assert stats.delay_compensated_ms == pytest.approx(250, abs=1)  # less the 50 ms headroom
+    assert erle_auto > 25, erle_auto
+    assert erle_fixed < 10, erle_fixed
+
+
+def test_auto_gives_up_after_five_stretches_without_echo_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    rng = np.random.default_rng(11)
+    far = (rng.standard_normal(16 * RATE) * 3000).astype(np.int16)
+    mic = (rng.standard_normal(far.size) * 300).astype(np.int16)  # headphones: no echo at all
+    with FrontEnd(FrontendConfig(playback_delay_ms="auto"), FRAME) as frontend:
+        run(frontend, mic, far)
+        stats = frontend.stats()
+    assert stats.delay_measured_ms is None and stats.delay_compensated_ms == 0
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "playback_delay_ms" in warnings[0].getMessage()
+
+
+def test_a_configured_delay_is_compensated_less_the_headroom() -> None:
+    with FrontEnd(FrontendConfig(playback_delay_ms=120.0, aec_tail_ms=200), FRAME) as frontend:
+        assert frontend.stats().delay_compensated_ms == 70.0
+        assert frontend.stats().delay_measured_ms is None
+        frontend.set_playback_delay(10 * RATE // 1000)  # shorter than the headroom: nothing to compensate
+        assert frontend.stats().delay_compensated_ms == 0.0
+        with pytest.raises(ValueError, match="negative"):
+            frontend.set_playback_delay(-1)
+
+
+@pytest.mark.parametrize("delay", [0, 1, 159, 160, 161, 1000])
+def test_the_delay_line_delays_by_exactly_its_length(delay: int) -> None:
+    signal = np.random.default_rng(5).integers(-30000, 30000, 40 * FRAME).astype(np.int16)
+    line = DelayLine(delay, FRAME)
+    out = np.concatenate([line.push(signal[i : i + FRAME]).copy() for i in range(0, signal.size, FRAME)])
+    expected = np.concatenate([np.zeros(delay, dtype=np.int16), signal])[: signal.size]
+    np.testing.assert_array_equal(out, expected)
+
+
+# ----------------------------------------------------------------------------------------- DC and clipping
+
+
+def test_dc_removal_matches_the_one_pole_filter_sample_by_sample() -> None:
+    x = np.random.default_rng(6).integers(-20000, 20000, 10 * FRAME).astype(np.int16)
+    blocker = DcBlocker(FRAME, pole=0.995)
+    out = np.zeros_like(x)
+    for i in range(0, x.size, FRAME):
+        blocker.process(x[i : i + FRAME], out[i : i + FRAME])
+    expected, x_prev, y_prev = [], 0.0, 0.0
+    for sample in x.astype(np.float64):
+        y_prev = sample - x_prev + 0.995 * y_prev
+        x_prev = sample
+        expected.append(y_prev)
+    np.testing.assert_allclose(out, np.clip(np.rint(expected), -32768, 32767), atol=1)
+
+
+@pytest.mark.parametrize("aec", [False, True], ids=["by the high-pass", "by the canceller's own notch"])
+def test_dc_is_removed_and_speech_band_kept(aec: bool) -> None:
+    t = np.arange(2 * RATE) / RATE
+    tone = 3000 * np.sin(2 * np.pi * 300 * t)
+    mic = np.round(tone + 4000).astype(np.int16)  # a 4000 offset, as a cheap ADC gives
+    silent = np.zeros_like(mic)
+    config = FrontendConfig(aec=aec, noise_suppression=False, remove_dc=True, playback_delay_ms=0.0)
+    with FrontEnd(config, FRAME) as frontend:
+        out = run(frontend, mic, silent)
+    settled = slice(RATE, None)
+    assert abs(float(np.mean(out[settled]))) < 5
+    assert level_db(out[settled]) == pytest.approx(level_db(np.round(tone[settled])), abs=0.2)
+
+
+def test_clipping_is_counted_not_logged_per_frame() -> None:
+    mic = np.zeros(10 * FRAME, dtype=np.int16)
+    mic[5] = 32767
+    mic[FRAME * 3 + 1 : FRAME * 3 + 4] = -32768
+    config = FrontendConfig(aec=False, noise_suppression=False, remove_dc=False)
+    with FrontEnd(config, FRAME) as frontend:
+        run(frontend, mic, np.zeros_like(mic))
+        stats = frontend.stats()
+    assert (stats.frames, stats.clipped_frames, stats.clipped_samples) == (10, 2, 4)
+    assert "2 clipped (20.00%, 4 samples)" in str(stats)
+
+
+# --------------------------------------------------------------------------------------------- switches
+
+
+def test_everything_off_is_an_exact_passthrough() -> None:
+    mic = np.random.default_rng(8).integers(-32768, 32767, 20 * FRAME).astype(np.int16)
+    config = FrontendConfig(aec=False, noise_suppression=False, agc=False, remove_dc=False)
+    with FrontEnd(config, FRAME) as frontend:
+        assert frontend.latency_samples == 0
+        out = np.zeros(FRAME, dtype=np.int16)
+        for i in range(0, mic.size, FRAME):
+            reference = np.ascontiguousarray(mic[::-1][i : i + FRAME])
+            assert frontend.process(mic[i : i + FRAME], reference, out) is out
+            np.testing.assert_array_equal(out, mic[i : i + FRAME])
+
+
+def _noise(seconds: float = 4, scale: float = 300) -> np.ndarray:
+    return (np.random.default_rng(9).standard_normal(int(seconds * RATE)) * scale).astype(np.int16)
+
+
+@pytest.mark.parametrize(
+    ("aec", "noise_suppression", "suppressed"),
+    [(True, True, True), (False, True, True), (True, False, False), (False, False, False)],
+)
+def test_noise_suppression_switch(aec: bool, noise_suppression: bool, suppressed: bool) -> None:
+    # With the canceller on and noise suppression off, the preprocessor still runs (for residual echo)
+    # but must leave the noise alone.
+    noise = _noise()
+    config = FrontendConfig(aec=aec, noise_suppression=noise_suppression, playback_delay_ms=0.0)
+    with FrontEnd(config, FRAME) as frontend:
+        out = run(frontend, noise, np.zeros_like(noise))
+    change = level_db(out[2 * RATE :]) - level_db(noise[2 * RATE :])
+    assert change < -15 if suppressed else abs(change) < 1.5, change
+
+
+def test_aec_switch(speech: np.ndarray) -> None:
+    far = speech[: 8 * RATE]
+    mic = room_echo(far, delay=200)
+    results = {}
+    for aec in (True, False):
+        config = FrontendConfig(aec=aec, noise_suppression=False, playback_delay_ms=0.0)
+        with FrontEnd(config, FRAME) as frontend:
+            results[aec] = erle_db(mic, run(frontend, mic, far), start_s=5)
+    assert results[True] > 25 and abs(results[False]) < 1, results  # measured 38 dB with the canceller
+
+
+def test_agc_switch_raises_quiet_speech(speech: np.ndarray) -> None:
+    quiet = (speech[: 6 * RATE] * 0.02).astype(np.int16)  # a far-field talker at about -50 dBFS
+    gains = {}
+    for agc in (True, False):
+        config = FrontendConfig(aec=False, noise_suppression=False, agc=agc, agc_level=8000)
+        with FrontEnd(config, FRAME) as frontend:
+            out = run(frontend, quiet, np.zeros_like(quiet))
+        gains[agc] = level_db(out[3 * RATE :]) - level_db(quiet[3 * RATE :])
+    assert gains[True] > 10 and abs(gains[False]) < 0.5, gains  # measured +20 dB and 0 dB
+
+
+def test_built_from_the_whole_config_with_its_block_size() -> None:
+    config = Config(audio=dataclasses.replace(Config().audio, block_ms=20))
+    with FrontEnd.from_config(config) as frontend:
+        assert frontend.frame_size == 320
+        assert frontend.latency_samples == 320
+        with pytest.raises(ValueError, match="320 samples"):
+            frontend.process(np.zeros(160, np.int16), np.zeros(160, np.int16))
+        with pytest.raises(ValueError, match="writable"):
+            readonly = np.zeros(320, np.int16)
+            readonly.flags.writeable = False
+            frontend.process(np.zeros(320, np.int16), np.zeros(320, np.int16), readonly)

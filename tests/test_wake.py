@@ -1,0 +1,203 @@
+"""openWakeWord's ONNX chain on real recordings: detections, several words, refractory period, VAD check."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.audio_files import find_audio_files, read_audio
+from assistant.config import Config, WakeConfig
+from assistant.errors import ModelError
+from assistant.selection import WakeChoice, WakeWordChoice
+from assistant.speech.vad import SileroVad
+from assistant.speech.wake import (
+    CHUNK,
+    WARMUP_SAMPLES,
+    OpenWakeWord,
+    WakeClassifier,
+    WakeDetection,
+    WakeFeatures,
+    word_name,
+)
+
+RATE = 16000
+WORDS = ("alexa", "hey_jarvis", "hey_mycroft")
+
+
+@pytest.fixture(scope="module")
+def wake_dir(shared_models: Path) -> Path:
+    return shared_models / "wakeword"
+
+
+@pytest.fixture(scope="module")
+def features(wake_dir: Path) -> WakeFeatures:
+    return WakeFeatures(wake_dir / "melspectrogram.onnx", wake_dir / "embedding_model.onnx")
+
+
+@pytest.fixture(scope="module")
+def classifiers(wake_dir: Path) -> dict[str, WakeClassifier]:
+    return {word: WakeClassifier(wake_dir / f"{word}_v0.1.onnx") for word in WORDS}
+
+
+@pytest.fixture(scope="module")
+def vad(shared_models: Path) -> SileroVad:
+    return SileroVad.load(shared_models / "vad" / "silero_vad.onnx")
+
+
+@pytest.fixture(scope="module")
+def wake_audio(shared_audio: Path) -> Path:
+    return shared_audio / "wakeword"
+
+
+def padded(clip: np.ndarray, seconds: float = 1.0) -> np.ndarray:
+    silence = np.zeros(round(seconds * RATE), np.int16)
+    return np.concatenate([silence, clip, silence])
+
+
+def test_word_names_come_from_the_classifier_files() -> None:
+    assert word_name(Path("/m/hey_jarvis_v0.1.onnx")) == "hey_jarvis"
+    assert word_name(Path("alexa.onnx")) == "alexa"
+    assert word_name(Path("x/timer_v12.onnx")) == "timer"
+
+
+def test_each_word_is_detected_in_its_own_real_clips_only(
+    features: WakeFeatures, classifiers: dict[str, WakeClassifier], wake_audio: Path
+) -> None:
+    detector = OpenWakeWord(features, list(classifiers.values()))
+    alexa_clips = find_audio_files([wake_audio / "positive" / "picovoice_alexa"])[:6]
+    mycroft_clip = wake_audio / "positive" / "openwakeword" / "hey_mycroft_test.wav"
+    for clip, word in [*((c, "alexa") for c in alexa_clips), (mycroft_clip, "hey_mycroft")]:
+        detector.reset()
+        detections = detector.feed(padded(read_audio(clip)))
+        assert [d.word for d in detections] == [word], clip.name
+        assert detections[0].score >= 0.5
+
+
+def test_negative_clips_wake_nothing(
+    features: WakeFeatures, classifiers: dict[str, WakeClassifier], wake_audio: Path
+) -> None:
+    detector = OpenWakeWord(features, list(classifiers.values()))
+    negatives = find_audio_files([wake_audio / "negative"])[::3]  # 16 clips: words, digits, confusable phrases
+    assert len(negatives) >= 15
+    for clip in negatives:
+        detector.reset()
+        assert detector.feed(padded(read_audio(clip))) == [], clip.name
+
+
+def test_several_words_in_one_stream_are_reported_in_order_at_their_positions(
+    features: WakeFeatures, classifiers: dict[str, WakeClassifier], wake_audio: Path
+) -> None:
+    alexa = read_audio(wake_audio / "positive" / "picovoice_alexa" / "0.flac")
+    mycroft = read_audio(wake_audio / "positive" / "openwakeword" / "hey_mycroft_test.wav")
+    gap = np.zeros(2 * RATE, np.int16)
+    stream = np.concatenate([gap, alexa, gap, mycroft, gap])
+    detector = OpenWakeWord(features, list(classifiers.values()))
+    detections = detector.feed(stream)
+    assert [d.word for d in detections] == ["alexa", "hey_mycroft"]
+    alexa_end = len(gap) + len(alexa)
+    mycroft_start, mycroft_end = alexa_end + len(gap), alexa_end + len(gap) + len(mycroft)
+    assert len(gap) < detections[0].sample <= alexa_end + RATE
+    assert mycroft_start < detections[1].sample <= mycroft_end + RATE
+    assert all(d.sample % CHUNK == 0 for d in detections)
+
+
+def test_odd_sized_frames_give_the_same_detections_as_one_call(
+    features: WakeFeatures, classifiers: dict[str, WakeClassifier], wake_audio: Path
+) -> None:
+    audio = padded(read_audio(wake_audio / "positive" / "picovoice_alexa" / "10.flac"))
+    detector = OpenWakeWord(features, [classifiers["alexa"]])
+    whole = detector.feed(audio)
+    detector.reset()
+    streamed: list[WakeDetection] = []
+    for start in range(0, len(audio), 999):
+        streamed += detector.feed(audio[start : start + 999])
+    assert len(whole) == 1
+    assert streamed == whole
+
+
+def test_the_refractory_period_suppresses_repeats(
+    features: WakeFeatures, classifiers: dict[str, WakeClassifier], wake_audio: Path
+) -> None:
+    clip = read_audio(wake_audio / "positive" / "picovoice_alexa" / "2.flac")  # 2.4 s
+    twice = padded(np.concatenate([clip, clip]))
+    every_chunk = OpenWakeWord(features, [classifiers["alexa"]], refractory_s=0.0).feed(twice)
+    once_per_word = OpenWakeWord(features, [classifiers["alexa"]], refractory_s=1.5).feed(twice)
+    once = OpenWakeWord(features, [classifiers["alexa"]], refractory_s=10.0).feed(twice)
+    assert len(every_chunk) > 4  # the score stays above the threshold for several chunks
+    assert len(once_per_word) == 2
+    assert once == once_per_word[:1] == every_chunk[:1]
+    assert once_per_word[1].sample - once_per_word[0].sample >= 1.5 * RATE
+
+
+def test_scores_of_the_first_second_are_ignored(
+    features: WakeFeatures, classifiers: dict[str, WakeClassifier], wake_audio: Path
+) -> None:
+    """Right after start the classifier sees the primed buffers, not audio: nothing may be detected there."""
+    clip = read_audio(wake_audio / "positive" / "picovoice_alexa" / "0.flac")
+    detector = OpenWakeWord(features, [classifiers["alexa"]])
+    warmup_chunks = WARMUP_SAMPLES // CHUNK
+    for start in range(0, warmup_chunks * CHUNK, CHUNK):
+        assert detector.feed(clip[start : start + CHUNK]) == []
+        assert detector.last_scores["alexa"] == 0.0
+    detector.feed(clip[warmup_chunks * CHUNK : (warmup_chunks + 1) * CHUNK])
+    assert detector.last_scores["alexa"] > 0.0  # scored from here on
+
+
+def test_the_vad_check_keeps_noise_alone_from_waking_it(
+    features: WakeFeatures, classifiers: dict[str, WakeClassifier], vad: SileroVad, shared_audio: Path,
+    wake_audio: Path,
+) -> None:
+    # Pink noise scores up to ~0.1 for alexa: with a threshold of 0.05 it wakes the detector without speech.
+    noise = read_audio(shared_audio / "noise" / "speech_commands_bg" / "pink_noise.wav")[: 20 * RATE]
+    eager = WakeClassifier(classifiers["alexa"].path, threshold=0.05)
+    assert OpenWakeWord(features, [eager]).feed(noise), "the noise no longer triggers: pick another input"
+    checked = OpenWakeWord(features, [eager], vad=vad)
+    assert checked.feed(noise) == []
+    # ... while the real word, which is speech, still gets through the check.
+    checked.reset()
+    clip = read_audio(wake_audio / "positive" / "picovoice_alexa" / "0.flac")
+    assert [d.word for d in checked.feed(padded(clip))] == ["alexa"]
+
+
+def test_built_from_the_config_choice(wake_dir: Path, vad: SileroVad) -> None:
+    choice = WakeChoice("openwakeword", (WakeWordChoice("jarvis", wake_dir / "hey_jarvis_v0.1.onnx", 0.6),), "test")
+    config = Config(wake=WakeConfig(refractory_s=3.0, vad_check=True))
+    detector = OpenWakeWord.from_config(choice, config, vad.fork())
+    assert [(c.name, c.threshold) for c in detector.classifiers] == [("jarvis", 0.6)]
+    assert detector.refractory == 3 * RATE and detector.vad is not None
+    with pytest.raises(ValueError, match="vad_check"):
+        OpenWakeWord.from_config(choice, config)
+
+
+# ---------------------------------------------------------------------------------------- bad model files
+
+
+def test_bad_classifier_files_give_a_model_error_naming_the_file(
+    tmp_path: Path, wake_dir: Path, shared_models: Path
+) -> None:
+    real = wake_dir / "alexa_v0.1.onnx"
+    with pytest.raises(ModelError, match=r"gone_v0\.1\.onnx: openWakeWord classifier .* not found"):
+        WakeClassifier(tmp_path / "gone_v0.1.onnx")
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    with pytest.raises(ModelError, match=r"empty\.onnx: .* is empty"):
+        WakeClassifier(tmp_path / "empty.onnx")
+    (tmp_path / "cut.onnx").write_bytes(real.read_bytes()[:200_000])
+    with pytest.raises(ModelError, match=r"cut\.onnx: ONNX Runtime cannot load this openWakeWord classifier"):
+        WakeClassifier(tmp_path / "cut.onnx")
+    for wrong in (shared_models / "vad" / "silero_vad.onnx", wake_dir / "embedding_model.onnx"):
+        with pytest.raises(ModelError, match=r"wrong model: the openWakeWord classifier .*\(any name\)\[1,\?,96\]"):
+            WakeClassifier(wrong)
+
+
+def test_a_classifier_without_its_front_end_beside_it_is_a_model_error(tmp_path: Path, wake_dir: Path) -> None:
+    lone = shutil.copy(wake_dir / "alexa_v0.1.onnx", tmp_path / "alexa_v0.1.onnx")
+    with pytest.raises(ModelError, match=r"melspectrogram\.onnx: openWakeWord melspectrogram model not found"):
+        OpenWakeWord.load([WakeWordChoice("alexa", lone, 0.5)])
+    # Front-end files swapped: each is checked against what its place in the chain needs.
+    shutil.copy(wake_dir / "embedding_model.onnx", tmp_path / "melspectrogram.onnx")
+    shutil.copy(wake_dir / "melspectrogram.onnx", tmp_path / "embedding_model.onnx")
+    with pytest.raises(ModelError, match=r"melspectrogram\.onnx: wrong model: the openWakeWord melspectrogram"):
+        OpenWakeWord.load([WakeWordChoice("alexa", lone, 0.5)])
