@@ -104,7 +104,8 @@ class AudioConfig:
     )
     input_channels: int = setting(
         0,
-        "Channels to open on the microphone (1, 2, 4, 6 for arrays). 0: the device's maximum.",
+        "Channels to open on the microphone (1, 2, 4, 6 for arrays). 0: all of a hardware device's (up to 8), "
+        "2 of a software device such as default or pulse.",
         min=0,
         max=32,
     )
