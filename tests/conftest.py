@@ -63,3 +63,16 @@ def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logging() -> object:
+    """CLI tests run main(), which points the root logger at the sys.stderr of that moment (pytest's capture,
+    closed after the test); later tests' log lines would then hit a closed file."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
