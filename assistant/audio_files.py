@@ -1,13 +1,12 @@
 """Reading recordings from disk: any format soundfile reads, at any rate and channel count, as 16 kHz int16 mono.
 
-Also the resampler it uses (polyphase windowed-sinc in numpy, no scipy), the search for audio files in a
+Also a whole-signal resample (the pipeline's resampler), the search for audio files in a
 folder, and the reader for a recording set's MANIFEST.tsv. Used by `transcribe`, the benchmarks and tests.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.audio.resample import resample as stream_resample
 from assistant.errors import AssistantError
 
 # What libsndfile (through soundfile) decodes; MP3 needs libsndfile >= 1.1.
@@ -23,8 +23,6 @@ AUDIO_EXTENSIONS = frozenset(
 )
 MANIFEST_NAME = "MANIFEST.tsv"
 SHARED_AUDIO_ENV = "ASSISTANT_SHARED_AUDIO"
-
-_BLOCK = 8192  # outputs computed per step of the resampler: bounds its memory to a few MB
 
 
 def read_audio(path: Path | str, rate: int = 16000) -> np.ndarray:
@@ -57,16 +55,12 @@ def to_int16(samples: np.ndarray) -> np.ndarray:
     return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16)
 
 
-def resample(
-    samples: np.ndarray, from_rate: int, to_rate: int, *, zero_crossings: int = 16, rolloff: float = 0.94
-) -> np.ndarray:
+def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """`samples` (1-D, float) converted from `from_rate` to `to_rate` Hz; float64 out.
 
-    Polyphase windowed-sinc: the rate ratio is reduced to up/down; each output sample is the dot product
-    of the nearby input samples with one phase of a Kaiser-windowed sinc low-pass whose cut-off is
-    `rolloff` times the lower Nyquist frequency, so nothing above the new Nyquist folds back (aliases).
-    `zero_crossings` on each side sets the sharpness (16: about -80 dB stop band). Output sample n sits at
-    input time n * from_rate / to_rate: the filter is symmetric, there is no delay to compensate.
+    The pipeline's streaming resampler (assistant.audio.resample) run over the whole signal, so files and live
+    audio go through the same filter: output sample n sits at input time n * from_rate / to_rate, and there are
+    ceil(N * to_rate / from_rate) of them.
     """
     if from_rate <= 0 or to_rate <= 0:
         raise ValueError(f"sample rates must be positive (got {from_rate} -> {to_rate})")
@@ -75,35 +69,7 @@ def resample(
         raise ValueError(f"resample takes one channel (1-D samples), got shape {x.shape}")
     if from_rate == to_rate or x.size == 0:
         return x.copy()
-    common = math.gcd(from_rate, to_rate)
-    up, down = to_rate // common, from_rate // common
-    bank = _filter_bank(up, down, zero_crossings, rolloff)
-    reach = bank.shape[1] // 2  # taps on each side of the centre
-
-    count = math.ceil(x.size * up / down)
-    padded = np.concatenate([np.zeros(reach), x, np.zeros(reach + 1)])
-    offsets = reach - np.arange(-reach, reach + 1)  # tap j reads input sample base - j
-    out = np.empty(count)
-    for start in range(0, count, _BLOCK):
-        t = np.arange(start, min(start + _BLOCK, count), dtype=np.int64) * down  # time on the upsampled grid
-        base, phase = np.divmod(t, up)
-        windows = padded[base[:, None] + offsets[None, :]]
-        out[start : start + t.size] = np.einsum("ij,ij->i", windows, bank[phase])
-    return out
-
-
-def _filter_bank(up: int, down: int, zero_crossings: int, rolloff: float) -> np.ndarray:
-    """The low-pass split into `up` phases: row p holds the taps for outputs that fall p/up past a sample."""
-    scale = max(up, down)
-    cutoff = 0.5 * rolloff / scale  # cycles per sample of the upsampled grid
-    half = zero_crossings / (2 * cutoff)  # half-length in upsampled samples: zero_crossings sinc lobes
-    reach = math.ceil(half / up)
-    d = np.arange(up)[:, None] + up * np.arange(-reach, reach + 1)[None, :]
-    inside = np.abs(d) <= half
-    window = np.where(inside, np.i0(8.6 * np.sqrt(np.clip(1 - (d / half) ** 2, 0, 1))) / np.i0(8.6), 0.0)
-    taps = 2 * cutoff * np.sinc(2 * cutoff * d) * window
-    # Each phase sums to 1: unity gain at DC whatever the phase, which also undoes the zero-stuffing loss.
-    return taps / taps.sum(axis=1, keepdims=True)
+    return stream_resample(x, from_rate, to_rate).astype(np.float64)
 
 
 def find_audio_files(locations: Iterable[Path | str]) -> list[Path]:
