@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.commands._shared import load
-from assistant.commands.bench import json_option
+from assistant.commands.bench import json_option, positive_int
 from assistant.errors import EXIT_OK
 from assistant.report import Progress, emit
 
@@ -50,19 +50,12 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
         "--standin", choices=["tiny", "0.5b"],
         help="time a random-weight stand-in (0.5b: Qwen2.5-0.5B's shapes in Q8_0) instead of a real model",
     )
-    parser.add_argument("--runs", type=_positive, default=3, metavar="N", help="timed runs (default 3)")
+    parser.add_argument("--runs", type=positive_int, default=3, metavar="N", help="timed runs (default 3)")
     parser.add_argument(
-        "--tokens", type=_positive, default=32, metavar="N", help="tokens generated per reply (default 32)"
+        "--tokens", type=positive_int, default=32, metavar="N", help="tokens generated per reply (default 32)"
     )
     json_option(parser)
     parser.set_defaults(func=_bench)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _bench(args: argparse.Namespace) -> int:

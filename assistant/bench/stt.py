@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.commands._shared import load
-from assistant.commands.bench import json_option
+from assistant.commands.bench import json_option, positive_int
 from assistant.commands.transcribe import add_engine_options
 from assistant.errors import EXIT_OK, AssistantError
 from assistant.report import Progress, emit
@@ -44,18 +44,11 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
     parser.add_argument(
         "--lang", default="en", metavar="L", help="only files of this language (default en; all: every file)"
     )
-    parser.add_argument("--limit", type=_positive, metavar="N", help="only the first N files")
+    parser.add_argument("--limit", type=positive_int, metavar="N", help="only the first N files")
     parser.add_argument("--live", action="store_true", help="feed 20 ms blocks as the pipeline does")
     parser.add_argument("--no-standin", action="store_true", help="do not time the whisper tiny.en stand-in")
     json_option(parser)
     parser.set_defaults(func=_bench)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def select_files(set_dir: Path, lang: str, limit: int | None) -> tuple[list[dict[str, Any]], int]:

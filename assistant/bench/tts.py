@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.commands._shared import load
-from assistant.commands.bench import json_option
+from assistant.commands.bench import json_option, positive_int
 from assistant.errors import EXIT_OK, AssistantError
 from assistant.report import Progress, emit
 
@@ -41,19 +41,12 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
     )
     parser.add_argument("--engine", choices=["piper", "espeak"], help="default: tts.engine (auto: Piper if installed)")
     parser.add_argument("--voice", type=Path, metavar="PATH", help="a Piper voice .onnx file (implies piper)")
-    parser.add_argument("--runs", type=_positive, default=3, metavar="N", help="timed runs per text (default 3)")
+    parser.add_argument("--runs", type=positive_int, default=3, metavar="N", help="timed runs per text (default 3)")
     parser.add_argument(
         "--no-standin", action="store_true", help="do not time the Piper stand-in reference voice"
     )
     json_option(parser)
     parser.set_defaults(func=_bench)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -21,6 +21,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
             importlib.import_module(f"{bench.__name__}.{info.name}").register(kinds, common)
 
 
+def positive_int(text: str) -> int:
+    """An argparse type for counts such as --runs and --limit."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def json_option(parser: argparse.ArgumentParser) -> None:
     """The `--json` flag every benchmark takes."""
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
