@@ -54,16 +54,16 @@ def _handler(state: FileServer) -> type[BaseHTTPRequestHandler]:
             body = state.files.get(self.path)
             range_header = self.headers.get("Range")
             if body is None:
-                self.send_error(404)
                 state.requests.append(Served(self.path, range_header, 404, 0))
+                self.send_error(404)
                 return
             start, status = 0, 200
             match = _RANGE.match(range_header or "")
             if match and not state.ignore_range:
                 start = int(match.group(1))
                 if start >= len(body):
-                    self.send_error(416)
                     state.requests.append(Served(self.path, range_header, 416, 0))
+                    self.send_error(416)
                     return
                 status = 206
             payload = body[start:]
@@ -76,9 +76,10 @@ def _handler(state: FileServer) -> type[BaseHTTPRequestHandler]:
                 # Promise everything (Content-Length above), deliver only a part, then hang up.
                 payload, state.cut_after = payload[: state.cut_after], None
                 self.close_connection = True
+            # Recorded before the body goes out: the client may have read it all and moved on before write returns.
+            state.requests.append(Served(self.path, range_header, status, len(payload)))
             self.wfile.write(payload)
             self.wfile.flush()
-            state.requests.append(Served(self.path, range_header, status, len(payload)))
 
         def log_message(self, format: str, *args: Any) -> None:  # keep pytest's output clean
             pass
