@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from assistant.brain.llm import Message
@@ -125,7 +125,11 @@ class History:
 
     def add(self, user: str, assistant: str) -> None:
         """Remember a finished turn; the oldest turns are forgotten beyond turns_budget."""
-        self._turns.append(Turn(user, assistant))
+        self.extend([Turn(user, assistant)])
+
+    def extend(self, turns: Iterable[Turn]) -> None:
+        """Remember several turns, oldest first (a conversation restored from memory), within turns_budget."""
+        self._turns.extend(turns)
         while self._turns and self.estimate(_turn_messages(self._turns)) > self.turns_budget:
             del self._turns[0]
 

@@ -1,0 +1,347 @@
+"""The brain stage: turns what the user said into the spoken reply, and remembers the conversation.
+
+Two brains implement `Brain`:
+- `LlmBrain`: a language model (llama.cpp through LlamaChat) answering with the conversation so far;
+- `RuleBrain`: the zero-download brain for an assistant with no language model installed: it answers the
+  time, the date, greetings and a few questions about itself, and otherwise says honestly that it heard the
+  user but cannot answer yet, and how to install a model.
+`open_brain(config)` picks one by the configuration (assistant.selection).
+
+Both keep the turns in a History within `conversation.history_tokens` and, with `conversation.memory` on,
+in the memory file, saved after every turn. The history holds what the user heard: the controller passes the
+part of an interrupted reply that was played. A reply cancelled before any of it was heard is remembered as
+the user's words with an empty answer: the user's next words are often the rest of the same question ("what's
+the weather" ... "in Paris"), which needs the first part.
+
+A forget request ("forget everything") is answered with a fixed confirmation, without the model; the
+forgetting itself happens when that turn is remembered, i.e. when it really was the user's turn: a reply the
+controller started early on a transcript and then took back forgets nothing. `forget()` forgets at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.brain.history import History
+from assistant.conversation.memory import MemoryFile, is_forget_request, memory_path
+from assistant.text_norm import normalize
+
+if TYPE_CHECKING:
+    from assistant.brain.llm import ChatModel
+    from assistant.config import Config
+
+log = logging.getLogger(__name__)
+
+Stats = dict[str, float | int | str]
+
+FORGOTTEN = "Okay, I've forgotten our conversation."
+# Spoken, so the option is said in words: a text-to-speech voice reads "--default" as "default".
+INSTALL_HINT = "To add one, run assistant models pull dash dash default."
+
+
+class Brain(Protocol):
+    """Replies to the user and remembers the conversation. Implemented by LlmBrain and RuleBrain.
+
+    One brain thread calls reply() and remember(); other threads only set `cancel` and read `stats`.
+    """
+
+    name: str
+
+    def reply(self, user: str, cancel: threading.Event) -> Iterator[str]:
+        """The spoken reply to `user`, in text pieces as they are generated; stops soon after `cancel` is set."""
+        ...
+
+    def remember(self, user: str, heard: str) -> None:
+        """A finished turn: the user's words and the part of the reply the user heard. Saved to memory."""
+        ...
+
+    def forget(self) -> None:
+        """Clear the history and the memory file."""
+        ...
+
+    def close(self) -> None: ...
+
+    @property
+    def stats(self) -> Stats:
+        """Figures of the last reply for the trace (tokens, timings, intent); may be empty."""
+        ...
+
+
+class _Turns:
+    """The history of the conversation and its memory file, kept in step."""
+
+    def __init__(self, history: History, memory: MemoryFile | None, config: Config) -> None:
+        self.history = history
+        self.memory = memory = memory if config.conversation.memory else None
+        if memory is not None:
+            history.extend(memory.load())
+            log.info("conversation memory %s: %d turns remembered", memory.path, len(history.turns))
+
+    def remember(self, user: str, heard: str) -> None:
+        user = user.strip()
+        if not user:
+            return
+        if is_forget_request(user):
+            self.forget()
+            return
+        self.history.add(user, heard.strip())
+        if self.memory is not None:
+            try:
+                self.memory.save(self.history.turns)
+            except OSError as exc:
+                log.warning("could not save the conversation memory %s (%s); make its folder writable or set "
+                            "general.state_dir", self.memory.path, exc.strerror or exc)
+
+    def forget(self) -> None:
+        self.history.clear()
+        if self.memory is not None:
+            try:
+                self.memory.clear()
+            except OSError as exc:
+                log.warning("could not delete the conversation memory %s (%s)", self.memory.path,
+                            exc.strerror or exc)
+        log.info("conversation forgotten")
+
+
+# ---------------------------------------------------------------------------------------------- LlmBrain
+
+
+class LlmBrain:
+    """Replies with a language model. Owns the model: close() closes it."""
+
+    name = "llama"
+
+    def __init__(self, model: ChatModel, config: Config, memory: MemoryFile | None) -> None:
+        self.model = model
+        self.system_prompt = config.llm.system_prompt
+        history = History(
+            model.count_tokens,
+            prompt_budget=model.n_ctx - config.llm.max_tokens,
+            turns_budget=config.conversation.history_tokens,
+        )
+        self._turns = _Turns(history, memory, config)
+        self._used_model = False
+
+    @property
+    def history(self) -> History:
+        return self._turns.history
+
+    def reply(self, user: str, cancel: threading.Event) -> Iterator[str]:
+        self._used_model = False
+        if is_forget_request(user):
+            yield FORGOTTEN
+            return
+        if not user.strip():
+            return  # nothing to answer (the controller drops empty turns before they get here)
+        self._used_model = True
+        yield from self.model.chat(self.history.messages(self.system_prompt, user), cancel)
+
+    def remember(self, user: str, heard: str) -> None:
+        self._turns.remember(user, heard)
+
+    def forget(self) -> None:
+        self._turns.forget()
+
+    def close(self) -> None:
+        close = getattr(self.model, "close", None)  # LlamaChat frees llama.cpp's memory; ChatModel has no close
+        if close is not None:
+            close()
+
+    @property
+    def stats(self) -> Stats:
+        # LlamaChat.stats is a ReplyStats replaced (never changed) while it generates: safe from any thread.
+        stats = getattr(self.model, "stats", None)
+        if not self._used_model or stats is None or not dataclasses.is_dataclass(stats):
+            return {}
+        return dataclasses.asdict(stats)
+
+
+# --------------------------------------------------------------------------------------------- RuleBrain
+
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty")
+
+
+def _number_words(n: int) -> str:
+    """0..59 in words."""
+    if n < 20:
+        return _ONES[n]
+    tens, ones = divmod(n, 10)
+    return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+
+
+def spoken_time(moment: datetime) -> str:
+    """The time as a voice says it: "three oh five PM", "twelve o'clock AM"."""
+    hour = moment.hour % 12 or 12
+    minute = moment.minute
+    minutes = "o'clock" if minute == 0 else f"oh {_ONES[minute]}" if minute < 10 else _number_words(minute)
+    return f"{_ONES[hour]} {minutes} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+# English names whatever the process locale (strftime's %A and %B would follow it).
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def spoken_date(moment: datetime) -> str:
+    """The date as a voice says it: "Tuesday, March the 5th, 2024" (text-to-speech reads "5th" as fifth)."""
+    day = moment.day
+    suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{_WEEKDAYS[moment.weekday()]}, {_MONTHS[moment.month - 1]} the {day}{suffix}, {moment.year}"
+
+
+def _greeting(moment: datetime) -> str:
+    hello = "Good morning" if 5 <= moment.hour < 12 else "Good afternoon" if 12 <= moment.hour < 18 else (
+        "Good evening" if moment.hour >= 18 else "Hello")
+    return f"{hello}! What can I do for you?"
+
+
+_NO_MODEL = "No language model is installed yet, so I can only answer simple things like the time and the date."
+# (intent, pattern on normalized text (assistant.text_norm: "what's" is "what is"), reply at a moment).
+_INTENTS: tuple[tuple[str, re.Pattern[str], Callable[[datetime], str]], ...] = tuple(
+    (name, re.compile(rf"\b(?:{pattern})\b"), answer)
+    for name, pattern, answer in (
+        ("time", r"time is it|what time it is|what is the (?:current )?time|(?:tell|give) me the time"
+                 r"|(?:know|have|got) the time|the time please",
+         lambda now: f"It's {spoken_time(now)}."),
+        ("date", r"what is (?:the |today is |todays )?date|what date is (?:it|today)|(?:tell|give) me the date"
+                 r"|(?:know|have|got) the date|the date please|what is today",
+         lambda now: f"Today is {spoken_date(now)}."),
+        ("day", r"what day is (?:it|today)|what day of the week|which day is (?:it|today)|what is the day",
+         lambda now: f"Today is {_WEEKDAYS[now.weekday()]}."),
+        ("identity", r"who are you|what are you|what is your name|who am i (?:talking|speaking) (?:to|with)"
+                     r"|introduce yourself",
+         lambda now: "I'm your offline voice assistant, running right here on this device. " + _NO_MODEL),
+        ("capabilities", r"what can you do|what are you able to do|how can you help|what can i ask(?: you)?|help",
+         lambda now: "Without a language model I can tell you the time, the date and the day, and forget our "
+                     "conversation when you ask. To add a language model, run assistant models pull dash dash "
+                     "default."),
+        ("thanks", r"thank you|thanks|thank u|cheers|much appreciated",
+         lambda now: "You're welcome."),
+        ("greeting", r"hello|hi|hey|good (?:morning|afternoon|evening|day)|greetings|howdy|how are you",
+         _greeting),
+    )
+)
+_MAX_BEFORE = 6  # "hey jarvis do you happen to know what time it is"
+# Words that may follow an intent's phrase: "thanks a lot", "what time is it now please", "hello Jarvis" (the
+# names of the shipped wake words). Anything else makes it another question ("what time is it in Tokyo"),
+# which gets the honest fallback.
+_AFTER = frozenset({"please", "now", "right", "today", "again", "then", "so", "very", "much", "a", "lot", "there",
+                    "to", "you", "for", "me", "everyone", "exactly", "currently", "doing",
+                    "assistant", "computer", "jarvis", "alexa", "mycroft"})
+_QUOTE_WORDS = 12  # longer transcripts are quoted by their first words
+
+
+def _intent(user: str) -> tuple[str, Callable[[datetime], str]] | None:
+    normalized = normalize(user)
+    for name, pattern, answer in _INTENTS:
+        match = pattern.search(normalized)
+        if match is None:
+            continue
+        before, after = normalized[: match.start()].split(), normalized[match.end():].split()
+        if len(before) <= _MAX_BEFORE and set(after) <= _AFTER:
+            return name, answer
+    return None
+
+
+def _fallback(user: str) -> str:
+    words = user.split()
+    quote = " ".join(words[:_QUOTE_WORDS]).rstrip(".!?,;:") + (" ..." if len(words) > _QUOTE_WORDS else "")
+    return f'I heard "{quote}", but I have no language model installed yet, so I can\'t answer that. {INSTALL_HINT}'
+
+
+def _pieces(text: str, words_per_piece: int = 3) -> list[str]:
+    """The reply in pieces of a few words (with their spaces), as a model would stream it."""
+    words = re.findall(r"\S+\s*", text)
+    return ["".join(words[i : i + words_per_piece]) for i in range(0, len(words), words_per_piece)]
+
+
+class RuleBrain:
+    """The brain with no language model: a few fixed answers, and an honest reply to everything else."""
+
+    name = "rules"
+
+    def __init__(
+        self, config: Config, memory: MemoryFile | None, clock: Callable[[], datetime] = datetime.now
+    ) -> None:
+        self.clock = clock
+        # No tokenizer without a model: about 4 characters per token, as for English with most vocabularies.
+        history = History(
+            lambda text: (len(text) + 3) // 4,
+            prompt_budget=config.llm.n_ctx - config.llm.max_tokens,
+            turns_budget=config.conversation.history_tokens,
+        )
+        self._turns = _Turns(history, memory, config)
+        self._stats: Stats = {}
+
+    @property
+    def history(self) -> History:
+        return self._turns.history
+
+    def answer(self, user: str) -> tuple[str, str]:
+        """The intent recognized in `user` ("fallback" when none) and the whole reply text."""
+        if is_forget_request(user):
+            return "forget", FORGOTTEN
+        found = _intent(user)
+        if found is None:
+            return "fallback", _fallback(user)
+        name, answer = found
+        return name, answer(self.clock())
+
+    def reply(self, user: str, cancel: threading.Event) -> Iterator[str]:
+        self._stats = {}
+        if not user.strip():
+            return
+        intent, text = self.answer(user)
+        self._stats = {"intent": intent}
+        for piece in _pieces(text):
+            if cancel.is_set():
+                return
+            yield piece
+
+    def remember(self, user: str, heard: str) -> None:
+        self._turns.remember(user, heard)
+
+    def forget(self) -> None:
+        self._turns.forget()
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def stats(self) -> Stats:
+        return self._stats
+
+
+# ------------------------------------------------------------------------------------------------ opening
+
+
+def open_brain(config: Config, env: Mapping[str, str] | None = None) -> Brain:
+    """The brain the configuration selects: LlmBrain on the chosen GGUF (warmed up), else RuleBrain."""
+    from assistant.selection import Catalog, choose
+
+    env = os.environ if env is None else env
+    memory = MemoryFile(memory_path(config, env)) if config.conversation.memory else None
+    choice = choose("llm", config, Catalog.from_config(config, env))
+    if choice.engine == "llama" and choice.model is not None:
+        from assistant.brain.llm import LlamaChat
+
+        log.info("brain: language model %s", choice.reason)
+        model = LlamaChat(choice.model, config.llm)
+        try:
+            model.warm_up()
+            return LlmBrain(model, config, memory)
+        except BaseException:
+            model.close()
+            raise
+    log.warning("brain: no language model (%s); answering the time, the date and greetings only", choice.reason)
+    return RuleBrain(config, memory)
