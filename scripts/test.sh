@@ -21,7 +21,7 @@ py="$venv/bin/python"
 wheel=$(llama_wheel portable "-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" "$py")
 log "installing the package with all engines and test tools"
 "$py" -m pip install --quiet "$wheel"
-"$py" -m pip install --quiet -e "${repo}[all,test]"
+"$py" -m pip install --quiet -e "${repo}[all,plot,test]"
 
 # The real models and recordings live beside the repository (never inside it).
 shared=${ASSISTANT_SHARED:-$repo/../shared}

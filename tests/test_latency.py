@@ -1,0 +1,287 @@
+"""Latency figures from traces: each metric on hand-written traces, partial traces, summaries, the waterfall PNG."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.conversation.latency import (
+    METRICS,
+    STAGES,
+    TurnLatency,
+    median_turn,
+    plot_waterfall,
+    read_trace,
+    summarize,
+    turn_metrics,
+)
+from assistant.conversation.trace import Trace
+from assistant.errors import AssistantError, MissingExtraError
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _event(t: float, event: str, turn: int | None = None, **fields: Any) -> dict[str, Any]:
+    return {"t": t, "turn": turn, "event": event, **fields}
+
+
+def _turn(n: int, spoke: float, stopped: float, *, offset: float = 0.0, utterance: int = 0) -> list[dict[str, Any]]:
+    """A whole turn: speech from `spoke` to `stopped`, then every stage; `offset` delays the stages after it."""
+    end = stopped + offset
+    return [
+        _event(spoke, "user_speech_start", utterance=utterance),
+        _event(spoke + 0.1, "vad_start", n),
+        _event(stopped, "user_speech_end", utterance=utterance),
+        _event(end + 0.30, "turn_end", n),
+        _event(end + 0.35, "transcript", n, text="what time is it"),
+        _event(end + 0.42, "llm_first_token", n),
+        _event(end + 0.50, "reply_sentence", n, text="It is noon."),
+        _event(end + 0.60, "reply_sentence", n, text="Have a nice day."),
+        _event(end + 0.58, "tts_first_audio", n),
+        _event(end + 0.61, "audible_start", n),
+        _event(end + 2.0, "audible_end", n),
+        _event(end + 2.0, "reply_heard", n, text="It is noon. Have a nice day."),
+    ]
+
+
+def test_every_metric_of_a_whole_turn() -> None:
+    [turn] = turn_metrics(_turn(1, spoke=1.0, stopped=2.0))
+    assert turn.turn == 1
+    assert turn.text == "what time is it"
+    assert turn.reply == "It is noon. Have a nice day."
+    assert turn.heard == "It is noon. Have a nice day."
+    assert turn.dropped is None
+    assert turn.voice_to_voice == pytest.approx(0.61)
+    assert turn.endpointing == pytest.approx(0.30)
+    assert turn.stt_finalization == pytest.approx(0.05)
+    assert turn.llm_first_token == pytest.approx(0.07)
+    assert turn.first_sentence == pytest.approx(0.15)
+    assert turn.tts_first_audio == pytest.approx(0.08)
+    assert turn.barge_in_reaction == ()
+
+
+def test_the_breakdown_adds_up_to_voice_to_voice() -> None:
+    [turn] = turn_metrics(_turn(1, spoke=1.0, stopped=2.0))
+    stages = dict(turn.stages)
+    assert list(stages) == [name for name, _, _ in STAGES]
+    assert stages["endpointing"] == pytest.approx(0.30)
+    assert stages["sentence"] == pytest.approx(0.08)  # first token to first sentence
+    assert stages["playback"] == pytest.approx(0.03)  # first synthesized audio to first audible sample
+    assert sum(v for v in stages.values() if v is not None) == pytest.approx(turn.voice_to_voice)
+
+
+def test_the_end_of_speech_is_the_last_one_before_the_turn_closed() -> None:
+    # The user paused mid-sentence (two speech segments, one turn), then a second turn follows; events out of
+    # order (as a merged trace may have them) change nothing.
+    events = [
+        *_turn(1, spoke=1.0, stopped=1.6),
+        _event(1.8, "user_speech_start", utterance=1),
+        _event(2.5, "user_speech_end", utterance=1),
+        *_turn(2, spoke=6.0, stopped=7.0, utterance=2),
+    ]
+    for e in events[:12]:
+        if e["turn"] == 1:
+            e["t"] += 0.9  # turn 1's stages come after the second segment, at 2.5 + ...
+    first, second = turn_metrics(list(reversed(events)))
+    assert first.endpointing == pytest.approx(0.30)
+    assert first.voice_to_voice == pytest.approx(0.61)
+    assert second.turn == 2 and second.voice_to_voice == pytest.approx(0.61)
+
+
+def test_barge_in_reaction_runs_from_the_interrupting_speech_to_the_speaker_s_silence() -> None:
+    events = _turn(1, spoke=1.0, stopped=2.0)
+    events = [e for e in events if e["event"] not in ("audible_end", "reply_heard")]
+    events += [
+        _event(3.4, "user_speech_start", utterance=1),  # 0.8 s into the reply
+        _event(3.62, "barge_in", 1),
+        _event(3.65, "audible_end", 1),
+        _event(3.70, "reply_heard", 1, text="It is noon."),
+        _event(4.5, "user_speech_end", utterance=1),
+    ]
+    [turn] = turn_metrics(events)
+    assert turn.barge_in_reaction == (pytest.approx(0.25),)
+    assert turn.heard == "It is noon."
+    assert turn.voice_to_voice == pytest.approx(0.61)  # the later speech does not move this turn's U
+
+
+def test_barge_in_counts_every_part_of_the_reply_heard_after_the_user_spoke() -> None:
+    # The room ends a reply segment after a pause. Here a segment ended just before the user spoke, and the
+    # old reply went on after it (its next sentence): the speaker fell silent only at the later end.
+    events = [e for e in _turn(1, spoke=1.0, stopped=2.0) if e["event"] != "audible_end"]
+    events += [
+        _event(3.9, "audible_end", 1),
+        _event(4.0, "user_speech_start", utterance=1),
+        _event(4.2, "audible_start", 1),
+        _event(4.25, "barge_in", 1),
+        _event(4.3, "audible_end", 1),
+    ]
+    [turn] = turn_metrics(events)
+    assert turn.barge_in_reaction == (pytest.approx(0.30),)
+    assert turn.voice_to_voice == pytest.approx(0.61)  # the first audible sample of the reply
+
+
+def test_barge_in_after_the_reply_fell_silent_reacts_at_once() -> None:
+    events = [e for e in _turn(1, spoke=1.0, stopped=2.0) if e["event"] != "audible_end"]
+    events += [
+        _event(3.9, "audible_end", 1),
+        _event(4.0, "user_speech_start", utterance=1),
+        _event(4.25, "barge_in", 1),
+    ]
+    [turn] = turn_metrics(events)
+    assert turn.barge_in_reaction == (0.0,)
+
+
+def test_a_missing_event_leaves_its_figures_empty_and_the_rest_measured() -> None:
+    events = [e for e in _turn(1, spoke=1.0, stopped=2.0) if e["event"] not in ("llm_first_token", "audible_start")]
+    events += [_event(4.0, "user_speech_start", utterance=1), _event(4.3, "barge_in", 1)]  # no audible_end after
+    events = [e for e in events if e["event"] != "audible_end"]
+    [turn] = turn_metrics(events)
+    assert turn.llm_first_token is None
+    assert turn.voice_to_voice is None
+    assert turn.barge_in_reaction == (None,)
+    assert turn.first_sentence == pytest.approx(0.15)
+    assert turn.tts_first_audio == pytest.approx(0.08)
+    stages = dict(turn.stages)
+    assert stages["llm"] is None and stages["sentence"] is None and stages["playback"] is None
+    assert stages["stt"] == pytest.approx(0.05)
+
+
+def test_a_live_trace_without_ground_truth_still_gives_the_pipeline_s_own_figures() -> None:
+    events = [e for e in _turn(1, spoke=1.0, stopped=2.0) if not e["event"].startswith(("user_", "audible_"))]
+    [turn] = turn_metrics(events)
+    assert turn.voice_to_voice is None and turn.endpointing is None
+    assert turn.stt_finalization == pytest.approx(0.05)
+    assert turn.tts_first_audio == pytest.approx(0.08)
+
+
+def test_only_turns_with_a_transcript_count_and_junk_does_not_crash() -> None:
+    events = [
+        _event(1.0, "vad_start", 1),
+        _event(1.5, "turn_dropped", 1, reason="noise"),  # no transcript: not a measured turn
+        _event(3.0, "transcript", 2, text="hello"),
+        _event(3.2, "turn_dropped", 2, reason="self-echo"),
+        {"event": "turn_end", "turn": 2},  # no time
+        {"t": "soon", "event": "llm_first_token", "turn": 2},
+        {"t": 3.1},
+        _event(3.3, "audible_start", None),  # a reply nobody claimed
+    ]
+    [turn] = turn_metrics(events)
+    assert turn.turn == 2 and turn.dropped == "self-echo" and turn.reply == ""
+    assert all(turn.values(m) in ((None,), ()) for m in METRICS)
+    assert turn_metrics([]) == []
+
+
+def test_summaries_give_median_and_p90_over_all_runs_in_ms() -> None:
+    runs = []
+    for run in range(2):
+        events = []
+        for i in range(5):
+            start = 10.0 * i
+            turn = _turn(i, spoke=start, stopped=start + 1.0, offset=0.1 * (5 * run + i), utterance=i)
+            events += turn
+        runs.append(turn_metrics(events))
+    summaries = {s.metric: s for s in summarize(runs)}
+    assert list(summaries) == list(METRICS)
+    v2v = summaries["voice_to_voice"]
+    # Ten turns at 610, 710, ... 1510 ms: median 1060, p90 (linear between ranks) 1420.
+    assert v2v.count == 10 and v2v.missing == 0
+    assert v2v.median_ms == pytest.approx(1060.0)
+    assert v2v.p90_ms == pytest.approx(1420.0)
+    assert summaries["stt_finalization"].median_ms == pytest.approx(50.0)
+    barge = summaries["barge_in_reaction"]
+    assert (barge.count, barge.missing, barge.median_ms, barge.p90_ms) == (0, 0, None, None)
+
+    run, turn = median_turn(runs)
+    assert turn.voice_to_voice == pytest.approx(1.01)  # the lower of the two middle turns
+    assert (run, turn.turn) == (0, 4)
+
+
+def test_missing_figures_are_counted_not_averaged() -> None:
+    whole = turn_metrics(_turn(1, spoke=1.0, stopped=2.0))
+    cut = turn_metrics([e for e in _turn(1, spoke=1.0, stopped=2.0) if e["event"] != "audible_start"])
+    v2v = next(s for s in summarize([whole, cut]) if s.metric == "voice_to_voice")
+    assert (v2v.count, v2v.missing) == (1, 1)
+    assert v2v.median_ms == pytest.approx(610.0)
+    assert median_turn([cut]) is None
+
+
+def test_a_trace_file_written_by_the_pipeline_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    clock = iter(range(0, 160000, 1600))
+    trace = Trace(lambda: next(clock), path)
+    for e in _turn(3, spoke=1.0, stopped=2.0):
+        fields = {k: v for k, v in e.items() if k not in ("t", "turn", "event")}
+        trace.emit(e["event"], e["turn"], sample=round(e["t"] * 16000), **fields)
+    trace.close()
+    events = read_trace(path)
+    assert len(events) == 12 and events[0]["event"] == "user_speech_start"
+    [turn] = turn_metrics(events)
+    assert turn.turn == 3 and turn.voice_to_voice == pytest.approx(0.61)
+
+
+def test_a_bad_trace_line_is_named_by_file_and_line(tmp_path: Path) -> None:
+    good = json.dumps(_event(1.0, "vad_start", 1))
+    cases = {
+        "not json": ("not JSON", "line 2"),
+        "[1, 2]": ("JSON object", "line 2"),
+        json.dumps({"turn": 1, "event": "vad_start"}): ('"t"', "line 2"),
+        json.dumps({"t": 1.0, "turn": 1}): ('"event"', "line 2"),
+        json.dumps({"t": 1.0, "turn": "one", "event": "vad_start"}): ('"turn"', "line 2"),
+    }
+    for line, fragments in cases.items():
+        path = tmp_path / "trace.jsonl"
+        path.write_text(f"{good}\n{line}\n{good}\n", encoding="utf-8")
+        with pytest.raises(AssistantError) as caught:
+            read_trace(path)
+        assert str(path) in str(caught.value)
+        for fragment in fragments:
+            assert fragment in str(caught.value)
+    with pytest.raises(AssistantError, match="cannot read the trace"):
+        read_trace(tmp_path / "gone.jsonl")
+
+
+def test_a_cut_off_last_line_of_a_killed_process_is_left_out(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    path.write_text(json.dumps(_event(1.0, "vad_start", 1)) + '\n\n{"t": 1.5, "tur', encoding="utf-8")
+    assert [e["event"] for e in read_trace(path)] == ["vad_start"]
+
+
+def test_the_waterfall_is_a_png_drawn_by_matplotlib(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    events = [e for e in _turn(1, spoke=1.0, stopped=2.0) if e["event"] != "llm_first_token"]
+    [turn] = turn_metrics(events)
+    path = tmp_path / "waterfall.png"
+    plot_waterfall(turn, events, path)
+    data = path.read_bytes()
+    assert data.startswith(PNG_SIGNATURE)
+    assert b"Matplotlib" in data[:4096]  # the Software text chunk matplotlib writes
+    assert len(data) > 10_000  # bars, labels and text, not an empty canvas
+
+
+def test_the_waterfall_needs_the_end_of_the_user_s_speech(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    events = [e for e in _turn(1, spoke=1.0, stopped=2.0) if e["event"] != "user_speech_end"]
+    [turn] = turn_metrics(events)
+    with pytest.raises(AssistantError, match="user_speech_end"):
+        plot_waterfall(turn, events, tmp_path / "waterfall.png")
+    assert not (tmp_path / "waterfall.png").exists()
+
+
+def test_without_matplotlib_the_plot_says_which_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # what an environment without it sees on import
+    [turn] = turn_metrics(_turn(1, spoke=1.0, stopped=2.0))
+    with pytest.raises(MissingExtraError, match=r"assistant\[plot\]"):
+        plot_waterfall(turn, [], tmp_path / "waterfall.png")
+
+
+def test_values_of_an_unknown_metric_is_an_error() -> None:
+    [turn] = turn_metrics(_turn(1, spoke=1.0, stopped=2.0))
+    assert isinstance(turn, TurnLatency)
+    with pytest.raises(ValueError, match="voice_to_voice"):
+        turn.values("v2v")
