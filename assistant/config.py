@@ -296,13 +296,23 @@ class ConversationConfig:
         max=3000,
     )
     duck_db: float = setting(
-        -12.0, "Reply level while a possible interruption is checked.", min=-60.0, max=0.0
+        -60.0,
+        "Reply level in dB while a possible interruption is checked (-60: silent at once); it comes back "
+        "if the sound was not speech.",
+        min=-60.0,
+        max=0.0,
     )
     history_tokens: int = setting(
         1024, "Token budget for remembered turns; the oldest are dropped beyond it.", min=0, max=131072
     )
     memory: bool = setting(True, "Keep the conversation across restarts (a file in the state folder).")
     apology: str = setting("Sorry, something went wrong.", "Said when a stage fails.")
+    stage_timeout_s: float = setting(
+        20.0,
+        "A stage (speech-to-text, LLM, voice) that makes no progress for this long is restarted.",
+        min=1.0,
+        max=600.0,
+    )
 
 
 @dataclass(frozen=True)

@@ -266,7 +266,7 @@ class SimulatedRoom:
         speaker_wav: Path | None = None,
         vad_model: Path | None = None,
         audible_level: int = 32,
-        reply_gap_ms: float = 300.0,
+        reply_gap_ms: float = 500.0,
         reply_wait_s: float = 20.0,
         tail_s: float = 1.0,
     ) -> None:

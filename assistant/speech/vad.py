@@ -198,6 +198,11 @@ class SpeechSegmenter:
         self._candidate: int | None = None  # where a possible start began
         self._silence_from: int | None = None  # where a possible end began
 
+    @property
+    def candidate(self) -> int | None:
+        """Where possible speech began that has not yet lasted `min_speech` (None: no candidate)."""
+        return None if self.speaking else self._candidate
+
     def push(self, probability: float, *, hangover_ms: float | None = None) -> list[VadEvent]:
         """Take the next window's probability; return the events it completes (zero or one)."""
         start, end = self.clock, self.clock + self.window

@@ -1,0 +1,313 @@
+"""The controller: runs the conversation from the events of the other stages.
+
+Per turn: listening (the user speaks) → thinking (turn closed; transcript, reply being generated) → speaking
+(reply audio queued or playing) → done. It starts replies, ends turns (barge-in, drop, failure), keeps what
+the user actually heard for the history, guards against its own echo, opens the follow-up window, plays the
+earcon, the greeting and the apology, and writes the story of each turn to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.audio.io import SAMPLE_RATE, AudioIO
+from assistant.config import Config
+from assistant.conversation.echo_guard import EchoGuard
+from assistant.conversation.messages import (
+    Clock,
+    Duck,
+    Heard,
+    Prompt,
+    Queued,
+    Remember,
+    ReplyDone,
+    Say,
+    Spoken,
+    StageFailed,
+    TurnEnded,
+    TurnStarted,
+    WakeHeard,
+)
+from assistant.conversation.trace import Trace
+from assistant.conversation.turns import ListenState, Turns
+from assistant.conversation.workers import Send, Speaker
+
+log = logging.getLogger(__name__)
+
+EARCON_HZ = (880.0, 1320.0)  # two short rising tones: "I'm listening"
+
+
+@dataclass
+class Piece:
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Turn:
+    """The controller's record of one turn."""
+
+    number: int
+    kind: str = "user"  # user, greeting, apology
+    phase: str = "listening"  # listening, thinking, speaking, done
+    user: str = ""
+    carried: str = ""  # words of a superseded turn the user went on from
+    pieces: dict[int, list[Piece]] = field(default_factory=dict)  # per sentence, the audio queued
+    spoken: set[int] = field(default_factory=set)  # sentences fully queued or dropped
+    sentences: int | None = None  # known once the reply is fully generated
+    merge_into: int | None = None  # a newer turn takes this turn's words
+
+    def heard(self, cut: int | None) -> str:
+        """The reply as heard: sentences played before `cut` (None: all), the one cut off in proportion."""
+        words: list[str] = []
+        for index in sorted(self.pieces):
+            for piece in self.pieces[index]:
+                piece_words = piece.text.split()
+                if cut is None or piece.end <= cut:
+                    words += piece_words
+                elif piece.start < cut:
+                    played = (cut - piece.start) / (piece.end - piece.start)
+                    words += piece_words[: int(len(piece_words) * played)]
+        return " ".join(words)
+
+    @property
+    def last_end(self) -> int:
+        return max((p.end for pieces in self.pieces.values() for p in pieces), default=0)
+
+
+class Controller:
+    """Handles one message at a time (its own thread, through a ControllerWorker)."""
+
+    def __init__(
+        self,
+        config: Config,
+        audio: AudioIO,
+        speaker: Speaker,
+        *,
+        turns: Turns,
+        state: ListenState,
+        trace: Trace,
+        to_brain: Send,
+        to_tts: Send,
+        wake_required: bool,
+        trace_audible: bool,
+    ) -> None:
+        self.config = config
+        self.conversation = config.conversation
+        self.audio = audio
+        self.speaker = speaker
+        self.turns = turns
+        self.state = state
+        self.trace = trace
+        self.to_brain = to_brain
+        self.to_tts = to_tts
+        self.wake_required = wake_required
+        self.trace_audible = trace_audible  # live runs: the audible events come from the speaker positions
+        self.echo = EchoGuard()
+        self.now = 0
+        self.current: Turn | None = None
+        self._old: dict[int, Turn] = {}  # superseded turns whose transcript may still join a newer one
+        self.duck_gain = 10 ** (self.conversation.duck_db / 20)
+        self.completed = 0
+        self.failures = 0
+
+    @property
+    def idle(self) -> bool:
+        """No turn in progress: nobody speaking, nothing being answered."""
+        return self.current is None or self.current.phase == "done"
+
+    # ------------------------------------------------------------------------------------------ start
+
+    def greet(self) -> None:
+        if self.conversation.greeting.strip():
+            self._say_alone("greeting", self.conversation.greeting)
+
+    def _say_alone(self, kind: str, text: str) -> None:
+        turn = Turn(self.turns.open(), kind=kind, phase="thinking", sentences=1)
+        self.current = turn
+        self.trace.emit("reply_sentence", turn.number, text=text, kind=kind)
+        self.to_tts(Say(turn.number, 0, text))
+
+    # --------------------------------------------------------------------------------------- messages
+
+    def handle(self, message: object) -> None:
+        if isinstance(message, Clock):
+            self.now = max(self.now, message.sample)
+            self._tick()
+        elif isinstance(message, TurnStarted):
+            self._on_turn_started(message)
+        elif isinstance(message, TurnEnded):
+            turn = self.current
+            if turn is not None and turn.number == message.turn:
+                turn.phase = "thinking"
+        elif isinstance(message, Heard):
+            self._on_heard(message)
+        elif isinstance(message, Queued):
+            self._on_queued(message)
+        elif isinstance(message, Spoken):
+            turn = self._turn(message.turn)
+            if turn is not None:
+                turn.spoken.add(message.index)
+                self._tick()
+        elif isinstance(message, ReplyDone):
+            self._on_reply_done(message)
+        elif isinstance(message, Duck):
+            if self.current is not None and self.current.phase == "speaking":
+                self.audio.set_output_gain(self.duck_gain if message.on else 1.0)
+                self.trace.emit("duck" if message.on else "unduck", self.current.number, sample=message.sample)
+        elif isinstance(message, WakeHeard):
+            self.state.awake_until = max(self.state.awake_until, message.sample)
+            if self.conversation.earcon:
+                self._earcon()
+        elif isinstance(message, StageFailed):
+            self._on_failure(message)
+
+    def _turn(self, number: int) -> Turn | None:
+        turn = self.current
+        return turn if turn is not None and turn.number == number else None
+
+    def _on_turn_started(self, message: TurnStarted) -> None:
+        previous = self.current
+        turn = Turn(message.turn)
+        if previous is not None and previous.phase == "speaking":
+            self._barge_in(previous, message)
+        elif previous is not None and previous.phase == "thinking" and previous.kind == "user":
+            # The user went on before any reply was heard: the new turn carries on from the old one's words.
+            previous.merge_into = turn.number
+            turn.carried = previous.user
+            self._old[previous.number] = previous
+            log.info("turn %d: the user went on speaking; turn %d continues it", previous.number, turn.number)
+        elif previous is not None and previous.phase == "thinking":
+            self.speaker.end_turn_and_flush(previous.number)  # a greeting or apology not yet audible
+        self.current = turn
+        self.state.awake_until = max(self.state.awake_until, message.sample)
+
+    def _barge_in(self, previous: Turn, message: TurnStarted) -> None:
+        cut = self.speaker.end_turn_and_flush(previous.number)
+        self.audio.set_output_gain(1.0)
+        heard = previous.heard(cut)
+        self.trace.emit("barge_in", previous.number, sample=cut, by_turn=message.turn)
+        if self.trace_audible:
+            self.trace.emit("audible_end", previous.number, sample=cut)
+        self.trace.emit("reply_heard", previous.number, sample=cut, text=heard)
+        log.info("turn %d: interrupted after %r", previous.number, heard)
+        self._finish(previous, heard)
+
+    def _on_heard(self, message: Heard) -> None:
+        text = message.transcript.text.strip()
+        old = self._old.pop(message.turn, None)
+        if old is not None and old.merge_into is not None:
+            newer = self._turn(old.merge_into)
+            if newer is not None:
+                newer.carried = text
+            return
+        turn = self._turn(message.turn)
+        if turn is None or not self.turns.is_live(turn.number):
+            return
+        if turn.carried:
+            text = f"{turn.carried} {text}".strip()
+        t = message.transcript
+        self.trace.emit(
+            "transcript", turn.number, text=text, engine=t.engine, audio_s=round(t.audio_s, 3),
+            compute_s=round(t.compute_s, 3),
+        )
+        if not text:
+            self._drop(turn, "empty")
+        elif self.echo.is_echo(text, self.now):
+            self._drop(turn, "self_echo")
+        else:
+            turn.user = text
+            turn.phase = "thinking"
+            log.info("turn %d: heard %r", turn.number, text)
+            self.to_brain(Prompt(turn.number, text))
+
+    def _on_queued(self, message: Queued) -> None:
+        turn = self._turn(message.turn)
+        if turn is None:
+            return
+        pieces = turn.pieces.setdefault(message.index, [])
+        if pieces and pieces[-1].text == message.text and pieces[-1].end == message.start:
+            pieces[-1].end = message.end  # the next piece of the same chunk
+        else:
+            pieces.append(Piece(message.text, message.start, message.end))
+        self.echo.said(message.text, message.end)
+        if turn.phase != "speaking":
+            turn.phase = "speaking"
+            self.state.speaking = True
+            if self.trace_audible:
+                self.trace.emit("audible_start", turn.number, sample=message.start)
+
+    def _on_reply_done(self, message: ReplyDone) -> None:
+        turn = self._turn(message.turn)
+        if turn is None:
+            return
+        turn.sentences = message.sentences
+        if message.stats:
+            log.debug("turn %d: brain %s", turn.number, message.stats)
+        if message.sentences == 0 and message.stop != "cancelled":
+            self._drop(turn, "no_reply")
+        self._tick()
+
+    def _on_failure(self, message: StageFailed) -> None:
+        self.failures += 1
+        log.error("%s failed (turn %s): %s", message.stage, message.turn, message.error)
+        turn = self.current
+        failed_apology = turn is not None and turn.kind == "apology" and message.turn == turn.number
+        if turn is not None and (message.turn is None or message.turn == turn.number):
+            self.speaker.end_turn_and_flush(turn.number)
+            self.trace.emit("turn_dropped", turn.number, reason=f"{message.stage} failed", error=message.error)
+            turn.phase = "done"
+            self.state.speaking = False
+        if failed_apology:
+            self._earcon(low=True)  # the voice itself is broken: a tone is all that can be said
+        elif self.conversation.apology.strip():
+            self._say_alone("apology", self.conversation.apology)
+
+    # ------------------------------------------------------------------------------------------ time
+
+    def _tick(self) -> None:
+        turn = self.current
+        if turn is None or turn.phase != "speaking" or turn.sentences is None:
+            return
+        if len(turn.spoken) < turn.sentences:
+            return
+        played = self.audio.playback_position()
+        if played < turn.last_end:
+            return
+        heard = turn.heard(None)
+        if self.trace_audible:
+            self.trace.emit("audible_end", turn.number, sample=turn.last_end)
+        self.trace.emit("reply_heard", turn.number, text=heard)
+        log.info("turn %d: said %r", turn.number, heard)
+        self._finish(turn, heard)
+        self.turns.end(turn.number)
+
+    def _finish(self, turn: Turn, heard: str) -> None:
+        turn.phase = "done"
+        self.state.speaking = False
+        self.completed += 1
+        follow_up = round(self.conversation.follow_up_s * SAMPLE_RATE)
+        self.state.awake_until = max(self.state.awake_until, self.audio.playback_position() + follow_up)
+        if turn.kind == "user" and turn.user:
+            self.to_brain(Remember(turn.user, heard))
+
+    def _drop(self, turn: Turn, reason: str) -> None:
+        self.trace.emit("turn_dropped", turn.number, reason=reason)
+        log.info("turn %d: dropped (%s)", turn.number, reason)
+        if turn.phase == "speaking":
+            self.speaker.end_turn_and_flush(turn.number)
+        else:
+            self.turns.end(turn.number)
+        turn.phase = "done"
+        self.state.speaking = False
+
+    def _earcon(self, low: bool = False) -> None:
+        t = np.arange(round(0.06 * SAMPLE_RATE)) / SAMPLE_RATE
+        tones = [np.sin(2 * np.pi * (hz / (2 if low else 1)) * t) for hz in EARCON_HZ]
+        fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.005)
+        pcm = np.concatenate([tone * fade for tone in tones]) * 0.25
+        self.speaker.play(None, pcm.astype(np.float32), SAMPLE_RATE)

@@ -1,0 +1,198 @@
+"""The listener: from clean microphone blocks to turns (VAD, wake word, endpointing, barge-in, ducking).
+
+It runs in its own thread and owns its engines (Silero VAD with its segmenter, openWakeWord). It opens a turn
+when speech starts and no wake word is needed (none configured, or within the follow-up window, or just after
+one was heard), sends the turn's audio (with the pre-roll) to speech-to-text, and closes the turn after the
+silence the endpoint policy asks for given the partial transcript so far, or at the maximum length.
+
+While the assistant speaks, its own echo is told from the user's voice by level (doubletalk.DoubleTalkGate),
+and speech is an interruption: the reply ducks at the first window scored as speech,
+comes back if the candidate dies out (a cough, a door), and a turn opens (a barge-in) once speech has lasted
+conversation.min_barge_in_ms.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from assistant.config import Config
+from assistant.conversation.doubletalk import DoubleTalkGate
+from assistant.conversation.endpoint import EndpointPolicy
+from assistant.conversation.messages import (
+    CleanBlock,
+    Clock,
+    Duck,
+    TurnAudio,
+    TurnClosed,
+    TurnEnded,
+    TurnStarted,
+    WakeHeard,
+)
+from assistant.conversation.trace import Trace
+from assistant.conversation.turns import ListenState, Partial, Turns
+from assistant.speech.vad import SAMPLE_RATE, Reframer, SpeechEnd, SpeechSegmenter, SpeechStart, VadEvent, VoiceActivity
+from assistant.speech.wake import WakeWord
+
+log = logging.getLogger(__name__)
+
+CLOCK_EVERY = 5  # blocks between two Clock messages to the controller
+WAKE_WINDOW_S = 5.0  # after the wake word alone, the user has this long to start speaking
+DUCK_HOLD = round(0.3 * SAMPLE_RATE)  # samples a duck outlasts the candidate that caused it
+HISTORY_S = 2.0  # audio kept for the pre-roll: more than pre_roll_ms + min_speech_ms can ask for
+
+Send = Callable[[object], None]
+
+
+class Listener:
+    """Feed it every clean block in order (`process`); it sends TurnAudio/TurnClosed to STT and events to
+    the controller."""
+
+    def __init__(
+        self,
+        config: Config,
+        vad: VoiceActivity,
+        segmenter: SpeechSegmenter,
+        wake: WakeWord | None,
+        *,
+        turns: Turns,
+        state: ListenState,
+        partial: Partial,
+        to_stt: Send,
+        to_controller: Send,
+        trace: Trace,
+    ) -> None:
+        self.vad = vad
+        self.segmenter = segmenter
+        self.gate = DoubleTalkGate()
+        self._windows = Reframer(vad.window)
+        self._references = Reframer(vad.window)
+        self.wake = wake
+        self.policy = EndpointPolicy(config)
+        self.turns = turns
+        self.state = state
+        self.partial = partial
+        self.to_stt = to_stt
+        self.to_controller = to_controller
+        self.trace = trace
+        self.min_speech = segmenter.min_speech
+        self.min_barge_in = round(config.conversation.min_barge_in_ms * SAMPLE_RATE / 1000)
+        self.max_turn = round(config.conversation.max_utterance_s * SAMPLE_RATE)
+        self.barge_in_enabled = config.conversation.barge_in
+        self._history: deque[CleanBlock] = deque()
+        self._history_samples = 0
+        self._blocks = 0
+        self._turn: int | None = None  # the open turn
+        self._turn_start = 0
+        self._wake_until = 0  # a wake word was heard: speech before this sample opens a turn
+        self._ducked = False
+        self._candidate_seen = 0
+
+    # ------------------------------------------------------------------------------------------ blocks
+
+    def process(self, block: CleanBlock) -> None:
+        end = block.sample + len(block.pcm)
+        self._remember(block)
+        speaking = self.state.speaking
+        # An interruption must last longer than a cough; an ordinary turn only needs the VAD's minimum.
+        self.segmenter.min_speech = self.min_barge_in if speaking else self.min_speech
+        hangover = self.policy.hangover_ms(self.partial.of(self._turn)) if self._turn is not None else None
+        events = self._speech_events(block, hangover)
+        if self.wake is not None:
+            for detection in self.wake.feed(block.pcm):
+                self._on_wake(detection.word, detection.score, end)
+        if self._turn is not None:
+            self.to_stt(TurnAudio(self._turn, block.pcm, first=False))
+        for event in events:
+            if isinstance(event, SpeechStart):
+                self._on_speech_start(event, end)
+            elif isinstance(event, SpeechEnd) and self._turn is not None:
+                self._close(event.decided_at, event.sample, "silence", hangover)
+        if self._turn is not None and end - self._turn_start >= self.max_turn:
+            self._close(end, end, "max_length", None)
+        self._duck(speaking, end)
+        self._blocks += 1
+        if self._blocks % CLOCK_EVERY == 0:
+            self.to_controller(Clock(end))
+
+    def _speech_events(self, block: CleanBlock, hangover: int | None) -> list[VadEvent]:
+        """VAD windows of the block, with windows that are only our own echo scored as silence."""
+        events: list[VadEvent] = []
+        threshold = self.segmenter.threshold
+        for window, reference in zip(
+            self._windows.blocks(block.pcm), self._references.blocks(block.ref), strict=True
+        ):
+            p = self.gate.probability(window, reference, self.vad.probability(window), threshold)
+            events += self.segmenter.push(p, hangover_ms=hangover)
+        return events
+
+    def _remember(self, block: CleanBlock) -> None:
+        self._history.append(block)
+        self._history_samples += len(block.pcm)
+        while self._history_samples - len(self._history[0].pcm) >= HISTORY_S * SAMPLE_RATE:
+            self._history_samples -= len(self._history.popleft().pcm)
+
+    def _audio_since(self, sample: int) -> np.ndarray:
+        parts = [b.pcm[max(0, sample - b.sample) :] for b in self._history if b.sample + len(b.pcm) > sample]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int16)
+
+    # ------------------------------------------------------------------------------------------ events
+
+    def _awake(self, now: int) -> bool:
+        return self.wake is None or now < self.state.awake_until or now < self._wake_until
+
+    def _on_speech_start(self, event: SpeechStart, now: int) -> None:
+        if self._turn is not None:
+            return
+        barge_in = self.state.speaking
+        if barge_in and not self.barge_in_enabled:
+            return
+        if not (barge_in or self._awake(now)):
+            return
+        self._open(now, event.sample, event.audio_from, barge_in)
+
+    def _on_wake(self, word: str, score: float, now: int) -> None:
+        self.trace.emit("wake", self.turns.current, sample=now, word=word, score=round(score, 3))
+        self.to_controller(WakeHeard(word, score, now))
+        if self._turn is not None:
+            return
+        self._wake_until = now + round(WAKE_WINDOW_S * SAMPLE_RATE)
+        # The command often follows the wake word in one breath: the turn starts now, without the wake word.
+        if self.segmenter.speaking or self.state.speaking:
+            self._open(now, now, now, self.state.speaking)
+
+    def _open(self, now: int, speech_sample: int, audio_from: int, barge_in: bool) -> None:
+        turn = self.turns.open()
+        self._turn, self._turn_start, self._wake_until = turn, audio_from, 0
+        self.trace.emit("vad_start", turn, sample=now, speech_t=round(speech_sample / SAMPLE_RATE, 4))
+        self.to_controller(TurnStarted(turn, now, speech_sample, barge_in))
+        self.to_stt(TurnAudio(turn, self._audio_since(audio_from), first=True))
+        self._ducked = False
+
+    def _close(self, now: int, speech_end: int, reason: str, hangover: int | None) -> None:
+        turn = self._turn
+        assert turn is not None
+        self._turn = None
+        hangover_ms = hangover if hangover is not None else 0
+        self.trace.emit("turn_end", turn, sample=now, reason=reason, hangover_ms=hangover_ms)
+        self.to_stt(TurnClosed(turn))
+        self.to_controller(TurnEnded(turn, now, speech_end, reason, hangover_ms))
+
+    def _duck(self, speaking: bool, now: int) -> None:
+        """Duck at the first sign of speech over a reply; undo it when the candidate died out."""
+        if not speaking or self._turn is not None:
+            self._ducked = False
+            return
+        if self.segmenter.candidate is not None:
+            self._candidate_seen = now
+            if not self._ducked:
+                self._ducked = True
+                self.to_controller(Duck(True, now))
+        elif self._ducked and now - self._candidate_seen >= DUCK_HOLD:
+            # Held a moment: with the reply silent its echo dies away, and a voice that was masked by it
+            # shows as a new candidate before the reply comes back.
+            self._ducked = False
+            self.to_controller(Duck(False, now))

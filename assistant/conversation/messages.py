@@ -1,0 +1,167 @@
+"""The messages that travel on the pipeline's queues, one frozen dataclass per kind.
+
+Every message about a turn carries its number: a worker drops the messages of a turn that has ended (a
+barge-in, a newer turn), so nothing of an old reply is said after the user has moved on. Sample positions
+are on the 16 kHz audio clocks of `assistant.audio.io` (microphone and speaker advance together).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from assistant.speech.stt import Transcript
+
+# ------------------------------------------------------------------------------------ audio -> listener
+
+
+@dataclass(frozen=True, eq=False)
+class CleanBlock:
+    """One block of echo-cancelled microphone audio, its reference, and where it starts on the microphone clock."""
+
+    pcm: np.ndarray  # int16, audio.block_ms long
+    ref: np.ndarray  # int16: what the speaker played during the block (the echo canceller's reference)
+    sample: int
+
+
+# ------------------------------------------------------------------------------------- listener -> stt
+
+
+@dataclass(frozen=True, eq=False)
+class TurnAudio:
+    """Speech of an open turn, in order; the first one of a turn includes the pre-roll."""
+
+    turn: int
+    pcm: np.ndarray
+    first: bool
+
+
+@dataclass(frozen=True)
+class TurnClosed:
+    """The listener ended the turn: the recognizer finalizes what it was fed."""
+
+    turn: int
+
+
+# ------------------------------------------------------------------------------ anyone -> controller
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The microphone clock reached `sample` (sent every few blocks: the controller's sense of time)."""
+
+    sample: int
+
+
+@dataclass(frozen=True)
+class WakeHeard:
+    word: str
+    score: float
+    sample: int
+
+
+@dataclass(frozen=True)
+class TurnStarted:
+    """The listener opened turn `turn`: speech began at `speech_sample`, decided at `sample`."""
+
+    turn: int
+    sample: int
+    speech_sample: int
+    barge_in: bool  # the assistant was speaking: this turn interrupts it
+
+
+@dataclass(frozen=True)
+class TurnEnded:
+    """The listener closed the turn: `reason` is "silence" (after `hangover_ms`) or "max_length"."""
+
+    turn: int
+    sample: int
+    speech_end_sample: int
+    reason: str
+    hangover_ms: int
+
+
+@dataclass(frozen=True)
+class Duck:
+    """A possible interruption: lower the reply (on) or bring it back (off: it was not speech)."""
+
+    on: bool
+    sample: int
+
+
+@dataclass(frozen=True)
+class Heard:
+    """The final transcript of a turn."""
+
+    turn: int
+    transcript: Transcript
+
+
+@dataclass(frozen=True)
+class ReplyDone:
+    """The brain has sent every sentence of the reply (`sentences` of them)."""
+
+    turn: int
+    sentences: int
+    stop: str  # end, max_tokens, cancelled
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Queued:
+    """Synthesized audio of sentence `index` will play from `start` to `end` on the speaker clock."""
+
+    turn: int
+    index: int
+    text: str  # the part of the sentence this audio says (the whole sentence, for every engine here)
+    start: int
+    end: int
+    first: bool  # the first audio of the turn
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """Every chunk of sentence `index` has been queued (or it was dropped: `dropped`)."""
+
+    turn: int
+    index: int
+    dropped: bool = False
+
+
+@dataclass(frozen=True)
+class StageFailed:
+    """A stage raised while working on `turn` (None: outside a turn), or hung."""
+
+    stage: str
+    turn: int | None
+    error: str
+
+
+# --------------------------------------------------------------------------- controller -> workers
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Reply to what the user said."""
+
+    turn: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Remember:
+    """The turn is over: keep it in the history as the user heard it."""
+
+    user: str
+    heard: str
+
+
+@dataclass(frozen=True)
+class Say:
+    """Speak `text` as sentence `index` of `turn` (a reply sentence, the greeting, an apology)."""
+
+    turn: int
+    index: int
+    text: str

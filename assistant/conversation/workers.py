@@ -1,0 +1,327 @@
+"""The pipeline's threads: one loop per stage, each owning its engine, joined by WorkQueues.
+
+A worker takes one message at a time from its inbox, beats its heartbeat while idle and while working (the
+watchdog's evidence that it is alive), and reports an exception as StageFailed to the controller instead of
+dying: the process stays up, the controller apologizes and the next turn works. A worker that stops beating
+for conversation.stage_timeout_s is replaced by a fresh thread with a fresh engine (`restart`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from assistant.audio.frontend import AudioFrontEnd
+from assistant.audio.io import SAMPLE_RATE, AudioIO
+from assistant.brain.sentences import SentenceSplitter
+from assistant.conversation.brain import Brain
+from assistant.conversation.listener import Listener
+from assistant.conversation.messages import (
+    CleanBlock,
+    Heard,
+    Prompt,
+    Queued,
+    Remember,
+    ReplyDone,
+    Say,
+    Spoken,
+    StageFailed,
+    TurnAudio,
+    TurnClosed,
+)
+from assistant.conversation.queues import Pacer, WorkQueue
+from assistant.conversation.trace import Trace
+from assistant.conversation.turns import Partial, Turns
+from assistant.service import Heartbeats
+from assistant.speech.stt import Recognizer
+from assistant.speech.tts import Synthesizer
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.05  # how long a loop waits for a message before it beats and checks for stop
+PIECE_S = 0.5  # synthesized speech goes to the speaker in pieces this long, so a flush finds little queued
+
+E = TypeVar("E")
+Send = Callable[[object], None]
+
+
+class Worker(Generic[E]):
+    """A thread consuming `inbox` with an engine of type E built by `factory` (again on restart)."""
+
+    name = "worker"
+
+    def __init__(
+        self,
+        inbox: WorkQueue[Any],
+        factory: Callable[[], E],
+        *,
+        heartbeats: Heartbeats,
+        to_controller: Send,
+        stop: threading.Event,
+        engine: E | None = None,
+    ) -> None:
+        self.inbox = inbox
+        self.factory = factory
+        self.engine: E = engine if engine is not None else factory()
+        self.heartbeats = heartbeats
+        self.to_controller = to_controller
+        self.stop_event = stop
+        self.restarts = 0
+        self.busy_with: Any = None  # the message being handled (for the hang report)
+        self._generation = 0
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._generation += 1
+        self.heartbeats.register(self.name)
+        self._thread = threading.Thread(
+            target=self._run, args=(self._generation,), name=self.name, daemon=True
+        )
+        self._thread.start()
+
+    def join(self, timeout: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def restart(self) -> None:
+        """Abandon a hung thread (it exits when it wakes up) and start a new one on a new engine."""
+        self.restarts += 1
+        abandoned, self.busy_with = self.busy_with, None
+        self._generation += 1  # the old thread sees this and stops after its current call
+        if abandoned is not None:
+            self.inbox.handled()
+        self.engine = self.factory()
+        self.start()
+
+    def beat(self) -> None:
+        self.heartbeats.beat(self.name)
+
+    def _run(self, generation: int) -> None:
+        while not self.stop_event.is_set() and generation == self._generation:
+            self.beat()
+            message = self.inbox.get(POLL_S)
+            if message is None:
+                continue
+            self.busy_with = message
+            try:
+                self.handle(message)
+            except Exception as error:  # a stage fails, the process does not
+                if generation != self._generation:
+                    return
+                log.exception("%s failed on %s", self.name, type(message).__name__)
+                self.to_controller(StageFailed(self.name, getattr(message, "turn", None), f"{error}"))
+            if generation != self._generation:
+                return  # restarted meanwhile: the message was written off by restart()
+            self.busy_with = None
+            self.inbox.handled()
+
+    def handle(self, message: Any) -> None:
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------------------- the stages
+
+
+class AudioWorker:
+    """Reads duplex blocks from the AudioIO, cleans them (AEC, noise suppression) and hands them on.
+
+    Not a queue consumer: its input is the sound card (or the room). In lockstep it reads the next block
+    only when every stage has handled everything (see queues.Pacer).
+    """
+
+    name = "audio"
+
+    def __init__(
+        self, audio: AudioIO, frontend: AudioFrontEnd, to_listener: Send, *, pacer: Pacer,
+        heartbeats: Heartbeats, stop: threading.Event,
+    ) -> None:
+        self.audio = audio
+        self.frontend = frontend
+        self.to_listener = to_listener
+        self.pacer = pacer
+        self.heartbeats = heartbeats
+        self.stop_event = stop
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+
+    def start(self) -> None:
+        self.heartbeats.register(self.name)
+        self._thread.start()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        size = self.audio.block_samples
+        try:
+            while not self.stop_event.is_set():
+                self.heartbeats.beat(self.name)
+                if not self.pacer.wait_idle(POLL_S):
+                    continue
+                block = self.audio.read(POLL_S)
+                if block is None:
+                    continue
+                clean = self.frontend.process(block.mic, block.ref)
+                self.to_listener(CleanBlock(clean, block.ref, block.index * size))
+        except Exception:
+            log.exception("the audio thread failed; stopping")
+            self.stop_event.set()
+
+
+class ListenerWorker(Worker[Listener]):
+    name = "listener"
+
+    def handle(self, message: CleanBlock) -> None:
+        self.engine.process(message)
+
+
+class SttWorker(Worker[Recognizer]):
+    """Feeds each turn's audio to the recognizer; final transcript on TurnClosed."""
+
+    name = "stt"
+
+    def __init__(self, *args: Any, partial: Partial, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.partial = partial
+        self._turn: int | None = None
+
+    def handle(self, message: TurnAudio | TurnClosed) -> None:
+        if isinstance(message, TurnAudio):
+            if message.first:
+                self.engine.begin()
+                self._turn = message.turn
+            if message.turn != self._turn:
+                return  # audio of a turn whose start this engine never saw (restarted meanwhile)
+            text = self.engine.feed(message.pcm)
+            if text is not None:
+                self.partial.set(message.turn, text)
+        elif message.turn == self._turn:
+            # Finished even when a newer turn has begun: the controller may join the two (the user went on).
+            self._turn = None
+            self.to_controller(Heard(message.turn, self.engine.finish()))
+
+
+class BrainWorker(Worker[Brain]):
+    """Streams the reply: brain pieces → sentence splitter → TTS, sentence by sentence."""
+
+    name = "brain"
+
+    def __init__(self, *args: Any, turns: Turns, trace: Trace, to_tts: Send, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.turns = turns
+        self.trace = trace
+        self.to_tts = to_tts
+
+    def handle(self, message: Prompt | Remember) -> None:
+        if isinstance(message, Remember):
+            self.engine.remember(message.user, message.heard)
+            return
+        turn = message.turn
+        cancel = self.turns.cancelled(turn)
+        if cancel.is_set():
+            return
+        splitter = SentenceSplitter()
+        sent = 0
+        first = True
+        stop = "end"
+        for piece in self.engine.reply(message.text, cancel):
+            self.beat()
+            if first:
+                self.trace.emit("llm_first_token", turn)
+                first = False
+            if cancel.is_set():
+                stop = "cancelled"
+                break
+            for sentence in splitter.feed(piece):
+                sent = self._say(turn, sent, sentence)
+        if cancel.is_set():
+            stop = "cancelled"
+        else:
+            for sentence in splitter.flush():
+                sent = self._say(turn, sent, sentence)
+        self.to_controller(ReplyDone(turn, sent, stop, dict(self.engine.stats)))
+
+    def _say(self, turn: int, index: int, sentence: str) -> int:
+        self.trace.emit("reply_sentence", turn, text=sentence)
+        self.to_tts(Say(turn, index, sentence))
+        return index + 1
+
+
+class Speaker:
+    """The speaker side of the AudioIO with the gate that keeps ended turns out of it."""
+
+    def __init__(self, audio: AudioIO, turns: Turns, *, max_ahead_s: float | None) -> None:
+        self.audio = audio
+        self.turns = turns
+        self.max_ahead = None if max_ahead_s is None else round(max_ahead_s * SAMPLE_RATE)
+        self.gate = threading.Lock()
+        self.queued_until = 0  # speaker-clock sample where the last queued speech ends
+
+    def play(self, turn: int | None, pcm: np.ndarray, rate: int) -> tuple[int, int] | None:
+        """Queue speech of `turn` (None: not part of a turn) if the turn is still live: (start, end) positions."""
+        with self.gate:
+            if turn is not None and not self.turns.is_live(turn):
+                return None
+            end = self.audio.play(pcm, rate)
+            start = max(end - round(len(pcm) * SAMPLE_RATE / rate), 0)
+            self.queued_until = end
+            return start, end
+
+    def wait_room(self, stop: threading.Event, beat: Callable[[], None]) -> None:
+        """On a sound card, keep at most max_ahead of speech queued (a barge-in then drops little)."""
+        if self.max_ahead is None:
+            return
+        while not stop.is_set() and self.queued_until - self.audio.playback_position() > self.max_ahead:
+            beat()
+            time.sleep(0.01)
+
+    def end_turn_and_flush(self, turn: int) -> int:
+        """End `turn` and drop everything queued; returns the speaker-clock position of the cut."""
+        with self.gate:
+            self.turns.end(turn)
+            cut = self.audio.flush_playback()
+            self.queued_until = cut
+            return cut
+
+
+class TtsWorker(Worker[Synthesizer]):
+    """Synthesizes each sentence and queues it to the speaker in short pieces."""
+
+    name = "tts"
+
+    def __init__(self, *args: Any, speaker: Speaker, turns: Turns, trace: Trace, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.speaker = speaker
+        self.turns = turns
+        self.trace = trace
+        self._first_of: int | None = None  # the turn whose first audio was queued
+
+    def handle(self, message: Say) -> None:
+        turn = message.turn
+        if not self.turns.is_live(turn):
+            self.to_controller(Spoken(turn, message.index, dropped=True))
+            return
+        for chunk in self.engine.synthesize(message.text):
+            self.beat()
+            piece = max(1, round(PIECE_S * chunk.sample_rate))
+            for offset in range(0, len(chunk.pcm), piece):
+                self.speaker.wait_room(self.stop_event, self.beat)
+                pcm = chunk.pcm[offset : offset + piece]
+                first = self._first_of != turn
+                if first:
+                    self.trace.emit("tts_first_audio", turn)
+                placed = self.speaker.play(turn, pcm, chunk.sample_rate)
+                if placed is None:
+                    self.to_controller(Spoken(turn, message.index, dropped=True))
+                    return
+                self._first_of = turn
+                self.to_controller(Queued(turn, message.index, chunk.text, *placed, first=first))
+        self.to_controller(Spoken(turn, message.index))

@@ -1,0 +1,279 @@
+"""The whole assistant in the simulated room, with real engines and the shared recordings.
+
+Silero VAD, pocketsphinx, llama.cpp on the real stories260K GGUF, espeak-ng, Speex AEC: every stage runs for
+real, in its own thread, joined by the pipeline's queues. Runs are in lockstep (`--fast`): the room waits
+for the stages, so the conversation is the same on a loaded machine as on an idle one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from assistant.config import Config, load_config
+from assistant.conversation.pipeline import Engines, Pipeline
+from assistant.conversation.scenario import Scenario
+from assistant.conversation.simulate import run_scenario, simulation_config
+
+pytestmark = pytest.mark.e2e
+
+TESTS = Path(__file__).resolve().parent
+
+
+@pytest.fixture()
+def config_file(tmp_path: Path, shared_models: Path, clean_env: Path) -> Path:
+    """The test model set: Silero VAD, pocketsphinx, stories260K, espeak-ng; no wake word."""
+    path = tmp_path / "assistant.toml"
+    path.write_text(
+        f'[models]\ndir = "{tmp_path / "models"}"\n'
+        f'[general]\nstate_dir = "{tmp_path / "state"}"\n'
+        f'[vad]\nmodel = "{shared_models / "vad" / "silero_vad.onnx"}"\n'
+        '[wake]\nengine = "none"\n'
+        '[stt]\nengine = "sphinx"\n'
+        f'[llm]\nmodel = "{shared_models / "llm" / "stories260K.gguf"}"\nmax_tokens = 40\ntemperature = 0.0\n'
+        '[tts]\nengine = "espeak"\n'
+    )
+    return path
+
+
+@pytest.fixture()
+def config(config_file: Path) -> Config:
+    return load_config(config_file, {}).config
+
+
+def _events(events: list[dict[str, Any]], name: str, turn: int | None = None) -> list[dict[str, Any]]:
+    return [e for e in events if e["event"] == name and (turn is None or e["turn"] == turn)]
+
+
+def _scenario(tmp_path: Path, shared_audio: Path, body: str) -> Scenario:
+    path = tmp_path / "scenario.toml"
+    path.write_text(body.replace("AUDIO", str(shared_audio)))
+    return Scenario.load(path)
+
+
+def test_spoken_questions_get_transcripts_and_audible_replies(
+    config: Config, shared_scenarios: Path, tmp_path: Path
+) -> None:
+    speaker = tmp_path / "speaker.wav"
+    result = run_scenario(
+        Scenario.load(shared_scenarios / "questions.toml"), config, realtime=False, speaker_out=speaker
+    )
+    assert result.completed and result.failures == 0
+    answered = [t for t in result.turns if not t.dropped]
+    assert len(answered) >= 4, result.turns  # five questions; pocketsphinx may hear one as nothing
+    for turn in answered:
+        assert turn.transcript and turn.reply
+        audible = _events(result.events, "audible_start", turn.turn)
+        assert audible, f"turn {turn.turn} was answered but the room heard nothing"
+        # The reply became audible after the user had finished speaking.
+        assert audible[0]["t"] > _events(result.events, "turn_end", turn.turn)[0]["t"] - 0.01
+    assert not _events(result.events, "barge_in")  # nobody interrupted: the echo alone never does
+    import soundfile
+
+    played = soundfile.read(str(speaker), dtype="int16")[0]
+    assert np.abs(played).max() > 1000  # the speaker really played the replies
+
+
+def test_a_barge_in_stops_the_reply_and_the_history_keeps_only_what_was_heard(
+    config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    # A first exchange lets the echo canceller converge (as the greeting does on a device); then the user
+    # talks over the second reply 0.8 s after it became audible.
+    scenario = _scenario(tmp_path, shared_audio, """
+wake = false
+[room]
+rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
+echo_gain_db = -6.0
+[[utterance]]
+audio = "AUDIO/commands/speech_to_phrase/en/what_time_is_it.wav"
+at = 1.0
+[[utterance]]
+audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
+after_reply_end = 1.0
+[[utterance]]
+audio = "AUDIO/asr/en/cmu_arctic_aew_a0001.wav"
+after_reply_start = 0.8
+""")
+    result = run_scenario(scenario, config, realtime=False)
+    barge_ins = _events(result.events, "barge_in")
+    assert barge_ins, "the user talked over the second reply, which went on regardless"
+    interrupted = barge_ins[0]["turn"]
+    cut = barge_ins[0]["t"]
+    interrupting = next(e for e in _events(result.events, "user_speech_start") if e["utterance"] == 2)
+    assert interrupting["t"] < cut
+    # The speaker fell silent after the user started to speak over it (the 200 ms target is the bench's) ...
+    ends = _events(result.events, "audible_end", interrupted)
+    assert ends and ends[0]["t"] - interrupting["t"] < 2.5
+    # ... and nothing of the old reply was played after the cut.
+    assert not [e for e in _events(result.events, "audible_start", interrupted) if e["t"] > cut]
+    generated = " ".join(e["text"] for e in _events(result.events, "reply_sentence", interrupted))
+    heard = _events(result.events, "reply_heard", interrupted)[0]["text"]
+    assert heard and len(heard) < len(generated)
+    assert generated.startswith(heard.split()[0])
+    assert result.turns[-1].transcript  # the interruption itself became the next turn
+
+
+def test_an_echo_only_reply_of_thirty_seconds_makes_no_turn(config: Config, shared_audio: Path, tmp_path: Path) -> None:
+    """A long reply into the room through the RIR at the default echo gain, and nobody speaking."""
+    from assistant.audio.room import RoomSetup, SimulatedRoom
+
+    text = "Once upon a time there was a little girl who lived in a small village near the forest. " * 7
+    long_greeting = dataclasses.replace(
+        simulation_config(config), conversation=dataclasses.replace(config.conversation, greeting=text, memory=False)
+    )
+    room = SimulatedRoom(
+        [], RoomSetup(rir=shared_audio / "echo" / "rir" / "seminar_room_rir_clap.wav", echo_gain_db=-6.0),
+        duration=36.0,
+    )
+    engines = Engines.build(long_greeting, wake=False)
+    pipeline = Pipeline(long_greeting, room, engines, lockstep=True, greet=True, trace_audible=True)
+    pipeline.start()
+    try:
+        assert room.wait_done(300)
+    finally:
+        pipeline.stop()
+        engines.close()
+    events = pipeline.trace.events
+    replies = room.replies()
+    assert replies and (replies[0][1] or 0) - replies[0][0] > 25 * 16000  # the reply really played ~30 s
+    assert not _events(events, "vad_start") and not _events(events, "barge_in")
+
+
+def test_noise_alone_makes_no_turn(config: Config, shared_scenarios: Path) -> None:
+    result = run_scenario(Scenario.load(shared_scenarios / "noise-only.toml"), config, realtime=False)
+    assert result.completed and result.room_seconds >= 60
+    assert result.turns == [] and not _events(result.events, "vad_start")
+
+
+class FailingOnce:
+    """The real brain, except that its first reply raises (a stage failing mid-conversation)."""
+
+    def __init__(self, brain: Any) -> None:
+        self.brain = brain
+        self.failed = False
+        self.name = brain.name
+
+    def reply(self, user: str, cancel: Any) -> Iterator[str]:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("injected failure")
+        return self.brain.reply(user, cancel)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.brain, name)
+
+
+def test_a_failing_stage_apologizes_and_the_next_turn_works(
+    config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    scenario = _scenario(tmp_path, shared_audio, """
+wake = false
+[[utterance]]
+audio = "AUDIO/commands/speech_to_phrase/en/what_time_is_it.wav"
+at = 1.0
+[[utterance]]
+audio = "AUDIO/commands/speech_to_phrase/en/what_s_the_date.wav"
+after_reply_end = 1.0
+""")
+    sim_config = simulation_config(config)
+    engines = Engines.build(sim_config, wake=False)
+    engines = dataclasses.replace(engines, brain=FailingOnce(engines.brain))
+    try:
+        result = run_scenario(scenario, config, realtime=False, engines=engines)
+    finally:
+        engines.close()
+    assert result.failures == 1
+    dropped = _events(result.events, "turn_dropped")
+    assert dropped and dropped[0]["reason"] == "brain failed"
+    apology = [e for e in _events(result.events, "reply_sentence") if e.get("kind") == "apology"]
+    assert apology and apology[0]["text"] == config.conversation.apology
+    assert _events(result.events, "audible_start", apology[0]["turn"])  # the apology was heard
+    answered = [t for t in result.turns if not t.dropped and t.turn > apology[0]["turn"]]
+    assert answered and answered[0].reply  # the next question got a real answer
+
+
+def test_simulate_command_prints_turns_and_writes_the_trace(
+    config_file: Path, shared_scenarios: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.cli import main
+
+    trace = tmp_path / "trace.jsonl"
+    code = main(["--config", str(config_file), "simulate", "--scenario", str(shared_scenarios / "questions.toml"),
+                 "--fast", "--trace", str(trace), "--json"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["turns"] >= 2 and summary["completed"] is True
+    events = [json.loads(line) for line in trace.read_text().splitlines()]
+    names = {e["event"] for e in events}
+    for required in ("user_speech_start", "user_speech_end", "vad_start", "turn_end", "transcript",
+                     "llm_first_token", "reply_sentence", "tts_first_audio", "audible_start", "audible_end",
+                     "reply_heard"):
+        assert required in names, required
+    assert [e["t"] for e in events] == sorted(e["t"] for e in events)
+
+
+def test_a_scenario_with_a_missing_recording_fails_before_anything_starts(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.cli import main
+
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text('[[utterance]]\naudio = "nowhere.wav"\nat = 1.0\n')
+    assert main(["--config", str(config_file), "simulate", "--scenario", str(scenario), "--fast"]) == 78
+    assert "nowhere.wav" in capsys.readouterr().err
+
+
+@pytest.mark.alsa
+def test_run_reports_ready_and_stops_within_two_seconds_of_sigterm(
+    config_file: Path, shared_audio: Path, tmp_path: Path
+) -> None:
+    """`assistant run` on the real PortAudio/ALSA path (ALSA's file plugin as the sound card)."""
+    from alsa_files import alsa_env
+
+    from assistant.audio_files import read_audio
+
+    speech = read_audio(shared_audio / "commands" / "speech_to_phrase" / "en" / "what_time_is_it.wav")
+    capture = tmp_path / "mic.raw"
+    np.concatenate([np.zeros(16000, np.int16), speech, np.zeros(16000 * 30, np.int16)]).tofile(capture)
+    with config_file.open("a") as f:
+        f.write("[audio]\ninput_rate = 16000\noutput_rate = 16000\ninput_channels = 1\n")
+    env = alsa_env(tmp_path, capture, tmp_path / "speaker.raw")
+    notify = tmp_path / "notify.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    server.bind(str(notify))
+    server.settimeout(60)
+    env["NOTIFY_SOCKET"] = str(notify)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "--config", str(config_file), "run"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        messages = []
+        while not any("READY=1" in m for m in messages):
+            messages.append(server.recv(4096).decode())
+        time.sleep(1.0)  # let it hear and answer for a moment
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=10)
+        stopped_in = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+        server.close()
+    err = process.stderr.read() if process.stderr else ""
+    assert code == 0, err
+    assert stopped_in <= 2.0, f"took {stopped_in:.2f} s to stop"
+    assert "stopped" in err
+    assert os.path.getsize(tmp_path / "speaker.raw") > 0
