@@ -15,12 +15,18 @@ LLAMA_CPP_VERSION=0.3.36
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
+# missing_packages PKG...: prints the Debian packages of the list that are not installed, one per line.
+missing_packages() {
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || printf '%s\n' "$pkg"
+    done
+}
+
 # apt_install PKG...: installs the packages that are missing (as root), or says what to install.
 apt_install() {
-    local missing=() pkg
-    for pkg in "$@"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-    done
+    local missing=()
+    mapfile -t missing < <(missing_packages "$@")
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         log "missing Debian packages: ${missing[*]}; install them with: sudo apt-get install ${missing[*]}"
