@@ -96,6 +96,8 @@ usage_error() {
 # ------------------------------------------------------------------------------------------- arguments
 
 profile_override="" models_from="" no_service=0 uninstall=0 purge=0
+# Set by the steps: python (3.11 or newer), detected_profile, profile, llama_flavour and llama_flags.
+python="" detected_profile="" profile="" llama_flavour="" llama_flags=""
 parse_arguments() {
     while [ $# -gt 0 ]; do
         case $1 in
@@ -313,10 +315,12 @@ write_config() {
     step "configuration"
     if [ -f "$CONFIG" ]; then
         already "there: $CONFIG (never overwritten; \`assistant config example\` shows every setting)"
-        local configured
+        # The assistant picks its default models by models.profile: say so if that is not the profile installed.
+        local configured used
         configured=$(sed -n 's/^profile = "\(.*\)"$/\1/p' "$CONFIG" | head -n 1)
-        if [ -n "$profile_override" ] && [ "${configured:-auto}" != "$profile_override" ] \
-            && { [ "${configured:-auto}" != auto ] || [ "$detected_profile" != "$profile_override" ]; }; then
+        used=${configured:-auto}
+        [ "$used" = auto ] && used=$detected_profile
+        if [ -n "$profile_override" ] && [ "$used" != "$profile_override" ]; then
             log "   NOTE: $CONFIG has models.profile = \"${configured:-auto}\"; set it to \"$profile_override\"" \
                 "to use the models installed for --profile $profile_override"
         fi
@@ -506,6 +510,7 @@ remove_path() {
 }
 
 uninstall() {
+    step "system checks"
     [ "$(id -u)" -eq 0 ] || fail "run it as root: sudo bash scripts/install.sh --uninstall"
     remove_service
     step "command and Python environment"

@@ -3,8 +3,10 @@
 # Shared by install.sh and test.sh: the Debian packages the assistant needs, and the llama-cpp-python wheel cache.
 
 # Runtime: PortAudio (sounddevice, pyaudio), Speex DSP (echo canceller), espeak-ng (zero-download voice, Piper's
-# phonemizer), libsndfile (soundfile), ALSA utilities and plugins.
-RUNTIME_PACKAGES=(libportaudio2 libspeexdsp1 espeak-ng libespeak-ng1 libsndfile1 alsa-utils libasound2-plugins)
+# phonemizer), libsndfile (soundfile), ALSA utilities and plugins, and the CA certificates that `assistant models
+# pull` checks the download servers against.
+RUNTIME_PACKAGES=(libportaudio2 libspeexdsp1 espeak-ng libespeak-ng1 libsndfile1 alsa-utils libasound2-plugins
+    ca-certificates)
 # Building: venv, compilers and headers for llama-cpp-python (cmake) and pyaudio (portaudio19-dev).
 BUILD_PACKAGES=(python3 python3-venv python3-dev build-essential cmake git portaudio19-dev libspeexdsp-dev pkg-config)
 # Tests only: a private PulseAudio server for real-time audio tests, sox, shellcheck, systemd-analyze, debootstrap.
