@@ -362,6 +362,11 @@ class SimulatedRoom:
         """Samples generated so far (the room's time, on both clocks)."""
         return self._clock
 
+    @property
+    def recorded_seconds(self) -> float:
+        """Length of all the scheduled recordings together."""
+        return sum(len(r) for r in self._recordings) / SAMPLE_RATE
+
     def done(self) -> bool:
         return self._done.is_set()
 

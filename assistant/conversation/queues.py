@@ -50,10 +50,6 @@ class Pacer:
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
-    @property
-    def pending(self) -> int:
-        return self._pending
-
 
 class WorkQueue(Generic[T]):
     """A bounded FIFO for one consumer thread; full → the oldest message is dropped and counted.

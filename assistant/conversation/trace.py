@@ -37,10 +37,6 @@ class Trace:
                 self._file.flush()
         return record
 
-    def of(self, event: str, turn: int | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            return [e for e in self.events if e["event"] == event and (turn is None or e["turn"] == turn)]
-
     def close(self) -> None:
         with self._lock:
             if self._file is not None:

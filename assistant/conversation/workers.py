@@ -71,7 +71,6 @@ class Worker(Generic[E]):
         self.heartbeats = heartbeats
         self.to_controller = to_controller
         self.stop_event = stop
-        self.restarts = 0
         self.busy_with: Any = None  # the message being handled (for the hang report)
         self._generation = 0
         self._thread: threading.Thread | None = None
@@ -94,7 +93,6 @@ class Worker(Generic[E]):
 
     def restart(self) -> None:
         """Abandon a hung thread (it exits when it wakes up) and start a new one on a new engine."""
-        self.restarts += 1
         abandoned, self.busy_with = self.busy_with, None
         self._generation += 1  # the old thread sees this and stops after its current call
         if abandoned is not None:
