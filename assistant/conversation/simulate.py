@@ -124,7 +124,8 @@ def run_scenario(
 
 def _default_timeout(scenario: Scenario, room: SimulatedRoom) -> float:
     """Wall seconds after which a run is given up: the room's own length, with room for slow stages."""
-    planned = scenario.duration or (room.recorded_seconds + len(scenario.utterances) * (room.reply_wait / SAMPLE_RATE) + 5)
+    waits = len(scenario.utterances) * room.reply_wait / SAMPLE_RATE
+    planned = scenario.duration or (room.recorded_seconds + waits + 5)
     return 60.0 + 2.0 * planned
 
 
