@@ -288,6 +288,13 @@ class ConversationConfig:
     hangover_incomplete_ms: int = setting(
         1200, "Silence that ends a turn ending mid-phrase (and, the, um).", min=50, max=10000
     )
+    speculate_ms: int = setting(
+        150,
+        "After this much silence speech-to-text finishes early and the reply starts, held until the turn ends "
+        "(taken back if the user goes on); 0: only when the turn ends.",
+        min=0,
+        max=5000,
+    )
     barge_in: bool = setting(True, "The user may interrupt the assistant by speaking.")
     min_barge_in_ms: int = setting(
         200,

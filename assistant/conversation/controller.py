@@ -2,8 +2,10 @@
 
 Per turn: listening (the user speaks) → thinking (turn closed; transcript, reply being generated) → speaking
 (reply audio queued or playing) → done. It starts replies, ends turns (barge-in, drop, failure), keeps what
-the user actually heard for the history, guards against its own echo, opens the follow-up window, plays the
-earcon, the greeting and the apology, and writes the story of each turn to the log.
+the user actually heard for the history, starts a reply early on the partial transcript while the user
+pauses (held by the speaker until the final transcript confirms it, else taken back), guards against its
+own echo, opens the follow-up window, plays the earcon, the greeting and the apology, and writes the story of
+each turn to the log.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 from assistant.audio.io import SAMPLE_RATE, AudioIO
 from assistant.config import Config
 from assistant.conversation.echo_guard import EchoGuard
+from assistant.conversation.endpoint import words
 from assistant.conversation.messages import (
     Clock,
     Duck,
@@ -24,6 +27,7 @@ from assistant.conversation.messages import (
     Queued,
     Remember,
     ReplyDone,
+    Resumed,
     Say,
     Spoken,
     StageFailed,
@@ -60,6 +64,8 @@ class Turn:
     spoken: set[int] = field(default_factory=set)  # sentences fully queued or dropped
     sentences: int | None = None  # known once the reply is fully generated
     merge_into: int | None = None  # a newer turn takes this turn's words
+    reply: int = 0  # the current reply attempt (Turns.retract)
+    speculation: str | None = None  # the partial an unconfirmed early reply answers; its audio is held
 
     def heard(self, cut: int | None) -> str:
         """The reply as heard: sentences played before `cut` (None: all), the one cut off in proportion."""
@@ -146,10 +152,14 @@ class Controller:
                 turn.phase = "thinking"
         elif isinstance(message, Heard):
             self._on_heard(message)
+        elif isinstance(message, Resumed):
+            turn = self._turn(message.turn)
+            if turn is not None and turn.speculation is not None:
+                self._retract(turn, "the user went on")
         elif isinstance(message, Queued):
             self._on_queued(message)
         elif isinstance(message, Spoken):
-            turn = self._turn(message.turn)
+            turn = self._turn(message.turn, message.reply)
             if turn is not None:
                 turn.spoken.add(message.index)
                 self._tick()
@@ -166,9 +176,12 @@ class Controller:
         elif isinstance(message, StageFailed):
             self._on_failure(message)
 
-    def _turn(self, number: int) -> Turn | None:
+    def _turn(self, number: int, reply: int | None = None) -> Turn | None:
+        """The current turn if it is `number` (and `reply` is its current attempt, when given)."""
         turn = self.current
-        return turn if turn is not None and turn.number == number else None
+        if turn is None or turn.number != number or (reply is not None and reply != turn.reply):
+            return None
+        return turn
 
     def _on_turn_started(self, message: TurnStarted) -> None:
         previous = self.current
@@ -198,6 +211,9 @@ class Controller:
         self._finish(previous, heard)
 
     def _on_heard(self, message: Heard) -> None:
+        if message.early:
+            self._on_early(message)
+            return
         text = message.transcript.text.strip()
         old = self._old.pop(message.turn, None)
         if old is not None and old.merge_into is not None:
@@ -223,10 +239,51 @@ class Controller:
             turn.user = text
             turn.phase = "thinking"
             log.info("turn %d: heard %r", turn.number, text)
-            self.to_brain(Prompt(turn.number, text))
+            if turn.speculation is not None and words(turn.speculation) == words(text):
+                self._confirm(turn)
+                return
+            if turn.speculation is not None:
+                self._retract(turn, "the final transcript differs")
+            self.to_brain(Prompt(turn.number, text, turn.reply))
+
+    # ---------------------------------------------------------------------------------- speculation
+
+    def _on_early(self, message: Heard) -> None:
+        """The user paused: answer what they said so far now, holding the audio until the turn is over."""
+        turn = self._turn(message.turn)
+        if turn is None or turn.kind != "user" or turn.phase != "listening" or turn.speculation is not None:
+            return
+        text = f"{turn.carried} {message.transcript.text}".strip()
+        if not text or self.echo.is_echo(text, self.now):
+            return
+        turn.speculation = text
+        self.speaker.hold(turn.number, turn.reply)
+        self.trace.emit("speculate", turn.number, text=text, reply=turn.reply)
+        self.to_brain(Prompt(turn.number, text, turn.reply))
+
+    def _confirm(self, turn: Turn) -> None:
+        """The final transcript is what the early reply answered: play what is ready at once."""
+        self.trace.emit("speculation", turn.number, outcome="kept", reply=turn.reply)
+        turn.speculation = None
+        if turn.sentences == 0:
+            self._drop(turn, "no_reply")
+            return
+        for queued in self.speaker.release(turn.number, turn.reply):
+            self._on_queued(queued)
+        self._tick()
+
+    def _retract(self, turn: Turn, why: str) -> None:
+        """Take back the early reply: the brain and TTS stop, its held audio is dropped."""
+        self.trace.emit("speculation", turn.number, outcome="retracted", reason=why, reply=turn.reply)
+        self.speaker.discard()
+        turn.reply = self.turns.retract(turn.number)
+        turn.speculation = None
+        turn.pieces.clear()
+        turn.spoken.clear()
+        turn.sentences = None
 
     def _on_queued(self, message: Queued) -> None:
-        turn = self._turn(message.turn)
+        turn = self._turn(message.turn, message.reply)
         if turn is None:
             return
         pieces = turn.pieces.setdefault(message.index, [])
@@ -242,13 +299,13 @@ class Controller:
                 self.trace.emit("audible_start", turn.number, sample=message.start)
 
     def _on_reply_done(self, message: ReplyDone) -> None:
-        turn = self._turn(message.turn)
+        turn = self._turn(message.turn, message.reply)
         if turn is None:
             return
         turn.sentences = message.sentences
         if message.stats:
             log.debug("turn %d: brain %s", turn.number, message.stats)
-        if message.sentences == 0 and message.stop != "cancelled":
+        if message.sentences == 0 and message.stop != "cancelled" and turn.speculation is None:
             self._drop(turn, "no_reply")
         self._tick()
 
@@ -298,7 +355,7 @@ class Controller:
     def _drop(self, turn: Turn, reason: str) -> None:
         self.trace.emit("turn_dropped", turn.number, reason=reason)
         log.info("turn %d: dropped (%s)", turn.number, reason)
-        if turn.phase == "speaking":
+        if turn.phase == "speaking" or turn.speculation is not None:
             self.speaker.end_turn_and_flush(turn.number)
         else:
             self.turns.end(turn.number)

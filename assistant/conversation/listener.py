@@ -3,7 +3,10 @@
 It runs in its own thread and owns its engines (Silero VAD with its segmenter, openWakeWord). It opens a turn
 when speech starts and no wake word is needed (none configured, or within the follow-up window, or just after
 one was heard), sends the turn's audio (with the pre-roll) to speech-to-text, and closes the turn after the
-silence the endpoint policy asks for given the partial transcript so far, or at the maximum length.
+silence the endpoint policy asks for given the partial transcript so far, or at the maximum length. Once
+the user has paused for conversation.speculate_ms it tells speech-to-text (Paused), which finalizes early so
+that the reply can start during the rest of the hangover; if the user goes on, it says so (Resumed) and the
+early transcript and reply are taken back.
 
 While the assistant speaks, its own echo is told from the user's voice by level (doubletalk.DoubleTalkGate),
 and speech is an interruption: the reply ducks at the first window scored as speech,
@@ -26,6 +29,8 @@ from assistant.conversation.messages import (
     CleanBlock,
     Clock,
     Duck,
+    Paused,
+    Resumed,
     TurnAudio,
     TurnClosed,
     TurnEnded,
@@ -82,6 +87,8 @@ class Listener:
         self.min_barge_in = round(config.conversation.min_barge_in_ms * SAMPLE_RATE / 1000)
         self.max_turn = round(config.conversation.max_utterance_s * SAMPLE_RATE)
         self.barge_in_enabled = config.conversation.barge_in
+        self.speculate = round(config.conversation.speculate_ms * SAMPLE_RATE / 1000)
+        self._paused = False  # a Paused was sent for the open turn's current pause
         self._history: deque[CleanBlock] = deque()
         self._history_samples = 0
         self._blocks = 0
@@ -113,6 +120,8 @@ class Listener:
                 self._close(event.decided_at, event.sample, "silence", hangover)
         if self._turn is not None and end - self._turn_start >= self.max_turn:
             self._close(end, end, "max_length", None)
+        if self._turn is not None and self.speculate:
+            self._pause(self._turn, end)
         self._duck(speaking, end)
         self._blocks += 1
         if self._blocks % CLOCK_EVERY == 0:
@@ -167,6 +176,7 @@ class Listener:
     def _open(self, now: int, speech_sample: int, audio_from: int, barge_in: bool) -> None:
         turn = self.turns.open()
         self._turn, self._turn_start, self._wake_until = turn, audio_from, 0
+        self._paused = False
         self.trace.emit("vad_start", turn, sample=now, speech_t=round(speech_sample / SAMPLE_RATE, 4))
         self.to_controller(TurnStarted(turn, now, speech_sample, barge_in))
         self.to_stt(TurnAudio(turn, self._audio_since(audio_from), first=True))
@@ -180,6 +190,18 @@ class Listener:
         self.trace.emit("turn_end", turn, sample=now, reason=reason, hangover_ms=hangover_ms)
         self.to_stt(TurnClosed(turn))
         self.to_controller(TurnEnded(turn, now, speech_end, reason, hangover_ms))
+
+    def _pause(self, turn: int, now: int) -> None:
+        """Paused once the open turn's silence reaches speculate_ms; Resumed if the user speaks again before
+        the turn closes."""
+        silence_from = self.segmenter.silence_from
+        if silence_from is None:
+            if self._paused:
+                self._paused = False
+                self.to_stt(Resumed(turn, now))
+        elif not self._paused and now - silence_from >= self.speculate:
+            self._paused = True
+            self.to_stt(Paused(turn, now))
 
     def _duck(self, speaking: bool, now: int) -> None:
         """Duck at the first sign of speech over a reply; undo it when the candidate died out."""

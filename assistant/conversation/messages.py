@@ -84,6 +84,24 @@ class TurnEnded:
 
 
 @dataclass(frozen=True)
+class Paused:
+    """The user of the open turn has been silent for conversation.speculate_ms (listener -> STT): the
+    recognizer gives its final transcript of the audio so far (an early Heard), on which the reply may start."""
+
+    turn: int
+    sample: int
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The user went on speaking after a Paused (listener -> STT -> controller): the early transcript, and
+    any reply started on it, are taken back."""
+
+    turn: int
+    sample: int
+
+
+@dataclass(frozen=True)
 class Duck:
     """A possible interruption: lower the reply (on) or bring it back (off: it was not speech)."""
 
@@ -93,10 +111,11 @@ class Duck:
 
 @dataclass(frozen=True)
 class Heard:
-    """The final transcript of a turn."""
+    """The final transcript of a turn (`early`: of the turn so far, sent while the user pauses)."""
 
     turn: int
     transcript: Transcript
+    early: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +126,7 @@ class ReplyDone:
     sentences: int
     stop: str  # end, max_tokens, cancelled
     stats: dict[str, Any] = field(default_factory=dict)
+    reply: int = 0  # the turn's reply attempt (see turns.Turns.retract)
 
 
 @dataclass(frozen=True)
@@ -119,6 +139,7 @@ class Queued:
     start: int
     end: int
     first: bool  # the first audio of the turn
+    reply: int = 0
 
 
 @dataclass(frozen=True)
@@ -128,6 +149,7 @@ class Spoken:
     turn: int
     index: int
     dropped: bool = False
+    reply: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,10 +166,11 @@ class StageFailed:
 
 @dataclass(frozen=True)
 class Prompt:
-    """Reply to what the user said."""
+    """Reply to what the user said (`reply`: the attempt; a speculative one may be retracted)."""
 
     turn: int
     text: str
+    reply: int = 0
 
 
 @dataclass(frozen=True)
@@ -165,3 +188,4 @@ class Say:
     turn: int
     index: int
     text: str
+    reply: int = 0

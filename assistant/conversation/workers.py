@@ -8,11 +8,12 @@ for conversation.stage_timeout_s is replaced by a fresh thread with a fresh engi
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -24,10 +25,12 @@ from assistant.conversation.listener import Listener
 from assistant.conversation.messages import (
     CleanBlock,
     Heard,
+    Paused,
     Prompt,
     Queued,
     Remember,
     ReplyDone,
+    Resumed,
     Say,
     Spoken,
     StageFailed,
@@ -38,7 +41,7 @@ from assistant.conversation.queues import Pacer, WorkQueue
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import Partial, Turns
 from assistant.service import Heartbeats
-from assistant.speech.stt import Recognizer
+from assistant.speech.stt import Recognizer, Transcript
 from assistant.speech.tts import Synthesizer
 
 log = logging.getLogger(__name__)
@@ -182,7 +185,13 @@ class ListenerWorker(Worker[Listener]):
 
 
 class SttWorker(Worker[Recognizer]):
-    """Feeds each turn's audio to the recognizer; final transcript on TurnClosed."""
+    """Feeds each turn's audio to the recognizer; the final transcript on TurnClosed, or early on Paused.
+
+    On Paused the recognizer finishes at once, so the reply can start while the listener waits out the rest of
+    the hangover; the audio that follows is kept, not decoded (the VAD calls it silence). If the user goes on
+    (Resumed) the recognizer starts again on the whole turn so far, and the controller takes the early
+    transcript back; if the turn closes instead, the early transcript is the final one.
+    """
 
     name = "stt"
 
@@ -190,21 +199,40 @@ class SttWorker(Worker[Recognizer]):
         super().__init__(*args, **kwargs)
         self.partial = partial
         self._turn: int | None = None
+        self._audio: list[np.ndarray] = []  # the open turn's audio, to decode again after a Resumed
+        self._early: Transcript | None = None
 
-    def handle(self, message: TurnAudio | TurnClosed) -> None:
+    def handle(self, message: TurnAudio | Paused | Resumed | TurnClosed) -> None:
+        if isinstance(message, TurnAudio) and message.first:
+            self.engine.begin()
+            self._turn, self._audio, self._early = message.turn, [], None
+        if message.turn != self._turn:
+            return  # a turn whose start this engine never saw (restarted meanwhile), or one already closed
         if isinstance(message, TurnAudio):
-            if message.first:
+            self._audio.append(message.pcm)
+            if self._early is None:
+                self._feed(message.turn, message.pcm)
+        elif isinstance(message, Paused):
+            if self._early is None:
+                self._early = self.engine.finish()
+                self.partial.set(message.turn, self._early.text)  # the endpoint policy's best guess now
+                self.to_controller(Heard(message.turn, self._early, early=True))
+        elif isinstance(message, Resumed):
+            if self._early is not None:
+                self._early = None
+                self.to_controller(message)
                 self.engine.begin()
-                self._turn = message.turn
-            if message.turn != self._turn:
-                return  # audio of a turn whose start this engine never saw (restarted meanwhile)
-            text = self.engine.feed(message.pcm)
-            if text is not None:
-                self.partial.set(message.turn, text)
-        elif message.turn == self._turn:
+                self._feed(message.turn, np.concatenate(self._audio))
+        else:
             # Finished even when a newer turn has begun: the controller may join the two (the user went on).
-            self._turn = None
-            self.to_controller(Heard(message.turn, self.engine.finish()))
+            final = self._early if self._early is not None else self.engine.finish()
+            self._turn, self._audio, self._early = None, [], None
+            self.to_controller(Heard(message.turn, final))
+
+    def _feed(self, turn: int, pcm: np.ndarray) -> None:
+        text = self.engine.feed(pcm)
+        if text is not None:
+            self.partial.set(turn, text)
 
 
 class BrainWorker(Worker[Brain]):
@@ -222,39 +250,44 @@ class BrainWorker(Worker[Brain]):
         if isinstance(message, Remember):
             self.engine.remember(message.user, message.heard)
             return
-        turn = message.turn
-        cancel = self.turns.cancelled(turn)
+        turn, reply = message.turn, message.reply
+        cancel = self.turns.cancelled(turn, reply)
         if cancel.is_set():
             return
         splitter = SentenceSplitter()
         sent = 0
         first = True
         stop = "end"
+        started = time.perf_counter()  # compute_s: time inside the brain until its first piece
         for piece in self.engine.reply(message.text, cancel):
             self.beat()
             if first:
-                self.trace.emit("llm_first_token", turn)
+                self.trace.emit("llm_first_token", turn, reply=reply, compute_s=round(time.perf_counter() - started, 4))
                 first = False
             if cancel.is_set():
                 stop = "cancelled"
                 break
             for sentence in splitter.feed(piece):
-                sent = self._say(turn, sent, sentence)
+                sent = self._say(message, sent, sentence)
         if cancel.is_set():
             stop = "cancelled"
         else:
             for sentence in splitter.flush():
-                sent = self._say(turn, sent, sentence)
-        self.to_controller(ReplyDone(turn, sent, stop, dict(self.engine.stats)))
+                sent = self._say(message, sent, sentence)
+        self.to_controller(ReplyDone(turn, sent, stop, dict(self.engine.stats), reply=reply))
 
-    def _say(self, turn: int, index: int, sentence: str) -> int:
-        self.trace.emit("reply_sentence", turn, text=sentence)
-        self.to_tts(Say(turn, index, sentence))
+    def _say(self, prompt: Prompt, index: int, sentence: str) -> int:
+        self.trace.emit("reply_sentence", prompt.turn, text=sentence, reply=prompt.reply)
+        self.to_tts(Say(prompt.turn, index, sentence, prompt.reply))
         return index + 1
 
 
 class Speaker:
-    """The speaker side of the AudioIO with the gate that keeps ended turns out of it."""
+    """The speaker side of the AudioIO with the gate that keeps ended turns (and retracted replies) out of it.
+
+    A speculative reply is held: its audio waits here, unplayed, until the controller releases it (the user
+    had finished) or discards it (they went on, or said something else).
+    """
 
     def __init__(self, audio: AudioIO, turns: Turns, *, max_ahead_s: float | None) -> None:
         self.audio = audio
@@ -262,29 +295,83 @@ class Speaker:
         self.max_ahead = None if max_ahead_s is None else round(max_ahead_s * SAMPLE_RATE)
         self.gate = threading.Lock()
         self.queued_until = 0  # speaker-clock sample where the last queued speech ends
+        self._holding: tuple[int, int] | None = None  # (turn, reply) whose audio is held
+        self._held: list[Queued] = []  # start/end are offsets within the held audio until released
+        self._held_audio: list[tuple[np.ndarray, int]] = []
+        self._held_samples = 0
 
     def play(self, turn: int | None, pcm: np.ndarray, rate: int) -> tuple[int, int] | None:
         """Queue speech of `turn` (None: not part of a turn) if the turn is still live: (start, end) positions."""
         with self.gate:
             if turn is not None and not self.turns.is_live(turn):
                 return None
-            end = self.audio.play(pcm, rate)
-            start = max(end - round(len(pcm) * SAMPLE_RATE / rate), 0)
-            self.queued_until = end
-            return start, end
+            return self._place(pcm, rate)
+
+    def speak(self, say: Say, text: str, pcm: np.ndarray, rate: int, first: bool) -> Queued | Literal["held"] | None:
+        """Queue a piece of sentence `say` (the Queued message for the controller), or hold it ("held": the
+        controller gets its Queued on release), or drop it (None: its turn or reply attempt has ended)."""
+        with self.gate:
+            if not self.turns.is_live(say.turn, say.reply):
+                return None
+            if self._holding == (say.turn, say.reply):
+                self._held.append(Queued(say.turn, say.index, text, -1, -1, first, say.reply))
+                self._held_audio.append((pcm, rate))
+                self._held_samples += round(len(pcm) * SAMPLE_RATE / rate)
+                return "held"
+            start, end = self._place(pcm, rate)
+            return Queued(say.turn, say.index, text, start, end, first, say.reply)
+
+    def _place(self, pcm: np.ndarray, rate: int) -> tuple[int, int]:
+        end = self.audio.play(pcm, rate)
+        start = max(end - round(len(pcm) * SAMPLE_RATE / rate), 0)
+        self.queued_until = end
+        return start, end
+
+    def hold(self, turn: int, reply: int) -> None:
+        """Hold the audio of `turn`'s attempt `reply` until release() (anything held before is dropped)."""
+        with self.gate:
+            self._drop_held()
+            self._holding = (turn, reply)
+
+    def release(self, turn: int, reply: int) -> list[Queued]:
+        """Play what was held for (turn, reply), now; from here on its audio goes straight to the speaker."""
+        with self.gate:
+            if self._holding != (turn, reply) or not self.turns.is_live(turn, reply):
+                return []
+            placed = [
+                dataclasses.replace(piece, start=start, end=end)
+                for piece, (start, end) in zip(
+                    self._held, (self._place(pcm, rate) for pcm, rate in self._held_audio), strict=True
+                )
+            ]
+            self._drop_held()
+            return placed
+
+    def discard(self) -> None:
+        """Drop whatever is held (a speculative reply taken back)."""
+        with self.gate:
+            self._drop_held()
+
+    def _drop_held(self) -> None:
+        self._holding = None
+        self._held, self._held_audio, self._held_samples = [], [], 0
 
     def wait_room(self, stop: threading.Event, beat: Callable[[], None]) -> None:
-        """On a sound card, keep at most max_ahead of speech queued (a barge-in then drops little)."""
+        """On a sound card, keep at most max_ahead of speech queued or held (a barge-in then drops little)."""
         if self.max_ahead is None:
             return
-        while not stop.is_set() and self.queued_until - self.audio.playback_position() > self.max_ahead:
+        while not stop.is_set() and self._ahead() > self.max_ahead:
             beat()
             time.sleep(0.01)
 
+    def _ahead(self) -> int:
+        return max(self.queued_until - self.audio.playback_position(), 0) + self._held_samples
+
     def end_turn_and_flush(self, turn: int) -> int:
-        """End `turn` and drop everything queued; returns the speaker-clock position of the cut."""
+        """End `turn` and drop everything queued or held; returns the speaker-clock position of the cut."""
         with self.gate:
             self.turns.end(turn)
+            self._drop_held()
             cut = self.audio.flush_playback()
             self.queued_until = cut
             return cut
@@ -300,26 +387,30 @@ class TtsWorker(Worker[Synthesizer]):
         self.speaker = speaker
         self.turns = turns
         self.trace = trace
-        self._first_of: int | None = None  # the turn whose first audio was queued
+        self._first_of: tuple[int, int] | None = None  # the (turn, reply) whose first audio was queued
 
     def handle(self, message: Say) -> None:
-        turn = message.turn
-        if not self.turns.is_live(turn):
-            self.to_controller(Spoken(turn, message.index, dropped=True))
+        turn, reply = message.turn, message.reply
+        dropped = Spoken(turn, message.index, dropped=True, reply=reply)
+        if not self.turns.is_live(turn, reply):
+            self.to_controller(dropped)
             return
+        started = time.perf_counter()  # compute_s: time inside synthesize() until its first chunk
         for chunk in self.engine.synthesize(message.text):
+            compute_s = time.perf_counter() - started
             self.beat()
             piece = max(1, round(PIECE_S * chunk.sample_rate))
             for offset in range(0, len(chunk.pcm), piece):
                 self.speaker.wait_room(self.stop_event, self.beat)
                 pcm = chunk.pcm[offset : offset + piece]
-                first = self._first_of != turn
+                first = self._first_of != (turn, reply)
                 if first:
-                    self.trace.emit("tts_first_audio", turn)
-                placed = self.speaker.play(turn, pcm, chunk.sample_rate)
-                if placed is None:
-                    self.to_controller(Spoken(turn, message.index, dropped=True))
+                    self.trace.emit("tts_first_audio", turn, reply=reply, compute_s=round(compute_s, 4))
+                queued = self.speaker.speak(message, chunk.text, pcm, chunk.sample_rate, first)
+                if queued is None:
+                    self.to_controller(dropped)
                     return
-                self._first_of = turn
-                self.to_controller(Queued(turn, message.index, chunk.text, *placed, first=first))
-        self.to_controller(Spoken(turn, message.index))
+                self._first_of = (turn, reply)
+                if queued != "held":
+                    self.to_controller(queued)
+        self.to_controller(Spoken(turn, message.index, reply=reply))

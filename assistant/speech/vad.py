@@ -203,6 +203,11 @@ class SpeechSegmenter:
         """Where possible speech began that has not yet lasted `min_speech` (None: no candidate)."""
         return None if self.speaking else self._candidate
 
+    @property
+    def silence_from(self) -> int | None:
+        """Where the current pause in speech began (None: not speaking, or no pause)."""
+        return self._silence_from if self.speaking else None
+
     def push(self, probability: float, *, hangover_ms: float | None = None) -> list[VadEvent]:
         """Take the next window's probability; return the events it completes (zero or one)."""
         start, end = self.clock, self.clock + self.window
