@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 CLOCK_EVERY = 5  # blocks between two Clock messages to the controller
 WAKE_WINDOW_S = 5.0  # after the wake word alone, the user has this long to start speaking
 DUCK_HOLD = round(0.3 * SAMPLE_RATE)  # samples a duck outlasts the candidate that caused it
+# Each early finish costs a final decode (and, if the user goes on, decoding the turn again): a speaker who
+# keeps pausing gets early replies for the first few pauses only, so a slow board's recognizer cannot fall behind.
+MAX_EARLY_PER_TURN = 3
 HISTORY_S = 2.0  # audio kept for the pre-roll: more than pre_roll_ms + min_speech_ms can ask for
 
 Send = Callable[[object], None]
@@ -89,6 +92,7 @@ class Listener:
         self.barge_in_enabled = config.conversation.barge_in
         self.speculate = round(config.conversation.speculate_ms * SAMPLE_RATE / 1000)
         self._paused = False  # a Paused was sent for the open turn's current pause
+        self._pauses = 0  # Paused sent in the open turn
         self._history: deque[CleanBlock] = deque()
         self._history_samples = 0
         self._blocks = 0
@@ -176,7 +180,7 @@ class Listener:
     def _open(self, now: int, speech_sample: int, audio_from: int, barge_in: bool) -> None:
         turn = self.turns.open()
         self._turn, self._turn_start, self._wake_until = turn, audio_from, 0
-        self._paused = False
+        self._paused, self._pauses = False, 0
         self.trace.emit("vad_start", turn, sample=now, speech_t=round(speech_sample / SAMPLE_RATE, 4))
         self.to_controller(TurnStarted(turn, now, speech_sample, barge_in))
         self.to_stt(TurnAudio(turn, self._audio_since(audio_from), first=True))
@@ -199,8 +203,9 @@ class Listener:
             if self._paused:
                 self._paused = False
                 self.to_stt(Resumed(turn, now))
-        elif not self._paused and now - silence_from >= self.speculate:
+        elif not self._paused and self._pauses < MAX_EARLY_PER_TURN and now - silence_from >= self.speculate:
             self._paused = True
+            self._pauses += 1
             self.to_stt(Paused(turn, now))
 
     def _duck(self, speaking: bool, now: int) -> None:
