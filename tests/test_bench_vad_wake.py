@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from assistant.audio_files import read_audio
+from assistant.bench.wake import background, binomial_upper, classify, gated_scores, poisson_upper, replay
 from assistant.cli import main
 from assistant.errors import EXIT_CONFIG, EXIT_FAILURE
+from assistant.selection import WakeWordChoice
+from assistant.speech.wake import OpenWakeWord
 
 
 def subset(folder: Path, files: list[Path]) -> Path:
@@ -59,16 +65,112 @@ def test_bench_wake_reports_false_rejects_and_accepts_clean_and_in_noise(
     report = run_json(capsys, [
         "bench", "wake", "--model", str(shared_models / "wakeword" / "alexa_v0.1.onnx"),
         "--positives", str(positives), "--negatives", str(negatives), "--noise", str(noise), "--snr", "10",
-        "--vad-model", str(shared_models / "vad" / "silero_vad.onnx"), "--json",
+        "--vad-model", str(shared_models / "vad" / "silero_vad.onnx"), "--sweep", "0.3,0.999", "--json",
     ])
-    assert report["word"] == "alexa" and report["threshold"] == 0.5 and report["vad_check"] is True
-    assert report["positives"] == 2
-    clean, noisy = report["rows"]
-    assert (clean["condition"], noisy["condition"]) == ("clean", "noise 10 dB")
-    for row in (clean, noisy):
-        assert row["detected"] == 2 and row["false_reject_pct"] == 0
-        assert row["false_accepts"] == 0 and row["fa_per_hour"] == 0
-        assert 0 < row["negative_h"] < 0.01 and 0 < row["rtf"] < 1
+    assert report["word"] == "alexa" and report["phrase"] == "alexa"
+    assert report["threshold"] == 0.5 and report["vad_check"] is True
+    assert (report["positives"], report["negatives"], report["partials"]) == (2, 3, 0)
+    assert report["fa_per_hour_step"] == pytest.approx(1 / report["negative_hours"], rel=0.1)
+    assert [r["threshold"] for r in report["rows"]] == [0.3, 0.5, 0.999]  # the operating threshold joins the sweep
+    operating = report["rows"][1]
+    for condition in ("clean", "noise"):
+        assert operating[f"{condition}_fr_pct"] == 0 and operating[f"{condition}_fa"] == 0
+    assert operating["meets"] is True and report["meets_targets"] is True
+    # All three pass with no error at all (the word scores 1.0): the best is the middle one.
+    assert report["passing_thresholds"] == [0.3, 0.5, 0.999] and report["best_threshold"] == 0.5
+    assert report["missed (clean)"] == "" and report["false accepts (noise 10 dB)"] == ""
+    # Two positives and 0.003 h prove little: the bounds say so.
+    assert report["fr_pct_upper95 (clean)"] == pytest.approx(77.6, abs=0.1)
+    assert report["fa_per_hour_upper95 (clean)"] > 1000
+    assert 0 < report["rtf"] < 1
+
+
+def test_bench_wake_takes_its_clips_from_manifests(
+    clean_env: Path, shared_models: Path, shared_audio: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wake = shared_audio / "wakeword"
+    digit = wake / "negative" / "speech_commands_digits" / "two_fd9c7413_nohash_0.wav"
+    files = {
+        "a.flac": (wake / "positive" / "picovoice_alexa" / "2.flac", "positive:alexa"),
+        "b.wav": (digit, "negative; said: two"),
+        "c.wav": (digit, "the same recording under another name"),
+        "d.flac": (wake / "positive" / "picovoice_alexa" / "3.flac", "alexa, what time is it"),
+    }
+    sets = clean_env / "sets" / "mine"
+    sets.mkdir(parents=True)
+    for name, (source, _) in files.items():
+        (sets / name).symlink_to(source)
+    (sets / "MANIFEST.tsv").write_text(
+        "file\tlabel\n" + "".join(f"{name}\t{label}\n" for name, (_, label) in files.items())
+    )
+    report = run_json(capsys, [
+        "bench", "wake", "--model", str(shared_models / "wakeword" / "alexa_v0.1.onnx"),
+        "--sets", str(clean_env / "sets"), "--no-vad-check", "--sweep", "0.5", "--json",
+    ])
+    assert (report["positives"], report["negatives"], report["partials"]) == (1, 1, 1)
+    assert report["duplicates_skipped"] == 1
+    assert report["negative_hours"] == pytest.approx(1.0 / 3600, abs=1e-3)
+    assert report["vad_check"] is False
+    assert list(report["rows"][0]) == ["threshold", "clean_fr_pct", "clean_fa", "clean_fa_h", "meets"]
+    assert report["partials woken (clean)"] == "1/1"  # "alexa, what time is it" names the word
+
+
+def test_bench_wake_needs_labels_in_a_manifest(
+    clean_env: Path, shared_models: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (clean_env / "set").mkdir()
+    (clean_env / "set" / "MANIFEST.tsv").write_text("file\tlang\na.wav\ten\n")
+    code = main([
+        "bench", "wake", "--model", str(shared_models / "wakeword" / "alexa_v0.1.onnx"), "--sets", str(clean_env),
+    ])
+    assert code == EXIT_FAILURE
+    assert re.search(r"set/MANIFEST\.tsv: no 'label' column", capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(
+    ("label", "kind"),
+    [
+        ("positive:hey jarvis", "positive"),
+        ("positive:Hey Jarvis (said slowly)", "positive"),
+        ("positive:jarvis", "partial"),
+        ("positive:hey jane", "negative"),
+        ("negative; said: jarvis", "partial"),
+        ("turn on the living room lamp", "negative"),
+        ("", "negative"),
+    ],
+)
+def test_manifest_labels_are_sorted_by_the_word(label: str, kind: str) -> None:
+    assert classify(label, "hey jarvis") == kind
+
+
+def test_replayed_detections_are_the_detectors_own(shared_models: Path, shared_audio: Path) -> None:
+    clip = read_audio(shared_audio / "wakeword" / "positive" / "picovoice_alexa" / "0.flac")
+    audio = np.concatenate([background(clip, 16000), clip, clip, background(clip, 16000)])
+    classifier = shared_models / "wakeword" / "alexa_v0.1.onnx"
+
+    def detector(threshold: float, refractory_s: float) -> OpenWakeWord:
+        return OpenWakeWord.load([WakeWordChoice("alexa", classifier, threshold)], refractory_s=refractory_s)
+
+    scores = gated_scores(detector(0.0, 0.0), audio)
+    for threshold, refractory_s in ((0.5, 0.16), (0.9, 0.3), (0.5, 2.0)):  # 0.16 s: exactly 2 chunks
+        real = detector(threshold, refractory_s).feed(audio)
+        assert replay(scores, threshold, round(refractory_s * 16000)) == len(real), (threshold, refractory_s)
+    assert replay(scores, 0.5, 32000) == 2  # the word twice, more than 2 s apart
+
+
+def test_padding_is_the_clips_own_quietest_stretch() -> None:
+    rng = np.random.default_rng(0)
+    clip = np.concatenate([rng.normal(0, 3000, 8000), rng.normal(0, 30, 8000), rng.normal(0, 3000, 8000)])
+    pad = background(clip.astype(np.int16), 16000)
+    assert len(pad) == 16000 and 20 < np.std(pad) < 40  # the quiet middle, never digital silence
+    assert not background(np.zeros(0, np.int16), 5).any()
+
+
+def test_confidence_bounds() -> None:
+    assert poisson_upper(0) == pytest.approx(-math.log(0.05), rel=1e-6)
+    assert poisson_upper(1) == pytest.approx(4.744, abs=1e-3)
+    assert binomial_upper(0, 28) == pytest.approx(1 - 0.05 ** (1 / 28), rel=1e-6)
+    assert binomial_upper(3, 3) == 1.0
 
 
 def test_bench_wake_explains_a_model_it_cannot_find(
