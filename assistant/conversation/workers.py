@@ -324,6 +324,10 @@ class Speaker:
     def _place(self, pcm: np.ndarray, rate: int) -> tuple[int, int]:
         end = self.audio.play(pcm, rate)
         start = max(end - round(len(pcm) * SAMPLE_RATE / rate), 0)
+        # Resampling may make the played piece a sample longer or shorter than computed here: a piece that
+        # follows queued speech starts where that ends (the controller joins the pieces of one sentence).
+        if abs(start - self.queued_until) <= SAMPLE_RATE // 1000:
+            start = self.queued_until
         self.queued_until = end
         return start, end
 
