@@ -25,10 +25,10 @@ def _write_trace(path: Path, v2v_offset: float) -> Path:
         _event(1.0, "user_speech_start", utterance=0),
         _event(2.0, "user_speech_end", utterance=0),
         _event(2.3, "turn_end", 1),
-        _event(2.35, "transcript", 1, text="what time is it"),
-        _event(2.42, "llm_first_token", 1),
+        _event(2.35, "transcript", 1, text="what time is it", compute_s=0.04),
+        _event(2.42, "llm_first_token", 1, compute_s=0.06),
         _event(2.5, "reply_sentence", 1, text="It is noon."),
-        _event(2.58, "tts_first_audio", 1),
+        _event(2.58, "tts_first_audio", 1, compute_s=0.07),
         _event(2.61 + o, "audible_start", 1),
         _event(4.0, "audible_end", 1),
         _event(6.0, "user_speech_start", utterance=1),
@@ -64,12 +64,23 @@ def test_traces_give_each_metric_the_targets_and_the_breakdown(
     assert rows["barge_in_reaction"]["median_ms"] == pytest.approx(250.0)
     assert report["barge_in_reaction_p90_ok"] is False
     assert rows["llm_first_token"]["count"] == 3 and rows["llm_first_token"]["missing"] == 3
+    # The pipeline's own time in the first turns: 10 + 10 + 10 + 30 + the offset ms; the second has no compute times.
+    assert rows["overhead"]["count"] == 3 and rows["overhead"]["missing"] == 3
+    assert rows["overhead"]["median_ms"] == pytest.approx(160.0)
+    assert report["overhead_p90_target_ms"] == 30.0 and report["overhead_p90_ok"] is False
     assert report["targets_met"] is False
+    # Each target beside its figures.
+    assert rows["voice_to_voice"]["target"] == "p50 <= 500, p90 <= 800" and rows["voice_to_voice"]["met"] is False
+    assert rows["overhead"]["target"] == "p90 <= 30" and rows["overhead"]["met"] is False
+    assert rows["endpointing"]["target"] == "" and rows["endpointing"]["met"] is None
     # The median turn (the lower middle one, 710 ms: run 2) and where its time went.
     assert report["median_turn"].startswith("run 2, turn 1:")
     stages = {k: v for k, v in report.items() if k.startswith("stage_")}
     assert stages["stage_endpointing_ms"] == pytest.approx(300.0)
     assert sum(stages.values()) == pytest.approx(report["median_turn_v2v_ms"]) == pytest.approx(710.0)
+    overheads = {k: v for k, v in report.items() if k.startswith("overhead_in_")}
+    assert overheads["overhead_in_playback_ms"] == pytest.approx(130.0)  # 30 ms and the run's 100 ms offset
+    assert sum(overheads.values()) == pytest.approx(report["median_turn_overhead_ms"]) == pytest.approx(160.0)
     assert plot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
 
 
@@ -106,11 +117,8 @@ def test_a_missing_plotting_package_is_reported_before_any_run(
     assert "matplotlib" in err and "assistant[plot]" in err and "gone.toml" not in err
 
 
-@pytest.mark.e2e
-def test_the_bench_runs_a_scenario_in_the_simulated_room(
-    clean_env: Path, tmp_path: Path, shared_models: Path, shared_audio: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    pytest.importorskip("assistant.conversation.simulate")
+def _question(tmp_path: Path, shared_models: Path, shared_audio: Path) -> Path:
+    """A scenario of one question, with its own config: the zero-download engines and the tiny real LLM."""
     pytest.importorskip("llama_cpp")
     config = tmp_path / "assistant.toml"
     config.write_text(
@@ -140,6 +148,14 @@ memory = false
     scenario.write_text(
         f'config = "assistant.toml"\nwake = false\n[[utterance]]\naudio = "{question}"\nat = 0.5\n', encoding="utf-8"
     )
+    return scenario
+
+
+@pytest.mark.e2e
+def test_the_bench_runs_a_scenario_in_the_simulated_room(
+    clean_env: Path, tmp_path: Path, shared_models: Path, shared_audio: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = _question(tmp_path, shared_models, shared_audio)
     # The scenario's own config is used, not the command line's (whose model does not exist).
     other = tmp_path / "other.toml"
     other.write_text(f'[llm]\nmodel = "{tmp_path / "gone.gguf"}"\n', encoding="utf-8")
@@ -153,3 +169,21 @@ memory = false
     assert report["incomplete_runs"] == 0 and "pocketsphinx" in report["engines"]
     assert 0 < rows["endpointing"]["median_ms"] <= rows["voice_to_voice"]["median_ms"]
     assert sum(v for k, v in report.items() if k.startswith("stage_")) == pytest.approx(report["median_turn_v2v_ms"])
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_in_real_time_the_pipeline_s_own_overhead_is_measured_beside_its_target(
+    clean_env: Path, tmp_path: Path, shared_models: Path, shared_audio: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = _question(tmp_path, shared_models, shared_audio)
+    assert main(["bench", "latency", "--scenario", str(scenario), "--runs", "1", "--json"]) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    rows = {row["metric"]: row for row in report["rows"]}
+    assert report["realtime"] is True and report["incomplete_runs"] == 0 and "load_average_1min" in report
+    # The brain and the voice now report their compute times: the one turn's overhead is measured, and it is
+    # part of what followed the closing of the turn.
+    assert rows["overhead"]["count"] == 1 and rows["overhead"]["target"] == "p90 <= 30"
+    after_closing = report["median_turn_v2v_ms"] - report["stage_endpointing_ms"]
+    assert 0 <= report["median_turn_overhead_ms"] <= after_closing
+    assert report["overhead_p90_ok"] is (report["median_turn_overhead_ms"] <= 30)

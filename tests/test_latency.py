@@ -30,18 +30,21 @@ def _event(t: float, event: str, turn: int | None = None, **fields: Any) -> dict
 
 
 def _turn(n: int, spoke: float, stopped: float, *, offset: float = 0.0, utterance: int = 0) -> list[dict[str, Any]]:
-    """A whole turn: speech from `spoke` to `stopped`, then every stage; `offset` delays the stages after it."""
+    """A whole turn: speech from `spoke` to `stopped`, then every stage; `offset` delays the stages after it.
+
+    The engines compute 30 ms (STT), 50 ms (LLM) and 60 ms (TTS) of each stage; from the closing of the turn
+    to the first audible sample (310 ms) the pipeline's own time is 20 + 20 + 0 + 20 + 30 = 90 ms."""
     end = stopped + offset
     return [
         _event(spoke, "user_speech_start", utterance=utterance),
         _event(spoke + 0.1, "vad_start", n),
         _event(stopped, "user_speech_end", utterance=utterance),
         _event(end + 0.30, "turn_end", n),
-        _event(end + 0.35, "transcript", n, text="what time is it"),
-        _event(end + 0.42, "llm_first_token", n),
+        _event(end + 0.35, "transcript", n, text="what time is it", compute_s=0.03),
+        _event(end + 0.42, "llm_first_token", n, compute_s=0.05),
         _event(end + 0.50, "reply_sentence", n, text="It is noon."),
         _event(end + 0.60, "reply_sentence", n, text="Have a nice day."),
-        _event(end + 0.58, "tts_first_audio", n),
+        _event(end + 0.58, "tts_first_audio", n, compute_s=0.06),
         _event(end + 0.61, "audible_start", n),
         _event(end + 2.0, "audible_end", n),
         _event(end + 2.0, "reply_heard", n, text="It is noon. Have a nice day."),
@@ -61,6 +64,7 @@ def test_every_metric_of_a_whole_turn() -> None:
     assert turn.llm_first_token == pytest.approx(0.07)
     assert turn.first_sentence == pytest.approx(0.15)
     assert turn.tts_first_audio == pytest.approx(0.08)
+    assert turn.overhead == pytest.approx(0.09)
     assert turn.barge_in_reaction == ()
 
 
@@ -72,6 +76,109 @@ def test_the_breakdown_adds_up_to_voice_to_voice() -> None:
     assert stages["sentence"] == pytest.approx(0.08)  # first token to first sentence
     assert stages["playback"] == pytest.approx(0.03)  # first synthesized audio to first audible sample
     assert sum(v for v in stages.values() if v is not None) == pytest.approx(turn.voice_to_voice)
+
+
+def test_the_overhead_is_what_no_engine_computed_between_the_closing_of_the_turn_and_the_reply() -> None:
+    [turn] = turn_metrics(_turn(1, spoke=1.0, stopped=2.0))
+    overheads = dict(turn.overheads)
+    assert list(overheads) == [name for name, _, _ in STAGES[1:]]  # endpointing is the listener's decision
+    expected = {"stt": 0.02, "llm": 0.02, "sentence": 0.0, "tts": 0.02, "playback": 0.03}
+    assert overheads == pytest.approx(expected)
+    assert sum(overheads.values()) == pytest.approx(turn.overhead)
+    # v2v = endpointing + what the engines computed + the overhead
+    assert turn.voice_to_voice == pytest.approx(0.30 + (0.03 + 0.05 + 0.08 + 0.06) + 0.09)
+
+
+def test_waiting_for_the_first_sentence_is_the_brain_s_time_not_overhead() -> None:
+    # A slow brain after its first piece: the splitter waits 400 ms for the end of the sentence.
+    events = _turn(1, spoke=1.0, stopped=2.0)
+    for e in events:
+        if e["event"] in ("reply_sentence", "tts_first_audio", "audible_start") or e["t"] > 2.5:
+            e["t"] += 0.4
+    [turn] = turn_metrics(events)
+    assert turn.first_sentence == pytest.approx(0.55)
+    assert turn.overhead == pytest.approx(0.09)
+
+
+def test_a_slow_hand_off_between_stages_is_overhead() -> None:
+    events = _turn(1, spoke=1.0, stopped=2.0)
+    for e in events:
+        if e["t"] >= 2.42 and e["event"] != "user_speech_end":
+            e["t"] += 0.1  # the brain took the prompt 100 ms late; its compute and the rest unchanged
+    [turn] = turn_metrics(events)
+    assert turn.overhead == pytest.approx(0.19)
+    assert dict(turn.overheads)["llm"] == pytest.approx(0.12)
+
+
+def test_a_streaming_recognizer_s_work_during_the_speech_is_not_on_the_way() -> None:
+    # compute_s counts every feed() while the user spoke: only what lies after the closing of the turn can
+    # have delayed the reply. A finish_s (time in finish() alone), when the trace has it, is used instead.
+    events = _turn(1, spoke=1.0, stopped=2.0)
+    [transcript] = [e for e in events if e["event"] == "transcript"]
+    transcript["compute_s"] = 0.8
+    [turn] = turn_metrics(events)
+    assert dict(turn.overheads)["stt"] == 0.0
+    assert turn.overhead == pytest.approx(0.07)
+    transcript["finish_s"] = 0.01
+    [turn] = turn_metrics(events)
+    assert dict(turn.overheads)["stt"] == pytest.approx(0.04)
+
+
+def _speculation(kept: bool) -> list[dict[str, Any]]:
+    """The user pauses at 2.15 s and the reply starts on the early transcript while the turn is still open
+    (closed at 2.35 s). Kept: its held audio is released after the final transcript. Taken back: a second
+    attempt answers the final transcript."""
+    events = [
+        _event(1.0, "user_speech_start", utterance=0),
+        _event(1.1, "vad_start", 1),
+        _event(2.0, "user_speech_end", utterance=0),
+        _event(2.15, "speculate", 1, text="what time is it", reply=0),
+        _event(2.20, "llm_first_token", 1, reply=0, compute_s=0.04),
+        _event(2.25, "reply_sentence", 1, text="It is noon.", reply=0),
+        _event(2.30, "tts_first_audio", 1, reply=0, compute_s=0.04),
+        _event(2.35, "turn_end", 1),
+        _event(2.36, "transcript", 1, text="what time is it" if kept else "what time is it in Paris", compute_s=0.1),
+        _event(2.36, "speculation", 1, outcome="kept" if kept else "retracted", reply=0),
+    ]
+    if kept:
+        return [*events, _event(2.38, "audible_start", 1)]
+    return [
+        *events,
+        _event(2.45, "llm_first_token", 1, reply=1, compute_s=0.08),
+        _event(2.50, "reply_sentence", 1, text="It is one in Paris.", reply=1),
+        _event(2.58, "tts_first_audio", 1, reply=1, compute_s=0.06),
+        _event(2.60, "audible_start", 1),
+    ]
+
+
+def test_a_reply_ready_before_the_turn_closed_adds_only_the_pipeline_s_hand_offs() -> None:
+    [turn] = turn_metrics(_speculation(kept=True))
+    assert turn.voice_to_voice == pytest.approx(0.38)
+    stages = dict(turn.stages)
+    assert stages["stt"] == pytest.approx(0.01)
+    assert stages["llm"] == stages["sentence"] == stages["tts"] == 0.0  # done ahead: nothing added
+    assert stages["playback"] == pytest.approx(0.02)
+    assert turn.llm_first_token == turn.first_sentence == turn.tts_first_audio == 0.0
+    # The early transcript was computed before the reply started: after the closing, nothing computed.
+    assert turn.overhead == pytest.approx(0.03)
+    assert sum(stages.values()) == pytest.approx(turn.voice_to_voice)
+
+
+def test_a_reply_taken_back_is_measured_by_the_attempt_that_was_heard() -> None:
+    [turn] = turn_metrics(_speculation(kept=False))
+    assert turn.reply == "It is one in Paris."
+    assert turn.llm_first_token == pytest.approx(0.09)  # transcript 2.36 -> the second attempt's 2.45
+    assert turn.tts_first_audio == pytest.approx(0.08)
+    # 2.35 -> 2.60: the transcript's 100 ms ended at 2.36 (10 ms of it after the closing), the brain 80 ms,
+    # the sentence 50 ms, the voice 60 ms: 200 ms of engines, 50 ms of hand-offs.
+    assert turn.overhead == pytest.approx(0.05)
+
+
+def test_a_trace_without_compute_times_has_no_overhead_and_every_other_figure() -> None:
+    events = [{k: v for k, v in e.items() if k != "compute_s"} for e in _turn(1, spoke=1.0, stopped=2.0)]
+    [turn] = turn_metrics(events)
+    assert turn.overhead is None and all(s is None for _, s in turn.overheads)
+    assert turn.voice_to_voice == pytest.approx(0.61)
 
 
 def test_the_end_of_speech_is_the_last_one_before_the_turn_closed() -> None:

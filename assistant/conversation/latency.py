@@ -4,7 +4,11 @@ A trace is a list of events, one dict each: `{"t": seconds on the room clock, "t
 ...}` (one JSON object per line in a file). Ground truth from the room: `user_speech_start`, `user_speech_end`
 (field `utterance`), `audible_start`, `audible_end` (turn: whose reply it was, None if unknown). Pipeline
 events of a turn: `vad_start`, `turn_end`, `transcript` (text), `llm_first_token`, `reply_sentence` (text),
-`tts_first_audio`, `barge_in`, `reply_heard` (text), `turn_dropped` (reason).
+`tts_first_audio`, `barge_in`, `reply_heard` (text), `turn_dropped` (reason); `transcript`, `llm_first_token` and
+`tts_first_audio` carry `compute_s`, the seconds spent inside the engine (the recognizer; the brain until its
+first piece; synthesize() until its first chunk). A reply started early on a pause (`speculate`) and taken back
+(`speculation`, outcome "retracted") leaves a second attempt: events of a reply carry its attempt number
+(`reply`), and the figures are those of the last attempt, the one that could be heard.
 
 A turn is measured when it has a `transcript`. U, the end of the user's speech, is the last `user_speech_end`
 at or before the turn's `turn_end`; everything is timed from U on the room's sample clock:
@@ -15,10 +19,31 @@ at or before the turn's `turn_end`; everything is timed from U on the room's sam
     tts_first_audio    first reply_sentence -> tts_first_audio
     barge_in_reaction  S -> the reply's last audible_end, per barge_in; S = the last user_speech_start
                        at or before it
+    overhead           the pipeline's own time: turn_end -> audible_start less the time an engine was working
+                       on the reply in it (below)
+
+Every figure is time on the way to the reply: a reply started early (a speculation kept) may reach its first
+token, sentence and audio before the transcript, even before the turn closed, and a stage done ahead of the one
+before it counts 0 (each of the pipeline's points in the chain is taken as no earlier than those before it).
+
+Overhead: the engine work on the way to the reply is the STT's compute_s (ending at the transcript, or, for a
+kept speculation, at the early transcript: `speculate`), the brain's compute_s (ending at llm_first_token), the
+wait for the first sentence (llm_first_token -> reply_sentence: the splitter waits for the brain's tokens),
+and the synthesizer's compute_s (ending at tts_first_audio). Whatever else lies between the closing of the turn
+and the first audible sample is the pipeline's: queues, thread hand-offs, copies, the speaker's queue and the
+voice's leading silence. Endpointing is the listener's decision, timed on the audio clock, and not overhead.
+Trace times are on the audio clock in blocks (10 or 20 ms), compute times on the wall clock: a turn's figure is
+good to about a block. A streaming recognizer's compute_s also counts its work during the speech (which ran
+while the user spoke): it is taken as ending at the transcript and only its part after the turn closed counts,
+so a slow hand-off hidden behind it would be missed; a transcript event's `finish_s` (time in finish()), when
+present, is used instead. An engine that holds Python's GIL while it computes (pocketsphinx does) stalls every
+thread, the audio thread and so the room's clock with it: the stall then shows as overhead after that engine.
 
 The breakdown (`TurnLatency.stages`) cuts voice-to-voice into consecutive stages that add up to it, so that
-it shows where the time goes. A figure whose events are missing is None: partial traces (a crash, a turn
-cut short, a live trace without ground truth) are measured as far as they go.
+it shows where the time goes.
+`TurnLatency.overheads` gives the pipeline's own share of each stage after endpointing (they add up to
+the overhead). A figure whose events are missing is None: partial traces (a crash, a turn cut short, a live
+trace without ground truth, a trace without compute times) are measured as far as they go.
 """
 
 from __future__ import annotations
@@ -45,8 +70,11 @@ METRICS = (
     "llm_first_token",
     "first_sentence",
     "tts_first_audio",
+    "overhead",
     "barge_in_reaction",
 )
+# Events of one reply attempt (field `reply`); a turn's figures use its last attempt's.
+REPLY_EVENTS = ("speculate", "speculation", "llm_first_token", "reply_sentence", "tts_first_audio")
 
 # Voice-to-voice as a chain: each stage runs from the previous event to its own (U first). Playback is what
 # the pipeline adds after synthesis: queues, the playback ring and the device's buffer.
@@ -75,8 +103,10 @@ class TurnLatency:
     llm_first_token: float | None
     first_sentence: float | None
     tts_first_audio: float | None
+    overhead: float | None
     barge_in_reaction: tuple[float | None, ...]  # one per barge_in of the turn
     stages: tuple[tuple[str, float | None], ...]  # (stage, seconds) in the order of STAGES
+    overheads: tuple[tuple[str, float | None], ...]  # (stage, the pipeline's own seconds in it), after endpointing
 
     def values(self, metric: str) -> tuple[float | None, ...]:
         """The metric's values in this turn: one, or one per barge-in."""
@@ -154,9 +184,14 @@ class _Trace:
         for e in usable:
             if isinstance(e.get("turn"), int) and not isinstance(e["turn"], bool):
                 self.turns.setdefault(e["turn"], []).append(e)
+        self.attempts = {n: max(map(_attempt, events)) for n, events in self.turns.items()}
 
     def of(self, turn: int, name: str) -> list[Mapping[str, Any]]:
-        return [e for e in self.turns.get(turn, ()) if e["event"] == name]
+        """The turn's events of that name (of its last reply attempt, for a reply's events)."""
+        found = [e for e in self.turns.get(turn, ()) if e["event"] == name]
+        if name in REPLY_EVENTS:
+            found = [e for e in found if _attempt(e) == self.attempts[turn]]
+        return found
 
     def first(self, turn: int, name: str) -> float | None:
         found = self.of(turn, name)
@@ -168,6 +203,24 @@ class _Trace:
         # Without turn_end (a live trace, a listener that crashed) the transcript still tells which speech it was.
         anchor = marks["turn_end"] if marks["turn_end"] is not None else marks["transcript"]
         return {"user_speech_end": _last_at_or_before(self.speech_ends, anchor), **marks}
+
+    def engine_work(self, turn: int) -> list[tuple[float, float]] | None:
+        """When an engine worked on the turn's reply: (start, end) of the final transcript's computation, the
+        brain's until its first piece, the wait for the first sentence, the synthesis of the first audio."""
+        transcript, llm = self.of(turn, "transcript"), self.of(turn, "llm_first_token")
+        sentence, tts = self.of(turn, "reply_sentence"), self.of(turn, "tts_first_audio")
+        if not (transcript and llm and sentence and tts):
+            return None
+        stt_s = _seconds(transcript[0], "finish_s" if "finish_s" in transcript[0] else "compute_s")
+        llm_s, tts_s = _seconds(llm[0], "compute_s"), _seconds(tts[0], "compute_s")
+        if stt_s is None or llm_s is None or tts_s is None:
+            return None
+        stt_end = transcript[0]["t"]
+        early = self.of(turn, "speculate")
+        if early and any(e.get("outcome") == "kept" for e in self.of(turn, "speculation")):
+            stt_end = early[-1]["t"]  # the final transcript is the early one, done when the reply was started
+        llm_t, tts_t = llm[0]["t"], tts[0]["t"]
+        return [(stt_end - stt_s, stt_end), (llm_t - llm_s, llm_t), (llm_t, sentence[0]["t"]), (tts_t - tts_s, tts_t)]
 
     def barge_in_reaction(self, turn: int, barge_in: float) -> float | None:
         """Interrupting speech start to the last audible sample of the interrupted reply."""
@@ -184,6 +237,44 @@ class _Trace:
 def _usable(event: Mapping[str, Any]) -> bool:
     t = event.get("t")
     return isinstance(event.get("event"), str) and isinstance(t, int | float) and not isinstance(t, bool)
+
+
+def _attempt(event: Mapping[str, Any]) -> int:
+    """The reply attempt a reply's event belongs to (0 when it does not say); -1 for other events."""
+    if event["event"] not in REPLY_EVENTS:
+        return -1
+    reply = event.get("reply", 0)
+    return reply if isinstance(reply, int) and not isinstance(reply, bool) else 0
+
+
+def _seconds(event: Mapping[str, Any], key: str) -> float | None:
+    value = event.get(key)
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    return float(value) if ok else None
+
+
+def _covered(spans: Sequence[tuple[float, float]], start: float, end: float) -> float:
+    """How much of start..end lies within at least one of `spans`."""
+    clipped = sorted((max(a, start), min(b, end)) for a, b in spans if min(b, end) > max(a, start))
+    total, reached = 0.0, start
+    for a, b in clipped:
+        if b > reached:
+            total += b - max(a, reached)
+            reached = b
+    return total
+
+
+def _on_path(marks: Mapping[str, float | None]) -> dict[str, float | None]:
+    """The chain's points with each of the pipeline's no earlier than the last known one before it (a stage done
+    ahead adds 0); the first audible sample, the room's ground truth, stays as it is."""
+    out: dict[str, float | None] = {}
+    latest: float | None = None
+    for name, t in marks.items():
+        if t is not None and name != "audible_start":
+            latest = t if latest is None else max(t, latest)
+            t = latest
+        out[name] = t
+    return out
 
 
 def _last_at_or_before(times: Sequence[float], t: float | None) -> float | None:
@@ -203,10 +294,20 @@ def turn_metrics(events: Iterable[Mapping[str, Any]]) -> list[TurnLatency]:
 
 
 def _turn(trace: _Trace, n: int) -> TurnLatency:
-    marks = trace.marks(n)
+    marks = _on_path(trace.marks(n))
     chain = list(marks.values())
     stages = tuple(
         (name, _span(start, end)) for (name, _, _), start, end in zip(STAGES, chain[:-1], chain[1:], strict=True)
+    )
+    work = trace.engine_work(n)
+    overheads = tuple(
+        (name, None if work is None or start is None or end is None else end - start - _covered(work, start, end))
+        for (name, _, _), start, end in zip(STAGES[1:], chain[1:-1], chain[2:], strict=True)
+    )
+    closed, audible = marks["turn_end"], marks["audible_start"]
+    overhead = (
+        None if work is None or closed is None or audible is None
+        else audible - closed - _covered(work, closed, audible)
     )
     heard = trace.of(n, "reply_heard")
     dropped = trace.of(n, "turn_dropped")
@@ -222,8 +323,10 @@ def _turn(trace: _Trace, n: int) -> TurnLatency:
         llm_first_token=_span(marks["transcript"], marks["llm_first_token"]),
         first_sentence=_span(marks["transcript"], marks["reply_sentence"]),
         tts_first_audio=_span(marks["reply_sentence"], marks["tts_first_audio"]),
+        overhead=overhead,
         barge_in_reaction=tuple(trace.barge_in_reaction(n, e["t"]) for e in trace.of(n, "barge_in")),
         stages=stages,
+        overheads=overheads,
     )
 
 
@@ -273,7 +376,8 @@ def require_matplotlib() -> ModuleType:
 
 def plot_waterfall(turn: TurnLatency, events: Iterable[Mapping[str, Any]], path: Path) -> None:
     """A PNG of the turn's stages: one bar per stage from the end of the user's speech to the stage's end,
-    the stage's own share drawn dark; the user's speech before it, the targets as lines."""
+    the stage's own share drawn dark and the pipeline's overhead in it orange; the user's speech before it,
+    the targets as lines."""
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -286,12 +390,13 @@ def plot_waterfall(turn: TurnLatency, events: Iterable[Mapping[str, Any]], path:
             f"turn {turn.turn}: the trace has no user_speech_end before the turn ended (no ground truth): "
             "a waterfall needs the room's events"
         )
-    ms = {name: None if t is None else 1000.0 * (t - u) for name, t in marks.items()}
+    ms = [None if t is None else 1000.0 * (t - u) for t in _on_path(marks).values()]
+    overheads = {name: 1000.0 * s for name, s in turn.overheads if s is not None}
     rows: list[tuple[str, float | None, float | None]] = []  # label, start (ms from U), end
     spoke = _last_at_or_before(trace.speech_starts, u)
     rows.append(("user speaking", None if spoke is None else 1000.0 * (spoke - u), 0.0))
     previous = 0.0
-    for (name, _, what), end in zip(STAGES, list(ms.values())[1:], strict=True):
+    for (name, _, what), end in zip(STAGES, ms[1:], strict=True):
         rows.append((f"{name} ({what})", previous, end))
         previous = end if end is not None else previous
 
@@ -300,6 +405,7 @@ def plot_waterfall(turn: TurnLatency, events: Iterable[Mapping[str, Any]], path:
     axes = figure.add_subplot()
     right = 1.2 * max([800.0, *(end for _, _, end in rows if end is not None)])
     left = -0.2 * right  # long speech is cut off on the left: the stages after it are the point
+    overhead_label: str | None = "the pipeline's overhead"
     for y, (_, start, end) in enumerate(rows):
         if start is None or end is None:
             axes.text(5, y, "(no event in the trace)", va="center", fontsize=8, color="grey")
@@ -307,9 +413,14 @@ def plot_waterfall(turn: TurnLatency, events: Iterable[Mapping[str, Any]], path:
             axes.barh(y, end - max(start, left), left=max(start, left), color="#55a868")
             axes.text(5, y, f"{end - start:.0f} ms of speech", va="center", fontsize=8)
         else:
+            own = min(max(overheads.get(STAGES[y - 1][0], 0.0), 0.0), end - start)
             axes.barh(y, start, color="#d9d9d9")  # waiting for the earlier stages
-            axes.barh(y, end - start, left=start, color="#4c72b0")
-            axes.text(max(end, start) + 5, y, f"+{end - start:.0f} = {end:.0f} ms", va="center", fontsize=8)
+            axes.barh(y, end - start - own, left=start, color="#4c72b0")
+            if own > 0:
+                axes.barh(y, own, left=end - own, color="#dd8452", label=overhead_label)
+                overhead_label = None  # once in the legend
+            note = f" ({own:.0f} overhead)" if own >= 0.5 else ""
+            axes.text(end + 5, y, f"+{end - start:.0f} = {end:.0f} ms{note}", va="center", fontsize=8)
     for target, style in ((500, "--"), (800, ":")):
         axes.axvline(target, color="#c44e52", linestyle=style, linewidth=1, label=f"target {target} ms")
     axes.axvline(0, color="black", linewidth=0.8)
