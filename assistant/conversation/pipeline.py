@@ -53,6 +53,7 @@ AUDIO_QUEUE = 300
 EVENT_QUEUE = 1000
 WORK_QUEUE = 100
 SUPERVISE_S = 0.5
+MAX_STUCK = 2  # a stage that hangs again with this many of its abandoned threads still stuck stops the assistant
 
 
 @dataclass
@@ -245,22 +246,40 @@ class Pipeline:
         return {q.name: q.dropped for q in self.queues if q.dropped}
 
     def _supervise(self) -> None:
-        """Restart a stage that stopped beating while busy (hung in an engine); the turn gets an apology."""
+        """Restart a stage that stopped beating while busy (hung in an engine); the turn gets an apology.
+
+        A thread stuck in an engine cannot be stopped, only abandoned with its engine. When a stage hangs
+        again while MAX_STUCK of its abandoned threads are still stuck, or cannot be rebuilt, restarting it
+        would only pile up threads and memory: the assistant stops instead (`assistant run` exits with 1 and
+        the service starts a fresh process).
+        """
+        stuck: dict[str, list[threading.Thread]] = {}  # per stage: abandoned threads, pruned when they exit
         while not self.stop_event.wait(SUPERVISE_S):
             for name in self.heartbeats.stale(self.stage_timeout):
                 worker = self.restartable.get(name)
                 if worker is None or worker.busy_with is None:
                     continue
                 turn = getattr(worker.busy_with, "turn", None)
+                still = stuck[name] = [t for t in stuck.get(name, []) if t.is_alive()]
+                if len(still) >= MAX_STUCK:
+                    log.error("%s hung again, with %d earlier threads still stuck in it: stopping the assistant "
+                              "(a fresh process is the only way to free them)", name, len(still))
+                    self.stop_event.set()
+                    return
+                if turn is not None:
+                    self.turns.end(turn)  # first: the hung call may return any moment, and its late work is dropped
                 log.error("%s made no progress for %.0f s: restarting it", name, self.stage_timeout)
-                self.turns.end(self.turns.current)
-                try:
-                    worker.restart()
-                except Exception as error:
-                    log.exception("could not restart %s", name)
-                    self.control_q.put(StageFailed(name, turn, f"hung, and the restart failed: {error}"))
-                    continue
+                # Reported before the rebuild, which may take seconds (a model loads): the apology need not
+                # wait for it, and in lockstep the room stays still until the controller has the failure.
                 self.control_q.put(StageFailed(name, turn, f"no progress for {self.stage_timeout:.0f} s"))
+                try:
+                    abandoned = worker.restart()
+                except Exception:
+                    log.exception("could not restart %s: stopping the assistant", name)
+                    self.stop_event.set()
+                    return
+                if abandoned is not None:
+                    still.append(abandoned)
 
 
 @dataclasses.dataclass(frozen=True)

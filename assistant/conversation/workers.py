@@ -76,6 +76,8 @@ class Worker(Generic[E]):
         self.stop_event = stop
         self.busy_with: Any = None  # the message being handled (for the hang report)
         self._generation = 0
+        # "finished" (_run) and "abandoned" (restart) exclude each other: a message is written off exactly once.
+        self._abandon = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -94,14 +96,22 @@ class Worker(Generic[E]):
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def restart(self) -> None:
-        """Abandon a hung thread (it exits when it wakes up) and start a new one on a new engine."""
-        abandoned, self.busy_with = self.busy_with, None
-        self._generation += 1  # the old thread sees this and stops after its current call
+    def restart(self) -> threading.Thread | None:
+        """Abandon a hung thread (it exits when it wakes up) and start a new one on a new engine.
+
+        Returns the abandoned thread (the caller may watch whether it ever comes back). If the factory raises,
+        no thread runs the stage any more.
+        """
+        with self._abandon:
+            abandoned, self.busy_with = self.busy_with, None
+            self._generation += 1  # the old thread sees this and stops after its current call
         if abandoned is not None:
             self.inbox.handled()
+        thread = self._thread
+        self.beat()  # loading a model may take a while: systemd's watchdog must not count it as the hang
         self.engine = self.factory()
         self.start()
+        return thread
 
     def beat(self) -> None:
         self.heartbeats.beat(self.name)
@@ -120,9 +130,10 @@ class Worker(Generic[E]):
                     return
                 log.exception("%s failed on %s", self.name, type(message).__name__)
                 self.to_controller(StageFailed(self.name, getattr(message, "turn", None), f"{error}"))
-            if generation != self._generation:
-                return  # restarted meanwhile: the message was written off by restart()
-            self.busy_with = None
+            with self._abandon:
+                if generation != self._generation:
+                    return  # restarted meanwhile: the message was written off by restart()
+                self.busy_with = None
             self.inbox.handled()
 
     def handle(self, message: Any) -> None:
