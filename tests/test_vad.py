@@ -98,6 +98,28 @@ def test_the_recurrent_state_and_context_are_carried(model: SileroModel, speech:
     assert vad.probability(window) == pytest.approx(fresh, abs=1e-6)
 
 
+def test_after_a_second_of_silence_the_stream_starts_afresh(model: SileroModel, speech: np.ndarray) -> None:
+    """Silero's state drifts over long streams: a second of near-certain silence resets it, unless the
+    listener forbids it (while the assistant speaks, a fresh state hears the residual echo too readily)."""
+    speech = speech[: len(speech) // WINDOW * WINDOW]  # windows line up in every stream below
+    quiet = np.zeros(48 * WINDOW, np.int16)  # 1.5 s
+    stream = np.concatenate([speech, quiet, speech])
+    windows = len(speech) // WINDOW
+    after = window_probabilities(SileroVad(model), stream)[-windows:]
+    held = SileroVad(model)
+    held.reset_when_quiet = False
+    carried = window_probabilities(held, stream)[-windows:]
+
+    def fresh_after(silent_windows: int) -> np.ndarray:
+        samples = np.concatenate([np.zeros(silent_windows * WINDOW, np.int16), speech])
+        return window_probabilities(SileroVad(model), samples)[-windows:]
+
+    # Reset somewhere in the silence: the second speech scores as after that many silent windows from fresh.
+    resets = [n for n in range(1, len(quiet) // WINDOW + 1) if np.allclose(after, fresh_after(n), atol=1e-5)]
+    assert resets, "the state was carried through the silence"
+    assert np.abs(carried - after).max() > 1e-3
+
+
 def test_a_fork_shares_the_model_but_not_the_state(model: SileroModel, speech: np.ndarray) -> None:
     vad = SileroVad(model)
     window_probabilities(vad, speech)

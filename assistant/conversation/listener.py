@@ -108,6 +108,7 @@ class Listener:
         end = block.sample + len(block.pcm)
         self._remember(block)
         speaking = self.state.speaking
+        self.vad.reset_when_quiet = not speaking
         # An interruption must last longer than a cough; an ordinary turn only needs the VAD's minimum.
         self.segmenter.min_speech = self.min_barge_in if speaking else self.min_speech
         hangover = self.policy.hangover_ms(self.partial.of(self._turn)) if self._turn is not None else None
