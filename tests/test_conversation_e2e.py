@@ -80,8 +80,8 @@ def test_spoken_questions_get_transcripts_and_audible_replies(
         # The reply became audible after the user had finished speaking.
         assert audible[0]["t"] > _events(result.events, "turn_end", turn.turn)[0]["t"] - 0.01
         # Nobody interrupted: the history keeps the reply as it was said, each sentence once.
-        last = max(e["reply"] for e in _events(result.events, "reply_sentence", turn.turn))
-        said = [e["text"] for e in _events(result.events, "reply_sentence", turn.turn) if e["reply"] == last]
+        last = max(e["attempt"] for e in _events(result.events, "reply_sentence", turn.turn))
+        said = [e["text"] for e in _events(result.events, "reply_sentence", turn.turn) if e["attempt"] == last]
         assert _events(result.events, "reply_heard", turn.turn)[0]["text"].split() == " ".join(said).split()
     assert not _events(result.events, "barge_in")  # nobody interrupted: the echo alone never does
     import soundfile

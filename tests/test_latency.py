@@ -132,21 +132,21 @@ def _speculation(kept: bool) -> list[dict[str, Any]]:
         _event(1.0, "user_speech_start", utterance=0),
         _event(1.1, "vad_start", 1),
         _event(2.0, "user_speech_end", utterance=0),
-        _event(2.15, "speculate", 1, text="what time is it", reply=0),
-        _event(2.20, "llm_first_token", 1, reply=0, compute_s=0.04),
-        _event(2.25, "reply_sentence", 1, text="It is noon.", reply=0),
-        _event(2.30, "tts_first_audio", 1, reply=0, compute_s=0.04),
+        _event(2.15, "speculate", 1, text="what time is it", attempt=0),
+        _event(2.20, "llm_first_token", 1, attempt=0, compute_s=0.04),
+        _event(2.25, "reply_sentence", 1, text="It is noon.", attempt=0),
+        _event(2.30, "tts_first_audio", 1, attempt=0, compute_s=0.04),
         _event(2.35, "turn_end", 1),
         _event(2.36, "transcript", 1, text="what time is it" if kept else "what time is it in Paris", compute_s=0.1),
-        _event(2.36, "speculation", 1, outcome="kept" if kept else "retracted", reply=0),
+        _event(2.36, "speculation", 1, outcome="kept" if kept else "retracted", attempt=0),
     ]
     if kept:
         return [*events, _event(2.38, "audible_start", 1)]
     return [
         *events,
-        _event(2.45, "llm_first_token", 1, reply=1, compute_s=0.08),
-        _event(2.50, "reply_sentence", 1, text="It is one in Paris.", reply=1),
-        _event(2.58, "tts_first_audio", 1, reply=1, compute_s=0.06),
+        _event(2.45, "llm_first_token", 1, attempt=1, compute_s=0.08),
+        _event(2.50, "reply_sentence", 1, text="It is one in Paris.", attempt=1),
+        _event(2.58, "tts_first_audio", 1, attempt=1, compute_s=0.06),
         _event(2.60, "audible_start", 1),
     ]
 

@@ -258,12 +258,12 @@ class Controller:
             return
         turn.speculation = text
         self.speaker.hold(turn.number, turn.reply)
-        self.trace.emit("speculate", turn.number, text=text, reply=turn.reply)
+        self.trace.emit("speculate", turn.number, text=text, attempt=turn.reply)
         self.to_brain(Prompt(turn.number, text, turn.reply))
 
     def _confirm(self, turn: Turn) -> None:
         """The final transcript is what the early reply answered: play what is ready at once."""
-        self.trace.emit("speculation", turn.number, outcome="kept", reply=turn.reply)
+        self.trace.emit("speculation", turn.number, outcome="kept", attempt=turn.reply)
         turn.speculation = None
         if turn.sentences == 0:
             self._drop(turn, "no_reply")
@@ -274,7 +274,7 @@ class Controller:
 
     def _retract(self, turn: Turn, why: str) -> None:
         """Take back the early reply: the brain and TTS stop, its held audio is dropped."""
-        self.trace.emit("speculation", turn.number, outcome="retracted", reason=why, reply=turn.reply)
+        self.trace.emit("speculation", turn.number, outcome="retracted", reason=why, attempt=turn.reply)
         self.speaker.discard()
         turn.reply = self.turns.retract(turn.number)
         turn.speculation = None

@@ -8,7 +8,7 @@ events of a turn: `vad_start`, `turn_end`, `transcript` (text), `llm_first_token
 `tts_first_audio` carry `compute_s`, the seconds spent inside the engine (the recognizer; the brain until its
 first piece; synthesize() until its first chunk). A reply started early on a pause (`speculate`) and taken back
 (`speculation`, outcome "retracted") leaves a second attempt: events of a reply carry its attempt number
-(`reply`), and the figures are those of the last attempt, the one that could be heard.
+(`attempt`), and the figures are those of the last attempt, the one that could be heard.
 
 A turn is measured when it has a `transcript`. U, the end of the user's speech, is the last `user_speech_end`
 at or before the turn's `turn_end`; everything is timed from U on the room's sample clock:
@@ -73,7 +73,7 @@ METRICS = (
     "overhead",
     "barge_in_reaction",
 )
-# Events of one reply attempt (field `reply`); a turn's figures use its last attempt's.
+# Events of one reply attempt (field `attempt`); a turn's figures use its last attempt's.
 REPLY_EVENTS = ("speculate", "speculation", "llm_first_token", "reply_sentence", "tts_first_audio")
 
 # Voice-to-voice as a chain: each stage runs from the previous event to its own (U first). Playback is what
@@ -243,8 +243,8 @@ def _attempt(event: Mapping[str, Any]) -> int:
     """The reply attempt a reply's event belongs to (0 when it does not say); -1 for other events."""
     if event["event"] not in REPLY_EVENTS:
         return -1
-    reply = event.get("reply", 0)
-    return reply if isinstance(reply, int) and not isinstance(reply, bool) else 0
+    attempt = event.get("attempt", 0)
+    return attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 0
 
 
 def _seconds(event: Mapping[str, Any], key: str) -> float | None:

@@ -273,7 +273,8 @@ class BrainWorker(Worker[Brain]):
         for piece in self.engine.reply(message.text, cancel):
             self.beat()
             if first:
-                self.trace.emit("llm_first_token", turn, reply=reply, compute_s=round(time.perf_counter() - started, 4))
+                compute_s = round(time.perf_counter() - started, 4)
+                self.trace.emit("llm_first_token", turn, attempt=reply, compute_s=compute_s)
                 first = False
             if cancel.is_set():
                 stop = "cancelled"
@@ -288,7 +289,7 @@ class BrainWorker(Worker[Brain]):
         self.to_controller(ReplyDone(turn, sent, stop, dict(self.engine.stats), reply=reply))
 
     def _say(self, prompt: Prompt, index: int, sentence: str) -> int:
-        self.trace.emit("reply_sentence", prompt.turn, text=sentence, reply=prompt.reply)
+        self.trace.emit("reply_sentence", prompt.turn, text=sentence, attempt=prompt.reply)
         self.to_tts(Say(prompt.turn, index, sentence, prompt.reply))
         return index + 1
 
@@ -420,7 +421,7 @@ class TtsWorker(Worker[Synthesizer]):
                 pcm = chunk.pcm[offset : offset + piece]
                 first = self._first_of != (turn, reply)
                 if first:
-                    self.trace.emit("tts_first_audio", turn, reply=reply, compute_s=round(compute_s, 4))
+                    self.trace.emit("tts_first_audio", turn, attempt=reply, compute_s=round(compute_s, 4))
                 queued = self.speaker.speak(message, chunk.text, pcm, chunk.sample_rate, first)
                 if queued is None:
                     self.to_controller(dropped)
