@@ -174,7 +174,17 @@ class WakeWordConfig:
     """One wake word."""
 
     model: str = setting("oww-hey-jarvis", "Manifest model name or path to an openWakeWord classifier .onnx.")
-    threshold: float = setting(0.5, "Score above which the word is detected.", min=0.0, max=1.0)
+    threshold: float = setting(
+        0.35, "Score at or above which an 80 ms chunk counts towards a detection (see patience).", min=0.0, max=1.0
+    )
+    patience: int = setting(
+        3,
+        "Consecutive 80 ms chunks at or above the threshold needed for a detection (openWakeWord's patience): "
+        "a lone peak from a click or a confusable word does not wake it. 3 with threshold 0.35 is what meets "
+        "the target (<= 5 % false rejects, 0 false accepts) for alexa on the shared recordings (bench wake).",
+        min=1,
+        max=25,
+    )
 
 
 @dataclass(frozen=True)
@@ -194,6 +204,14 @@ class WakeConfig:
     )
     vad_check: bool = setting(
         True, "Require Silero VAD speech at the detection, so noise alone cannot wake it."
+    )
+    vad_speech_s: float = setting(
+        0.25,
+        "With vad_check: at least this much speech (VAD windows at or above vad.threshold) in the second before "
+        "a detection, so a click cannot pass the check; 0: one window is enough. Spoken wake words give 0.5 s "
+        "or more.",
+        min=0.0,
+        max=1.0,
     )
 
 

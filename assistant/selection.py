@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.board import detect_profile
-from assistant.config import Config
+from assistant.config import Config, WakeWordConfig
 from assistant.errors import ModelError
 from assistant.models import Manifest, ModelStore, load_manifest, manifest_path
 from assistant.paths import default_models_dir
@@ -38,6 +38,7 @@ class WakeWordChoice:
     name: str
     classifier: Path  # melspectrogram.onnx and embedding_model.onnx lie beside it
     threshold: float
+    patience: int = WakeWordConfig().patience  # consecutive 80 ms chunks at or above the threshold
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def choose_wake(config: Config, catalog: Catalog | None = None) -> WakeChoice:
         else:
             # A manifest name names the word; a path or the profile default (empty) go by the file.
             name = word.model if catalog.manifest.find(word.model) else path.stem
-            words.append(WakeWordChoice(name, path, word.threshold))
+            words.append(WakeWordChoice(name, path, word.threshold, word.patience))
     if missing and config.wake.engine == "openwakeword":
         raise ModelError('wake.engine = "openwakeword" but ' + "; ".join(missing))
     if not words:

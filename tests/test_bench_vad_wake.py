@@ -12,11 +12,17 @@ import numpy as np
 import pytest
 
 from assistant.audio_files import read_audio
-from assistant.bench.wake import background, binomial_upper, classify, gated_scores, poisson_upper, replay
+from assistant.bench.wake import background, binomial_upper, chunk_records, classify, poisson_upper, replay
 from assistant.cli import main
 from assistant.errors import EXIT_CONFIG, EXIT_FAILURE
 from assistant.selection import WakeWordChoice
+from assistant.speech.vad import SileroVad
 from assistant.speech.wake import OpenWakeWord
+
+
+@pytest.fixture(scope="module")
+def vad(shared_models: Path) -> SileroVad:
+    return SileroVad.load(shared_models / "vad" / "silero_vad.onnx")
 
 
 def subset(folder: Path, files: list[Path]) -> Path:
@@ -65,10 +71,12 @@ def test_bench_wake_reports_false_rejects_and_accepts_clean_and_in_noise(
     report = run_json(capsys, [
         "bench", "wake", "--model", str(shared_models / "wakeword" / "alexa_v0.1.onnx"),
         "--positives", str(positives), "--negatives", str(negatives), "--noise", str(noise), "--snr", "10",
-        "--vad-model", str(shared_models / "vad" / "silero_vad.onnx"), "--sweep", "0.3,0.999", "--json",
+        "--vad-model", str(shared_models / "vad" / "silero_vad.onnx"), "--sweep", "0.3,0.999",
+        "--threshold", "0.5", "--patience", "1", "--json",
     ])
     assert report["word"] == "alexa" and report["phrase"] == "alexa"
     assert report["threshold"] == 0.5 and report["vad_check"] is True
+    assert report["patience"] == 1 and report["vad_speech_s"] == 0.256  # the default: 8 VAD windows
     assert (report["positives"], report["negatives"], report["partials"]) == (2, 3, 0)
     assert report["fa_per_hour_step"] == pytest.approx(1 / report["negative_hours"], rel=0.1)
     assert [r["threshold"] for r in report["rows"]] == [0.3, 0.5, 0.999]  # the operating threshold joins the sweep
@@ -143,19 +151,45 @@ def test_manifest_labels_are_sorted_by_the_word(label: str, kind: str) -> None:
     assert classify(label, "hey jarvis") == kind
 
 
-def test_replayed_detections_are_the_detectors_own(shared_models: Path, shared_audio: Path) -> None:
-    clip = read_audio(shared_audio / "wakeword" / "positive" / "picovoice_alexa" / "0.flac")
-    audio = np.concatenate([background(clip, 16000), clip, clip, background(clip, 16000)])
+@pytest.mark.slow  # ~5 s: eight passes over 9 s of audio
+def test_replayed_detections_are_the_detectors_own(shared_models: Path, shared_audio: Path, vad: SileroVad) -> None:
+    wake = shared_audio / "wakeword" / "positive" / "picovoice_alexa"
+    clips = [
+        read_audio(wake / "0.flac"),  # the word, held for many chunks
+        read_audio(wake / "4.flac"),  # a short peak (0.38, 0.38, 0.68): patience decides
+        read_audio(shared_audio / "commands" / "speech_to_phrase" / "en" / "pause.wav"),  # a click: one VAD window
+    ]
+    audio = np.concatenate([background(clips[0], 16000), *clips, clips[0], background(clips[0], 16000)])
     classifier = shared_models / "wakeword" / "alexa_v0.1.onnx"
 
-    def detector(threshold: float, refractory_s: float) -> OpenWakeWord:
-        return OpenWakeWord.load([WakeWordChoice("alexa", classifier, threshold)], refractory_s=refractory_s)
+    def detector(threshold: float, patience: int, refractory_s: float, vad_speech_s: float) -> OpenWakeWord:
+        return OpenWakeWord.load(
+            [WakeWordChoice("alexa", classifier, threshold, patience)], refractory_s=refractory_s,
+            vad=vad.fork(), vad_speech_s=vad_speech_s,
+        )
 
-    scores = gated_scores(detector(0.0, 0.0), audio)
-    for threshold, refractory_s in ((0.5, 0.16), (0.9, 0.3), (0.5, 2.0)):  # 0.16 s: exactly 2 chunks
-        real = detector(threshold, refractory_s).feed(audio)
-        assert replay(scores, threshold, round(refractory_s * 16000)) == len(real), (threshold, refractory_s)
-    assert replay(scores, 0.5, 32000) == 2  # the word twice, more than 2 s apart
+    counts = []
+    for vad_speech_s, settings in [
+        (0.0, [(0.5, 1, 0.0), (0.35, 3, 0.16), (0.5, 2, 2.0)]),  # 0.16 s: exactly 2 chunks
+        (0.25, [(0.5, 1, 0.16), (0.35, 3, 2.0), (0.9, 1, 0.0)]),
+    ]:
+        scores, speech = chunk_records(detector(0.0, 1, 0.0, vad_speech_s), audio)
+        for threshold, patience, refractory_s in settings:
+            real = detector(threshold, patience, refractory_s, vad_speech_s).feed(audio)
+            replayed = replay(scores, speech, threshold, patience, round(refractory_s * 16000))
+            assert replayed == len(real), (threshold, patience, refractory_s, vad_speech_s)
+            counts.append(replayed)
+    assert len(set(counts)) > 2  # the settings make a difference on this audio, or the test proves nothing
+
+
+def test_replay_counts_runs_of_patience_and_waits_for_the_vad_check() -> None:
+    scores = np.array([0, 0.6, 0.6, 0.2, 0.6, 0.6, 0.6, 0.6, 0, 0.6, 0.6, 0.6], np.float32)
+    speech = np.array([1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1], bool)
+    assert replay(scores, speech, 0.5, 1, 0) == 8  # every chunk at or above 0.5 but chunk 6 (no speech)
+    assert replay(scores, speech, 0.5, 2, 0) == 4  # chunks 2, 5, 7, 10: a detection starts a new run
+    assert replay(scores, speech, 0.5, 3, 0) == 2  # chunk 7 (the run reached 3 at 6, which fails the check), 11
+    assert replay(scores, speech, 0.5, 5, 0) == 0  # no run of 5
+    assert replay(scores, speech, 0.5, 2, 3 * 1280) == 3  # 2 (silences 3, 4), 7 (silences 8, 9), 11
 
 
 def test_padding_is_the_clips_own_quietest_stretch() -> None:

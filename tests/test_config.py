@@ -76,7 +76,7 @@ model = "/models/my_word.onnx"
     assert loaded.config.vad.hangover_ms == 500
     assert loaded.config.frontend.playback_delay_ms == 12.0
     assert [w.model for w in loaded.config.wake.words] == ["oww-alexa", "/models/my_word.onnx"]
-    assert loaded.config.wake.words[1].threshold == 0.5  # the default of an absent key in a table of a list
+    assert loaded.config.wake.words[1].threshold == 0.35  # the default of an absent key in a table of a list
     assert loaded.source_of("vad.threshold") == f"file {path}"
     assert loaded.source_of("vad.min_speech_ms") == "default"
 

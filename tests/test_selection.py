@@ -425,6 +425,6 @@ def test_the_real_defaults_from_the_shared_models(clean_env: Path, shared_models
     wake = choose_wake(config)
     assert wake.engine == "openwakeword"
     assert wake.words == (
-        WakeWordChoice("oww-hey-jarvis", clean_env / "models/oww-hey-jarvis/hey_jarvis_v0.1.onnx", 0.5),
+        WakeWordChoice("oww-hey-jarvis", clean_env / "models/oww-hey-jarvis/hey_jarvis_v0.1.onnx", 0.35),
     )
     assert load_manifest(store.manifest.path).get("oww-hey-jarvis").entry == "hey_jarvis_v0.1.onnx"

@@ -1,4 +1,4 @@
-"""openWakeWord's ONNX chain on real recordings: detections, several words, refractory period, VAD check."""
+"""openWakeWord's ONNX chain on real recordings: detections, several words, refractory period, patience, VAD check."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from assistant.audio_files import find_audio_files, read_audio
+from assistant.bench.wake import background
 from assistant.config import Config, WakeConfig
 from assistant.errors import ModelError
 from assistant.selection import WakeChoice, WakeWordChoice
@@ -162,12 +163,43 @@ def test_the_vad_check_keeps_noise_alone_from_waking_it(
     assert [d.word for d in checked.feed(padded(clip))] == ["alexa"]
 
 
+def test_patience_and_the_speech_check_stop_a_click_but_not_the_word(
+    features: WakeFeatures, wake_dir: Path, vad: SileroVad, shared_audio: Path, wake_audio: Path
+) -> None:
+    """A click then "pause" scores 0.79, 0.86, 0.53 for alexa, with one VAD window near 0.5; a short "alexa"
+    scores 0.38, 0.38, 0.68 over half a second of speech. The defaults tell them apart."""
+    click = read_audio(shared_audio / "commands" / "speech_to_phrase" / "en" / "pause.wav")
+    word = read_audio(wake_audio / "positive" / "picovoice_alexa" / "4.flac")
+
+    def detections(audio: np.ndarray, threshold: float, patience: int, vad_speech_s: float | None) -> int:
+        """`vad_speech_s` None: no VAD check. The check's VAD threshold is 0.4, so that the click's one
+        window (0.48) counts as speech: what is tested is the amount of speech."""
+        alexa = WakeClassifier(wake_dir / "alexa_v0.1.onnx", threshold=threshold, patience=patience)
+        check = vad.fork() if vad_speech_s is not None else None
+        detector = OpenWakeWord(features, [alexa], vad=check, vad_threshold=0.4, vad_speech_s=vad_speech_s or 0.0)
+        pad = background(audio, RATE)  # the clip's own background, as bench wake pads it
+        return len(detector.feed(np.concatenate([pad, audio, pad])))
+
+    assert detections(click, 0.5, 1, None) == 1  # the old rule: a false accept
+    assert detections(click, 0.5, 1, 0.0) == 1  # one window of speech passes the old check...
+    assert detections(click, 0.5, 1, 0.25) == 0  # ... but is too little speech
+    assert detections(click, 0.35, 3, None) == 1
+    assert detections(click, 0.35, 4, None) == 0  # too short a peak
+    assert detections(word, 0.35, 3, 0.25) == 1  # the defaults keep the short word...
+    assert detections(word, 0.5, 2, 0.25) == 0  # ... which a higher threshold with patience would lose
+    with pytest.raises(ValueError, match="patience must be at least 1"):
+        WakeClassifier(wake_dir / "alexa_v0.1.onnx", patience=0)
+
+
 def test_built_from_the_config_choice(wake_dir: Path, vad: SileroVad) -> None:
-    choice = WakeChoice("openwakeword", (WakeWordChoice("jarvis", wake_dir / "hey_jarvis_v0.1.onnx", 0.6),), "test")
-    config = Config(wake=WakeConfig(refractory_s=3.0, vad_check=True))
+    choice = WakeChoice(
+        "openwakeword", (WakeWordChoice("jarvis", wake_dir / "hey_jarvis_v0.1.onnx", 0.6, 2),), "test"
+    )
+    config = Config(wake=WakeConfig(refractory_s=3.0, vad_check=True, vad_speech_s=0.1))
     detector = OpenWakeWord.from_config(choice, config, vad.fork())
-    assert [(c.name, c.threshold) for c in detector.classifiers] == [("jarvis", 0.6)]
+    assert [(c.name, c.threshold, c.patience) for c in detector.classifiers] == [("jarvis", 0.6, 2)]
     assert detector.refractory == 3 * RATE and detector.vad is not None
+    assert detector.speech_windows == 4  # 0.1 s: 3.1 windows of 512 samples, rounded up
     with pytest.raises(ValueError, match="vad_check"):
         OpenWakeWord.from_config(choice, config)
 

@@ -9,11 +9,11 @@ Or from folders (--positives and --negatives). Identical recordings are counted 
 
 Each clip is streamed on its own through a freshly reset detector (the [wake] VAD check), padded with 1 s of
 its own background (its quietest 250 ms, looped) before it (the detector ignores its first second) and after it
-(the score peaks just after the word). The detector runs once per clip and condition with threshold 0 and no
-refractory period: every 80 ms chunk that passes the VAD check is then a detection carrying its score. The
-detections at each threshold, with the configured refractory period, are replayed from those scores, exactly
-as the detector would make them (it computes the features of every chunk whatever the threshold, and its
-classifier keeps no state).
+(the score peaks just after the word). The detector runs once per clip and condition with no refractory
+period, and records each 80 ms chunk's score and whether its VAD check passed. The detections at each
+threshold, with the word's patience (consecutive chunks at or above the threshold) and the configured
+refractory period, are replayed from those records, exactly as the detector would make them (it computes the
+features and the VAD check of every chunk whatever the threshold, and its classifier keeps no state).
 
 A positive clip without a detection is a false reject; every detection in a negative clip is a false accept,
 counted per hour of negative audio (clip time, without the padding). One false accept in H hours is 1/H per
@@ -74,11 +74,11 @@ class Clip:
 
 @dataclass(frozen=True)
 class Condition:
-    """The gated scores (`gated_scores`) of every clip in one condition, and the compute time they took."""
+    """The chunk records (`chunk_records`) of every clip in one condition, and the compute time they took."""
 
     key: str  # clean or noise: the prefix of its columns
     label: str
-    scores: list[np.ndarray]
+    records: list[tuple[np.ndarray, np.ndarray]]
     compute_s: float
     fed_s: float
 
@@ -121,8 +121,17 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
         help="thresholds to report (default " + ",".join(f"{t:g}" for t in SWEEP) + ")",
     )
     parser.add_argument(
+        "--patience", type=int, metavar="N",
+        help="consecutive 80 ms chunks at or above the threshold for a detection (default: the configured "
+        "word's, or wake.words' default)",
+    )
+    parser.add_argument(
         "--vad-check", action=argparse.BooleanOptionalAction, default=None,
         help="require Silero VAD speech at a detection (default: wake.vad_check)",
+    )
+    parser.add_argument(
+        "--vad-speech-s", type=float, metavar="S",
+        help="with the VAD check: seconds of speech needed in the second before (default: wake.vad_speech_s)",
     )
     parser.add_argument("--vad-model", metavar="PATH", help="Silero VAD .onnx (default: vad.model from the config)")
     json_option(parser)
@@ -148,6 +157,15 @@ def _classifier(ref: str, config: Config) -> Path:
     if found is None:
         raise ModelError(f"--model {ref}: {why}")
     return found
+
+
+def _patience(ref: str, given: int | None, config: Config) -> int:
+    if given is not None:
+        if given < 1:
+            raise AssistantError(f"--patience {given}: must be at least 1 (chunk)")
+        return given
+    configured = [w.patience for w in config.wake.words if w.model == ref]
+    return configured[0] if configured else WakeWordConfig().patience
 
 
 def _threshold(ref: str, given: float | None, config: Config) -> float:
@@ -246,27 +264,33 @@ def mix(clip: np.ndarray, noise: np.ndarray, snr_db: float, rng: np.random.Gener
     return np.clip(np.round(clip + stretch), -32768, 32767).astype(np.int16)
 
 
-def gated_scores(detector: OpenWakeWord, audio: np.ndarray) -> np.ndarray:
-    """The score of each 80 ms chunk of `audio` from a reset, 0 where the detector could not fire (warm-up,
-    no speech for the VAD check). `detector` has one word, threshold 0 and no refractory period, so that every
-    chunk it could fire on is a detection."""
+def chunk_records(detector: OpenWakeWord, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each 80 ms chunk of `audio` from a reset: its score (0 in the warm-up) and whether the VAD check passed
+    after it. `detector` has one word and no refractory period, so that it scores every chunk."""
     detector.reset()
-    scores = np.zeros(len(audio) // CHUNK, dtype=np.float32)
-    for detection in detector.feed(audio):
-        scores[detection.sample // CHUNK - 1] = detection.score
-    return scores
+    name = detector.classifiers[0].name
+    count = len(audio) // CHUNK
+    scores, speech = np.zeros(count, dtype=np.float32), np.zeros(count, dtype=bool)
+    for index in range(count):
+        detector.feed(audio[index * CHUNK : (index + 1) * CHUNK])
+        scores[index], speech[index] = detector.last_scores[name], detector.speech_heard()
+    return scores, speech
 
 
-def replay(scores: np.ndarray, threshold: float, refractory: int) -> int:
-    """How many detections the detector makes on these gated scores at `threshold` (above 0) with a refractory
-    period of `refractory` samples: a chunk at or above the threshold fires unless it lies in the quiet time
-    after the previous detection."""
-    count, quiet_until = 0, 0
-    for index in np.flatnonzero(scores >= threshold):
-        clock = (int(index) + 1) * CHUNK
-        if clock >= quiet_until:
-            count += 1
-            quiet_until = clock + refractory
+def replay(scores: np.ndarray, speech: np.ndarray, threshold: float, patience: int, refractory: int) -> int:
+    """How many detections the detector makes on these chunk records at `threshold` (above 0) with `patience`
+    and a refractory period of `refractory` samples: the rule of `OpenWakeWord`, step by step. A chunk at or
+    above the threshold extends the run (any other chunk ends it); once the run is `patience` chunks long, a
+    chunk whose VAD check passes fires; the chunks in the quiet time after a detection are not scored."""
+    count, quiet_until, run = 0, 0, 0
+    for index in range(len(scores)):
+        clock = (index + 1) * CHUNK
+        if clock < quiet_until:
+            run = 0
+            continue
+        run = run + 1 if scores[index] >= threshold else 0
+        if run >= patience and speech[index]:
+            count, quiet_until, run = count + 1, clock + refractory, 0
     return count
 
 
@@ -338,12 +362,16 @@ def _detector(args: argparse.Namespace, config: Config, classifier: Path) -> Ope
     vad = None
     if config.wake.vad_check if args.vad_check is None else args.vad_check:
         vad = SileroVad.load(vad_model_path(args.vad_model, config), threads=config.general.onnx_threads)
+    speech_s = config.wake.vad_speech_s if args.vad_speech_s is None else args.vad_speech_s
+    if not 0.0 <= speech_s <= 1.0:
+        raise AssistantError(f"--vad-speech-s {speech_s}: must be in [0, 1] (seconds)")
     return OpenWakeWord.load(
-        [WakeWordChoice(word_name(classifier), classifier, 0.0)],
+        [WakeWordChoice(word_name(classifier), classifier, 0.0, 1)],  # threshold and patience: replayed
         threads=config.general.onnx_threads,
-        refractory_s=0.0,  # replayed per threshold
+        refractory_s=0.0,  # replayed too
         vad=vad,
         vad_threshold=config.vad.threshold,
+        vad_speech_s=speech_s,
     )
 
 
@@ -351,6 +379,7 @@ def run(args: argparse.Namespace) -> int:
     config = load(args).config
     classifier = _classifier(args.model, config)
     threshold = _threshold(args.model, args.threshold, config)
+    patience = _patience(args.model, args.patience, config)
     phrase = " ".join(_words(args.phrase)) if args.phrase else phrase_of(classifier)
     listed, noise_dirs = _clips(args, phrase)
     clips, duplicates = distinct(listed)
@@ -370,7 +399,7 @@ def run(args: argparse.Namespace) -> int:
     progress.close()
 
     refractory = round(config.wake.refractory_s * SAMPLE_RATE)
-    counts = Counts(clips, refractory)
+    counts = Counts(clips, patience, refractory)
     rows = [counts.row(t, conditions) for t in sorted({*args.sweep, threshold})]
     best, passing = best_threshold(rows, conditions)
     summary = {
@@ -378,7 +407,9 @@ def run(args: argparse.Namespace) -> int:
         "phrase": phrase,
         "classifier": str(classifier),
         "threshold": threshold,
+        "patience": patience,
         "vad_check": detector.vad is not None,
+        "vad_speech_s": round(detector.speech_windows * detector.vad.window / SAMPLE_RATE, 3) if detector.vad else None,
         "refractory_s": config.wake.refractory_s,
         **counts.sizes(duplicates),
         "target_false_reject_pct": TARGET_FALSE_REJECT_PCT,
@@ -403,7 +434,7 @@ def _condition(
     snr_db: float,
     progress: Progress,
 ) -> Condition:
-    scores, compute, fed = [], 0.0, 0.0
+    records, compute, fed = [], 0.0, 0.0
     for clip, samples in clips:
         audio = _padded(samples)
         if noises is not None:
@@ -411,24 +442,25 @@ def _condition(
             rng = np.random.default_rng(zlib.crc32(clip.name.encode()))
             audio = mix(audio, noises[int(rng.integers(len(noises)))], snr_db, rng)
         started = time.perf_counter()
-        scores.append(gated_scores(detector, audio))
+        records.append(chunk_records(detector, audio))
         compute += time.perf_counter() - started
         fed += len(audio) / SAMPLE_RATE
         progress.advance()
-    return Condition(key, label, scores, compute, fed)
+    return Condition(key, label, records, compute, fed)
 
 
 class Counts:
-    """False rejects and false accepts of the clips at any threshold, from each condition's gated scores."""
+    """False rejects and false accepts of the clips at any threshold, from each condition's chunk records."""
 
-    def __init__(self, clips: list[tuple[Clip, np.ndarray]], refractory: int) -> None:
+    def __init__(self, clips: list[tuple[Clip, np.ndarray]], patience: int, refractory: int) -> None:
         self.clips = [clip for clip, _ in clips]
+        self.patience = patience
         self.refractory = refractory
         self.negative_h = sum(len(s) for c, s in clips if c.kind == "negative") / SAMPLE_RATE / 3600
         self.positives = sum(1 for c in self.clips if c.kind == "positive")
 
     def detections(self, threshold: float, condition: Condition) -> list[int]:
-        return [replay(s, threshold, self.refractory) for s in condition.scores]
+        return [replay(s, v, threshold, self.patience, self.refractory) for s, v in condition.records]
 
     def row(self, threshold: float, conditions: list[Condition]) -> dict[str, Any]:
         row: dict[str, Any] = {"threshold": threshold}
