@@ -2,8 +2,8 @@
 
 Per turn: listening (the user speaks) → thinking (turn closed; transcript, reply being generated) → speaking
 (reply audio queued or playing) → done. It starts replies, ends turns (barge-in, drop, failure), keeps what
-the user actually heard for the history, starts a reply early on the partial transcript while the user
-pauses (held by the speaker until the final transcript confirms it, else taken back), guards against its
+the user actually heard for the history, starts the reply early on what the user said so far while they
+pause (held by the speaker until the turn ends with the same words, else taken back), guards against its
 own echo, opens the follow-up window, plays the earcon, the greeting and the apology, and writes the story of
 each turn to the log.
 """
@@ -65,7 +65,7 @@ class Turn:
     sentences: int | None = None  # known once the reply is fully generated
     merge_into: int | None = None  # a newer turn takes this turn's words
     reply: int = 0  # the current reply attempt (Turns.retract)
-    speculation: str | None = None  # the partial an unconfirmed early reply answers; its audio is held
+    speculation: str | None = None  # the early transcript an unconfirmed reply answers; its audio is held
 
     def heard(self, cut: int | None) -> str:
         """The reply as heard: sentences played before `cut` (None: all), the one cut off in proportion."""
