@@ -327,6 +327,14 @@ class ConversationConfig:
         min=-60.0,
         max=0.0,
     )
+    barge_in_evidence_db: float = setting(
+        12.0,
+        "While the assistant speaks, how far (dB, added up over consecutive 32 ms windows) the microphone must "
+        "rise above the expected level of the assistant's own echo before the reply ducks. Lower: the reply "
+        "stops sooner when interrupted, but dips more often for its own echo.",
+        min=4.0,
+        max=40.0,
+    )
     history_tokens: int = setting(
         1024, "Token budget for remembered turns; the oldest are dropped beyond it.", min=0, max=131072
     )

@@ -75,7 +75,7 @@ class Listener:
     ) -> None:
         self.vad = vad
         self.segmenter = segmenter
-        self.gate = DoubleTalkGate()
+        self.gate = DoubleTalkGate.from_config(config, window_ms=1000 * vad.window / SAMPLE_RATE)
         self._windows = Reframer(vad.window)
         self._references = Reframer(vad.window)
         self.wake = wake

@@ -1,0 +1,391 @@
+"""`assistant bench bargein`: how soon the user's voice silences a reply, and that nothing else does.
+
+Runs the whole pipeline in the simulated room, in lockstep (compute takes no room time, so the figures are
+the listener's own decisions on the sample clock, the same on any machine), over the shared recordings:
+
+- barge-in: for each room impulse response in echo/rir, each echo gain (--gains, dB) and each moment
+  (--after, seconds after the reply became audible), a user talks over the first reply of a conversation
+  (the canceller has not converged yet) and over a later one. Reaction = the start of the interrupting
+  speech to the interrupted reply's last audible sample (assistant.conversation.latency's barge_in_reaction,
+  read off the room's own audibility events). Target: p90 <= 200 ms. A missed barge-in (the reply played on)
+  counts with the time the reply went on playing.
+- echo only: a --echo-s long reply into each room at each gain with nobody speaking: no turn, no barge-in;
+  ducks (the reply dipping for a moment) are counted too.
+- cough: a --cough-ms burst of real noise (the loudest stretch of a recording in noise/) at speech level
+  during a reply: no barge-in, and the reply goes on.
+
+False barge-ins (a barge-in with no user speech) must be 0. The gate's own cost per 32 ms VAD window is
+measured on the echo recordings (gate_us_per_window). Needs an LLM setting that makes long replies (e.g.
+[llm] max_tokens = 120 with the stories260K model): there must be a reply to interrupt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from assistant.audio_files import read_audio, shared_audio_dir
+from assistant.commands._shared import load
+from assistant.commands.bench import json_option
+from assistant.config import Config
+from assistant.errors import EXIT_OK, AssistantError
+from assistant.report import Progress, emit
+
+if TYPE_CHECKING:
+    from assistant.conversation.pipeline import Engines
+
+SAMPLE_RATE = 16000
+TARGET_P90_MS = 200.0
+QUESTION = "commands/speech_to_phrase/en/what_time_is_it.wav"
+OPENER = "asr/en/cmu_arctic_aew_a0002.wav"
+# Interrupting voices, taken in turn: different speakers, levels and openings (a vowel, a fricative, a stop).
+VOICES = (
+    "asr/en/cmu_arctic_aew_a0001.wav",
+    "asr/en/ljspeech_LJ001-0002.wav",
+    "asr/en/librivox_sense_and_sensibility_01_austen_64kb-0870.wav",
+    "asr/en/cmu_arctic_aew_a0003.wav",
+    "asr/en/ljspeech_LJ001-0009.wav",
+    "asr/en/fleurs_en_001.ogg",
+)
+COUGH_SOURCES = ("noise/speech_commands_bg/doing_the_dishes.wav", "noise/speechbrain_misc/noise1.wav",
+                 "noise/speech_commands_bg/dude_miaowing.wav")
+COUGH_RMS = 3000.0  # about a close talker's speech level (-21 dBFS)
+LATER_AT_S = 35.0  # the second question: the first reply (at most ~20 s with max_tokens 120) is over by then
+ANSWER_GAP_S = 0.3  # without a turn_end: the answer cannot be audible sooner than this after the speech ended
+LONG_TEXT = "Once upon a time there was a little girl who lived in a small village near the forest. "
+
+
+def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = kinds.add_parser(
+        "bargein", parents=[common],
+        help="barge-in reaction, echo-only and cough checks in the simulated room (lockstep)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--audio", type=Path, metavar="DIR", help="the shared recordings (default: found as tests do)")
+    parser.add_argument("--rir", nargs="+", metavar="NAME", help="only these impulse responses (names in echo/rir)")
+    parser.add_argument("--gains", type=float, nargs="+", default=[-6.0, 0.0], metavar="DB", help="echo gains")
+    parser.add_argument("--after", type=float, nargs="+", default=[0.8, 2.0, 4.0], metavar="S",
+                        help="seconds after the reply became audible that the user interrupts")
+    parser.add_argument("--echo-s", type=float, default=30.0, metavar="S", help="length of the echo-only reply")
+    parser.add_argument("--cough-ms", type=float, default=150.0, metavar="MS", help="length of the cough burst")
+    parser.add_argument("--skip", nargs="+", default=[], choices=("bargein", "echo", "cough"), help="checks to skip")
+    json_option(parser)
+    parser.set_defaults(func=_bench)
+
+
+# ------------------------------------------------------------------------------------------------ cases
+
+
+@dataclass(frozen=True)
+class Case:
+    """One barge-in run: a room, an echo gain, a moment, which reply is interrupted and by whom."""
+
+    rir: Path
+    gain_db: float
+    after_s: float
+    later: bool  # interrupt the second reply (canceller converged), else the first
+    voice: Path
+
+    @property
+    def condition(self) -> str:
+        return f"{self.rir.stem} {self.gain_db:+g} dB {'later' if self.later else 'first'}"
+
+    def scenario(self, audio: Path) -> str:
+        """The scenario TOML; the interrupting utterance is the last one."""
+        lines = ["wake = false", "[room]", f'rir = "{self.rir}"', f"echo_gain_db = {self.gain_db}",
+                 "[[utterance]]", f'audio = "{audio / OPENER}"', "at = 1.0"]
+        if self.later:
+            # At a fixed time rather than after the reply's end: the room ends a reply at any pause of 0.5 s.
+            lines += ["[[utterance]]", f'audio = "{audio / QUESTION}"', f"at = {LATER_AT_S}"]
+        lines += ["[[utterance]]", f'audio = "{self.voice}"', f"after_reply_start = {self.after_s}"]
+        return "\n".join(lines) + "\n"
+
+
+def rirs(audio: Path, names: Sequence[str] | None) -> list[Path]:
+    found = sorted((audio / "echo" / "rir").glob("*.wav"))
+    if names:
+        found = [p for p in found if p.name in names or p.stem in names]
+    if not found:
+        raise AssistantError(f"{audio / 'echo' / 'rir'}: no impulse responses (.wav) found" +
+                             (f" named {', '.join(names)}" if names else ""))
+    return found
+
+
+def cases(audio: Path, rooms: Sequence[Path], gains: Sequence[float], afters: Sequence[float]) -> list[Case]:
+    out = []
+    for rir in rooms:
+        for gain in gains:
+            for later in (False, True):
+                for after in afters:
+                    voice = audio / VOICES[len(out) % len(VOICES)]
+                    out.append(Case(rir, gain, after, later, voice))
+    return out
+
+
+# --------------------------------------------------------------------------------------------- measuring
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one barge-in run did to the interrupted reply."""
+
+    reaction_s: float | None  # speech start -> last audible sample of the reply; None: no speech found
+    barge_ins: int  # during the interrupting speech
+    false_barge_ins: int  # with nobody speaking
+
+
+def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
+    """Read a run's trace (room ground truth merged); `utterance`: the index of the interrupting one."""
+    starts = {e["utterance"]: e["t"] for e in events if e["event"] == "user_speech_start"}
+    ends = {e["utterance"]: e["t"] for e in events if e["event"] == "user_speech_end"}
+    barge = [e["t"] for e in events if e["event"] == "barge_in"]
+    false = sum(not any(s <= t <= ends.get(u, s) + 1.0 for u, s in starts.items()) for t in barge)
+    start, end = starts.get(utterance), ends.get(utterance)
+    if start is None or end is None:
+        return Outcome(None, 0, false)
+    # The reply audible when the user spoke: every audible stretch that began before the answer to the
+    # interruption could (when the listener closed the interrupting turn; without that, ANSWER_GAP_S after
+    # the speech ended); the last of them ends the reaction.
+    turn = next((e["turn"] for e in events if e["event"] == "user_speech_start" and e["utterance"] == utterance), None)
+    closed = [e["t"] for e in events if e["event"] == "turn_end" and e["turn"] == turn and e["t"] >= start]
+    answer_from = min(closed) if closed else end + ANSWER_GAP_S
+    stretches: dict[int, list[float]] = {}
+    for e in events:
+        if e["event"] in ("audible_start", "audible_end"):
+            stretches.setdefault(e["reply"], []).append(e["t"])
+    last = [times[1] if len(times) > 1 else math.inf for times in stretches.values()
+            if times[0] < answer_from and (len(times) == 1 or times[1] >= start)]
+    return Outcome(
+        reaction_s=max(0.0, max(last) - start) if last else 0.0,
+        barge_ins=sum(start <= t <= end + 1.0 for t in barge),
+        false_barge_ins=false,
+    )
+
+
+def percentile_ms(values: Sequence[float], q: float) -> float | None:
+    finite = [v for v in values if np.isfinite(v)]
+    if len(finite) < len(values):
+        return float("inf")
+    return float(np.percentile(np.asarray(finite) * 1000.0, q)) if finite else None
+
+
+# ------------------------------------------------------------------------------------------------ runs
+
+
+def run_bargein(
+    config: Config, audio: Path, engines: Engines, case_list: Sequence[Case], folder: Path,
+    advance: Callable[[], None],
+) -> list[tuple[Case, Outcome]]:
+    from assistant.conversation.scenario import Scenario
+    from assistant.conversation.simulate import run_scenario
+
+    results = []
+    for i, case in enumerate(case_list):
+        path = folder / f"case{i}.toml"
+        path.write_text(case.scenario(audio))
+        result = run_scenario(Scenario.load(path), config, realtime=False, engines=engines)
+        results.append((case, outcome(result.events, 2 if case.later else 1)))
+        advance()
+    return results
+
+
+def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, seconds: float) -> dict[str, Any]:
+    """A `seconds` long reply (said as the greeting) into the room, nobody speaking."""
+    from assistant.audio.frontend import FrontEnd
+    from assistant.audio.room import RoomSetup, SimulatedRoom
+    from assistant.conversation.pipeline import Pipeline
+    from assistant.conversation.simulate import simulation_config
+
+    # espeak-ng says about 2.7 of these sentences per 10 s.
+    text = LONG_TEXT * max(1, round(seconds / 3.7))
+    talking = simulation_config(config)
+    talking = dataclasses.replace(talking, conversation=dataclasses.replace(talking.conversation, greeting=text))
+    room = SimulatedRoom([], RoomSetup(rir=rir, echo_gain_db=gain_db), duration=seconds + 6.0)
+    fresh = dataclasses.replace(engines, frontend=FrontEnd.from_config(talking))  # a new canceller, as on start-up
+    pipeline = Pipeline(talking, room, fresh, lockstep=True, greet=True, trace_audible=True)
+    pipeline.start()
+    try:
+        if not room.wait_done(60 + 4 * seconds):
+            raise AssistantError(f"the echo-only run in {rir.name} did not finish")
+    finally:
+        pipeline.stop()
+        fresh.frontend.close()
+    played = sum(((end or start) - start) / SAMPLE_RATE for start, end in room.replies())
+    return _check_row("echo only", rir, gain_db, f"{played:.0f} s reply", pipeline.trace.events, turns=0,
+                      went_on=played >= 0.9 * seconds)
+
+
+def cough_burst(source: Path, ms: float, path: Path) -> Path:
+    """The loudest `ms` of `source` at speech level with 5 ms fades, written to `path`."""
+    import soundfile
+
+    x = read_audio(source).astype(np.float64)
+    n = round(ms * SAMPLE_RATE / 1000)
+    power = np.convolve(x**2, np.ones(n), mode="valid")
+    start = int(np.argmax(power))
+    burst = x[start : start + n]
+    burst *= COUGH_RMS / max(float(np.sqrt(np.mean(burst**2))), 1.0)
+    fade = np.linspace(0.0, 1.0, SAMPLE_RATE // 200)
+    burst[: fade.size] *= fade
+    burst[-fade.size :] *= fade[::-1]
+    soundfile.write(str(path), np.clip(burst, -32768, 32767).astype(np.int16), SAMPLE_RATE)
+    return path
+
+
+def run_cough(
+    config: Config, audio: Path, engines: Engines, rir: Path, gain_db: float, burst: Path, folder: Path
+) -> dict[str, Any]:
+    """A question, then the burst 2 s into the reply: the reply must go on."""
+    from assistant.conversation.scenario import Scenario
+    from assistant.conversation.simulate import run_scenario
+
+    path = folder / f"cough-{rir.stem}-{burst.stem}.toml"
+    path.write_text(
+        f'wake = false\n[room]\nrir = "{rir}"\necho_gain_db = {gain_db}\n'
+        f'[[utterance]]\naudio = "{audio / OPENER}"\nat = 1.0\n'
+        f'[[utterance]]\naudio = "{burst}"\nafter_reply_start = 2.0\n'
+    )
+    events = run_scenario(Scenario.load(path), config, realtime=False, engines=engines).events
+    replies = [e["t"] for e in events if e["event"] == "audible_start"]
+    burst_at = replies[0] + 2.0 if replies else None
+    audible = [e["t"] for e in events if e["event"] == "audible_end"]
+    return _check_row("cough", rir, gain_db, burst.stem, events, turns=1,
+                      went_on=bool(audible and burst_at is not None and max(audible) > burst_at + 1.0))
+
+
+def _check_row(check: str, rir: Path, gain_db: float, sound: str, events: Sequence[Mapping[str, Any]], *,
+               turns: int, went_on: bool) -> dict[str, Any]:
+    """A row of the echo-only or cough check; `turns`: the turns the run should have (the question's)."""
+    return {
+        "check": check, "room": rir.stem, "gain_db": gain_db, "sound": sound,
+        "extra_turns": sum(e["event"] == "vad_start" for e in events) - turns,
+        "barge_ins": sum(e["event"] == "barge_in" for e in events),
+        "ducks": sum(e["event"] == "duck" for e in events),
+        "reply_went_on": went_on,
+    }
+
+
+def gate_cost_us(audio: Path) -> float:
+    """Microseconds per VAD window of the double-talk gate, on the shared echo recording (after Speex)."""
+    from assistant.conversation.doubletalk import DoubleTalkGate
+
+    folder = audio / "echo" / "aec_challenge_via_mediastreamer2"
+    mic = read_audio(folder / "echo_double_talk.wav").astype(np.int32) + read_audio(folder / "nearend_double_talk.wav")
+    ref = read_audio(folder / "farend_double_talk.wav")
+    mic = np.clip(mic, -32768, 32767).astype(np.int16)
+    windows = len(mic) // 512
+    gate = DoubleTalkGate()
+    started = time.perf_counter()
+    for i in range(windows):
+        gate.probability(mic[i * 512 : (i + 1) * 512], ref[i * 512 : (i + 1) * 512], 0.9, 0.5)
+    return 1e6 * (time.perf_counter() - started) / windows
+
+
+# ------------------------------------------------------------------------------------------------ report
+
+
+def _rows(results: Sequence[tuple[Case, Outcome]]) -> list[dict[str, Any]]:
+    by_condition: dict[str, list[tuple[Case, Outcome]]] = {}
+    for case, result in results:
+        by_condition.setdefault(case.condition, []).append((case, result))
+    rows = []
+    for condition, items in by_condition.items():
+        reactions = [o.reaction_s for _, o in items if o.reaction_s is not None]
+        rows.append({
+            "condition": condition,
+            **{f"at_{c.after_s:g}s_ms": None if o.reaction_s is None else round(1000 * o.reaction_s)
+               for c, o in items},
+            "p50_ms": percentile_ms(reactions, 50),
+            "missed": sum(o.barge_ins == 0 for _, o in items),
+            "false": sum(o.false_barge_ins for _, o in items),
+        })
+    return rows
+
+
+def summarize(results: Sequence[tuple[Case, Outcome]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    groups: dict[str, list[float]] = {}
+    for case, o in results:
+        if o.reaction_s is not None:
+            for key in ("all", f"{case.gain_db:+g}dB_{'later' if case.later else 'first'}"):
+                groups.setdefault(key, []).append(o.reaction_s)
+    for key, values in sorted(groups.items()):
+        out[f"reaction_{key}_p50_ms"] = percentile_ms(values, 50)
+        out[f"reaction_{key}_p90_ms"] = percentile_ms(values, 90)
+    out["barge_in_runs"] = len(results)
+    out["missed_barge_ins"] = sum(o.barge_ins == 0 for _, o in results)
+    out["false_barge_ins"] = sum(o.false_barge_ins for _, o in results)
+    p90 = out.get("reaction_all_p90_ms")
+    out["target_p90_ms"] = TARGET_P90_MS
+    out["target_met"] = None if p90 is None else p90 <= TARGET_P90_MS and out["false_barge_ins"] == 0
+    return out
+
+
+def _bench(args: argparse.Namespace) -> int:
+    config = load(args).config
+    audio = args.audio or shared_audio_dir(os.environ)
+    if audio is None or not audio.is_dir():
+        raise AssistantError(
+            "the shared recordings were not found; pass --audio DIR (the shared/audio folder, with echo/rir, "
+            "asr/en and noise/) or set ASSISTANT_SHARED_AUDIO"
+        )
+    rooms = rirs(audio, args.rir)
+    case_list = cases(audio, rooms, args.gains, args.after) if "bargein" not in args.skip else []
+    checks = (len(rooms) * len(args.gains) if "echo" not in args.skip else 0) + (
+        len(rooms) * len(COUGH_SOURCES) if "cough" not in args.skip else 0)
+    progress = Progress(len(case_list) + checks, "bench bargein", unit=" runs")
+    summary: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = []
+    from assistant.conversation.pipeline import Engines
+    from assistant.conversation.simulate import simulation_config
+
+    engines = Engines.build(simulation_config(config), wake=False)  # loaded once; each run gets a new canceller
+    try:
+        with tempfile.TemporaryDirectory(prefix="bargein-") as tmp:
+            folder = Path(tmp)
+            if case_list:
+                results = run_bargein(config, audio, engines, case_list, folder, progress.advance)
+                rows += _rows(results)
+                summary.update(summarize(results))
+            if "echo" not in args.skip:
+                for rir in rooms:
+                    for gain in args.gains:
+                        rows.append(run_echo_only(config, engines, rir, gain, args.echo_s))
+                        progress.advance()
+            if "cough" not in args.skip:
+                bursts = [cough_burst(audio / s, args.cough_ms, folder / f"burst{i}.wav")
+                          for i, s in enumerate(COUGH_SOURCES)]
+                for rir in rooms:
+                    for burst in bursts:
+                        rows.append(run_cough(config, audio, engines, rir, -6.0, burst, folder))
+                        progress.advance()
+    finally:
+        progress.close()
+        engines.close()
+    checks = [r for r in rows if "check" in r]
+    reactions = [r for r in rows if "check" not in r]
+    summary["echo_only_turns"] = sum(r["extra_turns"] for r in checks if r["check"] == "echo only")
+    summary["echo_only_barge_ins"] = sum(r["barge_ins"] for r in checks if r["check"] == "echo only")
+    summary["echo_only_ducks"] = sum(r["ducks"] for r in checks if r["check"] == "echo only")
+    summary["cough_barge_ins"] = sum(r["barge_ins"] for r in checks if r["check"] == "cough")
+    summary["cough_ducks"] = sum(r["ducks"] for r in checks if r["check"] == "cough")
+    summary["gate_us_per_window"] = round(gate_cost_us(audio), 1)
+    if args.json:
+        emit("barge-in", {**summary, "checks": checks}, reactions, as_json=True)
+    else:
+        if checks:
+            emit("barge-in checks (echo only, cough)", {}, checks)
+            print()
+        emit("barge-in reaction (ms from the interrupting speech to the reply's last audible sample)", summary,
+             reactions)
+    return EXIT_OK

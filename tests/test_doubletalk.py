@@ -1,0 +1,127 @@
+"""The double-talk gate on real recordings: the AEC challenge set (far end, its echo, a near-end talker) through
+the Speex front-end and Silero VAD, and real speech through a measured room impulse response."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.audio.frontend import FrontEnd
+from assistant.audio.room import EchoPath, load_rir
+from assistant.audio_files import read_audio
+from assistant.config import Config, ConversationConfig, FrontendConfig
+from assistant.conversation.doubletalk import DoubleTalkGate, level_db
+from assistant.speech.vad import SileroVad
+
+BLOCK = 160  # the front-end's 10 ms frames
+WINDOW = 512  # Silero's 32 ms windows
+WINDOW_S = WINDOW / 16000
+THRESHOLD = 0.5
+
+
+@pytest.fixture(scope="module")
+def vad(shared_models: Path) -> SileroVad:
+    return SileroVad.load(shared_models / "vad" / "silero_vad.onnx")
+
+
+@pytest.fixture(scope="module")
+def aec_set(shared_audio: Path) -> Path:
+    return shared_audio / "echo" / "aec_challenge_via_mediastreamer2"
+
+
+def cleaned(mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """The microphone through the default front-end, as the listener gets it."""
+    with FrontEnd(FrontendConfig(), BLOCK) as frontend:
+        return np.concatenate([frontend.process(mic[i : i + BLOCK], reference[i : i + BLOCK])
+                               for i in range(0, mic.size, BLOCK)])
+
+
+def gate_windows(clean: np.ndarray, reference: np.ndarray, vad: SileroVad, gate: DoubleTalkGate) -> np.ndarray:
+    """Per window: did it pass the gate as speech (the listener's view)."""
+    vad.reset()
+    passed = []
+    for i in range(0, clean.size - WINDOW + 1, WINDOW):
+        window = clean[i : i + WINDOW]
+        passed.append(gate.probability(window, reference[i : i + WINDOW], vad.probability(window), THRESHOLD))
+    return np.array(passed) >= THRESHOLD
+
+
+def window_levels(x: np.ndarray) -> np.ndarray:
+    return np.array([level_db(x[i : i + WINDOW]) for i in range(0, x.size - WINDOW + 1, WINDOW)])
+
+
+def longest_run(mask: np.ndarray) -> int:
+    best = run = 0
+    for value in mask:
+        run = run + 1 if value else 0
+        best = max(best, run)
+    return best
+
+
+def trimmed(*signals: np.ndarray) -> list[np.ndarray]:
+    """The signals cut to a common length that is a whole number of blocks and windows."""
+    n = min(s.size for s in signals) // (BLOCK * 16) * (BLOCK * 16)
+    return [np.ascontiguousarray(s[:n]) for s in signals]
+
+
+@pytest.mark.parametrize("talk", ["simple_talk", "double_talk"])
+def test_the_assistants_own_echo_never_passes_for_the_user(talk: str, aec_set: Path, vad: SileroVad) -> None:
+    far, echo = trimmed(read_audio(aec_set / f"farend_{talk}.wav"), read_audio(aec_set / f"echo_{talk}.wav"))
+    passed = gate_windows(cleaned(echo, far), far, vad, DoubleTalkGate())
+    assert not passed.any(), f"echo taken for the user at {np.flatnonzero(passed) * WINDOW_S} s"
+
+
+def test_the_user_talking_over_a_reply_passes_within_100_ms_at_most_onsets(aec_set: Path, vad: SileroVad) -> None:
+    parts = ("farend", "echo", "nearend")
+    far, echo, near = trimmed(*(read_audio(aec_set / f"{part}_double_talk.wav") for part in parts))
+    mic = np.clip(echo.astype(np.int32) + near, -32768, 32767).astype(np.int16)
+    passed = gate_windows(cleaned(mic, far), far, vad, DoubleTalkGate())
+    talking, playing = window_levels(near) > 50.0, window_levels(far) > 50.0
+    # Where the near end starts after a pause while the far end plays (7 times in this recording).
+    onsets = [i for i in range(5, talking.size)
+              if talking[i] and not talking[i - 5 : i].any() and playing[max(0, i - 3) : i + 4].any()]
+    assert len(onsets) >= 5
+    delays = [next((j for j in range(40) if passed[i + j]), None) for i in onsets]
+    quick = [d for d in delays if d is not None and d * WINDOW_S <= 0.1]
+    # Measured: 5 of 7 within 32 ms (the other two begin as the far end pauses: held back by the tail check).
+    assert len(quick) >= len(onsets) - 2, delays
+    both = talking & playing
+    assert passed[both].mean() > 0.6, passed[both].mean()  # measured 0.86 (the gate before: 0.25)
+
+
+def test_the_room_tail_after_the_speaker_stops_does_not_pass(
+    aec_set: Path, shared_audio: Path, vad: SileroVad
+) -> None:
+    """Real speech through a measured room (echo 3 dB above the scenarios' default); the reply is cut off (like
+    a duck) at several points. Silero takes the reverberant tail for speech and the canceller lets go of it
+    ~100 ms after the cut: without the quiet-tail check the gate passed 3-6 of these windows at each cut."""
+    far = read_audio(aec_set / "farend_simple_talk.wav").astype(np.float64)
+    rir = load_rir(shared_audio / "echo" / "rir" / "speechbrain_rir1.wav")
+    for cut_s in (15.52, 16.16, 16.8):
+        cut = int(cut_s * 16000) // (BLOCK * 16) * (BLOCK * 16)
+        reference = far.copy()
+        reference[cut:] = 0.0
+        room = EchoPath(rir, BLOCK, gain=10 ** (-3 / 20))
+        mic = np.concatenate([room.process(reference[i : i + BLOCK]) for i in range(0, cut + 32000, BLOCK)])
+        reference16, mic16 = trimmed(reference.astype(np.int16), np.clip(np.rint(mic), -32768, 32767).astype(np.int16))
+        passed = gate_windows(cleaned(mic16, reference16), reference16, vad, DoubleTalkGate())
+        assert not passed.any(), f"cut at {cut_s} s: passed at {np.flatnonzero(passed) * WINDOW_S} s"
+
+
+def test_speech_after_the_speaker_has_been_quiet_is_left_alone() -> None:
+    gate = DoubleTalkGate()
+    rng = np.random.default_rng(1)
+    voice = (rng.standard_normal(WINDOW) * 3000).astype(np.int16)
+    silence = np.zeros(WINDOW, np.int16)
+    assert [gate.probability(voice, silence, p, THRESHOLD) for p in (0.2, 0.9, 0.7)] == [0.2, 0.9, 0.7]
+
+
+def test_the_gate_follows_the_config() -> None:
+    config = Config(conversation=ConversationConfig(barge_in_evidence_db=20.0),
+                    frontend=FrontendConfig(aec_tail_ms=400))
+    gate = DoubleTalkGate.from_config(config)
+    assert gate.evidence_db == 20.0 and gate.echo.span == 13  # 400 ms of canceller in 32 ms windows
+    without_canceller = DoubleTalkGate.from_config(Config(frontend=FrontendConfig(aec=False)))
+    assert without_canceller.echo.span == 1
