@@ -342,8 +342,9 @@ class ConversationConfig:
     apology: str = setting("Sorry, something went wrong.", "Said when a stage fails.")
     stage_timeout_s: float = setting(
         20.0,
-        "A stage (speech-to-text, LLM, voice) that makes no progress for this long is restarted.",
-        min=1.0,
+        "A stage (speech-to-text, LLM, voice) that makes no progress for this long is restarted. Not below 3 s: "
+        "a slow board can take a second or more over one block of speech without reporting progress.",
+        min=3.0,
         max=600.0,
     )
 
