@@ -129,6 +129,44 @@ after_reply_start = 0.8
     assert result.turns[-1].transcript  # the interruption itself became the next turn
 
 
+def test_a_reply_that_ends_ducked_does_not_mute_the_next_one(
+    config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    """150 ms of speech just before a reply ends ducks it (too short to interrupt), and the reply ends before
+    the duck is undone: the next reply must still be heard (the output gain stayed at conversation.duck_db,
+    and every later reply played at -60 dB)."""
+    from assistant.bench.bargein import cough_burst
+
+    question = "AUDIO/commands/speech_to_phrase/en/what_time_is_it.wav"
+    body = f"""
+wake = false
+[room]
+rir = "AUDIO/echo/rir/speechbrain_rir4.wav"
+echo_gain_db = -6.0
+[[utterance]]
+audio = "{question}"
+at = 1.0
+"""
+    first = run_scenario(_scenario(tmp_path, shared_audio, body), config, realtime=False).events
+    reply_s = _events(first, "audible_end", 1)[-1]["t"] - _events(first, "audible_start", 1)[0]["t"]
+    burst = cough_burst(shared_audio / "asr" / "en" / "cmu_arctic_aew_a0001.wav", 150, tmp_path / "burst.wav")
+    body += f"""
+[[utterance]]
+audio = "{burst}"
+after_reply_start = {reply_s - 0.1:.3f}
+[[utterance]]
+audio = "{question}"
+at = {reply_s + 4.0:.3f}
+"""
+    events = run_scenario(_scenario(tmp_path, shared_audio, body), config, realtime=False).events
+    ducks = [e for e in _events(events, "duck") if e["t"] > _events(events, "audible_end", 1)[-1]["t"] - 0.3]
+    assert ducks, "the noise did not duck the end of the reply: the test no longer shows what it should"
+    assert not _events(events, "barge_in")
+    last = max(e["turn"] for e in _events(events, "transcript"))
+    assert last >= 2, "the second question was not heard"
+    assert _events(events, "audible_start", last), "the reply after the duck was not heard"
+
+
 def test_an_echo_only_reply_of_thirty_seconds_makes_no_turn(config: Config, shared_audio: Path, tmp_path: Path) -> None:
     """A long reply into the room through the RIR at the default echo gain, and nobody speaking."""
     from assistant.audio.room import RoomSetup, SimulatedRoom

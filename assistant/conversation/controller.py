@@ -201,7 +201,6 @@ class Controller:
 
     def _barge_in(self, previous: Turn, message: TurnStarted) -> None:
         cut = self.speaker.end_turn_and_flush(previous.number)
-        self.audio.set_output_gain(1.0)
         heard = previous.heard(cut)
         self.trace.emit("barge_in", previous.number, sample=cut, by_turn=message.turn)
         if self.trace_audible:
@@ -318,7 +317,7 @@ class Controller:
             self.speaker.end_turn_and_flush(turn.number)
             self.trace.emit("turn_dropped", turn.number, reason=f"{message.stage} failed", error=message.error)
             turn.phase = "done"
-            self.state.speaking = False
+            self._stop_speaking()
         if failed_apology:
             self._earcon(low=True)  # the voice itself is broken: a tone is all that can be said
         elif self.conversation.apology.strip():
@@ -345,7 +344,7 @@ class Controller:
 
     def _finish(self, turn: Turn, heard: str) -> None:
         turn.phase = "done"
-        self.state.speaking = False
+        self._stop_speaking()
         self.completed += 1
         follow_up = round(self.conversation.follow_up_s * SAMPLE_RATE)
         self.state.awake_until = max(self.state.awake_until, self.audio.playback_position() + follow_up)
@@ -360,7 +359,12 @@ class Controller:
         else:
             self.turns.end(turn.number)
         turn.phase = "done"
+        self._stop_speaking()
+
+    def _stop_speaking(self) -> None:
+        """The reply is over (played, interrupted, dropped): a duck it ended in must not mute the next one."""
         self.state.speaking = False
+        self.audio.set_output_gain(1.0)
 
     def _earcon(self, low: bool = False) -> None:
         t = np.arange(round(0.06 * SAMPLE_RATE)) / SAMPLE_RATE
