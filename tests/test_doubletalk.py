@@ -118,6 +118,28 @@ def test_speech_after_the_speaker_has_been_quiet_is_left_alone() -> None:
     assert [gate.probability(voice, silence, p, THRESHOLD) for p in (0.2, 0.9, 0.7)] == [0.2, 0.9, 0.7]
 
 
+def test_the_rooms_last_ringing_is_taken_for_echo_for_two_seconds_after_the_speaker_stops() -> None:
+    """Beyond the echo model's second: a window no louder than the echo was as the speaker stopped is its tail
+    (a measured room rings on that long); a voice above it, or anything after 2 s, is left alone."""
+    gate = DoubleTalkGate()
+    rng = np.random.default_rng(2)
+
+    def noise(rms: float) -> np.ndarray:
+        return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
+
+    silence = np.zeros(WINDOW, np.int16)
+    for _ in range(100):  # 3.2 s of reply; its echo is left at about 30 dB re 1 LSB²
+        gate.probability(noise(30.0), noise(3000.0), 0.1, THRESHOLD)
+    for _ in range(int(1.2 / WINDOW_S)):  # the speaker stopped 1.2 s ago: the model's reach is over
+        gate.probability(noise(20.0), silence, 0.1, THRESHOLD)
+    assert not gate.echo.active
+    assert gate.probability(noise(30.0), silence, 0.9, THRESHOLD) == 0.0  # as loud as the echo was: its tail
+    assert gate.probability(noise(1000.0), silence, 0.9, THRESHOLD) == 0.9  # a voice well above it
+    for _ in range(int(0.8 / WINDOW_S)):
+        gate.probability(noise(20.0), silence, 0.1, THRESHOLD)
+    assert gate.probability(noise(30.0), silence, 0.9, THRESHOLD) == 0.9  # 2 s on: nothing of ours is left
+
+
 def test_the_gate_follows_the_config() -> None:
     config = Config(conversation=ConversationConfig(barge_in_evidence_db=20.0),
                     frontend=FrontendConfig(aec_tail_ms=400))

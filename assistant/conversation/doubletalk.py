@@ -28,7 +28,10 @@ After the speaker falls quiet (a pause, or the duck), our echo can only fade, bu
 within ~100 ms and the cleaned level first rises towards the raw room echo: so a window then also has to stand
 above the level the signal had as the speaker stopped (taken over the first windows, fading slowly). A
 reverberant tail, which Silero scores as speech, never does: without this, a duck on the tail of a sentence
-became an interruption in the simulated rooms.
+became an interruption in the simulated rooms. A measured room's echo also outlasts the model's second (its
+impulse response rings on, down to its own noise floor, for up to 2 s): until then a window no louder than the
+echo was as the speaker stopped is still taken for it. Without this, the tail of a 35 s reply opened a turn
+0.7 s after its end (speechbrain_rir2, -6 dB).
 
 The constants were chosen by measurement (`assistant bench bargein`, which also prints the gate's cost per
 32 ms window: tens of microseconds).
@@ -58,6 +61,7 @@ QUIET_DB = 30.0  # the speaker counts as fallen quiet this far below its recent 
 SETTLE_WINDOWS = 7  # windows after that over which the cleaned level may still rise towards the raw echo
 TAIL_DECAY_DB = 1.0  # per window: the slowest a room's echo fades after the speaker stopped
 TAIL_MARGIN_DB = 3.0
+LINGER_WINDOWS = 62  # 2 s: how long after the speaker stopped a measured room's echo can still be heard
 CLEAR_DB = 12.0  # this far above the expected echo a window needs no tail check (the canceller has converged)
 
 
@@ -133,12 +137,12 @@ class QuietTail:
     """After the speaker falls quiet, the level our echo can still have: the level as it stopped, fading."""
 
     def __init__(self) -> None:
-        self.windows = -1  # windows since the speaker fell quiet; -1: it is playing
+        self.windows = LINGER_WINDOWS  # windows since the speaker fell quiet (-1: it is playing); at start: long
         self.anchor = -100.0
         self._previous = -100.0
 
     def update(self, reference_db: float, loudest_db: float, clean_db: float) -> None:
-        if reference_db >= loudest_db - QUIET_DB:
+        if reference_db >= max(loudest_db - QUIET_DB, ACTIVE_DB):
             self.windows = -1
         elif self.windows < 0:
             self.windows = 0
@@ -156,6 +160,10 @@ class QuietTail:
         if self.windows < SETTLE_WINDOWS:
             return False
         return clean_db >= self.anchor - TAIL_DECAY_DB * self.windows + TAIL_MARGIN_DB
+
+    def lingers(self, clean_db: float) -> bool:
+        """Beyond the echo model's reach: a window no louder than our echo was as it stopped is its last tail."""
+        return 0 <= self.windows < LINGER_WINDOWS and clean_db < self.anchor + TAIL_MARGIN_DB
 
 
 class DoubleTalkGate:
@@ -188,7 +196,10 @@ class DoubleTalkGate:
         self._since_pass += 1
         if not echo.active:
             self._evidence = 0.0
-            return p  # the speaker has been quiet: whatever the mic hears is not our echo
+            if not self.tail.lingers(clean_db):
+                return p  # the speaker has been quiet: whatever the mic hears is not our echo
+            self.gated += p >= threshold
+            return 0.0
         error = clean_db - echo.expected()
         self._evidence = max(0.0, self._evidence + error - DRIFT_DB)
         loud = self._evidence >= self.evidence_db or (self._since_pass <= HOLD_WINDOWS and error >= KEEP_DB)
