@@ -127,6 +127,9 @@ after_reply_start = 0.8
     assert heard and len(heard) < len(generated)
     assert generated.startswith(heard.split()[0])
     assert result.turns[-1].transcript  # the interruption itself became the next turn
+    # ... the whole of it: the turn was not closed at a pause while the user went on talking.
+    spoken_until = next(e["t"] for e in _events(result.events, "user_speech_end") if e["utterance"] == 2)
+    assert _events(result.events, "turn_end", barge_ins[0]["by_turn"])[0]["t"] > spoken_until
 
 
 def test_a_reply_that_ends_ducked_does_not_mute_the_next_one(

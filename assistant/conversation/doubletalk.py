@@ -182,21 +182,30 @@ class DoubleTalkGate:
         self._evidence = 0.0
         self._since_pass = HOLD_WINDOWS + 1
         self.gated = 0  # windows scored as speech but taken for echo
+        self._user_turn = False
 
     @classmethod
     def from_config(cls, config: Config, *, window_ms: float = 32.0) -> DoubleTalkGate:
         canceller = config.frontend.aec_tail_ms if config.frontend.aec else 0.0
         return cls(canceller_ms=canceller, evidence_db=config.conversation.barge_in_evidence_db, window_ms=window_ms)
 
+    def user_turn_opened(self) -> None:
+        """The listener took the user's speech (a barge-in, say): until the speaker plays again, a pause in it
+        is theirs, not our echo's tail (measured: a user who barged in over an unconverged canceller was cut
+        off at their first pause, the echo as the reply stopped having been louder than their voice)."""
+        self._user_turn = True
+
     def probability(self, clean: np.ndarray, reference: np.ndarray, p: float, threshold: float) -> float:
         echo = self.echo
         echo.push(level_db(reference))
         clean_db = level_db(clean)
         self.tail.update(float(echo.levels[0]), echo.loudest, clean_db)
+        if self.tail.windows < 0:
+            self._user_turn = False
         self._since_pass += 1
         if not echo.active:
             self._evidence = 0.0
-            if not self.tail.lingers(clean_db):
+            if self._user_turn or not self.tail.lingers(clean_db):
                 return p  # the speaker has been quiet: whatever the mic hears is not our echo
             self.gated += p >= threshold
             return 0.0

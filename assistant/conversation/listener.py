@@ -180,6 +180,7 @@ class Listener:
 
     def _open(self, now: int, speech_sample: int, audio_from: int, barge_in: bool) -> None:
         turn = self.turns.open()
+        self.gate.user_turn_opened()
         self._turn, self._turn_start, self._wake_until = turn, audio_from, 0
         self._paused, self._pauses = False, 0
         self.trace.emit("vad_start", turn, sample=now, speech_t=round(speech_sample / SAMPLE_RATE, 4))
