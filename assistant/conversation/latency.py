@@ -37,7 +37,9 @@ good to about a block. A streaming recognizer's compute_s also counts its work d
 while the user spoke): it is taken as ending at the transcript and only its part after the turn closed counts,
 so a slow hand-off hidden behind it would be missed; a transcript event's `finish_s` (time in finish()), when
 present, is used instead. An engine that holds Python's GIL while it computes (pocketsphinx does) stalls every
-thread, the audio thread and so the room's clock with it: the stall then shows as overhead after that engine.
+thread, the audio thread and so the room's clock with it: a streaming recognizer that holds it almost all the
+time (slower than real time, or in long calls) lets the room fall behind during the speech, the room catches up
+in a burst once the recognizer is done, and the stall then shows as overhead in the stage after that engine.
 
 The breakdown (`TurnLatency.stages`) cuts voice-to-voice into consecutive stages that add up to it, so that
 it shows where the time goes.

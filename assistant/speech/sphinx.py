@@ -6,8 +6,19 @@ the whole utterance instead of being estimated on the fly: on the 30 English fil
 28.5% WER instead of 40%, at RTF 0.19 instead of 0.2 (2-core x86). Live decoding skips the second
 (flat-lexicon) search pass: it would run in end_utt(), just when the answer is awaited, for 0.29 s on average
 (0.77 s at most) instead of 0.02 s, holding the GIL all along, for no gain (WER 40.7% with it, 40.1%
-without). pocketsphinx holds the GIL while it decodes, so live audio also goes in blocks of at most 50 ms:
-the audio and VAD threads never wait longer than one block.
+without). For the same reason it skips the lattice search (bestpath) that hyp() would run after end_utt():
+on the 53 English files of shared/audio/asr and commands, fed live, that hyp() took 22 ms of CPU at the
+median, 0.26 s at p90 and 2 s at most (0.5 s for a 3 s command) instead of 0.03 ms, for no gain (WER 46.3%
+with it, 46.8% without). Without the lattice there are no word posteriors: live words have no confidence.
+
+pocketsphinx holds the GIL while it decodes, so live audio goes in blocks of at most 50 ms, and live search keeps
+at most 2000 HMMs active per frame (`maxhmmpf`; pocketsphinx's default is 30000): on the audio of the simulated
+room (shared/scenarios/questions.toml) one 10 ms block took up to 180 ms of CPU and a turn 0.65 times its length
+(1.75 times for one), so the decoder held the GIL almost without a break: the audio thread fell up to 600 ms
+behind, and caught up only when the turn was decoded, which the latency benchmark counted as the pipeline's
+overhead (p90 60-600 ms). With the bound: 0.14 times real time on that audio, 99% of the blocks under 5 ms, none
+over 25 ms, the same transcripts; on the 53 files above 0.10 times real time instead of 0.30, WER 47.4% instead of
+46.8%. Whole utterances (files: no other thread waits) keep the full search.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ from assistant.errors import ConfigurationError, ModelError
 from assistant.speech.stt import SAMPLE_RATE, ComputeClock, Transcript, Word, check_pcm
 
 _LIVE_BLOCK = SAMPLE_RATE // 20  # samples per decoder call when live
+_LIVE_MAX_HMMS = 2000  # active HMMs per frame when live: bounds each decoder call's time holding the GIL
 _PARTIAL_EVERY = SAMPLE_RATE // 10  # a partial every 100 ms of audio: hyp() walks the whole lattice
 _FRAME_RATE = 100  # pocketsphinx's default -frate: frames per second
 # Under 100 ms decoded there is no word, and asking pocketsphinx for a result makes it log an error.
@@ -95,6 +107,8 @@ class SphinxRecognizer:
         options: dict[str, object] = model_files(model) if model is not None else {}
         if live:
             options["fwdflat"] = False
+            options["bestpath"] = False
+            options["maxhmmpf"] = _LIVE_MAX_HMMS
         try:
             self._decoder = pocketsphinx.Decoder(loglevel="ERROR", **options)
         except (RuntimeError, ValueError) as exc:
@@ -182,7 +196,8 @@ class SphinxRecognizer:
                     text=text,
                     start_s=segment.start_frame / _FRAME_RATE,
                     end_s=(segment.end_frame + 1) / _FRAME_RATE,  # end_frame is inclusive
-                    conf=min(max(float(segment.prob), 0.0), 1.0),
+                    # Without bestpath (live) prob is a placeholder 1.0, not a posterior.
+                    conf=None if self._live else min(max(float(segment.prob), 0.0), 1.0),
                 )
             )
         return words
