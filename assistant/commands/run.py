@@ -67,7 +67,8 @@ def _run(args: argparse.Namespace) -> int:
                 while not stop.wait(STATUS_EVERY_S) and pipeline.running:
                     _report(pipeline, notifier)
                 if not pipeline.running and not stop.is_set():
-                    log.error("the audio thread stopped; exiting so that the service restarts")
+                    # The cause (the audio thread failed, a stage hung again or could not be rebuilt) is logged.
+                    log.error("the assistant stopped (see the error above); exiting so that the service restarts")
                     return 1
                 notifier.notify("STOPPING=1", "STATUS=stopping")
                 if watchdog is not None:
