@@ -83,6 +83,7 @@ engine = "espeak"
             "--gains", "0", "--after", "2", "--echo-s", "8", "--skip", "cough", "--json"]
     assert main(args) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
+    assert report["greeting"] == "Hello, I'm listening."  # the config's (the default): said before the first reply
     assert report["barge_in_runs"] == 2  # the first reply and a later one
     # Measured: 87 and 0 ms (the reply ducks at once and stops after 0.2 s of speech).
     assert report["missed_barge_ins"] == 0 and report["false_barge_ins"] == 0

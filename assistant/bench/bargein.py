@@ -5,7 +5,9 @@ the listener's own decisions on the sample clock, the same on any machine), over
 
 - barge-in: for each room impulse response in echo/rir, each echo gain (--gains, dB) and each moment
   (--after, seconds after the reply became audible), a user talks over the first reply of a conversation
-  (the canceller has not converged yet) and over a later one. Reaction = the start of the interrupting
+  and over a later one. Before the first reply the assistant says the config's greeting (--greeting), as it
+  does on a device, which is all the echo canceller has learnt from by then; --greeting "" is the worst
+  case: a canceller that has heard nothing. Reaction = the start of the interrupting
   speech to the interrupted reply's last audible sample (assistant.conversation.latency's barge_in_reaction,
   read off the room's own audibility events). Target: p90 <= 200 ms. A missed barge-in (the reply played on)
   counts with the time the reply went on playing.
@@ -48,6 +50,7 @@ SAMPLE_RATE = 16000
 TARGET_P90_MS = 200.0
 QUESTION = "commands/speech_to_phrase/en/what_time_is_it.wav"
 OPENER = "asr/en/cmu_arctic_aew_a0002.wav"
+OPENER_AT_S = 3.0  # after the greeting (espeak-ng says the default one in 1.5 s)
 # Interrupting voices, taken in turn: different speakers, levels and openings (a vowel, a fricative, a stop).
 VOICES = (
     "asr/en/cmu_arctic_aew_a0001.wav",
@@ -78,6 +81,8 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
                         help="seconds after the reply became audible that the user interrupts")
     parser.add_argument("--echo-s", type=float, default=30.0, metavar="S", help="length of the echo-only reply")
     parser.add_argument("--cough-ms", type=float, default=150.0, metavar="MS", help="length of the cough burst")
+    parser.add_argument("--greeting", metavar="TEXT",
+                        help="said before the first reply (default: conversation.greeting; \"\": none)")
     parser.add_argument("--skip", nargs="+", default=[], choices=("bargein", "echo", "cough"), help="checks to skip")
     json_option(parser)
     parser.set_defaults(func=_bench)
@@ -103,7 +108,7 @@ class Case:
     def scenario(self, audio: Path) -> str:
         """The scenario TOML; the interrupting utterance is the last one."""
         lines = ["wake = false", "[room]", f'rir = "{self.rir}"', f"echo_gain_db = {self.gain_db}",
-                 "[[utterance]]", f'audio = "{audio / OPENER}"', "at = 1.0"]
+                 "[[utterance]]", f'audio = "{audio / OPENER}"', f"at = {OPENER_AT_S}"]
         if self.later:
             # At a fixed time rather than after the reply's end: the room ends a reply at any pause of 0.5 s.
             lines += ["[[utterance]]", f'audio = "{audio / QUESTION}"', f"at = {LATER_AT_S}"]
@@ -184,7 +189,7 @@ def percentile_ms(values: Sequence[float], q: float) -> float | None:
 
 def run_bargein(
     config: Config, audio: Path, engines: Engines, case_list: Sequence[Case], folder: Path,
-    advance: Callable[[], None],
+    advance: Callable[[], None], greeting: str = "",
 ) -> list[tuple[Case, Outcome]]:
     from assistant.conversation.scenario import Scenario
     from assistant.conversation.simulate import run_scenario
@@ -193,7 +198,7 @@ def run_bargein(
     for i, case in enumerate(case_list):
         path = folder / f"case{i}.toml"
         path.write_text(case.scenario(audio))
-        result = run_scenario(Scenario.load(path), config, realtime=False, engines=engines)
+        result = run_scenario(Scenario.load(path), config, realtime=False, engines=engines, greeting=greeting)
         results.append((case, outcome(result.events, 2 if case.later else 1)))
         advance()
     return results
@@ -344,7 +349,8 @@ def _bench(args: argparse.Namespace) -> int:
     checks = (len(rooms) * len(args.gains) if "echo" not in args.skip else 0) + (
         len(rooms) * len(COUGH_SOURCES) if "cough" not in args.skip else 0)
     progress = Progress(len(case_list) + checks, "bench bargein", unit=" runs")
-    summary: dict[str, Any] = {}
+    greeting = config.conversation.greeting if args.greeting is None else args.greeting
+    summary: dict[str, Any] = {"greeting": greeting or "none: the first reply meets a fresh echo canceller"}
     rows: list[dict[str, Any]] = []
     from assistant.conversation.pipeline import Engines
     from assistant.conversation.simulate import simulation_config
@@ -354,7 +360,7 @@ def _bench(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="bargein-") as tmp:
             folder = Path(tmp)
             if case_list:
-                results = run_bargein(config, audio, engines, case_list, folder, progress.advance)
+                results = run_bargein(config, audio, engines, case_list, folder, progress.advance, greeting)
                 rows += _rows(results)
                 summary.update(summarize(results))
             if "echo" not in args.skip:

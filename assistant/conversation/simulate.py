@@ -76,9 +76,16 @@ def run_scenario(
     speaker_out: Path | None = None,
     engines: Engines | None = None,
     timeout_s: float | None = None,
+    greeting: str = "",
 ) -> SimulationResult:
-    """Run `scenario` once. `engines` may be shared between runs (they are reset; the front-end is new)."""
+    """Run `scenario` once. `engines` may be shared between runs (they are reset; the front-end is new).
+
+    `greeting`: said at the start, as on a device (it is also what first trains the echo canceller); the
+    scenario's first utterance should then come after it.
+    """
     config = simulation_config(config)
+    if greeting:
+        config = dataclasses.replace(config, conversation=dataclasses.replace(config.conversation, greeting=greeting))
     own_engines = engines is None
     if engines is None:
         engines = Engines.build(config, wake=scenario.wake)
@@ -91,7 +98,7 @@ def run_scenario(
         realtime=realtime, block_ms=config.audio.block_ms, speaker_wav=speaker_out,
         vad_model=choose("vad", config).model,
     )
-    pipeline = Pipeline(config, room, engines, lockstep=not realtime, trace_path=trace_path, greet=False,
+    pipeline = Pipeline(config, room, engines, lockstep=not realtime, trace_path=trace_path, greet=bool(greeting),
                         trace_audible=False)
     limit = timeout_s if timeout_s is not None else _default_timeout(scenario, room)
     started = time.monotonic()
