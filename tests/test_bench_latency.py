@@ -185,5 +185,6 @@ def test_in_real_time_the_pipeline_s_own_overhead_is_measured_beside_its_target(
     # part of what followed the closing of the turn.
     assert rows["overhead"]["count"] == 1 and rows["overhead"]["target"] == "p90 <= 30"
     after_closing = report["median_turn_v2v_ms"] - report["stage_endpointing_ms"]
-    assert 0 <= report["median_turn_overhead_ms"] <= after_closing
+    # (With a kept speculation all of it can be overhead: equal up to rounding.)
+    assert 0 <= report["median_turn_overhead_ms"] <= after_closing + 1e-6
     assert report["overhead_p90_ok"] is (report["median_turn_overhead_ms"] <= 30)
