@@ -420,12 +420,12 @@ class TtsWorker(Worker[Synthesizer]):
                 self.speaker.wait_room(self.stop_event, self.beat)
                 pcm = chunk.pcm[offset : offset + piece]
                 first = self._first_of != (turn, reply)
-                if first:
-                    self.trace.emit("tts_first_audio", turn, attempt=reply, compute_s=round(compute_s, 4))
                 queued = self.speaker.speak(message, chunk.text, pcm, chunk.sample_rate, first)
                 if queued is None:
                     self.to_controller(dropped)
                     return
+                if first:  # only audio that was queued (or held) counts: a dropped turn has no first audio
+                    self.trace.emit("tts_first_audio", turn, attempt=reply, compute_s=round(compute_s, 4))
                 self._first_of = (turn, reply)
                 if queued != "held":
                     self.to_controller(queued)
