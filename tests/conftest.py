@@ -8,6 +8,7 @@ skipped with the reason; CI sets ASSISTANT_REQUIRE_SHARED=1 so that a missing fo
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,44 @@ def shared_audio() -> Path:
 def shared_scenarios() -> Path:
     """Example scenarios for the simulated room."""
     return _require("ASSISTANT_SHARED_SCENARIOS", "scenarios")
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@pytest.fixture()
+def test_set_config(tmp_path: Path, shared_models: Path) -> Callable[..., Path]:
+    """Writes tmp_path/assistant.toml for the test model set (Silero from shared, no wake word, pocketsphinx,
+    stories260K at temperature 0, espeak-ng; state and models under tmp_path); keyword arguments are tables
+    whose settings override or add to it, e.g. `test_set_config(llm={"max_tokens": 120})`."""
+
+    def write(**overrides: dict[str, object]) -> Path:
+        tables: dict[str, dict[str, object]] = {
+            "general": {"state_dir": tmp_path / "state"},
+            "models": {"dir": tmp_path / "models"},
+            "vad": {"model": shared_models / "vad" / "silero_vad.onnx"},
+            "wake": {"engine": "none"},
+            "stt": {"engine": "sphinx"},
+            "llm": {"model": shared_models / "llm" / "stories260K.gguf", "temperature": 0.0},
+            "tts": {"engine": "espeak"},
+        }
+        for table, settings in overrides.items():
+            tables.setdefault(table, {}).update(settings)
+        lines = [
+            line
+            for table, settings in tables.items()
+            for line in (f"[{table}]", *(f"{key} = {_toml_value(value)}" for key, value in settings.items()))
+        ]
+        path = tmp_path / "assistant.toml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    return write
 
 
 @pytest.fixture()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,30 +56,9 @@ def test_a_barge_in_with_nobody_speaking_is_false() -> None:
 
 @pytest.mark.slow
 def test_the_bench_on_one_room(
-    clean_env: Path, tmp_path: Path, shared_models: Path, shared_audio: Path, capsys: pytest.CaptureFixture[str]
+    clean_env: Path, test_set_config: Callable[..., Path], shared_audio: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "assistant.toml"
-    config.write_text(
-        f"""
-[general]
-state_dir = "{tmp_path / 'state'}"
-[models]
-dir = "{tmp_path / 'models'}"
-[vad]
-model = "{shared_models / 'vad' / 'silero_vad.onnx'}"
-[wake]
-engine = "none"
-[stt]
-engine = "sphinx"
-[llm]
-model = "{shared_models / 'llm' / 'stories260K.gguf'}"
-max_tokens = 120
-temperature = 0.0
-[tts]
-engine = "espeak"
-""",
-        encoding="utf-8",
-    )
+    config = test_set_config(llm={"max_tokens": 120})  # long replies: there must be one to interrupt
     args = ["--config", str(config), "bench", "bargein", "--audio", str(shared_audio), "--rir", "speechbrain_rir4",
             "--gains", "0", "--after", "2", "--echo-s", "8", "--skip", "cough", "--json"]
     assert main(args) == EXIT_OK

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -117,32 +118,11 @@ def test_a_missing_plotting_package_is_reported_before_any_run(
     assert "matplotlib" in err and "assistant[plot]" in err and "gone.toml" not in err
 
 
-def _question(tmp_path: Path, shared_models: Path, shared_audio: Path) -> Path:
+def _question(tmp_path: Path, test_set_config: Callable[..., Path], shared_audio: Path) -> Path:
     """A scenario of one question, with its own config: the zero-download engines and the tiny real LLM."""
     pytest.importorskip("llama_cpp")
-    config = tmp_path / "assistant.toml"
-    config.write_text(
-        f"""
-[general]
-state_dir = "{tmp_path / 'state'}"
-[vad]
-model = "{shared_models / 'vad' / 'silero_vad.onnx'}"
-[wake]
-engine = "none"
-[stt]
-engine = "sphinx"
-partials = "none"
-[llm]
-model = "{shared_models / 'llm' / 'stories260K.gguf'}"
-max_tokens = 24
-[tts]
-engine = "espeak"
-[conversation]
-greeting = ""
-memory = false
-""",
-        encoding="utf-8",
-    )
+    test_set_config(stt={"partials": "none"}, llm={"max_tokens": 24},
+                    conversation={"greeting": "", "memory": False})
     question = shared_audio / "commands" / "speech_to_phrase" / "en" / "what_time_is_it.wav"
     scenario = tmp_path / "question.toml"
     scenario.write_text(
@@ -153,9 +133,10 @@ memory = false
 
 @pytest.mark.e2e
 def test_the_bench_runs_a_scenario_in_the_simulated_room(
-    clean_env: Path, tmp_path: Path, shared_models: Path, shared_audio: Path, capsys: pytest.CaptureFixture[str]
+    clean_env: Path, tmp_path: Path, test_set_config: Callable[..., Path], shared_audio: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    scenario = _question(tmp_path, shared_models, shared_audio)
+    scenario = _question(tmp_path, test_set_config, shared_audio)
     # The scenario's own config is used, not the command line's (whose model does not exist).
     other = tmp_path / "other.toml"
     other.write_text(f'[llm]\nmodel = "{tmp_path / "gone.gguf"}"\n', encoding="utf-8")
@@ -174,9 +155,10 @@ def test_the_bench_runs_a_scenario_in_the_simulated_room(
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_in_real_time_the_pipeline_s_own_overhead_is_measured_beside_its_target(
-    clean_env: Path, tmp_path: Path, shared_models: Path, shared_audio: Path, capsys: pytest.CaptureFixture[str]
+    clean_env: Path, tmp_path: Path, test_set_config: Callable[..., Path], shared_audio: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    scenario = _question(tmp_path, shared_models, shared_audio)
+    scenario = _question(tmp_path, test_set_config, shared_audio)
     assert main(["bench", "latency", "--scenario", str(scenario), "--runs", "1", "--json"]) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     rows = {row["metric"]: row for row in report["rows"]}
