@@ -281,7 +281,8 @@ def _check_row(check: str, rir: Path, gain_db: float, sound: str, events: Sequen
 
 
 def gate_cost_us(audio: Path) -> float:
-    """Microseconds per VAD window of the double-talk gate, on the shared echo recording (after Speex)."""
+    """Microseconds per VAD window of the double-talk gate, on the shared double-talk recording (raw mic: the
+    gate's work does not depend on how well the echo was cancelled)."""
     from assistant.conversation.doubletalk import DoubleTalkGate
 
     folder = audio / "echo" / "aec_challenge_via_mediastreamer2"
