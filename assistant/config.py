@@ -327,6 +327,14 @@ class ConversationConfig:
         min=-60.0,
         max=0.0,
     )
+    min_output_db: float = setting(
+        -18.0,
+        "Lowest level (dB) the assistant turns its own voice down to when the echo of it clips the microphone "
+        "(a clipped echo cannot be cancelled, and a user talking over it is not heard); it comes back up by "
+        "1 dB after each reply that had room to spare. 0: never turn down.",
+        min=-40.0,
+        max=0.0,
+    )
     barge_in_evidence_db: float = setting(
         12.0,
         "While the assistant speaks, how far (dB, added up over consecutive 32 ms windows) the microphone must "

@@ -170,6 +170,33 @@ at = {reply_s + 4.0:.3f}
     assert _events(events, "audible_start", last), "the reply after the duck was not heard"
 
 
+def test_a_reply_whose_echo_clips_the_microphone_is_turned_down(
+    config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    """The seminar room at 0 dB: the reply's echo peaks ~9 dB above full scale. The assistant turns itself down
+    (conversation.min_output_db) until it stops clipping its own microphone, and the next question is heard."""
+    body = """
+wake = false
+[room]
+rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
+echo_gain_db = 0.0
+[[utterance]]
+audio = "AUDIO/commands/speech_to_phrase/en/what_time_is_it.wav"
+at = 1.0
+[[utterance]]
+audio = "AUDIO/commands/speech_to_phrase/en/what_s_the_date.wav"
+after_reply_end = 1.0
+"""
+    fixed = dataclasses.replace(config, conversation=dataclasses.replace(config.conversation, min_output_db=0.0))
+    loud = run_scenario(_scenario(tmp_path, shared_audio, body), fixed, realtime=False)
+    assert not _events(loud.events, "output_level")
+    turned_down = run_scenario(_scenario(tmp_path, shared_audio, body), config, realtime=False)
+    levels = [e["db"] for e in _events(turned_down.events, "output_level")]
+    assert levels and levels == sorted(levels, reverse=True) and levels[-1] <= -6.0
+    assert turned_down.mic_clipped * 5 < loud.mic_clipped, (turned_down.mic_clipped, loud.mic_clipped)
+    assert len([t for t in turned_down.turns if t.transcript]) == 2, turned_down.turns
+
+
 def test_an_echo_only_reply_of_thirty_seconds_makes_no_turn(config: Config, shared_audio: Path, tmp_path: Path) -> None:
     """A long reply into the room through the RIR at the default echo gain, and nobody speaking."""
     from assistant.audio.room import RoomSetup, SimulatedRoom

@@ -12,7 +12,8 @@ the listener's own decisions on the sample clock, the same on any machine), over
   read off the room's own audibility events). Target: p90 <= 200 ms. A missed barge-in (the reply played on)
   counts with the time the reply went on playing.
 - echo only: a --echo-s long reply into each room at each gain with nobody speaking: no turn, no barge-in;
-  ducks (the reply dipping for a moment) are counted too.
+  ducks (the reply dipping for a moment) are counted too, and how far the assistant turned itself down
+  because its echo clipped the microphone (output_db; conversation.min_output_db).
 - cough: a --cough-ms burst of real noise (the loudest stretch of a recording in noise/) at speech level
   during a reply: no barge-in, and the reply goes on.
 
@@ -276,6 +277,8 @@ def _check_row(check: str, rir: Path, gain_db: float, sound: str, events: Sequen
         "extra_turns": sum(e["event"] == "vad_start" for e in events) - turns,
         "barge_ins": sum(e["event"] == "barge_in" for e in events),
         "ducks": sum(e["event"] == "duck" for e in events),
+        # the assistant turned itself down this far because its echo clipped the microphone
+        "output_db": min((e["db"] for e in events if e["event"] == "output_level"), default=0.0),
         "reply_went_on": went_on,
     }
 

@@ -48,6 +48,7 @@ def _simulate(args: argparse.Namespace) -> int:
         "wall_s": round(result.wall_seconds, 2),
         "completed": result.completed,
         "stage_failures": result.failures,
+        "mic_clipped_samples": result.mic_clipped,
     }
     if result.dropped_messages:
         summary["dropped_messages"] = result.dropped_messages

@@ -23,6 +23,7 @@ from assistant.conversation.messages import (
     Clock,
     Duck,
     Heard,
+    OutputLevel,
     Prompt,
     Queued,
     Remember,
@@ -118,6 +119,8 @@ class Controller:
         self.current: Turn | None = None
         self._old: dict[int, Turn] = {}  # superseded turns whose transcript may still join a newer one
         self.duck_gain = 10 ** (self.conversation.duck_db / 20)
+        self.level_db = 0.0  # below 0 when the reply's echo clipped the microphone (OutputLevel)
+        self.ducked = False
         self.completed = 0
         self.failures = 0
 
@@ -167,8 +170,11 @@ class Controller:
             self._on_reply_done(message)
         elif isinstance(message, Duck):
             if self.current is not None and self.current.phase == "speaking":
-                self.audio.set_output_gain(self.duck_gain if message.on else 1.0)
+                self.ducked = message.on
+                self._apply_gain()
                 self.trace.emit("duck" if message.on else "unduck", self.current.number, sample=message.sample)
+        elif isinstance(message, OutputLevel):
+            self._on_output_level(message)
         elif isinstance(message, WakeHeard):
             self.state.awake_until = max(self.state.awake_until, message.sample)
             if self.conversation.earcon:
@@ -364,7 +370,22 @@ class Controller:
     def _stop_speaking(self) -> None:
         """The reply is over (played, interrupted, dropped): a duck it ended in must not mute the next one."""
         self.state.speaking = False
-        self.audio.set_output_gain(1.0)
+        self.ducked = False
+        self._apply_gain()
+
+    def _on_output_level(self, message: OutputLevel) -> None:
+        lower = message.db < self.level_db
+        self.level_db = message.db
+        self._apply_gain()
+        turn = self.current.number if self.current is not None else self.turns.current
+        self.trace.emit("output_level", turn, sample=message.sample, db=message.db)
+        if lower:
+            log.info("the assistant's own voice clipped the microphone: output lowered to %+.0f dB", message.db)
+        else:
+            log.info("output level back up to %+.0f dB", message.db)
+
+    def _apply_gain(self) -> None:
+        self.audio.set_output_gain(10 ** (self.level_db / 20) * (self.duck_gain if self.ducked else 1.0))
 
     def _earcon(self, low: bool = False) -> None:
         t = np.arange(round(0.06 * SAMPLE_RATE)) / SAMPLE_RATE

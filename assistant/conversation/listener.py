@@ -11,7 +11,8 @@ early transcript and reply are taken back.
 While the assistant speaks, its own echo is told from the user's voice by level (doubletalk.DoubleTalkGate),
 and speech is an interruption: the reply ducks at the first window scored as speech,
 comes back if the candidate dies out (a cough, a door), and a turn opens (a barge-in) once speech has lasted
-conversation.min_barge_in_ms.
+conversation.min_barge_in_ms. If the reply's echo clips the microphone, it asks for a lower output level
+(headroom.EchoHeadroom).
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ import numpy as np
 from assistant.config import Config
 from assistant.conversation.doubletalk import DoubleTalkGate
 from assistant.conversation.endpoint import EndpointPolicy
+from assistant.conversation.headroom import EchoHeadroom
 from assistant.conversation.messages import (
     CleanBlock,
     Clock,
     Duck,
+    OutputLevel,
     Paused,
     Resumed,
     TurnAudio,
@@ -79,6 +82,7 @@ class Listener:
         self._windows = Reframer(vad.window)
         self._references = Reframer(vad.window)
         self.wake = wake
+        self.headroom = EchoHeadroom.from_config(config)
         self.policy = EndpointPolicy(config)
         self.turns = turns
         self.state = state
@@ -128,6 +132,7 @@ class Listener:
         if self._turn is not None and self.speculate:
             self._pause(self._turn, end)
         self._duck(speaking, end)
+        self._watch_headroom(block, speaking, end)
         self._blocks += 1
         if self._blocks % CLOCK_EVERY == 0:
             self.to_controller(Clock(end))
@@ -209,6 +214,15 @@ class Listener:
             self._paused = True
             self._pauses += 1
             self.to_stt(Paused(turn, now))
+
+    def _watch_headroom(self, block: CleanBlock, speaking: bool, now: int) -> None:
+        ref_peak = max(int(block.ref.max()), -int(block.ref.min()))
+        echo_only = self._turn is None and not self._ducked
+        level = self.headroom.observe(
+            block.mic_peak, ref_peak, len(block.pcm), speaking=speaking, echo_only=echo_only, now=now
+        )
+        if level is not None:
+            self.to_controller(OutputLevel(level, now))
 
     def _duck(self, speaking: bool, now: int) -> None:
         """Duck at the first sign of speech over a reply; undo it when the candidate died out."""

@@ -24,6 +24,7 @@ class CleanBlock:
     pcm: np.ndarray  # int16, audio.block_ms long
     ref: np.ndarray  # int16: what the speaker played during the block (the echo canceller's reference)
     sample: int
+    mic_peak: int  # largest |sample| of the raw microphone block (full scale: clipping)
 
 
 # ------------------------------------------------------------------------------------- listener -> stt
@@ -106,6 +107,14 @@ class Duck:
     """A possible interruption: lower the reply (on) or bring it back (off: it was not speech)."""
 
     on: bool
+    sample: int
+
+
+@dataclass(frozen=True)
+class OutputLevel:
+    """The assistant's echo clipped the microphone (lower), or had room to spare (higher): the output level."""
+
+    db: float
     sample: int
 
 

@@ -58,6 +58,7 @@ class SimulationResult:
     completed: bool  # the room's schedule finished (False: the run timed out)
     failures: int  # stage failures the controller handled
     dropped_messages: dict[str, int] = field(default_factory=dict)
+    mic_clipped: int = 0  # microphone samples the room clipped (the assistant's echo too loud, mostly)
 
 
 def simulation_config(config: Config) -> Config:
@@ -126,6 +127,7 @@ def run_scenario(
         completed=completed,
         failures=pipeline.controller.failures,
         dropped_messages=pipeline.dropped(),
+        mic_clipped=room.stats().clipped,
     )
 
 
