@@ -54,6 +54,14 @@ def test_a_barge_in_with_nobody_speaking_is_false() -> None:
     assert outcome(events, 2).false_barge_ins == 1
 
 
+def test_a_barge_in_on_the_breath_just_before_the_voice_is_the_users() -> None:
+    start = next(e["t"] for e in INTERRUPTED if e["event"] == "user_speech_start" and e["utterance"] == 2)
+    events = [e for e in INTERRUPTED if e["event"] != "barge_in"]
+    early = outcome([*events, _event(start - 0.2, 1, "barge_in", by_turn=2)], 2)
+    assert early.false_barge_ins == 0 and early.barge_ins == 1
+    assert outcome([*events, _event(start - 1.0, 1, "barge_in", by_turn=2)], 2).false_barge_ins == 1
+
+
 @pytest.mark.slow
 def test_the_bench_on_one_room(
     clean_env: Path, test_set_config: Callable[..., Path], shared_audio: Path, capsys: pytest.CaptureFixture[str]
