@@ -73,6 +73,8 @@ class Wedge:
         self.built = 1  # engines made: the first one, then one per restart
         self.thread_counts: list[int] = []  # live threads of the stage at each call that got through
         self.stuck_at_end = 0  # stuck threads still alive when the run was over, before the release
+        self.brains: list[HangingBrain] = []  # every brain built, the first one and one per restart
+        self.closed_in_use: list[HangingBrain] = []  # brains closed while a thread that called them still ran
         self._lock = threading.Lock()
 
     def wrap(self, factory: Callable[[], Any], wrapper: type) -> Callable[[], Any]:
@@ -107,14 +109,27 @@ class HangingBrain:
         self.brain = brain
         self.wedge = wedge
         self.name = brain.name
+        self.callers: list[threading.Thread] = []  # threads that asked for a reply: any may still be inside it
+        self.closed = False
+        wedge.brains.append(self)
 
     def reply(self, user: str, cancel: threading.Event) -> Iterator[str]:
+        self.callers.append(threading.current_thread())
         if self.wedge.enter():
             for word in LATE_ANSWER.split():
                 self.wedge.late.append(word)
                 yield word + " "
             return
         yield from self.brain.reply(user, cancel)
+
+    def close(self) -> None:
+        if self.in_use():
+            self.wedge.closed_in_use.append(self)
+        self.closed = True
+        self.brain.close()
+
+    def in_use(self) -> bool:
+        return any(t.is_alive() for t in self.callers)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.brain, name)
@@ -160,9 +175,14 @@ def _run(
     rebuild_fails: bool = False,
 ) -> SimulationResult:
     """Run `scenario` with the brain ("brain") or the voice ("tts") wedged; afterwards every stuck thread has
-    been released and has exited, and no other stage was restarted."""
+    been released and has exited, and no other stage was restarted.
+
+    Closing the engines is checked too, as `assistant run` does it: the pipeline stops, then the engines are
+    closed while the threads that never came back are still stuck. Every brain no thread is inside any more
+    has been closed by then (those of restarts by the pipeline), and none while a thread that used it ran.
+    """
     engines = Engines.build(simulation_config(config), wake=False)
-    built: list[Any] = []  # brains made by restarts: llama.cpp contexts to free at the end
+    built: list[Any] = [engines.brain]  # every real brain: llama.cpp contexts to free at the end, if left open
 
     def tracked(factory: Callable[[], Any]) -> Callable[[], Any]:
         def build() -> Any:
@@ -192,13 +212,16 @@ def _run(
     finally:
         logging.getLogger("assistant.conversation.pipeline").removeHandler(trigger)
         wedge.stuck_at_end = sum(t.is_alive() for t in wedge.stuck)
+        engines.close()
+        left_open = [wedge.brains.index(b) for b in wedge.brains if not b.closed and not b.in_use()]
         wedge.release.set()  # whatever happened, no thread stays stuck after the test
         for thread in wedge.stuck:
             thread.join(5)
-        engines.close()
         for brain in built:
             brain.close()
         assert not [t.name for t in wedge.stuck if t.is_alive()], "a released thread did not exit"
+        assert not left_open, f"brains (0: the first, then one per restart) left open, no thread in them: {left_open}"
+        assert not wedge.closed_in_use, "a brain was closed while a thread stuck in it could still come back"
         restarted = [m for r in caplog.records if "made no progress" in (m := r.getMessage())]
         assert all(m.startswith(f"{stage} ") for m in restarted), f"a healthy stage was restarted: {restarted}"
     assert result.completed, "the conversation did not finish: a stage stayed stuck"

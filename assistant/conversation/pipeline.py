@@ -32,6 +32,7 @@ from assistant.conversation.queues import Pacer, WorkQueue
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Partial, Turns
 from assistant.conversation.workers import (
+    Abandoned,
     AudioWorker,
     BrainWorker,
     ListenerWorker,
@@ -70,6 +71,10 @@ class Engines:
     new_brain: Callable[[], Brain]
     new_synthesizer: Callable[[], Synthesizer]
     choices: dict[str, str]  # role -> what was chosen and why, for the log and the summary
+    # Engines of these left to threads still inside them when a pipeline stopped: close() leaves each open
+    # while its thread lives. A list, so that the copies dataclasses.replace makes (a run's own front-end)
+    # share it with the Engines their owner closes.
+    abandoned: list[Abandoned[Any]] = dataclasses.field(default_factory=list)
 
     @classmethod
     def build(cls, config: Config, *, wake: bool | None = None, env: Mapping[str, str] | None = None) -> Engines:
@@ -120,7 +125,12 @@ class Engines:
         )
 
     def close(self) -> None:
-        self.brain.close()
+        """Free the brain's model and the front-end; a brain a hung thread may still be inside is left open
+        (llama.cpp freeing a model in use can crash the process on its way out)."""
+        if any(left.engine is self.brain and left.thread.is_alive() for left in self.abandoned):
+            log.debug("brain left open: a thread abandoned in it is still stuck")
+        else:
+            self.brain.close()
         self.frontend.close()
 
 
@@ -230,12 +240,15 @@ class Pipeline:
             self.audio_worker.join(max(0.0, deadline - time.monotonic()))
             for worker in self.workers:
                 worker.join(max(0.0, deadline - time.monotonic()))
+            self._supervisor.join(max(0.0, deadline - time.monotonic()))
         for queue in self.queues:
             queue.clear()
         self.audio.stop()
         stuck = [w.name for w in self.workers if w.alive]
         if stuck:
             log.warning("stopped without waiting for: %s (busy in an engine call)", ", ".join(stuck))
+        for worker in self.workers:  # the engines restarts built are closed; the owner's still in use noted
+            self.engines.abandoned.extend(worker.close())
         self.trace.close()
 
     @property
@@ -253,17 +266,17 @@ class Pipeline:
         would only pile up threads and memory: the assistant stops instead (`assistant run` exits with 1 and
         the service starts a fresh process).
         """
-        stuck: dict[str, list[threading.Thread]] = {}  # per stage: abandoned threads, pruned when they exit
         while not self.stop_event.wait(SUPERVISE_S):
+            for worker in self.restartable.values():
+                worker.close_abandoned()  # an abandoned thread that came back and exited frees its engine now
             for name in self.heartbeats.stale(self.stage_timeout):
                 worker = self.restartable.get(name)
                 if worker is None or worker.busy_with is None:
                     continue
                 turn = getattr(worker.busy_with, "turn", None)
-                still = stuck[name] = [t for t in stuck.get(name, []) if t.is_alive()]
-                if len(still) >= MAX_STUCK:
+                if len(worker.abandoned) >= MAX_STUCK:
                     log.error("%s hung again, with %d earlier threads still stuck in it: stopping the assistant "
-                              "(a fresh process is the only way to free them)", name, len(still))
+                              "(a fresh process is the only way to free them)", name, len(worker.abandoned))
                     self.stop_event.set()
                     return
                 if turn is not None:
@@ -273,13 +286,11 @@ class Pipeline:
                 # wait for it, and in lockstep the room stays still until the controller has the failure.
                 self.control_q.put(StageFailed(name, turn, f"no progress for {self.stage_timeout:.0f} s"))
                 try:
-                    abandoned = worker.restart()
+                    worker.restart()
                 except Exception:
                     log.exception("could not restart %s: stopping the assistant", name)
                     self.stop_event.set()
                     return
-                if abandoned is not None:
-                    still.append(abandoned)
 
 
 @dataclasses.dataclass(frozen=True)

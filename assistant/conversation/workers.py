@@ -53,6 +53,26 @@ E = TypeVar("E")
 Send = Callable[[object], None]
 
 
+@dataclasses.dataclass(frozen=True)
+class Abandoned(Generic[E]):
+    """An engine that restart() left to its hung thread: the thread may still be inside one of its calls."""
+
+    thread: threading.Thread
+    engine: E
+    built: bool  # made by the worker's factory, so the worker closes it; else whoever passed it in does
+
+
+def close_engine(engine: object) -> None:
+    """Free an engine's native memory (the brain's llama.cpp model); engines without close() need nothing."""
+    close = getattr(engine, "close", None)
+    if close is None:
+        return
+    try:
+        close()
+    except Exception:  # stopping goes on: the other engines still get closed
+        log.exception("closing %s failed", getattr(engine, "name", type(engine).__name__))
+
+
 class Worker(Generic[E]):
     """A thread consuming `inbox` with an engine of type E built by `factory` (again on restart)."""
 
@@ -71,12 +91,15 @@ class Worker(Generic[E]):
         self.inbox = inbox
         self.factory = factory
         self.engine: E = engine if engine is not None else factory()
+        self._built = engine is None  # the worker closes what its factory made; an engine passed in is the giver's
+        self.abandoned: list[Abandoned[E]] = []  # left to threads still stuck in them (pruned by close_abandoned)
         self.heartbeats = heartbeats
         self.to_controller = to_controller
         self.stop_event = stop
         self.busy_with: Any = None  # the message being handled (for the hang report)
         self._generation = 0
         # "finished" (_run) and "abandoned" (restart) exclude each other: a message is written off exactly once.
+        # Also guards `abandoned`.
         self._abandon = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -96,22 +119,54 @@ class Worker(Generic[E]):
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def restart(self) -> threading.Thread | None:
+    def restart(self) -> None:
         """Abandon a hung thread (it exits when it wakes up) and start a new one on a new engine.
 
-        Returns the abandoned thread (the caller may watch whether it ever comes back). If the factory raises,
-        no thread runs the stage any more.
+        The hung thread keeps its engine: both go to `abandoned` (the caller may watch whether the thread ever
+        comes back) until close_abandoned() sees the thread gone. If the factory raises, no thread runs the
+        stage any more (the hung one stays the current thread, with its engine).
         """
         with self._abandon:
-            abandoned, self.busy_with = self.busy_with, None
+            written_off, self.busy_with = self.busy_with, None
             self._generation += 1  # the old thread sees this and stops after its current call
-        if abandoned is not None:
+        if written_off is not None:
             self.inbox.handled()
-        thread = self._thread
+        thread, engine, built = self._thread, self.engine, self._built
         self.beat()  # loading a model may take a while: systemd's watchdog must not count it as the hang
         self.engine = self.factory()
+        self._built = True
+        if thread is not None:
+            with self._abandon:
+                self.abandoned.append(Abandoned(thread, engine, built))
         self.start()
-        return thread
+
+    def close_abandoned(self) -> None:
+        """Forget each abandoned thread that has ended, closing its engine if this worker built it."""
+        with self._abandon:  # the watchdog and stop() may both call this
+            ended = [a for a in self.abandoned if not a.thread.is_alive()]
+            self.abandoned = [a for a in self.abandoned if not any(a is e for e in ended)]
+        for left in ended:
+            if left.built:
+                close_engine(left.engine)
+
+    def close(self) -> list[Abandoned[E]]:
+        """After stop and join(): close each engine this worker built that no thread of it is inside any more.
+
+        An engine whose thread has not ended is left open: freeing a model in use can crash the process, and
+        the process is exiting anyway. Returns those of them that were passed in (`engine=`): their owner must
+        leave them open too.
+        """
+        self.close_abandoned()
+        left = list(self.abandoned)
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            left.append(Abandoned(thread, self.engine, self._built))
+        elif self._built:
+            self._built = False  # closed once, even if close() is called again
+            close_engine(self.engine)
+        if left:
+            log.debug("%s: %d engines left open, their threads still inside", self.name, len(left))
+        return [a for a in left if not a.built]
 
     def beat(self) -> None:
         self.heartbeats.beat(self.name)
