@@ -11,9 +11,11 @@ This module is the only place in the package that opens a network connection, an
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import http.client
+import itertools
 import json
 import os
 import shutil
@@ -310,12 +312,30 @@ def pull(
     progress: ProgressFactory = _no_progress,
     timeout: float = 30.0,
 ) -> PullResult:
-    """Install `model` from its URLs, or from `source` (a local folder or a file:// mirror)."""
+    """Install `model` from its URLs, or from `source` (a local folder or a file:// mirror).
+
+    A pull that fails leaves no folder it made behind empty: `models verify` would list the model as broken.
+    """
     if model.bundled:
         return PullResult(model.name, [], ["bundled with its Python package"])
+    created: list[Path] = []
+    try:
+        return _pull(model, store, created, source, allow_unverified, progress, timeout)
+    except BaseException:
+        for made in reversed(created):  # the deepest first, so that its parent may be empty next
+            with contextlib.suppress(OSError):  # not empty: a part to resume, a file installed before the failure
+                made.rmdir()
+        raise
+
+
+def _pull(
+    model: ModelEntry, store: ModelStore, created: list[Path], source: str | None, allow_unverified: bool,
+    progress: ProgressFactory, timeout: float,
+) -> PullResult:
+    """pull(), noting in `created` each folder it makes."""
     folder = store.folder(model)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folders(folder, created)
         problem = "" if os.access(folder, os.W_OK) else "permission denied"
     except OSError as exc:  # not only PermissionError: a read-only file system, a file in the way
         problem = f"{exc.strerror or exc}: {exc.filename or folder}"
@@ -337,7 +357,7 @@ def pull(
                 "add its sha256 to the manifest, or pass --allow-unverified to accept it as it comes"
             )
         part = folder / (spec.path + ".part")
-        part.parent.mkdir(parents=True, exist_ok=True)
+        _make_folders(part.parent, created)
         label = f"{model.name}/{spec.path}"
         local = _local_source(source, model, spec)
         if local is not None:
@@ -362,6 +382,15 @@ def pull(
         installed.append(spec.path)
         _write_receipt(folder, receipt)
     return PullResult(model.name, installed, skipped)
+
+
+def _make_folders(path: Path, created: list[Path]) -> None:
+    """`path.mkdir(parents=True, exist_ok=True)` that appends each folder it makes to `created`, parents first."""
+    missing = list(itertools.takewhile(lambda p: not p.exists(), [path, *path.parents]))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    finally:  # also those it made before it failed
+        created += [p for p in reversed(missing) if p.is_dir()]
 
 
 def _intact(store: ModelStore, model: ModelEntry, spec: ModelFile, receipt: dict[str, Any]) -> bool:

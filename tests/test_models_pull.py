@@ -151,7 +151,7 @@ def test_a_file_of_the_wrong_size_is_rejected(tmp_path: Path) -> None:
         model, store = _single(tmp_path, server.url("/blob.bin"), sha256=sha256(BLOB))
         with pytest.raises(ModelError, match=f"wrong size: {len(BLOB) + 5} bytes, expected {len(BLOB)}"):
             pull(model, store, timeout=5)
-    assert list(store.folder(model).iterdir()) == []
+    assert not store.root.exists()  # nothing left, not even the folders the pull made
 
 
 def test_a_bad_part_from_an_earlier_run_is_thrown_away_and_the_next_pull_recovers(tmp_path: Path) -> None:
@@ -188,7 +188,7 @@ def test_http_errors_and_unreachable_servers_are_clear(tmp_path: Path, dead_url:
     model, store = _single(tmp_path, dead_url)
     with pytest.raises(ModelError, match=r"cannot reach http://127.0.0.1:\d+/gone/blob.bin .*--from DIR"):
         pull(model, store, timeout=5)
-    assert list(store.folder(model).iterdir()) == []
+    assert not store.root.exists()
 
 
 def test_an_unknown_checksum_is_refused_unless_allowed(tmp_path: Path) -> None:
@@ -365,6 +365,47 @@ def test_local_sources_that_do_not_have_the_file(tmp_path: Path, dead_url: str) 
     with pytest.raises(ModelError, match=r"blob: blob.bin is not in .*empty \(looked in blob/"):
         pull(model, store, source=str(empty))
     assert not (store.folder(model) / "blob.bin").exists()
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() + ("/" if p.is_dir() else "") for p in root.rglob("*"))
+
+
+def test_a_failed_pull_leaves_the_models_folder_as_it_was(tmp_path: Path, dead_url: str) -> None:
+    """Only the folders the failed pull made, and only while empty, are removed: an empty model folder would
+    make `models verify` report the model as installed but broken."""
+    spec = file_entry("voice/en/blob.bin", BLOB, dead_url)  # nested: the pull makes voice/ and voice/en/ too
+    manifest = load_manifest(write_manifest(tmp_path / "manifest.toml", [model_entry("blob", "tts-piper", [spec])]))
+    model, store = manifest.get("blob"), ModelStore(tmp_path / "store" / "models", manifest)
+    empty = tmp_path / "usb"
+    empty.mkdir()
+    for source in (str(tmp_path / "nowhere"), str(empty), None):  # no such folder, file not in it, unreachable
+        with pytest.raises(ModelError):
+            pull(model, store, source=source, timeout=5)
+        assert not (tmp_path / "store").exists(), source
+
+    # What was there before stays, empty folders included. (A cut download keeps its part, and so its
+    # folders, for the next pull to resume: test_a_cut_download_resumes_with_a_range_request.)
+    (store.folder(model) / "voice").mkdir(parents=True)
+    (store.root / "other").mkdir()
+    (store.root / "other" / "model.bin").write_bytes(b"x")
+    before = _tree(store.root)
+    with pytest.raises(ModelError, match="is not in"):
+        pull(model, store, source=str(empty))
+    assert _tree(store.root) == before == ["blob/", "blob/voice/", "other/", "other/model.bin"]
+
+
+def test_cli_a_failed_pull_does_not_show_as_a_broken_model(
+    cli_setup: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, home = cli_setup
+    _cli_manifest(home, "https://example.invalid/blob.bin")
+    assert main(["models", "pull", "blob", "--from", str(home / "nowhere"), "--config", config]) == EXIT_FAILURE
+    assert "--from" in capsys.readouterr().err
+    assert main(["models", "verify", "--config", config]) == EXIT_OK
+    assert f"no models installed in {home / 'models'}" in capsys.readouterr().out
+    assert main(["models", "list", "--config", config]) == EXIT_OK
+    assert _table(capsys.readouterr().out)["blob"]["installed"] == "-"
 
 
 # ---------------------------------------------------------------------------------------------------- CLI
