@@ -234,7 +234,7 @@ class Controller:
         t = message.transcript
         self.trace.emit(
             "transcript", turn.number, text=text, engine=t.engine, audio_s=round(t.audio_s, 3),
-            compute_s=round(t.compute_s, 3),
+            compute_s=round(t.compute_s, 3), finish_s=round(message.finish_s, 4),
         )
         if not text:
             self._drop(turn, "empty")

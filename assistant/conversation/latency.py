@@ -33,13 +33,13 @@ and the synthesizer's compute_s (ending at tts_first_audio). Whatever else lies 
 and the first audible sample is the pipeline's: queues, thread hand-offs, copies, the speaker's queue and the
 voice's leading silence. Endpointing is the listener's decision, timed on the audio clock, and not overhead.
 Trace times are on the audio clock in blocks (10 or 20 ms), compute times on the wall clock: a turn's figure is
-good to about a block. A streaming recognizer's compute_s also counts its work during the speech (which ran
-while the user spoke): it is taken as ending at the transcript and only its part after the turn closed counts,
-so a slow hand-off hidden behind it would be missed; a transcript event's `finish_s` (time in finish()), when
-present, is used instead. An engine that holds Python's GIL while it computes (pocketsphinx does) stalls every
-thread, the audio thread and so the room's clock with it: a streaming recognizer that holds it almost all the
-time (slower than real time, or in long calls) lets the room fall behind during the speech, the room catches up
-in a burst once the recognizer is done, and the stall then shows as overhead in the stage after that engine.
+good to about a block. The recognizer's work is its `finish_s` (the time in finish(), after the speech),
+ending at the transcript; a trace without it (older traces) falls back on compute_s, which also counts its work
+during the speech (which ran while the user spoke), so that a slow hand-off hidden behind it is missed. An
+engine that holds Python's GIL while it computes (pocketsphinx does) stalls every thread, the audio thread
+and so the room's clock with it: a streaming recognizer that holds it almost all the time (slower than real
+time, or in long calls) lets the room fall behind during the speech, the room catches up in a burst once the
+recognizer is done, and the stall then shows as overhead in the stage after that engine.
 
 The breakdown (`TurnLatency.stages`) cuts voice-to-voice into consecutive stages that add up to it, so that
 it shows where the time goes.

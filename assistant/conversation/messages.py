@@ -124,6 +124,7 @@ class Heard:
 
     turn: int
     transcript: Transcript
+    finish_s: float  # wall time in the recognizer's finish(): the part of its work that came after the speech
     early: bool = False
 
 

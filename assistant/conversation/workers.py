@@ -268,6 +268,7 @@ class SttWorker(Worker[Recognizer]):
         self._turn: int | None = None
         self._audio: list[np.ndarray] = []  # the open turn's audio, to decode again after a Resumed
         self._early: Transcript | None = None
+        self._early_finish_s = 0.0
 
     def handle(self, message: TurnAudio | Paused | Resumed | TurnClosed) -> None:
         if isinstance(message, TurnAudio) and message.first:
@@ -281,9 +282,9 @@ class SttWorker(Worker[Recognizer]):
                 self._feed(message.turn, message.pcm)
         elif isinstance(message, Paused):
             if self._early is None:
-                self._early = self.engine.finish()
+                self._early, self._early_finish_s = self._finish()
                 self.partial.set(message.turn, self._early.text)  # the endpoint policy's best guess now
-                self.to_controller(Heard(message.turn, self._early, early=True))
+                self.to_controller(Heard(message.turn, self._early, self._early_finish_s, early=True))
         elif isinstance(message, Resumed):
             if self._early is not None:
                 self._early = None
@@ -292,9 +293,14 @@ class SttWorker(Worker[Recognizer]):
                 self._feed(message.turn, np.concatenate(self._audio))
         else:
             # Finished even when a newer turn has begun: the controller may join the two (the user went on).
-            final = self._early if self._early is not None else self.engine.finish()
+            final, finish_s = (self._early, self._early_finish_s) if self._early is not None else self._finish()
             self._turn, self._audio, self._early = None, [], None
-            self.to_controller(Heard(message.turn, final))
+            self.to_controller(Heard(message.turn, final, finish_s))
+
+    def _finish(self) -> tuple[Transcript, float]:
+        started = time.perf_counter()
+        transcript = self.engine.finish()
+        return transcript, time.perf_counter() - started
 
     def _feed(self, turn: int, pcm: np.ndarray) -> None:
         text = self.engine.feed(pcm)
