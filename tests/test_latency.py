@@ -330,6 +330,15 @@ def test_a_trace_file_written_by_the_pipeline_reads_back(tmp_path: Path) -> None
     assert turn.turn == 3 and turn.voice_to_voice == pytest.approx(0.61)
 
 
+def test_a_live_trace_keeps_nothing_in_memory_but_writes_everything(tmp_path: Path) -> None:
+    path = tmp_path / "trace.jsonl"
+    trace = Trace(lambda: 1600, path, keep=False)  # `assistant run`: weeks long
+    for n in range(100):
+        trace.emit("vad_start", n)
+    trace.close()
+    assert trace.events == [] and len(read_trace(path)) == 100
+
+
 def test_a_bad_trace_line_is_named_by_file_and_line(tmp_path: Path) -> None:
     good = json.dumps(_event(1.0, "vad_start", 1))
     cases = {

@@ -54,7 +54,7 @@ def _run(args: argparse.Namespace) -> int:
         try:
             heartbeats = Heartbeats()
             pipeline = Pipeline(config, open_audio(config.audio), engines, trace_path=args.trace,
-                                heartbeats=heartbeats)
+                                heartbeats=heartbeats, keep_trace=False)
             pipeline.start()
             try:
                 stats = pipeline.audio.stats()

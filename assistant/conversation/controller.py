@@ -43,6 +43,7 @@ from assistant.conversation.workers import Send, Speaker
 log = logging.getLogger(__name__)
 
 EARCON_HZ = (880.0, 1320.0)  # two short rising tones: "I'm listening"
+STALE_TURNS = 8  # a superseded turn whose transcript has not come within this many turns never will
 
 
 @dataclass
@@ -199,6 +200,9 @@ class Controller:
             previous.merge_into = turn.number
             turn.carried = previous.user
             self._old[previous.number] = previous
+            # A transcript that never comes (its recognizer restarted) must not keep its turn for weeks.
+            for stale in [n for n in self._old if n < turn.number - STALE_TURNS]:
+                del self._old[stale]
             log.info("turn %d: the user went on speaking; turn %d continues it", previous.number, turn.number)
         elif previous is not None and previous.phase == "thinking":
             self.speaker.end_turn_and_flush(previous.number)  # a greeting or apology not yet audible

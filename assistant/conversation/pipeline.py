@@ -148,6 +148,7 @@ class Pipeline:
         greet: bool = True,
         trace_audible: bool = True,
         heartbeats: Heartbeats | None = None,
+        keep_trace: bool = True,
     ) -> None:
         self.config = config
         self.audio = audio
@@ -159,7 +160,7 @@ class Pipeline:
         self.turns = Turns()
         self.state = ListenState()
         self.partial = Partial()
-        self.trace = Trace(audio.playback_position, trace_path)
+        self.trace = Trace(audio.playback_position, trace_path, keep=keep_trace)  # in memory: simulations only
         engines.vad.reset()  # engines may come from an earlier run
         if engines.wake is not None:
             engines.wake.reset()

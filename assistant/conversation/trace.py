@@ -3,7 +3,8 @@
 `{"t": seconds, "turn": n, "event": name, ...}` per line. `t` is a position on the 16 kHz audio clock
 (the room's clock in a simulation, the sound card's in `assistant run`) in seconds, so a trace from a device
 reads the same as one from the simulated room, and the latency benchmark measures both alike. Events are
-kept in memory too (for the simulation's summary) and written as they happen, so a trace survives a crash.
+written as they happen, so a trace survives a crash, and kept in memory for a simulation's summary (`keep`);
+a live run, which lasts weeks, keeps none.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from assistant.audio.io import SAMPLE_RATE
 class Trace:
     """Thread-safe recorder of trace events; `clock()` gives the current audio-clock sample."""
 
-    def __init__(self, clock: Callable[[], int], path: Path | None = None) -> None:
+    def __init__(self, clock: Callable[[], int], path: Path | None = None, *, keep: bool = True) -> None:
         self._clock = clock
+        self._keep = keep
         self._lock = threading.Lock()
         self.events: list[dict[str, Any]] = []
         self._file: IO[str] | None = path.open("w", encoding="utf-8") if path is not None else None
@@ -31,7 +33,8 @@ class Trace:
         position = self._clock() if sample is None else sample
         record = {"t": round(position / SAMPLE_RATE, 4), "turn": turn, "event": event, **fields}
         with self._lock:
-            self.events.append(record)
+            if self._keep:
+                self.events.append(record)
             if self._file is not None:
                 self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
                 self._file.flush()
