@@ -191,6 +191,16 @@ def test_in_real_time_the_room_keeps_to_the_wall_clock() -> None:
     assert room.read(timeout=0.001) is None  # the next block is not due yet
 
 
+def test_in_real_time_a_reader_that_stalls_is_recorded_as_late() -> None:
+    room = SimulatedRoom([], realtime=True)
+    room.start()
+    _read(room, 0.1)
+    assert room.lag_max_s < 0.05
+    time.sleep(0.2)  # a thread held the GIL: the blocks due meanwhile come in a burst
+    _read(room, 0.1)
+    assert 0.15 < room.lag_max_s < 0.5
+
+
 def test_what_the_speaker_played_is_written_to_a_wav(tmp_path: Path) -> None:
     room = SimulatedRoom([], speaker_wav=tmp_path / "speaker.wav")
     room.start()

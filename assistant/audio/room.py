@@ -324,6 +324,9 @@ class SimulatedRoom:
         self._wav: Any = None
         self._blocks = 0
         self._clipped = 0
+        # Real time: how far read() was called after a block was due (a stalled reader, e.g. a thread that held
+        # the GIL): the room then catches up in a burst, and the stall shows as time in whatever came next.
+        self.lag_max_s = 0.0
 
     def _load_noise(self, setup: RoomSetup) -> np.ndarray:
         noise = read_audio(setup.noise).astype(np.float64)
@@ -406,6 +409,8 @@ class SimulatedRoom:
                 return None
             if wait > 0:
                 time.sleep(wait)
+            else:
+                self.lag_max_s = max(self.lag_max_s, -wait)
         return self._next_block()
 
     def _next_block(self) -> DuplexBlock:

@@ -110,12 +110,13 @@ def _run(scenario: Scenario, args: argparse.Namespace) -> tuple[list[list[dict[s
     config = scenario_config(scenario, load(args).config, os.environ)
     engines = Engines.build(simulation_config(config), wake=scenario.wake)
     progress = Progress(args.runs, "bench latency", unit=" runs")
-    traces, incomplete = [], 0
+    traces, incomplete, lag_max_s = [], 0, 0.0
     try:
         for _ in range(args.runs):
             result = run_scenario(scenario, config, realtime=not args.fast, engines=engines)
             traces.append(result.events)
             incomplete += not result.completed
+            lag_max_s = max(lag_max_s, result.lag_max_s)
             progress.advance()
     finally:
         progress.close()
@@ -129,6 +130,9 @@ def _run(scenario: Scenario, args: argparse.Namespace) -> tuple[list[list[dict[s
     }
     if not args.fast:
         about["load_average_1min"] = round(os.getloadavg()[0], 2)
+        # A stalled audio thread (the GIL held, the machine busy): the room catches up in a burst afterwards,
+        # and the stall is counted in whichever stage came next. Tens of ms are normal; more taints a run.
+        about["audio_late_max_ms"] = round(1000 * lag_max_s, 1)
     return traces, about
 
 

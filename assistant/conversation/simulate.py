@@ -59,6 +59,7 @@ class SimulationResult:
     failures: int  # stage failures the controller handled
     dropped_messages: dict[str, int] = field(default_factory=dict)
     mic_clipped: int = 0  # microphone samples the room clipped (the assistant's echo too loud, mostly)
+    lag_max_s: float = 0.0  # real time: the longest the audio thread was late for a block (a stall)
 
 
 def simulation_config(config: Config) -> Config:
@@ -128,6 +129,7 @@ def run_scenario(
         failures=pipeline.controller.failures,
         dropped_messages=pipeline.dropped(),
         mic_clipped=room.stats().clipped,
+        lag_max_s=room.lag_max_s,
     )
 
 
