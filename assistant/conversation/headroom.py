@@ -1,14 +1,15 @@
 """Keeping the assistant's own voice from clipping its microphone.
 
-A speaker loud enough (or close enough to the microphone) that its echo reaches full scale makes the echo
-path non-linear: the linear canceller then removes a dB or two instead of tens, and a user talking over the
-reply is buried under the clipped echo (the seminar room of `assistant bench bargein` at 0 dB: 29-42% of
-frames clipped, the canceller removed 1 dB, barge-ins were missed or seconds late). No setting of the canceller helps; playing less loud does. So while a
-reply plays with nobody else heard (not ducked, no user turn open), a block whose raw microphone reaches full
-scale turns the output down by STEP_DB, at most once per SETTLE_S so that the lower level has reached the
-microphone before the next step, down to conversation.min_output_db. A reply that then played for at least
-RECOVER_AFTER_S with its echo peaking RECOVER_MARGIN_DB below full scale turns it back up by RECOVER_DB:
-down fast (every clipped block costs the user's next words), up slowly (one step per reply).
+A speaker loud enough (or close enough to the microphone) that its echo reaches full scale makes the echo path
+non-linear: the linear canceller then removes a dB or two instead of tens, and a user talking over the reply
+is buried under the clipped echo (the seminar room of `assistant bench bargein` at 0 dB: 29-42% of frames
+clipped, the canceller removed 1 dB, barge-ins were missed or seconds late). No setting of the canceller
+helps; playing less loud does. So while a reply plays with nobody else heard (not ducked, no user turn open),
+a block whose raw microphone reaches full scale turns the output down by STEP_DB, at most once per SETTLE_S so
+that the lower level has reached the microphone before the next step, down to conversation.min_output_db. A
+reply that then played for at least RECOVER_AFTER_S with its echo peaking RECOVER_MARGIN_DB below full scale
+turns it back up by RECOVER_DB: down fast (every clipped block costs the user's next words), up slowly (one
+step per reply).
 
 The level lives in this process only: after a restart the first loud reply finds it again.
 """
