@@ -288,12 +288,16 @@ class SimulatedRoom:
             from assistant.speech.vad import SileroVad
 
             vad = SileroVad.load(vad_model)
+        loaded: dict[tuple[Path, float], tuple[np.ndarray, tuple[int, int] | None]] = {}
         for u in self.utterances:
-            samples = read_audio(u.audio).astype(np.float64) * 10 ** (u.gain_db / 20)
-            self._recordings.append(samples)
-            self._bounds.append(speech_bounds(to_int16(samples), vad))
-            if self._bounds[-1] is None:
-                log.warning("room: no speech found in %s", u.audio)
+            key = (u.audio, u.gain_db)  # a recording said again and again is read (and kept) once
+            if key not in loaded:
+                samples = read_audio(u.audio).astype(np.float64) * 10 ** (u.gain_db / 20)
+                loaded[key] = samples, speech_bounds(to_int16(samples), vad)
+                if loaded[key][1] is None:
+                    log.warning("room: no speech found in %s", u.audio)
+            self._recordings.append(loaded[key][0])
+            self._bounds.append(loaded[key][1])
         self._echo = (
             EchoPath(
                 load_rir(setup.rir), self.block_samples, gain=10 ** (setup.echo_gain_db / 20),
