@@ -123,3 +123,15 @@ def shared_audio_dir(env: Mapping[str, str] | None = None) -> Path | None:
     configured = env.get(SHARED_AUDIO_ENV)
     candidate = Path(configured) if configured else Path(__file__).resolve().parents[2] / "shared" / "audio"
     return candidate if candidate.is_dir() else None
+
+
+def require_shared_audio(given: Path | None, holding: str) -> Path:
+    """`given` (a bench's --audio DIR), else the shared recordings; a clear error when neither is there.
+    `holding`: the subfolders the caller needs, for the message."""
+    audio = given or shared_audio_dir()
+    if audio is None or not audio.is_dir():
+        raise AssistantError(
+            f"the shared recordings were not found; pass --audio DIR (the shared/audio folder, with {holding}) "
+            f"or set {SHARED_AUDIO_ENV}"
+        )
+    return audio

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import os
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -37,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from assistant.audio_files import read_audio, shared_audio_dir
+from assistant.audio_files import read_audio, require_shared_audio
 from assistant.commands._shared import load
 from assistant.commands.bench import json_option
 from assistant.config import Config
@@ -346,12 +345,7 @@ def summarize(results: Sequence[tuple[Case, Outcome]]) -> dict[str, Any]:
 
 def _bench(args: argparse.Namespace) -> int:
     config = load(args).config
-    audio = args.audio or shared_audio_dir(os.environ)
-    if audio is None or not audio.is_dir():
-        raise AssistantError(
-            "the shared recordings were not found; pass --audio DIR (the shared/audio folder, with echo/rir, "
-            "asr/en and noise/) or set ASSISTANT_SHARED_AUDIO"
-        )
+    audio = require_shared_audio(args.audio, "echo/rir, asr/en and noise/")
     rooms = rirs(audio, args.rir)
     case_list = cases(audio, rooms, args.gains, args.after) if "bargein" not in args.skip else []
     checks = (len(rooms) * len(args.gains) if "echo" not in args.skip else 0) + (
