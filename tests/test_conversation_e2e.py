@@ -160,13 +160,15 @@ at = 1.0
 audio = "{burst}"
 after_reply_start = {reply_s - 0.1:.3f}
 [[utterance]]
-audio = "{question}"
+audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
 at = {reply_s + 4.0:.3f}
 """
     events = run_scenario(_scenario(tmp_path, shared_audio, body), config, realtime=False).events
     ducks = [e for e in _events(events, "duck") if e["t"] > _events(events, "audible_end", 1)[-1]["t"] - 0.3]
     assert ducks, "the noise did not duck the end of the reply: the test no longer shows what it should"
     assert not _events(events, "barge_in")
+    # A sentence as the second question: a short one may come out of pocketsphinx as a word of the first reply
+    # ("what"), and be dropped as the assistant's own echo.
     last = max(e["turn"] for e in _events(events, "transcript"))
     assert last >= 2, "the second question was not heard"
     assert _events(events, "audible_start", last), "the reply after the duck was not heard"
