@@ -51,12 +51,17 @@ TARGET_P90_MS = 200.0
 QUESTION = "commands/speech_to_phrase/en/what_time_is_it.wav"
 OPENER = "asr/en/cmu_arctic_aew_a0002.wav"
 OPENER_AT_S = 3.0  # after the greeting (espeak-ng says the default one in 1.5 s)
-# Interrupting voices, taken in turn: different speakers, levels and openings (a vowel, a fricative, a stop).
+# Interrupting voices, taken in turn: different speakers, levels and openings (a vowel, a fricative, a stop),
+# read sentences and short commands (about a second of speech: what users say over a reply).
 VOICES = (
     "asr/en/cmu_arctic_aew_a0001.wav",
+    "commands/speech_to_phrase/en/what_time_is_it.wav",
     "asr/en/ljspeech_LJ001-0002.wav",
+    "commands/speech_to_phrase/en/cancel_timer.wav",
     "asr/en/librivox_sense_and_sensibility_01_austen_64kb-0870.wav",
+    "commands/speech_to_phrase/en/turn_off_lights_in_the_Office.wav",
     "asr/en/cmu_arctic_aew_a0003.wav",
+    "commands/speech_to_phrase/en/skip_on_TV.wav",
     "asr/en/ljspeech_LJ001-0009.wav",
     "asr/en/fleurs_en_001.ogg",
 )
