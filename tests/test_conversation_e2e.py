@@ -30,6 +30,15 @@ from assistant.conversation.simulate import run_scenario, simulation_config
 pytestmark = pytest.mark.e2e
 
 TESTS = Path(__file__).resolve().parent
+# Two questions, the second after the first reply (AUDIO: the shared recordings).
+TWO_QUESTIONS = """
+[[utterance]]
+audio = "AUDIO/commands/speech_to_phrase/en/what_time_is_it.wav"
+at = 1.0
+[[utterance]]
+audio = "AUDIO/commands/speech_to_phrase/en/what_s_the_date.wav"
+after_reply_end = 1.0
+"""
 
 
 @pytest.fixture()
@@ -184,13 +193,7 @@ wake = false
 [room]
 rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
 echo_gain_db = 0.0
-[[utterance]]
-audio = "AUDIO/commands/speech_to_phrase/en/what_time_is_it.wav"
-at = 1.0
-[[utterance]]
-audio = "AUDIO/commands/speech_to_phrase/en/what_s_the_date.wav"
-after_reply_end = 1.0
-"""
+""" + TWO_QUESTIONS
     fixed = dataclasses.replace(config, conversation=dataclasses.replace(config.conversation, min_output_db=0.0))
     loud = run_scenario(_scenario(tmp_path, shared_audio, body), fixed, realtime=False)
     assert not _events(loud.events, "output_level")
@@ -254,15 +257,7 @@ class FailingOnce:
 def test_a_failing_stage_apologizes_and_the_next_turn_works(
     config: Config, shared_audio: Path, tmp_path: Path
 ) -> None:
-    scenario = _scenario(tmp_path, shared_audio, """
-wake = false
-[[utterance]]
-audio = "AUDIO/commands/speech_to_phrase/en/what_time_is_it.wav"
-at = 1.0
-[[utterance]]
-audio = "AUDIO/commands/speech_to_phrase/en/what_s_the_date.wav"
-after_reply_end = 1.0
-""")
+    scenario = _scenario(tmp_path, shared_audio, "wake = false\n" + TWO_QUESTIONS)
     sim_config = simulation_config(config)
     engines = Engines.build(sim_config, wake=False)
     engines = dataclasses.replace(engines, brain=FailingOnce(engines.brain))
