@@ -143,8 +143,10 @@ class Worker(Generic[E]):
     def close_abandoned(self) -> None:
         """Forget each abandoned thread that has ended, closing its engine if this worker built it."""
         with self._abandon:  # the watchdog and stop() may both call this
-            ended = [a for a in self.abandoned if not a.thread.is_alive()]
-            self.abandoned = [a for a in self.abandoned if not any(a is e for e in ended)]
+            # One look at each thread: one that ends between two looks would be neither kept nor closed.
+            alive = [(a, a.thread.is_alive()) for a in self.abandoned]
+            self.abandoned = [a for a, running in alive if running]
+            ended = [a for a, running in alive if not running]
         for left in ended:
             if left.built:
                 close_engine(left.engine)
