@@ -14,14 +14,19 @@ canceller removes only what falls inside its filter (frontend.aec_tail_ms):
   a duck, and it outlasts the near part by hundreds of milliseconds.
 
 Both leaks are learned by quantile steps (each part by its share of the prediction) from windows not taken for
-the user: 90th percentile steps, except that speech-like windows above the prediction move it up only slowly,
-so that a user who is not yet recognised is not learned as echo (for speech-like echo the prediction then
-settles near its 60th percentile; the evidence threshold below covers the rest). The first windows with the
-speaker active set both leaks at once (their median), so that the first reply, while the canceller has not
-converged, can be interrupted without waiting for the steps to walk down from the initial guess.
+the user: 90th percentile steps, except that windows above the prediction that may be the user's move it up
+only slowly, so that a user who is not yet recognised is not learned as echo. Those are speech-like windows
+(for speech-like echo the prediction then settles near its 60th percentile; the evidence threshold below
+covers the rest) and windows in a run of excess that has reached the evidence threshold: Silero often scores
+a voice that starts over the echo below its threshold for half a second (a command 25-30 dB above the echo,
+scored 0.25-0.45 for 19 windows), and learnt at the full step it had raised the prediction by 23 dB by the
+time Silero agreed. The first windows with the speaker active set both leaks at once (their median), so that
+the first reply, while the canceller has not converged, can be interrupted without waiting for the steps to
+walk down from the initial guess.
 
 The decision is a CUSUM of the excess over the prediction: a loud voice passes in one window, a voice just
-above the echo after a few, while single windows of echo that the prediction missed do not add up. Once the
+above the echo after a few, while single windows of echo that the prediction missed do not add up. The sum is
+capped at twice its threshold, so that once a voice stops it is forgotten within a few windows. Once the
 user passed, a smaller excess keeps the window (the reply is ducked, the echo dies away, the voice stays).
 
 After the speaker falls quiet (a pause, or the duck), our echo can only fade, but the canceller lets go of it
@@ -48,11 +53,11 @@ from assistant.config import Config
 INITIAL_LEAK_DB = 12.0  # before learning: an unconverged canceller passes the echo louder than the reference
 QUANTILE = 0.9
 STEP_DB = 2.0  # quantile step: up 1.8 dB above the prediction, down 0.2 dB below it
-SPEECH_UP_DB = 0.3  # up-step for speech-like windows (could be the user): ~10 dB/s of contamination at most
+SPEECH_UP_DB = 0.3  # up-step for windows that may be the user's: ~10 dB/s of contamination at most
 CALIBRATION_WINDOWS = 8  # the first windows with the speaker active set the leaks at once (their median)
 ROOM_DECAY_DB = 1.6  # per window: late echo fading like a reverberant living room (RT60 1.2 s)
 FAR_WINDOWS = 24  # late echo modelled for 0.77 s beyond the canceller's reach
-ACTIVE_DB = 30.0  # a reference quieter than this (dB re 1 LSB²) is silence: nothing to leak
+ACTIVE_DB = 30.0  # quieter than this (dB re 1 LSB², -60 dBFS) is silence: no echo to leak, nobody talking
 DRIFT_DB = 2.0  # CUSUM drift: excess that echo reaches now and then without adding up
 EVIDENCE_DB = 12.0  # CUSUM threshold (conversation.barge_in_evidence_db)
 KEEP_DB = 6.0  # excess that keeps a window once the user passed ...
@@ -110,8 +115,9 @@ class EchoModel:
         self._near_share = near_part / (near_part + far_part)
         return top + 10.0 * math.log10(near_part + far_part)
 
-    def learn(self, error_db: float, speechlike: bool) -> None:
-        """One quantile step from a window taken for echo (`error_db`: its level minus `expected()`)."""
+    def learn(self, error_db: float, maybe_user: bool) -> None:
+        """One quantile step from a window taken for echo (`error_db`: its level minus `expected()`;
+        `maybe_user`: it may hold the user's voice, so it moves the prediction up only slowly)."""
         if len(self._first) < CALIBRATION_WINDOWS:
             # A fresh canceller may pass the echo anywhere from +10 to -30 dB: measure instead of creeping there.
             self._first.append(error_db)
@@ -122,7 +128,7 @@ class EchoModel:
             return
         if error_db <= 0:
             step = -STEP_DB * (1.0 - QUANTILE)
-        elif speechlike:
+        elif maybe_user:
             step = SPEECH_UP_DB
         else:
             step = STEP_DB * QUANTILE
@@ -209,14 +215,20 @@ class DoubleTalkGate:
                 return p  # the speaker has been quiet: whatever the mic hears is not our echo
             self.gated += p >= threshold
             return 0.0
+        if clean_db < ACTIVE_DB:
+            # Silero's state, carried over from the reply, scored 0.6-0.7 on a pause this quiet, and a prediction
+            # fading below it made that an excess of 25 dB (a barge-in on silence in the simulated rooms).
+            self._evidence = 0.0
+            self.gated += p >= threshold
+            return 0.0
         error = clean_db - echo.expected()
-        self._evidence = max(0.0, self._evidence + error - DRIFT_DB)
+        self._evidence = min(max(0.0, self._evidence + error - DRIFT_DB), 2 * self.evidence_db)
         loud = self._evidence >= self.evidence_db or (self._since_pass <= HOLD_WINDOWS and error >= KEEP_DB)
         speech = p >= threshold
         if loud and speech and (error >= CLEAR_DB or self.tail.allows(clean_db)):
             self._since_pass = 0
             return p
-        echo.learn(error, speech)
+        echo.learn(error, speech or self._evidence >= self.evidence_db)
         if speech:
             self.gated += 1
         return 0.0
