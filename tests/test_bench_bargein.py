@@ -76,6 +76,10 @@ def test_the_bench_on_one_room(
     # Measured: 87 and 0 ms (the reply ducks at once and stops after 0.2 s of speech).
     assert report["missed_barge_ins"] == 0 and report["false_barge_ins"] == 0
     assert report["reaction_all_p90_ms"] <= 400
+    # Each run, to reproduce one: the first case of each reply takes the first voice in turn.
+    assert [(c["condition"], c["voice"]) for c in report["cases"]] == [
+        ("speechbrain_rir4 +0 dB first", "cmu_arctic_aew_a0001.wav"),
+        ("speechbrain_rir4 +0 dB later", "what_time_is_it.wav")]
     assert report["echo_only_turns"] == 0 and report["echo_only_barge_ins"] == 0
     (echo,) = report["checks"]
     assert echo["room"] == "speechbrain_rir4" and echo["reply_went_on"] is True

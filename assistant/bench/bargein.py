@@ -329,6 +329,17 @@ def _rows(results: Sequence[tuple[Case, Outcome]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _case_rows(results: Sequence[tuple[Case, Outcome]], *, failed_only: bool) -> list[dict[str, Any]]:
+    """One row per run (or per missed or false barge-in): which voice, when, what happened."""
+    return [
+        {"condition": case.condition, "after_s": case.after_s, "voice": case.voice.name,
+         "reaction_ms": None if o.reaction_s is None else round(1000 * o.reaction_s),
+         "barge_ins": o.barge_ins, "false": o.false_barge_ins}
+        for case, o in results
+        if not failed_only or o.barge_ins == 0 or o.false_barge_ins
+    ]
+
+
 def summarize(results: Sequence[tuple[Case, Outcome]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     groups: dict[str, list[float]] = {}
@@ -359,6 +370,7 @@ def _bench(args: argparse.Namespace) -> int:
     greeting = config.conversation.greeting if args.greeting is None else args.greeting
     summary: dict[str, Any] = {"greeting": greeting or "none: the first reply meets a fresh echo canceller"}
     rows: list[dict[str, Any]] = []
+    results: list[tuple[Case, Outcome]] = []
     from assistant.conversation.pipeline import Engines
     from assistant.conversation.simulate import simulation_config
 
@@ -394,10 +406,15 @@ def _bench(args: argparse.Namespace) -> int:
     summary["cough_ducks"] = sum(r["ducks"] for r in checks if r["check"] == "cough")
     summary["gate_us_per_window"] = round(gate_cost_us(audio), 1)
     if args.json:
-        emit("barge-in", {**summary, "checks": checks}, reactions, as_json=True)
+        emit("barge-in", {**summary, "checks": checks, "cases": _case_rows(results, failed_only=False)}, reactions,
+             as_json=True)
     else:
         if checks:
             emit("barge-in checks (echo only, cough)", {}, checks)
+            print()
+        failed = _case_rows(results, failed_only=True)
+        if failed:
+            emit("missed or false barge-ins (the voice and the moment, to reproduce one)", {}, failed)
             print()
         emit("barge-in reaction (ms from the interrupting speech to the reply's last audible sample)", summary,
              reactions)
