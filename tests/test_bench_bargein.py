@@ -51,7 +51,9 @@ def test_a_reply_that_plays_on_is_a_missed_barge_in_and_counts_until_it_ends() -
 
 def test_a_barge_in_with_nobody_speaking_is_false() -> None:
     events = [*INTERRUPTED, _event(30.0, 1, "barge_in", by_turn=2)]
-    assert outcome(events, 2).false_barge_ins == 1
+    result = outcome(events, 2)
+    assert result.false_barge_ins == 1
+    assert result.false_at_s == (-11.19,)  # seconds from the interrupting speech's start, to 10 ms
 
 
 def test_a_barge_in_on_the_breath_just_before_the_voice_is_the_users() -> None:

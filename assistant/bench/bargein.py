@@ -156,6 +156,7 @@ class Outcome:
     reaction_s: float | None  # speech start -> last audible sample of the reply; None: no speech found
     barge_ins: int  # during the interrupting speech
     false_barge_ins: int  # with nobody speaking
+    false_at_s: tuple[float, ...] = ()  # when, from the interrupting speech's start (< 0: before it)
 
 
 def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
@@ -163,10 +164,10 @@ def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
     starts = {e["utterance"]: e["t"] for e in events if e["event"] == "user_speech_start"}
     ends = {e["utterance"]: e["t"] for e in events if e["event"] == "user_speech_end"}
     barge = [e["t"] for e in events if e["event"] == "barge_in"]
-    false = sum(not any(s - ONSET_SLACK_S <= t <= ends.get(u, s) + 1.0 for u, s in starts.items()) for t in barge)
+    false = [t for t in barge if not any(s - ONSET_SLACK_S <= t <= ends.get(u, s) + 1.0 for u, s in starts.items())]
     start, end = starts.get(utterance), ends.get(utterance)
     if start is None or end is None:
-        return Outcome(None, 0, false)
+        return Outcome(None, 0, len(false))
     # The reply audible when the user spoke: every audible stretch that began before the answer to the
     # interruption could (when the listener closed the interrupting turn; without that, ANSWER_GAP_S after
     # the speech ended); the last of them ends the reaction.
@@ -182,7 +183,8 @@ def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
     return Outcome(
         reaction_s=max(0.0, max(last) - start) if last else 0.0,
         barge_ins=sum(start - ONSET_SLACK_S <= t <= end + 1.0 for t in barge),
-        false_barge_ins=false,
+        false_barge_ins=len(false),
+        false_at_s=tuple(round(t - start, 2) for t in false),
     )
 
 
@@ -334,7 +336,8 @@ def _case_rows(results: Sequence[tuple[Case, Outcome]], *, failed_only: bool) ->
     return [
         {"condition": case.condition, "after_s": case.after_s, "voice": case.voice.name,
          "reaction_ms": None if o.reaction_s is None else round(1000 * o.reaction_s),
-         "barge_ins": o.barge_ins, "false": o.false_barge_ins}
+         "barge_ins": o.barge_ins, "false": o.false_barge_ins,
+         "false_at_s": " ".join(f"{t:+.2f}" for t in o.false_at_s)}
         for case, o in results
         if not failed_only or o.barge_ins == 0 or o.false_barge_ins
     ]
