@@ -417,7 +417,7 @@ def _bench(args: argparse.Namespace) -> int:
             print()
         failed = _case_rows(results, failed_only=True)
         if failed:
-            emit("missed or false barge-ins (the voice and the moment, to reproduce one)", {}, failed)
+            emit("missed or false barge-ins (which voice, at which moment)", {}, failed)
             print()
         emit("barge-in reaction (ms from the interrupting speech to the reply's last audible sample)", summary,
              reactions)
