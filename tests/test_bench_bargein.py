@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from assistant.bench.bargein import Outcome, outcome
+from assistant.bench.bargein import Outcome, cases, outcome
 from assistant.cli import main
-from assistant.errors import EXIT_OK
+from assistant.errors import EXIT_OK, AssistantError
 
 
 def _event(t: float, turn: int | None, event: str, **fields: Any) -> dict[str, Any]:
@@ -62,6 +62,16 @@ def test_a_barge_in_on_the_breath_just_before_the_voice_is_the_users() -> None:
     early = outcome([*events, _event(start - 0.2, 1, "barge_in", by_turn=2)], 2)
     assert early.false_barge_ins == 0 and early.barge_ins == 1
     assert outcome([*events, _event(start - 1.0, 1, "barge_in", by_turn=2)], 2).false_barge_ins == 1
+
+
+def test_the_voices_are_taken_in_turn_and_a_missing_one_is_named(tmp_path: Path) -> None:
+    for name in ("a.wav", "b.wav"):
+        (tmp_path / name).write_bytes(b"")
+    rooms = [tmp_path / "room.wav"]
+    voices = [c.voice.name for c in cases(tmp_path, rooms, [-6.0, 0.0], [1.0], ["a.wav", "b.wav"])]
+    assert voices == ["a.wav", "b.wav", "a.wav", "b.wav"]  # -6 dB first, later; 0 dB first, later
+    with pytest.raises(AssistantError, match=r"pause\.wav: no such recording"):
+        cases(tmp_path, rooms, [0.0], [1.0], ["a.wav", "pause.wav"])
 
 
 @pytest.mark.slow

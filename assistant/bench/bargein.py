@@ -88,6 +88,9 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
     parser.add_argument("--gains", type=float, nargs="+", default=[-6.0, 0.0], metavar="DB", help="echo gains")
     parser.add_argument("--after", type=float, nargs="+", default=[0.8, 2.0, 4.0], metavar="S",
                         help="seconds after the reply became audible that the user interrupts")
+    parser.add_argument("--voices", nargs="+", metavar="FILE",
+                        help="the interrupting recordings, taken in turn (paths under --audio, e.g. "
+                             "commands/speech_to_phrase/en/pause.wav; default: 6 read sentences, 4 short commands)")
     parser.add_argument("--echo-s", type=float, default=30.0, metavar="S", help="length of the echo-only reply")
     parser.add_argument("--cough-ms", type=float, default=150.0, metavar="MS", help="length of the cough burst")
     parser.add_argument("--greeting", metavar="TEXT",
@@ -135,13 +138,21 @@ def rirs(audio: Path, names: Sequence[str] | None) -> list[Path]:
     return found
 
 
-def cases(audio: Path, rooms: Sequence[Path], gains: Sequence[float], afters: Sequence[float]) -> list[Case]:
+def cases(
+    audio: Path, rooms: Sequence[Path], gains: Sequence[float], afters: Sequence[float],
+    voices: Sequence[str] = VOICES,
+) -> list[Case]:
+    """Every room x gain x reply x moment, the voices taken in turn (a voice file missing: an error naming it)."""
+    missing = [v for v in voices if not (audio / v).is_file()]
+    if missing:
+        raise AssistantError(f"{audio / missing[0]}: no such recording (bench bargein --voices takes paths under "
+                             f"the shared audio folder {audio}, e.g. {VOICES[1]})")
     out = []
     for rir in rooms:
         for gain in gains:
             for later in (False, True):
                 for after in afters:
-                    voice = audio / VOICES[len(out) % len(VOICES)]
+                    voice = audio / voices[len(out) % len(voices)]
                     out.append(Case(rir, gain, after, later, voice))
     return out
 
@@ -366,7 +377,8 @@ def _bench(args: argparse.Namespace) -> int:
     config = load(args).config
     audio = require_shared_audio(args.audio, "echo/rir, asr/en and noise/")
     rooms = rirs(audio, args.rir)
-    case_list = cases(audio, rooms, args.gains, args.after) if "bargein" not in args.skip else []
+    voices = args.voices or VOICES
+    case_list = cases(audio, rooms, args.gains, args.after, voices) if "bargein" not in args.skip else []
     checks = (len(rooms) * len(args.gains) if "echo" not in args.skip else 0) + (
         len(rooms) * len(COUGH_SOURCES) if "cough" not in args.skip else 0)
     progress = Progress(len(case_list) + checks, "bench bargein", unit=" runs")
