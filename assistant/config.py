@@ -327,6 +327,12 @@ class ConversationConfig:
         min=-60.0,
         max=0.0,
     )
+    stop_phrases: list[str] = setting(
+        ["stop", "pause", "wait", "cancel", "enough", "quiet", "hold on", "never mind", "shut up", "be quiet",
+         "that's enough"],
+        "Said over a reply, these end it however short they are (a shorter sound only ducks the reply while the "
+        "recognizer checks it for them); a turn that says only one of them gets no answer. Empty: none.",
+    )
     min_output_db: float = setting(
         -18.0,
         "Lowest level (dB) the assistant turns its own voice down to when the echo of it clips the microphone "

@@ -8,11 +8,22 @@ import pytest
 
 from assistant.audio.room import RoomSetup, SimulatedRoom
 from assistant.config import Config
-from assistant.conversation.controller import STALE_TURNS, Controller
-from assistant.conversation.messages import Duck, OutputLevel, TurnEnded, TurnStarted
+from assistant.conversation.controller import STALE_TURNS, STOP_CHECK_HOLD, Controller
+from assistant.conversation.messages import (
+    Clock,
+    Duck,
+    Heard,
+    OutputLevel,
+    Prompt,
+    Remember,
+    StopHeard,
+    TurnEnded,
+    TurnStarted,
+)
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Turns
 from assistant.conversation.workers import Speaker
+from assistant.speech.stt import Transcript
 
 
 @pytest.fixture()
@@ -55,3 +66,96 @@ def test_superseded_turns_whose_transcript_never_comes_are_not_kept_forever(cont
         controller.handle(TurnStarted(turn, turn * 100, turn * 100, False))
         controller.handle(TurnEnded(turn, turn * 100 + 50, turn * 100 + 40, "silence", 700))
     assert len(controller._old) <= STALE_TURNS + 1
+
+
+# ------------------------------------------------------------------------------------------ stop phrases
+
+
+def _replying(controller: Controller, user: str = "tell me a story") -> int:
+    """A user turn whose reply is playing."""
+    turn = controller.turns.open()
+    controller.handle(TurnStarted(turn, 0, 0, False))
+    assert controller.current is not None
+    controller.current.user = user
+    controller.current.phase = "speaking"
+    controller.state.speaking = True
+    return turn
+
+
+def _sent(controller: Controller) -> list[Any]:
+    return controller.to_brain.__self__  # type: ignore[attr-defined]  # the fixture's list
+
+
+def test_a_sound_checked_for_a_stop_phrase_keeps_the_reply_down_until_the_answer(controller: Controller) -> None:
+    turn = _replying(controller)
+    controller.handle(Duck(True, 100))
+    controller.handle(Duck(False, 200, checking=True))  # the listener lets go: the recognizer has the sound
+    assert _gain(controller) == pytest.approx(controller.duck_gain)
+    controller.handle(StopHeard(turn, None, 200))
+    assert _gain(controller) == pytest.approx(1.0)
+    assert controller.current is not None and controller.current.phase == "speaking"
+    assert not _events(controller, "barge_in")
+
+
+def test_a_new_duck_during_the_check_holds_the_reply_down_after_the_answer(controller: Controller) -> None:
+    turn = _replying(controller)
+    controller.handle(Duck(True, 100))
+    controller.handle(Duck(False, 200, checking=True))
+    controller.handle(Duck(True, 250))
+    controller.handle(StopHeard(turn, None, 200))
+    assert _gain(controller) == pytest.approx(controller.duck_gain)  # the listener still hears something
+
+
+def test_a_stop_phrase_ends_the_reply_and_opens_no_turn(controller: Controller) -> None:
+    turn = _replying(controller)
+    controller.handle(Duck(True, 100))
+    controller.handle(Duck(False, 200, checking=True))
+    controller.handle(StopHeard(turn, "stop", 200))
+    assert controller.current is not None and controller.current.phase == "done"
+    assert not controller.turns.is_live(turn)  # the brain and the voice drop the rest of the reply
+    assert not controller.state.speaking
+    assert _gain(controller) == pytest.approx(1.0)  # the next reply is heard
+    (barge_in,) = _events(controller, "barge_in")
+    assert barge_in["turn"] == turn and barge_in["stop_phrase"] == "stop"
+    assert _events(controller, "reply_heard")
+    assert [m for m in _sent(controller) if isinstance(m, Remember)] == [Remember("tell me a story", "")]
+    assert controller.turns.current == turn  # no new turn: "stop" is not answered
+
+
+def test_a_stop_word_in_the_assistants_own_reply_is_not_the_user(controller: Controller) -> None:
+    turn = _replying(controller)
+    controller.echo.said("Wait for me, said the little fox.", 150)
+    controller.handle(Duck(True, 100))
+    controller.handle(Duck(False, 200, checking=True))
+    controller.handle(StopHeard(turn, "wait", 200))
+    assert controller.current is not None and controller.current.phase == "speaking"
+    assert _gain(controller) == pytest.approx(1.0)
+
+
+def test_a_slow_verdict_does_not_mute_the_reply_for_long_but_still_stops_it(controller: Controller) -> None:
+    turn = _replying(controller)
+    controller.handle(Duck(True, 100))
+    controller.handle(Duck(False, 200, checking=True))
+    controller.handle(Clock(200 + STOP_CHECK_HOLD // 2))
+    assert _gain(controller) == pytest.approx(controller.duck_gain)
+    controller.handle(Clock(201 + STOP_CHECK_HOLD))
+    assert _gain(controller) == pytest.approx(1.0)  # the reply came back while the recognizer is still at it
+    controller.handle(StopHeard(turn, "pause", 200))
+    assert controller.current is not None and controller.current.phase == "done"
+    assert [e["stop_phrase"] for e in _events(controller, "barge_in")] == ["pause"]
+
+
+def test_a_turn_that_only_says_stop_gets_no_answer(controller: Controller) -> None:
+    for text, answered in (("Stop.", False), ("okay, never mind", False), ("stop the music", True)):
+        turn = controller.turns.open()
+        controller.handle(TurnStarted(turn, 0, 0, False))
+        controller.handle(TurnEnded(turn, 10, 5, "silence", 350))
+        controller.handle(Heard(turn, Transcript(text, "en", (), 1.0, 0.1, "test"), 0.01))
+        prompts = [m for m in _sent(controller) if isinstance(m, Prompt) and m.turn == turn]
+        assert bool(prompts) == answered, text
+        dropped = [e["reason"] for e in _events(controller, "turn_dropped") if e["turn"] == turn]
+        assert dropped == ([] if answered else ["stop_phrase"]), text
+
+
+def _events(controller: Controller, name: str) -> list[dict[str, Any]]:
+    return [e for e in controller.trace.events if e["event"] == name]

@@ -143,6 +143,36 @@ after_reply_start = 0.8
     assert _events(result.events, "turn_end", barge_ins[0]["by_turn"])[0]["t"] > spoken_until
 
 
+def test_a_stop_phrase_said_over_a_reply_ends_it_and_gets_no_answer(
+    config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    # pocketsphinx hears the one-word commands of shared/audio as other words ("pause": "wallace"): a phrase it
+    # recognizes word for word stands in for "stop".
+    stopping = dataclasses.replace(
+        config, conversation=dataclasses.replace(config.conversation, stop_phrases=["go forward ten meters"])
+    )
+    scenario = _scenario(tmp_path, shared_audio, """
+wake = false
+[room]
+rir = "AUDIO/echo/rir/speechbrain_rir4.wav"
+echo_gain_db = -6.0
+[[utterance]]
+audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
+at = 1.0
+[[utterance]]
+audio = "AUDIO/commands/pocketsphinx/goforward.wav"
+after_reply_start = 1.0
+""")
+    events = run_scenario(scenario, stopping, realtime=False).events
+    (barge_in,) = _events(events, "barge_in")
+    stopper = barge_in["by_turn"]
+    assert [e["text"] for e in _events(events, "transcript", stopper)] == ["go forward ten meters"]
+    assert [e["reason"] for e in _events(events, "turn_dropped", stopper)] == ["stop_phrase"]
+    # Nothing was said to it (a reply begun early on "go forward ten", before the turn ended, was taken back).
+    assert not _events(events, "audible_start", stopper)
+    assert _events(events, "reply_heard", barge_in["turn"])  # the interrupted reply is remembered as heard
+
+
 def test_a_reply_that_ends_ducked_does_not_mute_the_next_one(
     config: Config, shared_audio: Path, tmp_path: Path
 ) -> None:

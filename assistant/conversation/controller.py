@@ -32,6 +32,7 @@ from assistant.conversation.messages import (
     Say,
     Spoken,
     StageFailed,
+    StopHeard,
     TurnEnded,
     TurnStarted,
     WakeHeard,
@@ -39,11 +40,16 @@ from assistant.conversation.messages import (
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Turns
 from assistant.conversation.workers import Send, Speaker
+from assistant.speech.spotting import match_stop_phrase
 
 log = logging.getLogger(__name__)
 
 EARCON_HZ = (880.0, 1320.0)  # two short rising tones: "I'm listening"
 STALE_TURNS = 8  # a superseded turn whose transcript has not come within this many turns never will
+# The reply stays down at most this long for the recognizer's verdict on a sound that ducked it (a slow board's
+# whisper takes a second or more; the verdict never comes if the recognizer restarted). A stop phrase heard
+# later still ends the reply.
+STOP_CHECK_HOLD = SAMPLE_RATE
 
 
 @dataclass
@@ -122,6 +128,8 @@ class Controller:
         self.duck_gain = 10 ** (self.conversation.duck_db / 20)
         self.level_db = 0.0  # below 0 when the reply's echo clipped the microphone (OutputLevel)
         self.ducked = False
+        self.stop_checks = 0  # ducked sounds the recognizer is checking for a stop phrase: the reply stays down
+        self.stop_check_sample = 0
         self.completed = 0
         self.failures = 0
 
@@ -147,6 +155,7 @@ class Controller:
     def handle(self, message: object) -> None:
         if isinstance(message, Clock):
             self.now = max(self.now, message.sample)
+            self._expire_stop_checks()
             self._tick()
         elif isinstance(message, TurnStarted):
             self._on_turn_started(message)
@@ -172,8 +181,15 @@ class Controller:
         elif isinstance(message, Duck):
             if self.current is not None and self.current.phase == "speaking":
                 self.ducked = message.on
+                if message.checking:
+                    self.stop_checks += 1
+                    self.stop_check_sample = message.sample
                 self._apply_gain()
-                self.trace.emit("duck" if message.on else "unduck", self.current.number, sample=message.sample)
+                extra = {"checking": True} if message.checking else {}
+                self.trace.emit("duck" if message.on else "unduck", self.current.number, sample=message.sample,
+                                **extra)
+        elif isinstance(message, StopHeard):
+            self._on_stop_heard(message)
         elif isinstance(message, OutputLevel):
             self._on_output_level(message)
         elif isinstance(message, WakeHeard):
@@ -210,14 +226,38 @@ class Controller:
         self.state.awake_until = max(self.state.awake_until, message.sample)
 
     def _barge_in(self, previous: Turn, message: TurnStarted) -> None:
-        cut = self.speaker.end_turn_and_flush(previous.number)
-        heard = previous.heard(cut)
-        self.trace.emit("barge_in", previous.number, sample=cut, by_turn=message.turn)
+        self._interrupt(previous, by_turn=message.turn)
+
+    def _interrupt(self, turn: Turn, **why: object) -> None:
+        """End the playing reply at once (`why`: what did, for the trace); the history keeps what was heard."""
+        cut = self.speaker.end_turn_and_flush(turn.number)
+        heard = turn.heard(cut)
+        self.trace.emit("barge_in", turn.number, sample=cut, **why)
         if self.trace_audible:
-            self.trace.emit("audible_end", previous.number, sample=cut)
-        self.trace.emit("reply_heard", previous.number, sample=cut, text=heard)
-        log.info("turn %d: interrupted after %r", previous.number, heard)
-        self._finish(previous, heard)
+            self.trace.emit("audible_end", turn.number, sample=cut)
+        self.trace.emit("reply_heard", turn.number, sample=cut, text=heard)
+        log.info("turn %d: interrupted (%s) after %r", turn.number, ", ".join(f"{k} {v!r}" for k, v in why.items()),
+                 heard)
+        self._finish(turn, heard)
+
+    def _on_stop_heard(self, message: StopHeard) -> None:
+        """The recognizer's verdict on a sound that ducked the reply: a stop phrase ends the reply (no new turn:
+        there is nothing to answer), anything else lets it come back."""
+        self.stop_checks = max(0, self.stop_checks - 1)
+        self.trace.emit("stop_check", message.turn, sample=message.sample, phrase=message.phrase)
+        turn = self._turn(message.turn)
+        # Our own reply may say "wait": spotted in its echo, it is not the user's.
+        if (turn is None or turn.phase != "speaking" or message.phrase is None
+                or self.echo.is_echo(message.phrase, self.now)):
+            self._apply_gain()
+            return
+        self._interrupt(turn, stop_phrase=message.phrase)
+
+    def _expire_stop_checks(self) -> None:
+        if self.stop_checks and self.now - self.stop_check_sample > STOP_CHECK_HOLD:
+            log.debug("no verdict yet from speech-to-text on a possible stop phrase: the reply comes back")
+            self.stop_checks = 0
+            self._apply_gain()
 
     def _on_heard(self, message: Heard) -> None:
         if message.early:
@@ -244,6 +284,8 @@ class Controller:
             self._drop(turn, "empty")
         elif self.echo.is_echo(text, self.now):
             self._drop(turn, "self_echo")
+        elif match_stop_phrase(text, self.conversation.stop_phrases):
+            self._drop(turn, "stop_phrase")  # "stop" asks for silence, not for an answer
         else:
             turn.user = text
             turn.phase = "thinking"
@@ -263,7 +305,7 @@ class Controller:
         if turn is None or turn.kind != "user" or turn.phase != "listening" or turn.speculation is not None:
             return
         text = f"{turn.carried} {message.transcript.text}".strip()
-        if not text or self.echo.is_echo(text, self.now):
+        if not text or self.echo.is_echo(text, self.now) or match_stop_phrase(text, self.conversation.stop_phrases):
             return
         turn.speculation = text
         self.speaker.hold(turn.number, turn.reply)
@@ -375,6 +417,7 @@ class Controller:
         """The reply is over (played, interrupted, dropped): a duck it ended in must not mute the next one."""
         self.state.speaking = False
         self.ducked = False
+        self.stop_checks = 0
         self._apply_gain()
 
     def _on_output_level(self, message: OutputLevel) -> None:
@@ -389,7 +432,8 @@ class Controller:
             log.info("output level back up to %+.0f dB", message.db)
 
     def _apply_gain(self) -> None:
-        self.audio.set_output_gain(10 ** (self.level_db / 20) * (self.duck_gain if self.ducked else 1.0))
+        down = self.ducked or self.stop_checks > 0
+        self.audio.set_output_gain(10 ** (self.level_db / 20) * (self.duck_gain if down else 1.0))
 
     def _earcon(self, low: bool = False) -> None:
         t = np.arange(round(0.06 * SAMPLE_RATE)) / SAMPLE_RATE

@@ -11,8 +11,9 @@ early transcript and reply are taken back.
 While the assistant speaks, its own echo is told from the user's voice by level (doubletalk.DoubleTalkGate),
 and speech is an interruption: the reply ducks at the first window scored as speech,
 comes back if the candidate dies out (a cough, a door), and a turn opens (a barge-in) once speech has lasted
-conversation.min_barge_in_ms. If the reply's echo clips the microphone, it asks for a lower output level
-(headroom.EchoHeadroom).
+conversation.min_barge_in_ms. A sound that ducked the reply but did not last that long goes to the recognizer
+first (StopCheck): a stop phrase ("stop", "pause") ends the reply however short it is (speech.spotting).
+If the reply's echo clips the microphone, it asks for a lower output level (headroom.EchoHeadroom).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from assistant.conversation.messages import (
     OutputLevel,
     Paused,
     Resumed,
+    StopCheck,
     TurnAudio,
     TurnClosed,
     TurnEnded,
@@ -54,6 +56,7 @@ DUCK_HOLD = round(0.3 * SAMPLE_RATE)  # samples a duck outlasts the candidate th
 # keeps pausing gets early replies for the first few pauses only, so a slow board's recognizer cannot fall behind.
 MAX_EARLY_PER_TURN = 3
 HISTORY_S = 2.0  # audio kept for the pre-roll: more than pre_roll_ms + min_speech_ms can ask for
+STOP_CHECK_MAX = round(1.5 * SAMPLE_RATE)  # the longest sound checked for a stop phrase (a duck can go on)
 
 Send = Callable[[object], None]
 
@@ -104,7 +107,9 @@ class Listener:
         self._turn_start = 0
         self._wake_until = 0  # a wake word was heard: speech before this sample opens a turn
         self._ducked = False
+        self._duck_from = 0  # where the candidate that started the current duck began
         self._candidate_seen = 0
+        self.check_stop_phrases = bool(config.conversation.stop_phrases) and self.barge_in_enabled
 
     # ------------------------------------------------------------------------------------------ blocks
 
@@ -225,17 +230,24 @@ class Listener:
             self.to_controller(OutputLevel(level, now))
 
     def _duck(self, speaking: bool, now: int) -> None:
-        """Duck at the first sign of speech over a reply; undo it when the candidate died out."""
+        """Duck at the first sign of speech over a reply; undo it when the candidate died out, and ask the
+        recognizer whether the sound was a stop phrase (the controller keeps the reply down until it answers)."""
         if not speaking or self._turn is not None:
             self._ducked = False
             return
-        if self.segmenter.candidate is not None:
+        candidate = self.segmenter.candidate
+        if candidate is not None:
             self._candidate_seen = now
             if not self._ducked:
                 self._ducked = True
+                self._duck_from = candidate
                 self.to_controller(Duck(True, now))
         elif self._ducked and now - self._candidate_seen >= DUCK_HOLD:
             # Held a moment: with the reply silent its echo dies away, and a voice that was masked by it
             # shows as a new candidate before the reply comes back.
             self._ducked = False
-            self.to_controller(Duck(False, now))
+            checking = self.check_stop_phrases
+            if checking:
+                start = max(self._duck_from - self.segmenter.pre_roll, now - STOP_CHECK_MAX)
+                self.to_stt(StopCheck(self.turns.current, self._audio_since(start), now))
+            self.to_controller(Duck(False, now, checking=checking))

@@ -104,9 +104,31 @@ class Resumed:
 
 @dataclass(frozen=True)
 class Duck:
-    """A possible interruption: lower the reply (on) or bring it back (off: it was not speech)."""
+    """A possible interruption: lower the reply (on) or bring it back (off: it was not speech long enough).
+
+    `checking`: the sound went to the recognizer (StopCheck) to find out whether it was a stop phrase; the
+    reply stays down until the answer (StopHeard), for at most controller.STOP_CHECK_HOLD."""
 
     on: bool
+    sample: int
+    checking: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class StopCheck:
+    """Listener -> STT: a sound too short to interrupt `turn`'s reply; was it a stop phrase?"""
+
+    turn: int  # the turn whose reply it ducked
+    pcm: np.ndarray
+    sample: int  # where it ends
+
+
+@dataclass(frozen=True)
+class StopHeard:
+    """STT -> controller: the answer to a StopCheck (`phrase` None: it was not one)."""
+
+    turn: int
+    phrase: str | None
     sample: int
 
 

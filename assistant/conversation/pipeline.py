@@ -196,7 +196,10 @@ class Pipeline:
         )
         self.workers: list[Worker[Any]] = [
             ListenerWorker(self.listen_q, lambda: listener, **common),
-            SttWorker(self.stt_q, engines.new_recognizer, engine=engines.recognizer, partial=self.partial, **common),
+            SttWorker(
+                self.stt_q, engines.new_recognizer, engine=engines.recognizer, partial=self.partial,
+                stop_phrases=config.conversation.stop_phrases, **common,
+            ),
             BrainWorker(
                 self.brain_q, engines.new_brain, engine=engines.brain, turns=self.turns, trace=self.trace,
                 to_tts=self.tts_q.put, **common,

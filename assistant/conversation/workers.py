@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
@@ -34,6 +34,8 @@ from assistant.conversation.messages import (
     Say,
     Spoken,
     StageFailed,
+    StopCheck,
+    StopHeard,
     TurnAudio,
     TurnClosed,
 )
@@ -41,6 +43,7 @@ from assistant.conversation.queues import Pacer, WorkQueue
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import Partial, Turns
 from assistant.service import Heartbeats
+from assistant.speech.spotting import spot_stop_phrase
 from assistant.speech.stt import Recognizer, Transcript
 from assistant.speech.tts import Synthesizer
 
@@ -260,19 +263,29 @@ class SttWorker(Worker[Recognizer]):
     the hangover; the audio that follows is kept, not decoded (the VAD calls it silence). If the user goes on
     (Resumed) the recognizer starts again on the whole turn so far, and the controller takes the early
     transcript back; if the turn closes instead, the early transcript is the final one.
+
+    Between turns, a StopCheck asks the recognizer whether a sound too short to interrupt a reply was a stop
+    phrase (StopHeard to the controller).
     """
 
     name = "stt"
 
-    def __init__(self, *args: Any, partial: Partial, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, partial: Partial, stop_phrases: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.partial = partial
+        self.stop_phrases = tuple(stop_phrases)
         self._turn: int | None = None
         self._audio: list[np.ndarray] = []  # the open turn's audio, to decode again after a Resumed
         self._early: Transcript | None = None
         self._early_finish_s = 0.0
 
-    def handle(self, message: TurnAudio | Paused | Resumed | TurnClosed) -> None:
+    def handle(self, message: TurnAudio | Paused | Resumed | TurnClosed | StopCheck) -> None:
+        if isinstance(message, StopCheck):
+            # Only between turns: a turn's utterance must not be cut short (a new turn has the sound anyway).
+            idle = self._turn is None and self.stop_phrases
+            phrase = spot_stop_phrase(self.engine, message.pcm, self.stop_phrases) if idle else None
+            self.to_controller(StopHeard(message.turn, phrase, message.sample))
+            return
         if isinstance(message, TurnAudio) and message.first:
             self.engine.begin()
             self._turn, self._audio, self._early = message.turn, [], None
