@@ -56,6 +56,14 @@ def test_a_barge_in_with_nobody_speaking_is_false() -> None:
     assert result.false_at_s == (-11.19,)  # seconds from the interrupting speech's start, to 10 ms
 
 
+def test_a_reply_ended_by_a_stop_phrase_is_counted_as_such() -> None:
+    """A one-word "stop" ducks the reply and the recognizer's verdict ends it: a barge-in, and said to be one."""
+    events = [e for e in INTERRUPTED if e["event"] != "barge_in"] + [_event(41.9, 2, "barge_in", stop_phrase="stop")]
+    result = outcome(events, 2)
+    assert result.barge_ins == 1 and result.by_stop_phrase == 1 and result.false_barge_ins == 0
+    assert outcome(INTERRUPTED, 2).by_stop_phrase == 0
+
+
 def test_a_barge_in_on_the_breath_just_before_the_voice_is_the_users() -> None:
     start = next(e["t"] for e in INTERRUPTED if e["event"] == "user_speech_start" and e["utterance"] == 2)
     events = [e for e in INTERRUPTED if e["event"] != "barge_in"]

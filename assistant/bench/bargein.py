@@ -10,7 +10,8 @@ the listener's own decisions on the sample clock, the same on any machine), over
   case: a canceller that has heard nothing. Reaction = the start of the interrupting
   speech to the interrupted reply's last audible sample (assistant.conversation.latency's barge_in_reaction,
   read off the room's own audibility events). Target: p90 <= 200 ms. A missed barge-in (the reply played on)
-  counts with the time the reply went on playing.
+  counts with the time the reply went on playing. Barge-ins that a stop phrase made (a word too short to
+  interrupt, recognized in the sound that ducked the reply: conversation.stop_phrases) are counted apart too.
 - echo only: a --echo-s long reply into each room at each gain with nobody speaking: no turn, no barge-in;
   ducks (the reply dipping for a moment) are counted too, and how far the assistant turned itself down
   because its echo clipped the microphone (output_db; conversation.min_output_db).
@@ -168,6 +169,7 @@ class Outcome:
     barge_ins: int  # during the interrupting speech
     false_barge_ins: int  # with nobody speaking
     false_at_s: tuple[float, ...] = ()  # when, from the interrupting speech's start (< 0: before it)
+    by_stop_phrase: int = 0  # of barge_ins: ended by a stop phrase the recognizer heard in a ducked sound
 
 
 def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
@@ -175,6 +177,7 @@ def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
     starts = {e["utterance"]: e["t"] for e in events if e["event"] == "user_speech_start"}
     ends = {e["utterance"]: e["t"] for e in events if e["event"] == "user_speech_end"}
     barge = [e["t"] for e in events if e["event"] == "barge_in"]
+    by_phrase = [e["t"] for e in events if e["event"] == "barge_in" and e.get("stop_phrase")]
     false = [t for t in barge if not any(s - ONSET_SLACK_S <= t <= ends.get(u, s) + 1.0 for u, s in starts.items())]
     start, end = starts.get(utterance), ends.get(utterance)
     if start is None or end is None:
@@ -196,6 +199,7 @@ def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
         barge_ins=sum(start - ONSET_SLACK_S <= t <= end + 1.0 for t in barge),
         false_barge_ins=len(false),
         false_at_s=tuple(round(t - start, 2) for t in false),
+        by_stop_phrase=sum(start - ONSET_SLACK_S <= t <= end + 1.0 for t in by_phrase),
     )
 
 
@@ -347,7 +351,7 @@ def _case_rows(results: Sequence[tuple[Case, Outcome]], *, failed_only: bool) ->
     return [
         {"condition": case.condition, "after_s": case.after_s, "voice": case.voice.name,
          "reaction_ms": None if o.reaction_s is None else round(1000 * o.reaction_s),
-         "barge_ins": o.barge_ins, "false": o.false_barge_ins,
+         "barge_ins": o.barge_ins, "by_stop_phrase": o.by_stop_phrase, "false": o.false_barge_ins,
          "false_at_s": " ".join(f"{t:+.2f}" for t in o.false_at_s)}
         for case, o in results
         if not failed_only or o.barge_ins == 0 or o.false_barge_ins
@@ -367,6 +371,7 @@ def summarize(results: Sequence[tuple[Case, Outcome]]) -> dict[str, Any]:
     out["barge_in_runs"] = len(results)
     out["missed_barge_ins"] = sum(o.barge_ins == 0 for _, o in results)
     out["false_barge_ins"] = sum(o.false_barge_ins for _, o in results)
+    out["stop_phrase_barge_ins"] = sum(o.by_stop_phrase for _, o in results)
     p90 = out.get("reaction_all_p90_ms")
     out["target_p90_ms"] = TARGET_P90_MS
     out["target_met"] = None if p90 is None else p90 <= TARGET_P90_MS and out["false_barge_ins"] == 0
