@@ -330,8 +330,9 @@ class ConversationConfig:
     stop_phrases: list[str] = setting(
         ["stop", "pause", "wait", "cancel", "enough", "quiet", "hold on", "never mind", "shut up", "be quiet",
          "that's enough"],
-        "Said over a reply, these end it however short they are (a shorter sound only ducks the reply while the "
-        "recognizer checks it for them); a turn that says only one of them gets no answer. Empty: none.",
+        "Said over a reply, one of these ends it even when too short to interrupt it otherwise: speech-to-text "
+        "checks each sound that ducked the reply for them (the reply stays ducked up to 1 s meanwhile). A turn "
+        "that says only one of them gets no answer. Empty: none.",
     )
     min_output_db: float = setting(
         -18.0,
