@@ -176,9 +176,9 @@ def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
     """Read a run's trace (room ground truth merged); `utterance`: the index of the interrupting one."""
     starts = {e["utterance"]: e["t"] for e in events if e["event"] == "user_speech_start"}
     ends = {e["utterance"]: e["t"] for e in events if e["event"] == "user_speech_end"}
-    barge = [e["t"] for e in events if e["event"] == "barge_in"]
-    by_phrase = [e["t"] for e in events if e["event"] == "barge_in" and e.get("stop_phrase")]
-    false = [t for t in barge if not any(s - ONSET_SLACK_S <= t <= ends.get(u, s) + 1.0 for u, s in starts.items())]
+    barge = [e for e in events if e["event"] == "barge_in"]
+    false = [e["t"] for e in barge if not any(s - ONSET_SLACK_S <= e["t"] <= ends.get(u, s) + 1.0
+                                             for u, s in starts.items())]
     start, end = starts.get(utterance), ends.get(utterance)
     if start is None or end is None:
         return Outcome(None, 0, len(false))
@@ -194,12 +194,13 @@ def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
             stretches.setdefault(e["reply"], []).append(e["t"])
     last = [times[1] if len(times) > 1 else math.inf for times in stretches.values()
             if times[0] < answer_from and (len(times) == 1 or times[1] >= start)]
+    during = [e for e in barge if start - ONSET_SLACK_S <= e["t"] <= end + 1.0]
     return Outcome(
         reaction_s=max(0.0, max(last) - start) if last else 0.0,
-        barge_ins=sum(start - ONSET_SLACK_S <= t <= end + 1.0 for t in barge),
+        barge_ins=len(during),
         false_barge_ins=len(false),
         false_at_s=tuple(round(t - start, 2) for t in false),
-        by_stop_phrase=sum(start - ONSET_SLACK_S <= t <= end + 1.0 for t in by_phrase),
+        by_stop_phrase=sum(bool(e.get("stop_phrase")) for e in during),
     )
 
 
