@@ -12,7 +12,7 @@ from assistant.audio.frontend import FrontEnd
 from assistant.audio.room import EchoPath, load_rir
 from assistant.audio_files import read_audio
 from assistant.config import Config, ConversationConfig, FrontendConfig
-from assistant.conversation.doubletalk import DoubleTalkGate, level_db
+from assistant.conversation.doubletalk import DoubleTalkGate, RoomDecay, level_db
 from assistant.speech.vad import SileroVad
 
 BLOCK = 160  # the front-end's 10 ms frames
@@ -38,14 +38,21 @@ def cleaned(mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
                                for i in range(0, mic.size, BLOCK)])
 
 
-def gate_windows(clean: np.ndarray, reference: np.ndarray, vad: SileroVad, gate: DoubleTalkGate) -> np.ndarray:
+def gate_windows(
+    clean: np.ndarray, mic: np.ndarray, reference: np.ndarray, vad: SileroVad, gate: DoubleTalkGate
+) -> np.ndarray:
     """Per window: did it pass the gate as speech (the listener's view)."""
     vad.reset()
     passed = []
     for i in range(0, clean.size - WINDOW + 1, WINDOW):
-        window = clean[i : i + WINDOW]
-        passed.append(gate.probability(window, reference[i : i + WINDOW], vad.probability(window), THRESHOLD))
+        window, at = clean[i : i + WINDOW], slice(i, i + WINDOW)
+        passed.append(gate.probability(window, mic[at], reference[at], vad.probability(window), THRESHOLD))
     return np.array(passed) >= THRESHOLD
+
+
+def judge(gate: DoubleTalkGate, clean: np.ndarray, reference: np.ndarray, p: float) -> float:
+    """One window of synthetic signals, the raw microphone taken as the cleaned one (no canceller before it)."""
+    return gate.probability(clean, clean, reference, p, THRESHOLD)
 
 
 def window_levels(x: np.ndarray) -> np.ndarray:
@@ -69,7 +76,7 @@ def trimmed(*signals: np.ndarray) -> list[np.ndarray]:
 @pytest.mark.parametrize("talk", ["simple_talk", "double_talk"])
 def test_the_assistants_own_echo_never_passes_for_the_user(talk: str, aec_set: Path, vad: SileroVad) -> None:
     far, echo = trimmed(read_audio(aec_set / f"farend_{talk}.wav"), read_audio(aec_set / f"echo_{talk}.wav"))
-    passed = gate_windows(cleaned(echo, far), far, vad, DoubleTalkGate())
+    passed = gate_windows(cleaned(echo, far), echo, far, vad, DoubleTalkGate())
     assert not passed.any(), f"echo taken for the user at {np.flatnonzero(passed) * WINDOW_S} s"
 
 
@@ -77,7 +84,7 @@ def test_the_user_talking_over_a_reply_passes_within_100_ms_at_most_onsets(aec_s
     parts = ("farend", "echo", "nearend")
     far, echo, near = trimmed(*(read_audio(aec_set / f"{part}_double_talk.wav") for part in parts))
     mic = np.clip(echo.astype(np.int32) + near, -32768, 32767).astype(np.int16)
-    passed = gate_windows(cleaned(mic, far), far, vad, DoubleTalkGate())
+    passed = gate_windows(cleaned(mic, far), mic, far, vad, DoubleTalkGate())
     talking, playing = window_levels(near) > 50.0, window_levels(far) > 50.0
     # Where the near end starts after a pause while the far end plays (7 times in this recording).
     onsets = [i for i in range(5, talking.size)
@@ -106,7 +113,7 @@ def test_the_room_tail_after_the_speaker_stops_does_not_pass(
         room = EchoPath(rir, BLOCK, gain=10 ** (-3 / 20))
         mic = np.concatenate([room.process(reference[i : i + BLOCK]) for i in range(0, cut + 32000, BLOCK)])
         reference16, mic16 = trimmed(reference.astype(np.int16), np.clip(np.rint(mic), -32768, 32767).astype(np.int16))
-        passed = gate_windows(cleaned(mic16, reference16), reference16, vad, DoubleTalkGate())
+        passed = gate_windows(cleaned(mic16, reference16), mic16, reference16, vad, DoubleTalkGate())
         assert not passed.any(), f"cut at {cut_s} s: passed at {np.flatnonzero(passed) * WINDOW_S} s"
 
 
@@ -115,7 +122,7 @@ def test_speech_after_the_speaker_has_been_quiet_is_left_alone() -> None:
     rng = np.random.default_rng(1)
     voice = (rng.standard_normal(WINDOW) * 3000).astype(np.int16)
     silence = np.zeros(WINDOW, np.int16)
-    assert [gate.probability(voice, silence, p, THRESHOLD) for p in (0.2, 0.9, 0.7)] == [0.2, 0.9, 0.7]
+    assert [judge(gate, voice, silence, p) for p in (0.2, 0.9, 0.7)] == [0.2, 0.9, 0.7]
 
 
 def test_the_rooms_last_ringing_is_taken_for_echo_for_two_seconds_after_the_speaker_stops() -> None:
@@ -129,15 +136,15 @@ def test_the_rooms_last_ringing_is_taken_for_echo_for_two_seconds_after_the_spea
 
     silence = np.zeros(WINDOW, np.int16)
     for _ in range(100):  # 3.2 s of reply; its echo is left at about 30 dB re 1 LSB²
-        gate.probability(noise(30.0), noise(3000.0), 0.1, THRESHOLD)
+        judge(gate, noise(30.0), noise(3000.0), 0.1)
     for _ in range(int(1.2 / WINDOW_S)):  # the speaker stopped 1.2 s ago: the model's reach is over
-        gate.probability(noise(20.0), silence, 0.1, THRESHOLD)
+        judge(gate, noise(20.0), silence, 0.1)
     assert not gate.echo.active
-    assert gate.probability(noise(30.0), silence, 0.9, THRESHOLD) == 0.0  # as loud as the echo was: its tail
-    assert gate.probability(noise(1000.0), silence, 0.9, THRESHOLD) == 0.9  # a voice well above it
+    assert judge(gate, noise(30.0), silence, 0.9) == 0.0  # as loud as the echo was: its tail
+    assert judge(gate, noise(1000.0), silence, 0.9) == 0.9  # a voice well above it
     for _ in range(int(0.8 / WINDOW_S)):
-        gate.probability(noise(20.0), silence, 0.1, THRESHOLD)
-    assert gate.probability(noise(30.0), silence, 0.9, THRESHOLD) == 0.9  # 2 s on: nothing of ours is left
+        judge(gate, noise(20.0), silence, 0.1)
+    assert judge(gate, noise(30.0), silence, 0.9) == 0.9  # 2 s on: nothing of ours is left
 
 
 def test_a_voice_silero_is_slow_to_recognise_over_the_echo_is_not_learned_as_echo() -> None:
@@ -150,12 +157,12 @@ def test_a_voice_silero_is_slow_to_recognise_over_the_echo_is_not_learned_as_ech
         return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
 
     for _ in range(100):  # 3.2 s of reply; its echo is left at about 32 dB re 1 LSB²
-        gate.probability(noise(40.0), noise(3000.0), 0.1, THRESHOLD)
+        judge(gate, noise(40.0), noise(3000.0), 0.1)
     before = gate.echo.expected()
     for _ in range(19):  # the user, 27 dB above the echo, not yet scored as speech
-        assert gate.probability(noise(900.0), noise(3000.0), 0.35, THRESHOLD) == 0.0
+        assert judge(gate, noise(900.0), noise(3000.0), 0.35) == 0.0
     assert gate.echo.expected() - before < 7.0  # at the full step: +34 dB
-    assert gate.probability(noise(900.0), noise(3000.0), 0.9, THRESHOLD) == 0.9
+    assert judge(gate, noise(900.0), noise(3000.0), 0.9) == 0.9
 
 
 def test_a_run_of_excess_is_forgotten_soon_after_it_ends() -> None:
@@ -168,25 +175,78 @@ def test_a_run_of_excess_is_forgotten_soon_after_it_ends() -> None:
         return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
 
     for _ in range(100):
-        gate.probability(noise(40.0), noise(3000.0), 0.1, THRESHOLD)
+        judge(gate, noise(40.0), noise(3000.0), 0.1)
     for _ in range(40):
-        gate.probability(noise(900.0), noise(3000.0), 0.2, THRESHOLD)
+        judge(gate, noise(900.0), noise(3000.0), 0.2)
     for _ in range(15):  # the echo alone again: the prediction comes back down
-        gate.probability(noise(40.0), noise(3000.0), 0.1, THRESHOLD)
+        judge(gate, noise(40.0), noise(3000.0), 0.1)
     echo_peak = noise(60.0)  # ~3.5 dB above the echo: within what the prediction misses now and then
-    assert gate.probability(echo_peak, noise(3000.0), 0.9, THRESHOLD) == 0.0
+    assert judge(gate, echo_peak, noise(3000.0), 0.9) == 0.0
 
 
 def test_near_silence_in_a_pause_of_the_reply_is_nobody_talking() -> None:
     gate = DoubleTalkGate()
     rng = np.random.default_rng(5)
     for _ in range(100):
-        gate.probability((rng.standard_normal(WINDOW) * 30).astype(np.int16),
-                         (rng.standard_normal(WINDOW) * 3000).astype(np.int16), 0.1, THRESHOLD)
+        judge(gate, (rng.standard_normal(WINDOW) * 30).astype(np.int16),
+              (rng.standard_normal(WINDOW) * 3000).astype(np.int16), 0.1)
     silence = np.zeros(WINDOW, np.int16)
     hum = (rng.standard_normal(WINDOW) * 8).astype(np.int16)  # -72 dBFS
-    outcomes = [gate.probability(hum, silence, 0.7, THRESHOLD) for _ in range(20)]
+    outcomes = [judge(gate, hum, silence, 0.7) for _ in range(20)]
     assert gate.echo.active and not any(outcomes)
+
+
+def test_the_rooms_fade_is_measured_in_pauses_with_nobody_talking() -> None:
+    decay = RoomDecay()
+    assert decay.bound(3) is None  # nothing measured yet
+    for level in (70.0, 69.0):  # playing; the last window before the stop is the fade's start
+        decay.update(-1, level, nobody=True)
+    for windows, level in enumerate((66.0, 60.0, 55.0)):
+        decay.update(windows, level, nobody=True)
+    assert decay.bound(1) is None  # the fade is still going on: it does not bound itself
+    decay.update(-1, 70.0, nobody=True)  # the speaker again
+    decay.update(0, 50.0, nobody=True)  # the next stop, from 70 dB
+    assert decay.bound(1) == pytest.approx(70.0 + (60.0 - 69.0))
+    assert decay.bound(3) is None  # that window was not reached in the pause
+    for windows, level in enumerate((50.0, 68.0, 50.0), start=1):  # somebody talks in this pause: not the room's
+        decay.update(windows, level, nobody=windows < 2)
+    decay.update(-1, 70.0, nobody=True)
+    decay.update(0, 70.0, nobody=True)
+    assert decay.bound(2) == pytest.approx(70.0 + (55.0 - 69.0))
+    for _ in range(8):  # more short pauses than are kept: the longer one's later windows are not forgotten
+        decay.update(-1, 70.0, nobody=True)
+        decay.update(0, 70.0, nobody=True)
+    decay.update(-1, 70.0, nobody=True)
+    assert decay.bound(0) == pytest.approx(70.0) and decay.bound(2) == pytest.approx(70.0 + (55.0 - 69.0))
+
+
+def test_a_voice_going_on_after_the_duck_passes_once_above_the_rooms_measured_fade() -> None:
+    """The user's words duck the reply and go on: the level as the speaker stopped is their own voice, which the
+    slowest room's fade kept refusing. A room measured to fade quickly lets it through sooner."""
+    rng = np.random.default_rng(6)
+
+    def noise(rms: float) -> np.ndarray:
+        return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
+
+    def run(gate: DoubleTalkGate) -> list[float]:
+        silence = np.zeros(WINDOW, np.int16)
+        for _ in range(3):  # sentences and pauses: the echo (60 dB at the mic) fades 3 dB a window
+            for _ in range(60):
+                gate.probability(noise(30.0), noise(1000.0), noise(3000.0), 0.2, THRESHOLD)
+            for windows in range(40):  # the canceller lets go: the cleaned signal is the raw echo
+                echo = noise(1000.0 * 10 ** (-3.0 * windows / 20))
+                gate.probability(echo, echo, silence, 0.9, THRESHOLD)
+        for _ in range(60):
+            gate.probability(noise(30.0), noise(1000.0), noise(3000.0), 0.2, THRESHOLD)
+        voice = noise(1000.0)  # as loud as the echo at the mic, 7 dB above what the prediction leaves of it
+        over_reply = [gate.probability(voice, voice, noise(3000.0), 0.9, THRESHOLD) for _ in range(3)]
+        assert over_reply == [0.0, 0.0, 0.9]  # heard over the reply: it ducks
+        return [gate.probability(voice, voice, silence, 0.9, THRESHOLD) for _ in range(20)]  # the reply is down
+
+    after_duck = run(DoubleTalkGate())
+    assert all(after_duck[2:]), after_duck  # from the third window on (the echo is 6 dB down, 4 dB of margin)
+    # With only the prediction's own fade (the slowest room's), not before the 7th (measured).
+    assert not any(run(DoubleTalkGate(room_decay=False))[:6])
 
 
 def test_the_gate_follows_the_config() -> None:
@@ -195,4 +255,6 @@ def test_the_gate_follows_the_config() -> None:
     gate = DoubleTalkGate.from_config(config)
     assert gate.evidence_db == 20.0 and gate.echo.span == 13  # 400 ms of canceller in 32 ms windows
     without_canceller = DoubleTalkGate.from_config(Config(frontend=FrontendConfig(aec=False)))
-    assert without_canceller.echo.span == 1
+    assert without_canceller.echo.span == 1 and without_canceller.decay is not None
+    # Automatic gain control lifts the cleaned signal above the raw microphone: no bound from the room's fade.
+    assert DoubleTalkGate.from_config(Config(frontend=FrontendConfig(agc=True))).decay is None

@@ -38,6 +38,17 @@ impulse response rings on, down to its own noise floor, for up to 2 s): until th
 echo was as the speaker stopped is still taken for it. Without this, the tail of a 35 s reply opened a turn
 0.7 s after its end (speechbrain_rir2, -6 dB).
 
+How fast our echo dies away after the speaker stops is the room's, and differs between rooms by a factor of
+ten (the simulated rooms: 1 to 2.5 dB per window in a seminar room, 15 dB in the first window in a small one,
+hardly at all for a second in one whose response ends in a long flat floor). The fixed fade above has to be
+the slowest room's, and the level as the speaker stopped is often the user's own voice (the user's words
+duck the reply): in a quick room a user talking on after the duck stood 5-10 dB above what was left of the
+echo and was still refused until the reply came back. So the room's own fade is measured too (RoomDecay):
+in every pause of a reply with nobody talking, the raw microphone level (before the canceller, which lets go
+of the echo unevenly) relative to its level as the speaker stopped. After a stop, the loudest of the last few
+such fades bounds our echo in each window: the cleaned signal (at most 4 dB above the raw microphone in the
+simulated rooms) standing above that bound is not ours, and the bound also caps the expected echo level.
+
 The constants were chosen by measurement (`assistant bench bargein`, which also prints the gate's cost per
 32 ms window: tens of microseconds).
 """
@@ -68,6 +79,9 @@ TAIL_DECAY_DB = 1.0  # per window: the slowest a room's echo fades after the spe
 TAIL_MARGIN_DB = 3.0
 LINGER_WINDOWS = 62  # 2 s: how long after the speaker stopped a measured room's echo can still be heard
 CLEAR_DB = 12.0  # this far above the expected echo a window needs no tail check (the canceller has converged)
+DECAY_WINDOWS = LINGER_WINDOWS  # the room's fade is measured and used for as long as the echo may linger
+DECAY_MEMORY = 8  # the last fades kept: the bound is their loudest, window by window
+ROOM_MARGIN_DB = 4.0  # the cleaned signal's echo stands at most this far above the raw microphone's
 
 
 def level_db(samples: np.ndarray) -> float:
@@ -172,18 +186,65 @@ class QuietTail:
         return 0 <= self.windows < LINGER_WINDOWS and clean_db < self.anchor + TAIL_MARGIN_DB
 
 
+class RoomDecay:
+    """How our echo died away at the microphone in the reply's recent pauses: per window after the speaker fell
+    quiet, the raw level relative to the level as it stopped (the loudest of the last DECAY_MEMORY pauses with
+    nobody talking that lasted that long: a long pause is not forgotten over a few short ones)."""
+
+    def __init__(self) -> None:
+        self.fades = np.full((DECAY_MEMORY, DECAY_WINDOWS), np.nan)  # per window since a stop: recent fades
+        self.limit = np.full(DECAY_WINDOWS, np.nan)  # per window since the stop: the loudest (dB re start)
+        self.start_db = -100.0  # the raw level as the speaker stopped
+        self._kept = np.zeros(DECAY_WINDOWS, dtype=np.int64)  # fades kept so far, per window
+        self._fade = np.full(DECAY_WINDOWS, np.nan)  # the fade being measured
+        self._measuring = False
+        self._previous = -100.0
+
+    def update(self, windows: int, mic_db: float, nobody: bool) -> None:
+        """One window: `windows` since the speaker fell quiet (QuietTail.windows: -1 while it plays), the raw
+        microphone level, and whether nobody has been taken for the user lately (the fade is only ours then)."""
+        if windows == 0:
+            self.start_db = max(self._previous, mic_db)
+            self._measuring = nobody
+            self._fade[:] = np.nan
+        if self._measuring:
+            if 0 <= windows < DECAY_WINDOWS and nobody:
+                self._fade[windows] = mic_db - self.start_db
+            else:
+                self._measuring = False
+                self._keep()
+        self._previous = mic_db
+
+    def _keep(self) -> None:
+        # Only finished fades count: a user talking in this pause must not raise the bound against itself.
+        measured = np.flatnonzero(~np.isnan(self._fade))
+        self.fades[self._kept[measured] % DECAY_MEMORY, measured] = self._fade[measured]
+        self._kept[measured] += 1
+        self.limit = np.fmax.reduce(self.fades, axis=0)
+
+    def bound(self, windows: int) -> float | None:
+        """The loudest our echo can be at the microphone `windows` after the stop; None: not measured yet."""
+        if not 0 <= windows < DECAY_WINDOWS or np.isnan(self.limit[windows]):
+            return None
+        return self.start_db + float(self.limit[windows])
+
+
 class DoubleTalkGate:
-    """Per VAD window: `probability(clean, reference, p, threshold)` gives p, or 0 when the window is likely echo.
+    """Per VAD window: `probability(clean, mic, reference, p, threshold)` gives p, or 0 when it is likely echo.
 
     `canceller_ms`: the echo canceller's filter length (0: no canceller; then everything counts as near echo).
     `evidence_db`: the CUSUM threshold; lower reacts sooner and ducks the reply for echo more often.
+    `room_decay`: bound the echo after a stop by the room's measured fade (not with automatic gain control,
+    which lifts the cleaned signal above the raw microphone).
     """
 
     def __init__(
-        self, *, canceller_ms: float = 200.0, evidence_db: float = EVIDENCE_DB, window_ms: float = 32.0
+        self, *, canceller_ms: float = 200.0, evidence_db: float = EVIDENCE_DB, window_ms: float = 32.0,
+        room_decay: bool = True,
     ) -> None:
         self.echo = EchoModel(span=max(1, math.ceil(canceller_ms / window_ms)))
         self.tail = QuietTail()
+        self.decay = RoomDecay() if room_decay else None
         self.evidence_db = evidence_db
         self._evidence = 0.0
         self._since_pass = HOLD_WINDOWS + 1
@@ -193,7 +254,8 @@ class DoubleTalkGate:
     @classmethod
     def from_config(cls, config: Config, *, window_ms: float = 32.0) -> DoubleTalkGate:
         canceller = config.frontend.aec_tail_ms if config.frontend.aec else 0.0
-        return cls(canceller_ms=canceller, evidence_db=config.conversation.barge_in_evidence_db, window_ms=window_ms)
+        return cls(canceller_ms=canceller, evidence_db=config.conversation.barge_in_evidence_db, window_ms=window_ms,
+                   room_decay=not config.frontend.agc)
 
     def user_turn_opened(self) -> None:
         """The listener took the user's speech (a barge-in, say): until the speaker plays again, a pause in it
@@ -201,7 +263,10 @@ class DoubleTalkGate:
         off at their first pause, the echo as the reply stopped having been louder than their voice)."""
         self._user_turn = True
 
-    def probability(self, clean: np.ndarray, reference: np.ndarray, p: float, threshold: float) -> float:
+    def probability(self, clean: np.ndarray, mic: np.ndarray, reference: np.ndarray, p: float, threshold: float
+                    ) -> float:
+        """`clean`: the window as the VAD got it; `mic`: the same window of the raw microphone; `reference`:
+        what the speaker played then."""
         echo = self.echo
         echo.push(level_db(reference))
         clean_db = level_db(clean)
@@ -209,9 +274,15 @@ class DoubleTalkGate:
         if self.tail.windows < 0:
             self._user_turn = False
         self._since_pass += 1
+        room = None
+        if self.decay is not None:
+            self.decay.update(self.tail.windows, level_db(mic), self._since_pass > HOLD_WINDOWS and not self._user_turn)
+            room = self.decay.bound(self.tail.windows)
+        # (Not near silence: Silero, primed by the reply, scores a silent pause as speech.)
+        above_room = room is not None and clean_db >= max(room + ROOM_MARGIN_DB, ACTIVE_DB)
         if not echo.active:
             self._evidence = 0.0
-            if self._user_turn or not self.tail.lingers(clean_db):
+            if self._user_turn or above_room or not self.tail.lingers(clean_db):
                 return p  # the speaker has been quiet: whatever the mic hears is not our echo
             self.gated += p >= threshold
             return 0.0
@@ -221,14 +292,17 @@ class DoubleTalkGate:
             self._evidence = 0.0
             self.gated += p >= threshold
             return 0.0
-        error = clean_db - echo.expected()
+        predicted = echo.expected()
+        # After a stop, the room's fade also bounds the echo (the prediction's own fade is the slowest room's).
+        expected = predicted if room is None else min(predicted, room)
+        error = clean_db - expected
         self._evidence = min(max(0.0, self._evidence + error - DRIFT_DB), 2 * self.evidence_db)
         loud = self._evidence >= self.evidence_db or (self._since_pass <= HOLD_WINDOWS and error >= KEEP_DB)
         speech = p >= threshold
-        if loud and speech and (error >= CLEAR_DB or self.tail.allows(clean_db)):
+        if loud and speech and (error >= CLEAR_DB or above_room or self.tail.allows(clean_db)):
             self._since_pass = 0
             return p
-        echo.learn(error, speech or self._evidence >= self.evidence_db)
+        echo.learn(clean_db - predicted, speech or self._evidence >= self.evidence_db)
         if speech:
             self.gated += 1
         return 0.0

@@ -84,6 +84,7 @@ class Listener:
         self.gate = DoubleTalkGate.from_config(config, window_ms=1000 * vad.window / SAMPLE_RATE)
         self._windows = Reframer(vad.window)
         self._references = Reframer(vad.window)
+        self._mics = Reframer(vad.window)
         self.wake = wake
         self.headroom = EchoHeadroom.from_config(config)
         self.policy = EndpointPolicy(config)
@@ -146,10 +147,11 @@ class Listener:
         """VAD windows of the block, with windows that are only our own echo scored as silence."""
         events: list[VadEvent] = []
         threshold = self.segmenter.threshold
-        for window, reference in zip(
-            self._windows.blocks(block.pcm), self._references.blocks(block.ref), strict=True
+        for window, mic, reference in zip(
+            self._windows.blocks(block.pcm), self._mics.blocks(block.mic), self._references.blocks(block.ref),
+            strict=True,
         ):
-            p = self.gate.probability(window, reference, self.vad.probability(window), threshold)
+            p = self.gate.probability(window, mic, reference, self.vad.probability(window), threshold)
             events += self.segmenter.push(p, hangover_ms=hangover)
         return events
 
@@ -222,9 +224,10 @@ class Listener:
 
     def _watch_headroom(self, block: CleanBlock, speaking: bool, now: int) -> None:
         ref_peak = max(int(block.ref.max()), -int(block.ref.min()))
+        mic_peak = max(int(block.mic.max()), -int(block.mic.min()))
         echo_only = self._turn is None and not self._ducked
         level = self.headroom.observe(
-            block.mic_peak, ref_peak, len(block.pcm), speaking=speaking, echo_only=echo_only, now=now
+            mic_peak, ref_peak, len(block.pcm), speaking=speaking, echo_only=echo_only, now=now
         )
         if level is not None:
             self.to_controller(OutputLevel(level, now))

@@ -19,12 +19,13 @@ from assistant.speech.stt import Transcript
 
 @dataclass(frozen=True, eq=False)
 class CleanBlock:
-    """One block of echo-cancelled microphone audio, its reference, and where it starts on the microphone clock."""
+    """One block of echo-cancelled microphone audio, the raw block it came from, its reference, and where it
+    starts on the microphone clock."""
 
     pcm: np.ndarray  # int16, audio.block_ms long
+    mic: np.ndarray  # int16: the same block as captured, before the front-end (its level, its clipping)
     ref: np.ndarray  # int16: what the speaker played during the block (the echo canceller's reference)
     sample: int
-    mic_peak: int  # largest |sample| of the raw microphone block (full scale: clipping)
 
 
 # ------------------------------------------------------------------------------------- listener -> stt

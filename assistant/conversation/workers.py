@@ -242,8 +242,7 @@ class AudioWorker:
                 if block is None:
                     continue
                 clean = self.frontend.process(block.mic, block.ref)
-                mic_peak = max(int(block.mic.max()), -int(block.mic.min()))
-                self.to_listener(CleanBlock(clean, block.ref, block.index * size, mic_peak))
+                self.to_listener(CleanBlock(clean, block.mic, block.ref, block.index * size))
         except Exception:
             log.exception("the audio thread failed; stopping")
             self.stop_event.set()
