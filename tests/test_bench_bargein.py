@@ -7,9 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from assistant.bench.bargein import Outcome, cases, outcome
+from assistant.audio_files import read_audio
+from assistant.bench.bargein import NOISE_RMS, NOISE_SOURCES, Outcome, cases, noise_onset, outcome
 from assistant.cli import main
 from assistant.errors import EXIT_OK, AssistantError
 
@@ -88,7 +90,7 @@ def test_the_bench_on_one_room(
 ) -> None:
     config = test_set_config(llm={"max_tokens": 120})  # long replies: there must be one to interrupt
     args = ["--config", str(config), "bench", "bargein", "--audio", str(shared_audio), "--rir", "speechbrain_rir4",
-            "--gains", "0", "--after", "2", "--echo-s", "8", "--skip", "cough", "--json"]
+            "--gains", "0", "--after", "2", "--echo-s", "8", "--skip", "cough", "noise", "--json"]
     assert main(args) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert report["greeting"] == "Hello, I'm listening."  # the config's (the default): said before the first reply
@@ -104,3 +106,26 @@ def test_the_bench_on_one_room(
     (echo,) = report["checks"]
     assert echo["room"] == "speechbrain_rir4" and echo["reply_went_on"] is True
     assert report["gate_us_per_window"] > 0
+
+
+def test_the_noise_check_plays_the_start_of_a_recording_as_loud_as_a_talker(shared_audio: Path, tmp_path: Path) -> None:
+    path = noise_onset(shared_audio / NOISE_SOURCES[0], 2.0, tmp_path / "tap.wav")
+    noise = read_audio(path).astype(np.float64)
+    assert noise.size == 32000
+    assert np.sqrt(np.mean(noise**2)) == pytest.approx(NOISE_RMS, rel=0.02)
+    assert abs(noise[0]) < 1.0 and abs(noise[-1]) < 1.0  # faded in and out: no click of its own
+
+
+@pytest.mark.slow
+def test_the_noise_check_on_one_room(
+    clean_env: Path, test_set_config: Callable[..., Path], shared_audio: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = test_set_config(llm={"max_tokens": 120})
+    args = ["--config", str(config), "bench", "bargein", "--audio", str(shared_audio), "--rir", "speechbrain_rir4",
+            "--noise-s", "2", "--skip", "bargein", "echo", "cough", "--json"]
+    assert main(args) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert [(c["check"], c["sound"]) for c in report["checks"]] == [
+        ("noise", f"noise{i}-{Path(s).stem}") for i, s in enumerate(NOISE_SOURCES)]
+    assert report["noise_barge_ins"] == sum(c["barge_ins"] for c in report["checks"])
+    assert all(c["extra_turns"] == c["barge_ins"] for c in report["checks"])  # a barge-in is the noise's only turn

@@ -17,6 +17,10 @@ the listener's own decisions on the sample clock, the same on any machine), over
   because its echo clipped the microphone (output_db; conversation.min_output_db).
 - cough: a --cough-ms burst of real noise (the loudest stretch of a recording in noise/) at speech level
   during a reply: no barge-in, and the reply goes on.
+- noise: a noise that starts during a reply and goes on for --noise-s (a tap, a dishwasher, an exercise bike,
+  pink noise: recordings in noise/) as loud at the microphone as a talker near the device: the reply should go
+  on. Silero takes some noises for speech right after our own speech (its state carries it), so this one is
+  a figure to improve rather than a target of the issue (noise_barge_ins).
 
 False barge-ins (a barge-in with no user speech) must be 0. The gate's own cost per 32 ms VAD window is
 measured on the echo recordings (gate_us_per_window). Needs an LLM setting that makes long replies (e.g.
@@ -69,6 +73,9 @@ VOICES = (
 COUGH_SOURCES = ("noise/speech_commands_bg/doing_the_dishes.wav", "noise/speechbrain_misc/noise1.wav",
                  "noise/speech_commands_bg/dude_miaowing.wav")
 COUGH_RMS = 3000.0  # about a close talker's speech level (-21 dBFS)
+NOISE_SOURCES = ("noise/speech_commands_bg/running_tap.wav", "noise/speech_commands_bg/doing_the_dishes.wav",
+                 "noise/speech_commands_bg/exercise_bike.wav", "noise/speech_commands_bg/pink_noise.wav")
+NOISE_RMS = 2000.0  # -24 dBFS: a tap running next to the device, as loud as a talker across the room
 LATER_AT_S = 35.0  # the second question: the first reply (at most ~20 s with max_tokens 120) is over by then
 ANSWER_GAP_S = 0.3  # without a turn_end: the answer cannot be audible sooner than this after the speech ended
 # The room's speech start is Silero's first window >= 0.5 on the recording; a breath or noise just before it
@@ -94,9 +101,11 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
                              "commands/speech_to_phrase/en/pause.wav; default: 6 read sentences, 4 short commands)")
     parser.add_argument("--echo-s", type=float, default=30.0, metavar="S", help="length of the echo-only reply")
     parser.add_argument("--cough-ms", type=float, default=150.0, metavar="MS", help="length of the cough burst")
+    parser.add_argument("--noise-s", type=float, default=4.0, metavar="S", help="length of the noise check's noise")
     parser.add_argument("--greeting", metavar="TEXT",
                         help="said before the first reply (default: conversation.greeting; \"\": none)")
-    parser.add_argument("--skip", nargs="+", default=[], choices=("bargein", "echo", "cough"), help="checks to skip")
+    parser.add_argument("--skip", nargs="+", default=[], choices=("bargein", "echo", "cough", "noise"),
+                        help="checks to skip")
     json_option(parser)
     parser.set_defaults(func=_bench)
 
@@ -259,40 +268,48 @@ def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, s
 
 def cough_burst(source: Path, ms: float, path: Path) -> Path:
     """The loudest `ms` of `source` at speech level with 5 ms fades, written to `path`."""
-    import soundfile
-
     x = read_audio(source).astype(np.float64)
     n = round(ms * SAMPLE_RATE / 1000)
     power = np.convolve(x**2, np.ones(n), mode="valid")
     start = int(np.argmax(power))
-    burst = x[start : start + n]
-    burst *= COUGH_RMS / max(float(np.sqrt(np.mean(burst**2))), 1.0)
+    return _write_at_level(x[start : start + n], COUGH_RMS, path)
+
+
+def noise_onset(source: Path, seconds: float, path: Path) -> Path:
+    """The first `seconds` of `source` at NOISE_RMS with 5 ms fades, written to `path`."""
+    return _write_at_level(read_audio(source).astype(np.float64)[: round(seconds * SAMPLE_RATE)], NOISE_RMS, path)
+
+
+def _write_at_level(sound: np.ndarray, rms: float, path: Path) -> Path:
+    import soundfile
+
+    sound = sound * (rms / max(float(np.sqrt(np.mean(sound**2))), 1.0))
     fade = np.linspace(0.0, 1.0, SAMPLE_RATE // 200)
-    burst[: fade.size] *= fade
-    burst[-fade.size :] *= fade[::-1]
-    soundfile.write(str(path), np.clip(burst, -32768, 32767).astype(np.int16), SAMPLE_RATE)
+    sound[: fade.size] *= fade
+    sound[-fade.size :] *= fade[::-1]
+    soundfile.write(str(path), np.clip(sound, -32768, 32767).astype(np.int16), SAMPLE_RATE)
     return path
 
 
-def run_cough(
-    config: Config, audio: Path, engines: Engines, rir: Path, gain_db: float, burst: Path, folder: Path
+def run_sound(
+    check: str, config: Config, audio: Path, engines: Engines, rir: Path, gain_db: float, sound: Path, folder: Path
 ) -> dict[str, Any]:
-    """A question, then the burst 2 s into the reply: the reply must go on."""
+    """A question, then `sound` (a cough, a noise) 2 s into the reply: the reply must go on."""
     from assistant.conversation.scenario import Scenario
     from assistant.conversation.simulate import run_scenario
 
-    path = folder / f"cough-{rir.stem}-{burst.stem}.toml"
+    path = folder / f"{check}-{rir.stem}-{sound.stem}.toml"
     path.write_text(
         f'wake = false\n[room]\nrir = "{rir}"\necho_gain_db = {gain_db}\n'
         f'[[utterance]]\naudio = "{audio / OPENER}"\nat = 1.0\n'
-        f'[[utterance]]\naudio = "{burst}"\nafter_reply_start = 2.0\n'
+        f'[[utterance]]\naudio = "{sound}"\nafter_reply_start = 2.0\n'
     )
     events = run_scenario(Scenario.load(path), config, realtime=False, engines=engines).events
     replies = [e["t"] for e in events if e["event"] == "audible_start"]
-    burst_at = replies[0] + 2.0 if replies else None
+    sound_at = replies[0] + 2.0 if replies else None
     audible = [e["t"] for e in events if e["event"] == "audible_end"]
-    return _check_row("cough", rir, gain_db, burst.stem, events, turns=1,
-                      went_on=bool(audible and burst_at is not None and max(audible) > burst_at + 1.0))
+    return _check_row(check, rir, gain_db, sound.stem, events, turns=1,
+                      went_on=bool(audible and sound_at is not None and max(audible) > sound_at + 1.0))
 
 
 def _check_row(check: str, rir: Path, gain_db: float, sound: str, events: Sequence[Mapping[str, Any]], *,
@@ -386,8 +403,9 @@ def _bench(args: argparse.Namespace) -> int:
     rooms = rirs(audio, args.rir)
     voices = args.voices or VOICES
     case_list = cases(audio, rooms, args.gains, args.after, voices) if "bargein" not in args.skip else []
-    checks = (len(rooms) * len(args.gains) if "echo" not in args.skip else 0) + (
-        len(rooms) * len(COUGH_SOURCES) if "cough" not in args.skip else 0)
+    sounds = (len(COUGH_SOURCES) if "cough" not in args.skip else 0) + (
+        len(NOISE_SOURCES) if "noise" not in args.skip else 0)
+    checks = (len(rooms) * len(args.gains) if "echo" not in args.skip else 0) + len(rooms) * sounds
     progress = Progress(len(case_list) + checks, "bench bargein", unit=" runs")
     greeting = config.conversation.greeting if args.greeting is None else args.greeting
     summary: dict[str, Any] = {"greeting": greeting or "none: the first reply meets a fresh echo canceller"}
@@ -414,7 +432,14 @@ def _bench(args: argparse.Namespace) -> int:
                           for i, s in enumerate(COUGH_SOURCES)]
                 for rir in rooms:
                     for burst in bursts:
-                        rows.append(run_cough(config, audio, engines, rir, -6.0, burst, folder))
+                        rows.append(run_sound("cough", config, audio, engines, rir, -6.0, burst, folder))
+                        progress.advance()
+            if "noise" not in args.skip:
+                noises = [noise_onset(audio / s, args.noise_s, folder / f"noise{i}-{Path(s).stem}.wav")
+                          for i, s in enumerate(NOISE_SOURCES)]
+                for rir in rooms:
+                    for noise in noises:
+                        rows.append(run_sound("noise", config, audio, engines, rir, -6.0, noise, folder))
                         progress.advance()
     finally:
         progress.close()
@@ -426,13 +451,15 @@ def _bench(args: argparse.Namespace) -> int:
     summary["echo_only_ducks"] = sum(r["ducks"] for r in checks if r["check"] == "echo only")
     summary["cough_barge_ins"] = sum(r["barge_ins"] for r in checks if r["check"] == "cough")
     summary["cough_ducks"] = sum(r["ducks"] for r in checks if r["check"] == "cough")
+    summary["noise_barge_ins"] = sum(r["barge_ins"] for r in checks if r["check"] == "noise")
+    summary["noise_ducks"] = sum(r["ducks"] for r in checks if r["check"] == "noise")
     summary["gate_us_per_window"] = round(gate_cost_us(audio), 1)
     if args.json:
         emit("barge-in", {**summary, "checks": checks, "cases": _case_rows(results, failed_only=False)}, reactions,
              as_json=True)
     else:
         if checks:
-            emit("barge-in checks (echo only, cough)", {}, checks)
+            emit("barge-in checks (echo only, cough, noise)", {}, checks)
             print()
         failed = _case_rows(results, failed_only=True)
         if failed:
