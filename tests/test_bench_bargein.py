@@ -121,11 +121,14 @@ def test_the_noise_check_on_one_room(
     clean_env: Path, test_set_config: Callable[..., Path], shared_audio: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = test_set_config(llm={"max_tokens": 120})
-    args = ["--config", str(config), "bench", "bargein", "--audio", str(shared_audio), "--rir", "speechbrain_rir4",
-            "--noise-s", "2", "--skip", "bargein", "echo", "cough", "--json"]
+    args = ["--config", str(config), "bench", "bargein", "--audio", str(shared_audio), "--rir", "speechbrain_rir2",
+            "--skip", "bargein", "echo", "cough", "--json"]
     assert main(args) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert [(c["check"], c["sound"]) for c in report["checks"]] == [
         ("noise", f"noise{i}-{Path(s).stem}") for i, s in enumerate(NOISE_SOURCES)]
     assert report["noise_barge_ins"] == sum(c["barge_ins"] for c in report["checks"])
     assert all(c["extra_turns"] == c["barge_ins"] for c in report["checks"])  # a barge-in is the noise's only turn
+    # Measured in this room: 3 of the 4 noises ended the reply (Silero, primed by the reply, hears speech in them).
+    assert report["noise_barge_ins"] >= 1
+    assert not any(c["reply_went_on"] and c["barge_ins"] for c in report["checks"])  # an answer to it is no going on

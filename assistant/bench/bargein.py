@@ -308,8 +308,10 @@ def run_sound(
     replies = [e["t"] for e in events if e["event"] == "audible_start"]
     sound_at = replies[0] + 2.0 if replies else None
     audible = [e["t"] for e in events if e["event"] == "audible_end"]
-    return _check_row(check, rir, gain_db, sound.stem, events, turns=1,
-                      went_on=bool(audible and sound_at is not None and max(audible) > sound_at + 1.0))
+    # A barge-in ends the reply, whatever the answer to the sound plays afterwards.
+    interrupted = any(e["event"] == "barge_in" for e in events)
+    return _check_row(check, rir, gain_db, sound.stem, events, turns=1, went_on=not interrupted and bool(
+        audible and sound_at is not None and max(audible) > sound_at + 1.0))
 
 
 def _check_row(check: str, rir: Path, gain_db: float, sound: str, events: Sequence[Mapping[str, Any]], *,
