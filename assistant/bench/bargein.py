@@ -280,6 +280,13 @@ def noise_onset(source: Path, seconds: float, path: Path) -> Path:
     return _write_at_level(read_audio(source).astype(np.float64)[: round(seconds * SAMPLE_RATE)], NOISE_RMS, path)
 
 
+def _check_sound(check: str, source: Path, index: int, args: argparse.Namespace, folder: Path) -> Path:
+    """The sound file of a cough or noise check, made from `source` in `folder`."""
+    if check == "cough":
+        return cough_burst(source, args.cough_ms, folder / f"burst{index}.wav")
+    return noise_onset(source, args.noise_s, folder / f"noise{index}-{source.stem}.wav")
+
+
 def _write_at_level(sound: np.ndarray, rms: float, path: Path) -> Path:
     import soundfile
 
@@ -405,9 +412,10 @@ def _bench(args: argparse.Namespace) -> int:
     rooms = rirs(audio, args.rir)
     voices = args.voices or VOICES
     case_list = cases(audio, rooms, args.gains, args.after, voices) if "bargein" not in args.skip else []
-    sounds = (len(COUGH_SOURCES) if "cough" not in args.skip else 0) + (
-        len(NOISE_SOURCES) if "noise" not in args.skip else 0)
-    checks = (len(rooms) * len(args.gains) if "echo" not in args.skip else 0) + len(rooms) * sounds
+    sound_checks = {check: sources for check, sources in (("cough", COUGH_SOURCES), ("noise", NOISE_SOURCES))
+                    if check not in args.skip}
+    checks = (len(rooms) * len(args.gains) if "echo" not in args.skip else 0) + len(rooms) * sum(
+        len(sources) for sources in sound_checks.values())
     progress = Progress(len(case_list) + checks, "bench bargein", unit=" runs")
     greeting = config.conversation.greeting if args.greeting is None else args.greeting
     summary: dict[str, Any] = {"greeting": greeting or "none: the first reply meets a fresh echo canceller"}
@@ -429,19 +437,11 @@ def _bench(args: argparse.Namespace) -> int:
                     for gain in args.gains:
                         rows.append(run_echo_only(config, engines, rir, gain, args.echo_s))
                         progress.advance()
-            if "cough" not in args.skip:
-                bursts = [cough_burst(audio / s, args.cough_ms, folder / f"burst{i}.wav")
-                          for i, s in enumerate(COUGH_SOURCES)]
+            for check, sources in sound_checks.items():
+                sounds = [_check_sound(check, audio / source, i, args, folder) for i, source in enumerate(sources)]
                 for rir in rooms:
-                    for burst in bursts:
-                        rows.append(run_sound("cough", config, audio, engines, rir, -6.0, burst, folder))
-                        progress.advance()
-            if "noise" not in args.skip:
-                noises = [noise_onset(audio / s, args.noise_s, folder / f"noise{i}-{Path(s).stem}.wav")
-                          for i, s in enumerate(NOISE_SOURCES)]
-                for rir in rooms:
-                    for noise in noises:
-                        rows.append(run_sound("noise", config, audio, engines, rir, -6.0, noise, folder))
+                    for sound in sounds:
+                        rows.append(run_sound(check, config, audio, engines, rir, -6.0, sound, folder))
                         progress.advance()
     finally:
         progress.close()
