@@ -350,6 +350,12 @@ class ConversationConfig:
         min=4.0,
         max=40.0,
     )
+    confirm_barge_in: bool = setting(
+        True,
+        "A sound over the reply interrupts it only if a second voice detector, started afresh at the sound, "
+        "also hears speech in it (the main one, primed by the reply's voice, takes a running tap for speech). "
+        "Off: a tap or a dishwasher starting during a reply may end it.",
+    )
     history_tokens: int = setting(
         1024, "Token budget for remembered turns; the oldest are dropped beyond it.", min=0, max=131072
     )

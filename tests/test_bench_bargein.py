@@ -116,19 +116,29 @@ def test_the_noise_check_plays_the_start_of_a_recording_as_loud_as_a_talker(shar
     assert abs(noise[0]) < 1.0 and abs(noise[-1]) < 1.0  # faded in and out: no click of its own
 
 
-@pytest.mark.slow
-def test_the_noise_check_on_one_room(
-    clean_env: Path, test_set_config: Callable[..., Path], shared_audio: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config = test_set_config(llm={"max_tokens": 120})
+def _noise_check(config: Path, shared_audio: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     args = ["--config", str(config), "bench", "bargein", "--audio", str(shared_audio), "--rir", "speechbrain_rir2",
             "--skip", "bargein", "echo", "cough", "--json"]
     assert main(args) == EXIT_OK
-    report = json.loads(capsys.readouterr().out)
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert [(c["check"], c["sound"]) for c in report["checks"]] == [
         ("noise", f"noise{i}-{Path(s).stem}") for i, s in enumerate(NOISE_SOURCES)]
     assert report["noise_barge_ins"] == sum(c["barge_ins"] for c in report["checks"])
     assert all(c["extra_turns"] == c["barge_ins"] for c in report["checks"])  # a barge-in is the noise's only turn
-    # Measured in this room: 3 of the 4 noises ended the reply (Silero, primed by the reply, hears speech in them).
-    assert report["noise_barge_ins"] >= 1
     assert not any(c["reply_went_on"] and c["barge_ins"] for c in report["checks"])  # an answer to it is no going on
+    return report
+
+
+@pytest.mark.slow
+def test_the_noise_check_on_one_room(
+    clean_env: Path, test_set_config: Callable[..., Path], shared_audio: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Measured in this room: with only the listener's VAD (primed by the reply) 3 of the 4 noises ended it ...
+    primed = _noise_check(test_set_config(llm={"max_tokens": 120}, conversation={"confirm_barge_in": False}),
+                          shared_audio, capsys)
+    assert primed["noise_barge_ins"] >= 3
+    # ... and none with the fresh stream's second opinion (one allowed: another llama.cpp build may word the
+    # reply differently, and the noise then meets other words).
+    report = _noise_check(test_set_config(llm={"max_tokens": 120}), shared_audio, capsys)
+    assert report["noise_barge_ins"] <= 1
+    assert all(c["reply_went_on"] for c in report["checks"] if not c["barge_ins"])

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from assistant.bench.bargein import noise_onset
 from assistant.config import Config, load_config
 from assistant.conversation.pipeline import Engines, Pipeline
 from assistant.conversation.scenario import Scenario
@@ -141,6 +142,35 @@ after_reply_start = 0.8
     # ... the whole of it: the turn was not closed at a pause while the user went on talking.
     spoken_until = next(e["t"] for e in _events(result.events, "user_speech_end") if e["utterance"] == 2)
     assert _events(result.events, "turn_end", barge_ins[0]["by_turn"])[0]["t"] > spoken_until
+
+
+def test_a_tap_turned_on_during_a_reply_does_not_end_it(config_file: Path, shared_audio: Path, tmp_path: Path) -> None:
+    tap = noise_onset(shared_audio / "noise" / "speech_commands_bg" / "running_tap.wav", 3.0, tmp_path / "tap.wav")
+    body = f"""
+wake = false
+[room]
+rir = "AUDIO/echo/rir/speechbrain_rir2.wav"
+echo_gain_db = -6.0
+[[utterance]]
+audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
+at = 1.0
+[[utterance]]
+audio = "{tap}"
+after_reply_start = 2.0
+"""
+    config = load_config(config_file, {}).config
+    config = dataclasses.replace(config, llm=dataclasses.replace(config.llm, max_tokens=120))  # still playing
+    # The listener's VAD, primed by the reply, takes the tap for speech: without the second opinion it ends it.
+    without = dataclasses.replace(config.conversation, confirm_barge_in=False)
+    primed = run_scenario(_scenario(tmp_path, shared_audio, body), dataclasses.replace(config, conversation=without),
+                          realtime=False)
+    assert _events(primed.events, "barge_in")
+    result = run_scenario(_scenario(tmp_path, shared_audio, body), config, realtime=False)
+    assert not _events(result.events, "barge_in") and len(result.turns) == 1
+    tap_at = _events(result.events, "audible_start")[0]["t"] + 2.0
+    assert [e for e in _events(result.events, "duck") if e["t"] >= tap_at]  # it was checked, with the reply down
+    assert [e for e in _events(result.events, "not_speech") if e["t"] >= tap_at]  # and found not to be speech
+    assert max(e["t"] for e in _events(result.events, "audible_end")) > tap_at + 3.0  # the reply went on
 
 
 def test_a_stop_phrase_said_over_a_reply_ends_it_and_gets_no_answer(

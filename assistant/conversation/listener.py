@@ -11,9 +11,11 @@ early transcript and reply are taken back.
 While the assistant speaks, its own echo is told from the user's voice by level (doubletalk.DoubleTalkGate),
 and speech is an interruption: the reply ducks at the first window scored as speech,
 comes back if the candidate dies out (a cough, a door), and a turn opens (a barge-in) once speech has lasted
-conversation.min_barge_in_ms. A sound that ducked the reply but did not last that long goes to the recognizer
-first (StopCheck): a stop phrase ("stop", "pause") ends the reply however short it is (speech.spotting).
-If the reply's echo clips the microphone, it asks for a lower output level (headroom.EchoHeadroom).
+conversation.min_barge_in_ms and a VAD stream started afresh at the sound has heard speech in it too
+(fresh_ears.FreshEars: the listener's own stream, primed by the reply, takes steady noise for speech; the reply
+stays down while the fresh one makes up its mind). A sound that ducked the reply but did not last that long
+goes to the recognizer first (StopCheck): a stop phrase ("stop", "pause") ends the reply however short it is
+(speech.spotting). If the reply's echo clips the microphone, it asks for a lower output level (headroom.EchoHeadroom).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 from assistant.config import Config
 from assistant.conversation.doubletalk import DoubleTalkGate
 from assistant.conversation.endpoint import EndpointPolicy
+from assistant.conversation.fresh_ears import FreshEars
 from assistant.conversation.headroom import EchoHeadroom
 from assistant.conversation.messages import (
     CleanBlock,
@@ -57,6 +60,9 @@ DUCK_HOLD = round(0.3 * SAMPLE_RATE)  # samples a duck outlasts the candidate th
 MAX_EARLY_PER_TURN = 3
 HISTORY_S = 2.0  # audio kept for the pre-roll: more than pre_roll_ms + min_speech_ms can ask for
 STOP_CHECK_MAX = round(1.5 * SAMPLE_RATE)  # the longest sound checked for a stop phrase (a duck can go on)
+# Speech over the reply that the fresh stream has not heard yet keeps the reply ducked until this long after it
+# began (then DUCK_HOLD): in the bench, users it heard later than the primed stream were heard 0.1 s later.
+UNHEARD_HOLD = round(0.3 * SAMPLE_RATE)
 
 Send = Callable[[object], None]
 
@@ -78,7 +84,9 @@ class Listener:
         to_stt: Send,
         to_controller: Send,
         trace: Trace,
+        fresh_vad: VoiceActivity | None = None,
     ) -> None:
+        """`fresh_vad`: a second stream for FreshEars (e.g. `SileroVad.fork()`), when conversation.confirm_barge_in."""
         self.vad = vad
         self.segmenter = segmenter
         self.gate = DoubleTalkGate.from_config(config, window_ms=1000 * vad.window / SAMPLE_RATE)
@@ -110,6 +118,8 @@ class Listener:
         self._ducked = False
         self._duck_from = 0  # where the candidate that started the current duck began
         self._candidate_seen = 0
+        self.fresh = FreshEars(fresh_vad) if fresh_vad is not None and config.conversation.confirm_barge_in else None
+        self._unheard: SpeechStart | None = None  # speech over the reply the fresh stream has not heard yet
         self.check_stop_phrases = bool(config.conversation.stop_phrases) and self.barge_in_enabled
 
     # ------------------------------------------------------------------------------------------ blocks
@@ -133,6 +143,8 @@ class Listener:
                 self._on_speech_start(event, end)
             elif isinstance(event, SpeechEnd) and self._turn is not None:
                 self._close(event.decided_at, event.sample, "silence", hangover)
+        if self._unheard is not None:
+            self._hear_out(end)
         if self._turn is not None and end - self._turn_start >= self.max_turn:
             self._close(end, end, "max_length", None)
         if self._turn is not None and self.speculate:
@@ -153,6 +165,10 @@ class Listener:
         ):
             p = self.gate.probability(window, mic, reference, self.vad.probability(window), threshold)
             events += self.segmenter.push(p, hangover_ms=hangover)
+            if self.fresh is not None:
+                sound = self.state.speaking and self._turn is None and (
+                    self.segmenter.candidate is not None or self.segmenter.speaking)
+                self.fresh.push(window, p, threshold, sound=sound)
         return events
 
     def _remember(self, block: CleanBlock) -> None:
@@ -176,9 +192,24 @@ class Listener:
         barge_in = self.state.speaking
         if barge_in and not self.barge_in_enabled:
             return
+        if barge_in and self.fresh is not None and not self.fresh.heard:
+            self._unheard = event
+            return
         if not (barge_in or self._awake(now)):
             return
         self._open(now, event.sample, event.audio_from, barge_in)
+
+    def _hear_out(self, now: int) -> None:
+        """Speech over the reply that the fresh stream had not heard: it interrupts once it does (or, if the
+        reply ended meanwhile, opens a turn as any speech would); it is forgotten when it ends unheard."""
+        assert self._unheard is not None and self.fresh is not None
+        event = self._unheard
+        if not self.segmenter.speaking:
+            self._unheard = None
+            self.trace.emit("not_speech", self.turns.current, sample=now, speech_t=round(event.sample / SAMPLE_RATE, 4))
+        elif self.fresh.heard or not self.state.speaking:
+            self._unheard = None
+            self._on_speech_start(event, now)
 
     def _on_wake(self, word: str, score: float, now: int) -> None:
         self.trace.emit("wake", self.turns.current, sample=now, word=word, score=round(score, 3))
@@ -194,6 +225,7 @@ class Listener:
         turn = self.turns.open()
         self.gate.user_turn_opened()
         self._turn, self._turn_start, self._wake_until = turn, audio_from, 0
+        self._unheard = None
         self._paused, self._pauses = False, 0
         self.trace.emit("vad_start", turn, sample=now, speech_t=round(speech_sample / SAMPLE_RATE, 4))
         self.to_controller(TurnStarted(turn, now, speech_sample, barge_in))
@@ -239,6 +271,8 @@ class Listener:
             self._ducked = False
             return
         candidate = self.segmenter.candidate
+        if candidate is None and self._unheard is not None and now - self._unheard.sample < UNHEARD_HOLD:
+            candidate = self._unheard.sample
         if candidate is not None:
             self._candidate_seen = now
             if not self._ducked:

@@ -184,6 +184,7 @@ class Pipeline:
             engines.wake,
             turns=self.turns, state=self.state, partial=self.partial,
             to_stt=self.stt_q.put, to_controller=self.control_q.put, trace=self.trace,
+            fresh_vad=engines.vad.fork(),
         )
         self.controller = Controller(
             config, audio, self.speaker, turns=self.turns, state=self.state, trace=self.trace,
