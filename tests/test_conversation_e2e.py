@@ -173,6 +173,28 @@ after_reply_start = 2.0
     assert max(e["t"] for e in _events(result.events, "audible_end")) > tap_at + 3.0  # the reply went on
 
 
+def test_a_tap_left_running_as_the_reply_ends_is_no_question(
+    config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    tap = noise_onset(shared_audio / "noise" / "speech_commands_bg" / "running_tap.wav", 12.0, tmp_path / "tap.wav")
+    result = run_scenario(_scenario(tmp_path, shared_audio, f"""
+wake = false
+[room]
+rir = "AUDIO/echo/rir/speechbrain_rir2.wav"
+echo_gain_db = -6.0
+[[utterance]]
+audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
+at = 1.0
+[[utterance]]
+audio = "{tap}"
+after_reply_start = 2.0
+"""), config, realtime=False)
+    tap_at = _events(result.events, "audible_start")[0]["t"] + 2.0
+    assert _events(result.events, "audible_end")[0]["t"] < tap_at + 10.0  # the reply ended while the tap ran
+    assert not _events(result.events, "barge_in") and not _events(result.events, "vad_start", 2)
+    assert len(result.turns) == 1
+
+
 def test_a_stop_phrase_said_over_a_reply_ends_it_and_gets_no_answer(
     config: Config, shared_audio: Path, tmp_path: Path
 ) -> None:

@@ -166,8 +166,8 @@ class Listener:
             p = self.gate.probability(window, mic, reference, self.vad.probability(window), threshold)
             events += self.segmenter.push(p, hangover_ms=hangover)
             if self.fresh is not None:
-                sound = self.state.speaking and self._turn is None and (
-                    self.segmenter.candidate is not None or self.segmenter.speaking)
+                over_reply = self.state.speaking and (self.segmenter.candidate is not None or self.segmenter.speaking)
+                sound = self._turn is None and (over_reply or self._unheard is not None)
                 self.fresh.push(window, p, threshold, sound=sound)
         return events
 
@@ -200,14 +200,15 @@ class Listener:
         self._open(now, event.sample, event.audio_from, barge_in)
 
     def _hear_out(self, now: int) -> None:
-        """Speech over the reply that the fresh stream had not heard: it interrupts once it does (or, if the
-        reply ended meanwhile, opens a turn as any speech would); it is forgotten when it ends unheard."""
+        """Speech over the reply that the fresh stream had not heard: it interrupts once it does (a turn as any
+        other if the reply ended meanwhile: a tap left running as the reply ends is not a question); it is
+        forgotten when it ends unheard."""
         assert self._unheard is not None and self.fresh is not None
         event = self._unheard
         if not self.segmenter.speaking:
             self._unheard = None
             self.trace.emit("not_speech", self.turns.current, sample=now, speech_t=round(event.sample / SAMPLE_RATE, 4))
-        elif self.fresh.heard or not self.state.speaking:
+        elif self.fresh.heard:
             self._unheard = None
             self._on_speech_start(event, now)
 
