@@ -29,7 +29,8 @@ HEARD_WINDOWS = 2
 
 
 class FreshEars:
-    """`push` every VAD window while the reply plays; `heard`: the current sound was speech to a fresh stream."""
+    """`push` every VAD window; `heard`: the current sound (one that may interrupt the reply) was speech to a
+    fresh stream."""
 
     def __init__(self, vad: VoiceActivity) -> None:
         self.vad = vad
