@@ -144,9 +144,10 @@ after_reply_start = 0.8
     assert _events(result.events, "turn_end", barge_ins[0]["by_turn"])[0]["t"] > spoken_until
 
 
-def test_a_tap_turned_on_during_a_reply_does_not_end_it(config_file: Path, shared_audio: Path, tmp_path: Path) -> None:
-    tap = noise_onset(shared_audio / "noise" / "speech_commands_bg" / "running_tap.wav", 3.0, tmp_path / "tap.wav")
-    body = f"""
+def _tap_during_reply(tmp_path: Path, shared_audio: Path, seconds: float) -> Scenario:
+    """A question, then a tap turned on 2 s into the reply and left running for `seconds`."""
+    tap = noise_onset(shared_audio / "noise" / "speech_commands_bg" / "running_tap.wav", seconds, tmp_path / "tap.wav")
+    return _scenario(tmp_path, shared_audio, f"""
 wake = false
 [room]
 rir = "AUDIO/echo/rir/speechbrain_rir2.wav"
@@ -157,15 +158,18 @@ at = 1.0
 [[utterance]]
 audio = "{tap}"
 after_reply_start = 2.0
-"""
+""")
+
+
+def test_a_tap_turned_on_during_a_reply_does_not_end_it(config_file: Path, shared_audio: Path, tmp_path: Path) -> None:
     config = load_config(config_file, {}).config
     config = dataclasses.replace(config, llm=dataclasses.replace(config.llm, max_tokens=120))  # still playing
     # The listener's VAD, primed by the reply, takes the tap for speech: without the second opinion it ends it.
     without = dataclasses.replace(config.conversation, confirm_barge_in=False)
-    primed = run_scenario(_scenario(tmp_path, shared_audio, body), dataclasses.replace(config, conversation=without),
-                          realtime=False)
+    primed = run_scenario(_tap_during_reply(tmp_path, shared_audio, 3.0),
+                          dataclasses.replace(config, conversation=without), realtime=False)
     assert _events(primed.events, "barge_in")
-    result = run_scenario(_scenario(tmp_path, shared_audio, body), config, realtime=False)
+    result = run_scenario(_tap_during_reply(tmp_path, shared_audio, 3.0), config, realtime=False)
     assert not _events(result.events, "barge_in") and len(result.turns) == 1
     tap_at = _events(result.events, "audible_start")[0]["t"] + 2.0
     assert [e for e in _events(result.events, "duck") if e["t"] >= tap_at]  # it was checked, with the reply down
@@ -176,19 +180,7 @@ after_reply_start = 2.0
 def test_a_tap_left_running_as_the_reply_ends_is_no_question(
     config: Config, shared_audio: Path, tmp_path: Path
 ) -> None:
-    tap = noise_onset(shared_audio / "noise" / "speech_commands_bg" / "running_tap.wav", 12.0, tmp_path / "tap.wav")
-    result = run_scenario(_scenario(tmp_path, shared_audio, f"""
-wake = false
-[room]
-rir = "AUDIO/echo/rir/speechbrain_rir2.wav"
-echo_gain_db = -6.0
-[[utterance]]
-audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
-at = 1.0
-[[utterance]]
-audio = "{tap}"
-after_reply_start = 2.0
-"""), config, realtime=False)
+    result = run_scenario(_tap_during_reply(tmp_path, shared_audio, 12.0), config, realtime=False)
     tap_at = _events(result.events, "audible_start")[0]["t"] + 2.0
     assert _events(result.events, "audible_end")[0]["t"] < tap_at + 10.0  # the reply ended while the tap ran
     assert not _events(result.events, "barge_in") and not _events(result.events, "vad_start", 2)

@@ -35,7 +35,6 @@ class FreshEars:
     def __init__(self, vad: VoiceActivity) -> None:
         self.vad = vad
         self.vad.reset_when_quiet = False  # it starts afresh at each sound anyway
-        self.heard = False
         self._listening = False
         self._count = 0  # windows of the current sound heard as speech
         self._quiet = np.zeros(vad.window, dtype=np.int16)
@@ -45,14 +44,16 @@ class FreshEars:
         sound that may interrupt the reply is under way (a candidate, or speech not yet confirmed)."""
         if not sound:
             self._listening = False
-            self.heard = False
+            self._count = 0
             return
         if not self._listening:
             self.vad.reset()
             for _ in range(QUIET_WINDOWS):
                 self.vad.probability(self._quiet)
             self._listening = True
-            self._count = 0
         p = self.vad.probability(window)
         self._count += p >= threshold and gated_p >= threshold
-        self.heard = self._count >= HEARD_WINDOWS
+
+    @property
+    def heard(self) -> bool:
+        return self._count >= HEARD_WINDOWS
