@@ -144,8 +144,12 @@ def _wait(room: SimulatedRoom, pipeline: Pipeline, limit: float) -> bool:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         # Done when the room has played its schedule and the assistant has finished its last turn.
-        if room.wait_done(0.1) and pipeline.controller.idle:
-            return True
+        if room.wait_done(0.1):
+            if pipeline.controller.idle:
+                return True
+            # wait_done no longer waits: without a pause this loop would hold the GIL and starve the
+            # audio thread (a real-time room fell seconds behind while a last reply went on).
+            time.sleep(0.02)
         if not pipeline.running:
             raise AssistantError("the assistant stopped during the simulation (see the log above)")
     return False
