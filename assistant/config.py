@@ -282,6 +282,13 @@ class TtsConfig:
     espeak_voice: str = setting("en-us", "espeak-ng voice (`espeak-ng --voices` lists them).")
     espeak_rate: int = setting(175, "espeak-ng speed in words per minute.", min=80, max=450)
     volume: float = setting(1.0, "Output gain applied to synthesized speech.", min=0.0, max=4.0)
+    sentence_pause_ms: int = setting(
+        300,
+        "Longest silence after a sentence: the voice's own longer pauses are cut to this (and its silence "
+        "before the first word dropped), so that a reply does not fall quiet as if finished.",
+        min=0,
+        max=3000,
+    )
     threads: int = setting(
         0, "ONNX Runtime intra-op threads for the Piper voice. 0: general.onnx_threads.", min=0, max=16
     )

@@ -4,6 +4,11 @@ The TTS worker hands a synthesizer one sentence (or first clause) at a time and 
 chunks of at most a sentence, so that it can drop the rest of a reply between two chunks when the user
 interrupts. Engines: Piper (`assistant.speech.piper_tts`, neural voices) and espeak-ng
 (`assistant.speech.espeak_tts`, no model file needed).
+
+Every engine is built wrapped in `PacedSynthesizer`: engines pad their sentences with silence of their own
+(espeak-ng 0.3 s after each sentence, 0.6 s when it ends in a closing quote, 0.1 s before an opening one),
+which is dead air before the first word and, between two sentences, a pause long enough for a listener to
+take the reply for finished and start talking. The reply keeps one even pause between sentences instead.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from assistant.config import Config
 from assistant.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
+
+SILENCE_PEAK = 64  # int16 magnitude below which a sample is silence (-54 dBFS): engines' pads are near 0
+LEAD_KEEP_S = 0.01  # silence kept before a chunk's first sound, so that a soft onset is not cut
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing arrays element-wise is not what == should mean
@@ -57,8 +65,39 @@ def synthesize_all(synthesizer: Synthesizer, text: str) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
 
 
+def trim_silence(pcm: np.ndarray, sample_rate: int, pause_s: float) -> np.ndarray:
+    """`pcm` without the silence before its first sound (bar LEAD_KEEP_S) and after its last beyond `pause_s`;
+    nothing when it holds no sound. Silence inside is the voice's own phrasing and is kept."""
+    sound = np.flatnonzero((pcm >= SILENCE_PEAK) | (pcm <= -SILENCE_PEAK))
+    if not sound.size:
+        return pcm[:0]
+    start = max(0, int(sound[0]) - round(LEAD_KEEP_S * sample_rate))
+    end = min(len(pcm), int(sound[-1]) + 1 + round(pause_s * sample_rate))
+    return pcm[start:end]
+
+
+class PacedSynthesizer:
+    """An engine whose chunks start with their first sound and end in at most `pause_ms` of silence."""
+
+    def __init__(self, engine: Synthesizer, pause_ms: int) -> None:
+        self.engine = engine
+        self.name = engine.name
+        self.sample_rate = engine.sample_rate
+        self.pause_s = pause_ms / 1000
+
+    def synthesize(self, text: str) -> Iterator[AudioChunk]:
+        for chunk in self.engine.synthesize(text):
+            pcm = trim_silence(chunk.pcm, chunk.sample_rate, self.pause_s)
+            if len(pcm):
+                yield AudioChunk(pcm, chunk.sample_rate, chunk.text)
+
+
 def open_synthesizer(engine: str, config: Config, voice: Path | None = None) -> Synthesizer:
     """The engine chosen for the "tts" role, built from the [tts] settings (`voice`: Piper's .onnx file)."""
+    return PacedSynthesizer(_open_engine(engine, config, voice), config.tts.sentence_pause_ms)
+
+
+def _open_engine(engine: str, config: Config, voice: Path | None) -> Synthesizer:
     tts = config.tts
     if engine == "piper":
         if voice is None:
