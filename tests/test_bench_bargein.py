@@ -74,6 +74,19 @@ def test_a_barge_in_on_the_breath_just_before_the_voice_is_the_users() -> None:
     assert outcome([*events, _event(start - 1.0, 1, "barge_in", by_turn=2)], 2).false_barge_ins == 1
 
 
+def test_a_barge_in_on_the_recordings_own_sounds_before_its_speech_is_early_not_false() -> None:
+    """The room labels speech from Silero's first window >= 0.5: a click at the recording's start, or a soft first
+    word ("turn off" in turn_off_lights_in_the_Office.wav, 0.6 s before "lights"), comes before it."""
+    start = next(e["t"] for e in INTERRUPTED if e["event"] == "user_speech_start" and e["utterance"] == 2)
+    events = [e for e in INTERRUPTED if e["event"] != "barge_in"] + [_event(start - 1.2, 3, "user_audio_start",
+                                                                            utterance=2)]
+    early = outcome([*events, _event(start - 1.0, 2, "barge_in", by_turn=3)], 2)
+    assert early.barge_ins == 1 and early.false_barge_ins == 0 and early.early_at_s == (-1.0,)
+    assert outcome(INTERRUPTED, 2).early_at_s == ()  # within the onset slack: an ordinary barge-in
+    before = outcome([*events, _event(start - 1.5, 2, "barge_in", by_turn=3)], 2)  # before the recording plays
+    assert before.false_barge_ins == 1 and before.barge_ins == 0 and before.early_at_s == ()
+
+
 def test_the_voices_are_taken_in_turn_and_a_missing_one_is_named(tmp_path: Path) -> None:
     for name in ("a.wav", "b.wav"):
         (tmp_path / name).write_bytes(b"")

@@ -362,10 +362,14 @@ def test_simulate_command_prints_turns_and_writes_the_trace(
     assert summary["turns"] >= 2 and summary["completed"] is True
     events = [json.loads(line) for line in trace.read_text().splitlines()]
     names = {e["event"] for e in events}
-    for required in ("user_speech_start", "user_speech_end", "vad_start", "turn_end", "transcript",
-                     "llm_first_token", "reply_sentence", "tts_first_audio", "audible_start", "audible_end",
-                     "reply_heard"):
+    for required in ("user_audio_start", "user_audio_end", "user_speech_start", "user_speech_end", "vad_start",
+                     "turn_end", "transcript", "llm_first_token", "reply_sentence", "tts_first_audio",
+                     "audible_start", "audible_end", "reply_heard"):
         assert required in names, required
+    recordings = {e["utterance"]: e for e in events if e["event"] == "user_audio_start"}
+    for speech in (e for e in events if e["event"] == "user_speech_start"):
+        recording = recordings[speech["utterance"]]
+        assert recording["t"] <= speech["t"] and recording["turn"] == speech["turn"] is not None
     assert [e["t"] for e in events] == sorted(e["t"] for e in events)
 
 

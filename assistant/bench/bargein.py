@@ -22,8 +22,12 @@ the listener's own decisions on the sample clock, the same on any machine), over
   on. Silero takes some noises for speech right after our own speech (its state carries it), so this one is
   a figure to improve rather than a target of the issue (noise_barge_ins).
 
-False barge-ins (a barge-in with no user speech) must be 0. The gate's own cost per 32 ms VAD window is
-measured on the echo recordings (gate_us_per_window). Needs an LLM setting that makes long replies (e.g.
+False barge-ins (a barge-in with no user speech) must be 0. One that comes from the interrupting recording
+itself before the speech the room labels in it (Silero's first window >= 0.5: a click at the recording's
+start, its background, a breath, a soft first word such as the "turn off" of turn_off_lights_in_the_Office.wav,
+which pocketsphinx's forced alignment puts 0.6 s before the label) is the user's, not false: it counts as a
+barge-in with reaction 0, and as early (early_barge_ins) to be seen. The gate's own cost per 32 ms VAD window
+is measured on the echo recordings (gate_us_per_window). Needs an LLM setting that makes long replies (e.g.
 [llm] max_tokens = 120 with the stories260K model): there must be a reply to interrupt.
 """
 
@@ -179,14 +183,23 @@ class Outcome:
     false_barge_ins: int  # with nobody speaking
     false_at_s: tuple[float, ...] = ()  # when, from the interrupting speech's start (< 0: before it)
     by_stop_phrase: int = 0  # of barge_ins: ended by a stop phrase the recognizer heard in a ducked sound
+    # Of barge_ins: on the interrupting recording's own sounds before its labelled speech (a click, a breath,
+    # a soft first word the ground truth leaves out): when, from the speech's start.
+    early_at_s: tuple[float, ...] = ()
 
 
 def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
     """Read a run's trace (room ground truth merged); `utterance`: the index of the interrupting one."""
     starts = {e["utterance"]: e["t"] for e in events if e["event"] == "user_speech_start"}
     ends = {e["utterance"]: e["t"] for e in events if e["event"] == "user_speech_end"}
+    audio_starts = {e["utterance"]: e["t"] for e in events if e["event"] == "user_audio_start"}
+
+    def sounding_from(u: int, speech_start: float) -> float:
+        """Where the user's recording `u` makes itself heard: its first sample, or just before its speech."""
+        return min(audio_starts.get(u, speech_start), speech_start - ONSET_SLACK_S)
+
     barge = [e for e in events if e["event"] == "barge_in"]
-    false = [e["t"] for e in barge if not any(s - ONSET_SLACK_S <= e["t"] <= ends.get(u, s) + 1.0
+    false = [e["t"] for e in barge if not any(sounding_from(u, s) <= e["t"] <= ends.get(u, s) + 1.0
                                              for u, s in starts.items())]
     start, end = starts.get(utterance), ends.get(utterance)
     if start is None or end is None:
@@ -203,13 +216,14 @@ def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
             stretches.setdefault(e["reply"], []).append(e["t"])
     last = [times[1] if len(times) > 1 else math.inf for times in stretches.values()
             if times[0] < answer_from and (len(times) == 1 or times[1] >= start)]
-    during = [e for e in barge if start - ONSET_SLACK_S <= e["t"] <= end + 1.0]
+    during = [e for e in barge if sounding_from(utterance, start) <= e["t"] <= end + 1.0]
     return Outcome(
         reaction_s=max(0.0, max(last) - start) if last else 0.0,
         barge_ins=len(during),
         false_barge_ins=len(false),
         false_at_s=tuple(round(t - start, 2) for t in false),
         by_stop_phrase=sum(bool(e.get("stop_phrase")) for e in during),
+        early_at_s=tuple(round(e["t"] - start, 2) for e in during if e["t"] < start - ONSET_SLACK_S),
     )
 
 
@@ -380,9 +394,10 @@ def _case_rows(results: Sequence[tuple[Case, Outcome]], *, failed_only: bool) ->
         {"condition": case.condition, "after_s": case.after_s, "voice": case.voice.name,
          "reaction_ms": None if o.reaction_s is None else round(1000 * o.reaction_s),
          "barge_ins": o.barge_ins, "by_stop_phrase": o.by_stop_phrase, "false": o.false_barge_ins,
-         "false_at_s": " ".join(f"{t:+.2f}" for t in o.false_at_s)}
+         "false_at_s": " ".join(f"{t:+.2f}" for t in o.false_at_s),
+         "early_at_s": " ".join(f"{t:+.2f}" for t in o.early_at_s)}
         for case, o in results
-        if not failed_only or o.barge_ins == 0 or o.false_barge_ins
+        if not failed_only or o.barge_ins == 0 or o.false_barge_ins or o.early_at_s
     ]
 
 
@@ -399,6 +414,7 @@ def summarize(results: Sequence[tuple[Case, Outcome]]) -> dict[str, Any]:
     out["barge_in_runs"] = len(results)
     out["missed_barge_ins"] = sum(o.barge_ins == 0 for _, o in results)
     out["false_barge_ins"] = sum(o.false_barge_ins for _, o in results)
+    out["early_barge_ins"] = sum(bool(o.early_at_s) for _, o in results)
     out["stop_phrase_barge_ins"] = sum(o.by_stop_phrase for _, o in results)
     p90 = out.get("reaction_all_p90_ms")
     out["target_p90_ms"] = TARGET_P90_MS
@@ -465,7 +481,7 @@ def _bench(args: argparse.Namespace) -> int:
             print()
         failed = _case_rows(results, failed_only=True)
         if failed:
-            emit("missed or false barge-ins (which voice, at which moment)", {}, failed)
+            emit("missed, false or early barge-ins (which voice, at which moment)", {}, failed)
             print()
         emit("barge-in reaction (ms from the interrupting speech to the reply's last audible sample)", summary,
              reactions)

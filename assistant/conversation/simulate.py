@@ -31,6 +31,8 @@ from assistant.errors import AssistantError
 log = logging.getLogger(__name__)
 
 _GROUND_TRUTH = {
+    "utterance_start": "user_audio_start",  # the recording's first sample: a click or a breath may precede speech
+    "utterance_end": "user_audio_end",
     "speech_start": "user_speech_start",
     "speech_end": "user_speech_end",
     "reply_start": "audible_start",
@@ -181,6 +183,9 @@ def merge_ground_truth(events: list[dict[str, Any]], truth: Sequence[RoomEvent])
         elif event.kind == "reply_end":
             turn = reply_turn.get(details["reply"])
         events.append({"t": round(event.t, 4), "turn": turn, "event": name, **details})
+    for e in events:  # a recording's turn is its speech's, known only once its speech_start was read
+        if e["event"] in ("user_audio_start", "user_audio_end"):
+            e["turn"] = speech_turn.get(e["utterance"])
 
 
 def summarize_turns(events: Sequence[Mapping[str, Any]]) -> list[TurnSummary]:
