@@ -47,7 +47,12 @@ echo and was still refused until the reply came back. So the room's own fade is 
 in every pause of a reply with nobody talking, the raw microphone level (before the canceller, which lets go
 of the echo unevenly) relative to its level as the speaker stopped. After a stop, the loudest of the last few
 such fades bounds our echo in each window: the cleaned signal (at most 4 dB above the raw microphone in the
-simulated rooms) standing above that bound is not ours, and the bound also caps the expected echo level.
+simulated rooms) standing above that bound is not ours, and the bound also caps the expected echo level. When
+the user's windows were passing as the speaker stopped (their words ducked the reply), the level then is theirs
+and bounds nothing: until the reply comes back, a window KEEP_DB above the expected echo (and loud: within
+HOLD_WINDOWS of the last pass, or on fresh evidence) is kept without the tail check. Without this, in the
+seminar room, whose echo fades 1-2.5 dB a window, a voice 8-11 dB above it was refused until the reply came
+back (bench bargein: a missed barge-in).
 
 The constants were chosen by measurement (`assistant bench bargein`, which also prints the gate's cost per
 32 ms window: tens of microseconds).
@@ -250,6 +255,7 @@ class DoubleTalkGate:
         self._since_pass = HOLD_WINDOWS + 1
         self.gated = 0  # windows scored as speech but taken for echo
         self._user_turn = False
+        self._user_at_stop = False  # the speaker stopped (a duck) while the user's windows were passing
 
     @classmethod
     def from_config(cls, config: Config, *, window_ms: float = 32.0) -> DoubleTalkGate:
@@ -272,7 +278,9 @@ class DoubleTalkGate:
         clean_db = level_db(clean)
         self.tail.update(float(echo.levels[0]), echo.loudest, clean_db)
         if self.tail.windows < 0:
-            self._user_turn = False
+            self._user_turn = self._user_at_stop = False
+        elif self.tail.windows == 0:
+            self._user_at_stop = self._since_pass <= 1
         self._since_pass += 1
         room = None
         if self.decay is not None:
@@ -299,7 +307,9 @@ class DoubleTalkGate:
         self._evidence = min(max(0.0, self._evidence + error - DRIFT_DB), 2 * self.evidence_db)
         loud = self._evidence >= self.evidence_db or (self._since_pass <= HOLD_WINDOWS and error >= KEEP_DB)
         speech = p >= threshold
-        if loud and speech and (error >= CLEAR_DB or above_room or self.tail.allows(clean_db)):
+        # The voice that ducked the reply goes on: the tail check's anchor is that voice, not our echo.
+        voice_goes_on = self._user_at_stop and error >= KEEP_DB
+        if loud and speech and (error >= CLEAR_DB or above_room or voice_goes_on or self.tail.allows(clean_db)):
             self._since_pass = 0
             return p
         echo.learn(clean_db - predicted, speech or self._evidence >= self.evidence_db)
