@@ -51,6 +51,16 @@ def test_a_reply_that_plays_on_is_a_missed_barge_in_and_counts_until_it_ends() -
     assert result.barge_ins == 0 and result.reaction_s == pytest.approx(45.0 - 41.188)
 
 
+def test_a_reply_that_comes_back_after_ducking_under_the_voice_counts_until_it_ends() -> None:
+    """The voice ducks the reply but never makes a barge-in (no turn): the reply resumes after the speech ended
+    (as traced: seminar room, +0 dB, what_time_is_it.wav 4.5 s into the second reply). It played on."""
+    ducked = [e for e in INTERRUPTED if e["event"] != "barge_in" and e.get("turn") != 3]
+    ducked += [_event(41.188, None, "user_speech_start", utterance=2), _event(41.988, None, "user_speech_end",
+               utterance=2), _event(42.345, 2, "audible_start", reply=3), _event(49.8, 2, "audible_end", reply=3)]
+    result = outcome(ducked, 2)
+    assert result.barge_ins == 0 and result.reaction_s == pytest.approx(49.8 - 41.188)
+
+
 def test_a_barge_in_with_nobody_speaking_is_false() -> None:
     events = [*INTERRUPTED, _event(30.0, 1, "barge_in", by_turn=2)]
     result = outcome(events, 2)

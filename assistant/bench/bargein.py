@@ -81,7 +81,6 @@ NOISE_SOURCES = ("noise/speech_commands_bg/running_tap.wav", "noise/speech_comma
                  "noise/speech_commands_bg/exercise_bike.wav", "noise/speech_commands_bg/pink_noise.wav")
 NOISE_RMS = 2000.0  # -24 dBFS: a tap running next to the device, as loud as a talker across the room
 LATER_AT_S = 35.0  # the second question: the first reply (at most ~20 s with max_tokens 120) is over by then
-ANSWER_GAP_S = 0.3  # without a turn_end: the answer cannot be audible sooner than this after the speech ended
 # The room's speech start is Silero's first window >= 0.5 on the recording; a breath or noise just before it
 # is the user's too (fleurs_en_001: 0.25 s at -27..-20 dBFS that Silero scores below 0.1, then the voice), and a
 # barge-in on it, as the user starts to speak, is no false one.
@@ -204,19 +203,19 @@ def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
     start, end = starts.get(utterance), ends.get(utterance)
     if start is None or end is None:
         return Outcome(None, 0, len(false))
-    # The reply audible when the user spoke: every audible stretch that began before the answer to the
-    # interruption could (when the listener closed the interrupting turn; without that, ANSWER_GAP_S after
-    # the speech ended); the last of them ends the reaction.
+    during = [e for e in barge if sounding_from(utterance, start) <= e["t"] <= end + 1.0]
+    # The reply audible when the user spoke: every audible stretch from then on that began before anything
+    # could answer the interruption (the listener closed its turn, or a barge-in flushed the reply); the last of
+    # them ends the reaction. Without either, what played after the speech was the reply coming back from a duck.
     turn = next((e["turn"] for e in events if e["event"] == "user_speech_start" and e["utterance"] == utterance), None)
     closed = [e["t"] for e in events if e["event"] == "turn_end" and e["turn"] == turn and e["t"] >= start]
-    answer_from = min(closed) if closed else end + ANSWER_GAP_S
+    answer_from = min([*closed, *(e["t"] for e in during)], default=math.inf)
     stretches: dict[int, list[float]] = {}
     for e in events:
         if e["event"] in ("audible_start", "audible_end"):
             stretches.setdefault(e["reply"], []).append(e["t"])
     last = [times[1] if len(times) > 1 else math.inf for times in stretches.values()
             if times[0] < answer_from and (len(times) == 1 or times[1] >= start)]
-    during = [e for e in barge if sounding_from(utterance, start) <= e["t"] <= end + 1.0]
     return Outcome(
         reaction_s=max(0.0, max(last) - start) if last else 0.0,
         barge_ins=len(during),
