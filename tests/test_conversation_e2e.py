@@ -102,6 +102,23 @@ def test_spoken_questions_get_transcripts_and_audible_replies(
     assert np.abs(played).max() > 1000  # the speaker really played the replies
 
 
+def test_a_run_on_shared_engines_does_not_depend_on_the_runs_before_it(
+    config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    """Benchmarks share the loaded engines between runs. pocketsphinx adapts to what it heard: carried over,
+    it heard the same question as other words, and the reply, its echo and any barge-in changed with it."""
+    question = '[[utterance]]\naudio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"\nat = 1.0\n'
+    scenario = _scenario(tmp_path, shared_audio, question)
+    engines = Engines.build(simulation_config(config), wake=False)
+    try:
+        runs = [run_scenario(scenario, config, realtime=False, engines=engines) for _ in range(3)]
+    finally:
+        engines.close()
+    heard = [[(e["event"], e.get("text")) for e in run.events if e["event"] in ("transcript", "reply_heard")]
+             for run in runs]
+    assert heard[0] and heard[1] == heard[0] and heard[2] == heard[0], heard
+
+
 def test_a_barge_in_stops_the_reply_and_the_history_keeps_only_what_was_heard(
     config: Config, shared_audio: Path, tmp_path: Path
 ) -> None:

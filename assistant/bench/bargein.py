@@ -255,7 +255,6 @@ def run_bargein(
 
 def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, seconds: float) -> dict[str, Any]:
     """A `seconds` long reply (said as the greeting) into the room, nobody speaking."""
-    from assistant.audio.frontend import FrontEnd
     from assistant.audio.room import RoomSetup, SimulatedRoom
     from assistant.conversation.pipeline import Pipeline
     from assistant.conversation.simulate import simulation_config
@@ -265,7 +264,7 @@ def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, s
     talking = simulation_config(config)
     talking = dataclasses.replace(talking, conversation=dataclasses.replace(talking.conversation, greeting=text))
     room = SimulatedRoom([], RoomSetup(rir=rir, echo_gain_db=gain_db), duration=seconds + 6.0)
-    fresh = dataclasses.replace(engines, frontend=FrontEnd.from_config(talking))  # a new canceller, as on start-up
+    fresh = engines.for_run(talking)  # a new canceller, as on start-up
     pipeline = Pipeline(talking, room, fresh, lockstep=True, greet=True, trace_audible=True)
     pipeline.start()
     try:

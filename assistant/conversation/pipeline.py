@@ -124,6 +124,16 @@ class Engines:
             new_recognizer, new_brain, new_synthesizer, choices,
         )
 
+    def for_run(self, config: Config) -> Engines:
+        """These engines for one more simulated conversation that must not depend on the ones before it: the
+        brain forgets, and the front-end (its echo canceller) and the recognizer are new. A recognizer adapts
+        to what it heard (pocketsphinx's cepstral mean): carried over, it heard the same recordings as other
+        words, and the replies, their echo and every barge-in after them changed with a run's place in a
+        benchmark. The caller closes the returned front-end."""
+        self.brain.forget()
+        recognizer = self.new_recognizer()
+        return dataclasses.replace(self, frontend=FrontEnd.from_config(config), recognizer=recognizer)
+
     def close(self) -> None:
         """Free the brain's model and the front-end; a brain a hung thread may still be inside is left open
         (llama.cpp freeing a model in use can crash the process on its way out)."""

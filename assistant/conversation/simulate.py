@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.audio.frontend import FrontEnd
 from assistant.audio.io import SAMPLE_RATE
 from assistant.audio.room import RoomEvent, SimulatedRoom
 from assistant.config import Config
@@ -82,7 +81,8 @@ def run_scenario(
     timeout_s: float | None = None,
     greeting: str = "",
 ) -> SimulationResult:
-    """Run `scenario` once. `engines` may be shared between runs (they are reset; the front-end is new).
+    """Run `scenario` once. `engines` may be shared between runs (Engines.for_run: a run does not depend on the
+    ones before it).
 
     `greeting`: said at the start, as on a device (it is also what first trains the echo canceller); the
     scenario's first utterance should then come after it.
@@ -91,11 +91,7 @@ def run_scenario(
     if greeting:
         config = dataclasses.replace(config, conversation=dataclasses.replace(config.conversation, greeting=greeting))
     own_engines = engines is None
-    if engines is None:
-        engines = Engines.build(config, wake=scenario.wake)
-    else:
-        engines.brain.forget()
-        engines = dataclasses.replace(engines, frontend=FrontEnd.from_config(config))
+    engines = Engines.build(config, wake=scenario.wake) if engines is None else engines.for_run(config)
     from assistant.selection import choose
 
     room = scenario.room(
