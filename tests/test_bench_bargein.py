@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,19 @@ import numpy as np
 import pytest
 
 from assistant.audio_files import read_audio
-from assistant.bench.bargein import NOISE_RMS, NOISE_SOURCES, Outcome, cases, noise_onset, outcome
+from assistant.bench.bargein import (
+    NOISE_RMS,
+    NOISE_SOURCES,
+    Case,
+    Outcome,
+    _case_rows,
+    _rows,
+    cases,
+    noise_onset,
+    outcome,
+    percentile_ms,
+    summarize,
+)
 from assistant.cli import main
 from assistant.errors import EXIT_OK, AssistantError
 
@@ -59,6 +72,28 @@ def test_a_reply_that_comes_back_after_ducking_under_the_voice_counts_until_it_e
                utterance=2), _event(42.345, 2, "audible_start", reply=3), _event(49.8, 2, "audible_end", reply=3)]
     result = outcome(ducked, 2)
     assert result.barge_ins == 0 and result.reaction_s == pytest.approx(49.8 - 41.188)
+
+
+def test_a_reply_still_audible_when_the_run_ended_played_to_the_end() -> None:
+    missed = [e for e in INTERRUPTED if e["event"] not in ("duck", "barge_in") and e.get("reply") != 2]
+    missed.append(_event(36.580, 2, "audible_start", reply=2))  # and no audible_end
+    result = outcome(missed, 2)
+    assert result.barge_ins == 0 and result.reaction_s == math.inf
+    case = Case(Path("room.wav"), 0.0, 4.0, True, Path("voice.wav"))
+    summary = summarize([(case, result)] + [(case, outcome(INTERRUPTED, 2))] * 9)
+    assert summary["missed_barge_ins"] == 1
+    assert summary["reaction_all_p50_ms"] == pytest.approx(72.0) and summary["reaction_all_p90_ms"] == math.inf
+    assert _rows([(case, result)])[0]["at_4s_ms"] == "played to the end"
+    assert _case_rows([(case, result)], failed_only=True)[0]["reaction_ms"] == "played to the end"
+
+
+def test_percentiles_match_numpys_and_an_endless_reply_counts_as_the_longest() -> None:
+    values = [0.3, 0.1, 0.25, 0.05, 0.2]
+    assert percentile_ms(values, 50) == pytest.approx(float(np.percentile(values, 50)) * 1000)
+    assert percentile_ms(values, 90) == pytest.approx(float(np.percentile(values, 90)) * 1000)
+    assert percentile_ms([*values, math.inf], 50) == pytest.approx(225.0)  # the median is still finite
+    assert percentile_ms([*values, math.inf], 90) == math.inf
+    assert percentile_ms([], 50) is None
 
 
 def test_a_barge_in_with_nobody_speaking_is_false() -> None:

@@ -1,7 +1,9 @@
 """`assistant bench bargein`: how soon the user's voice silences a reply, and that nothing else does.
 
 Runs the whole pipeline in the simulated room, in lockstep (compute takes no room time, so the figures are
-the listener's own decisions on the sample clock, the same on any machine), over the shared recordings:
+the listener's own decisions on the sample clock, the same on any machine), over the shared recordings. Every
+run starts from the same engines (Engines.for_run), so one case's outcome does not depend on the others: a
+case listed as missed can be re-run alone (--rir, --gains, --after and --voices select it) and traced.
 
 - barge-in: for each room impulse response in echo/rir, each echo gain (--gains, dB) and each moment
   (--after, seconds after the reply became audible), a user talks over the first reply of a conversation
@@ -227,10 +229,15 @@ def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
 
 
 def percentile_ms(values: Sequence[float], q: float) -> float | None:
-    finite = [v for v in values if np.isfinite(v)]
-    if len(finite) < len(values):
+    """The q-th percentile in ms; infinite (a reply that played to the end) if it falls among such values."""
+    if not values:
+        return None
+    ordered = np.sort(np.asarray(values, dtype=np.float64))
+    at = q / 100.0 * (len(ordered) - 1)  # numpy's default (linear) percentile, which inf would turn into nan
+    low, high = ordered[math.floor(at)], ordered[math.ceil(at)]
+    if not math.isfinite(high):
         return float("inf")
-    return float(np.percentile(np.asarray(finite) * 1000.0, q)) if finite else None
+    return float(1000.0 * (low + (high - low) * (at - math.floor(at))))
 
 
 # ------------------------------------------------------------------------------------------------ runs
@@ -377,7 +384,7 @@ def _rows(results: Sequence[tuple[Case, Outcome]]) -> list[dict[str, Any]]:
         reactions = [o.reaction_s for _, o in items if o.reaction_s is not None]
         rows.append({
             "condition": condition,
-            **{f"at_{c.after_s:g}s_ms": None if o.reaction_s is None else round(1000 * o.reaction_s)
+            **{f"at_{c.after_s:g}s_ms": _reaction_ms(o)
                for c, o in items},
             "p50_ms": percentile_ms(reactions, 50),
             "missed": sum(o.barge_ins == 0 for _, o in items),
@@ -386,11 +393,17 @@ def _rows(results: Sequence[tuple[Case, Outcome]]) -> list[dict[str, Any]]:
     return rows
 
 
+def _reaction_ms(o: Outcome) -> int | str | None:
+    if o.reaction_s is None or math.isfinite(o.reaction_s):
+        return None if o.reaction_s is None else round(1000 * o.reaction_s)
+    return "played to the end"  # the reply was still audible when the run ended
+
+
 def _case_rows(results: Sequence[tuple[Case, Outcome]], *, failed_only: bool) -> list[dict[str, Any]]:
     """One row per run (or per missed or false barge-in): which voice, when, what happened."""
     return [
         {"condition": case.condition, "after_s": case.after_s, "voice": case.voice.name,
-         "reaction_ms": None if o.reaction_s is None else round(1000 * o.reaction_s),
+         "reaction_ms": _reaction_ms(o),
          "barge_ins": o.barge_ins, "by_stop_phrase": o.by_stop_phrase, "false": o.false_barge_ins,
          "false_at_s": " ".join(f"{t:+.2f}" for t in o.false_at_s),
          "early_at_s": " ".join(f"{t:+.2f}" for t in o.early_at_s)}
