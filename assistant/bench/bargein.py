@@ -384,8 +384,7 @@ def _rows(results: Sequence[tuple[Case, Outcome]]) -> list[dict[str, Any]]:
         reactions = [o.reaction_s for _, o in items if o.reaction_s is not None]
         rows.append({
             "condition": condition,
-            **{f"at_{c.after_s:g}s_ms": _reaction_ms(o)
-               for c, o in items},
+            **{f"at_{c.after_s:g}s_ms": _reaction_ms(o) for c, o in items},
             "p50_ms": percentile_ms(reactions, 50),
             "missed": sum(o.barge_ins == 0 for _, o in items),
             "false": sum(o.false_barge_ins for _, o in items),
@@ -394,9 +393,11 @@ def _rows(results: Sequence[tuple[Case, Outcome]]) -> list[dict[str, Any]]:
 
 
 def _reaction_ms(o: Outcome) -> int | str | None:
-    if o.reaction_s is None or math.isfinite(o.reaction_s):
-        return None if o.reaction_s is None else round(1000 * o.reaction_s)
-    return "played to the end"  # the reply was still audible when the run ended
+    if o.reaction_s is None:
+        return None
+    if math.isinf(o.reaction_s):
+        return "played to the end"  # the reply was still audible when the run ended
+    return round(1000 * o.reaction_s)
 
 
 def _case_rows(results: Sequence[tuple[Case, Outcome]], *, failed_only: bool) -> list[dict[str, Any]]:
