@@ -45,14 +45,15 @@ the slowest room's, and the level as the speaker stopped is often the user's own
 duck the reply): in a quick room a user talking on after the duck stood 5-10 dB above what was left of the
 echo and was still refused until the reply came back. So the room's own fade is measured too (RoomDecay):
 in every pause of a reply with nobody talking, the raw microphone level (before the canceller, which lets go
-of the echo unevenly) relative to its level as the speaker stopped. After a stop, the loudest of the last few
-such fades bounds our echo in each window: the cleaned signal (at most 4 dB above the raw microphone in the
-simulated rooms) standing above that bound is not ours, and the bound also caps the expected echo level. When
-the user's windows were passing as the speaker stopped (their words ducked the reply), the level then is theirs
-and bounds nothing: until the reply comes back, a window KEEP_DB above the expected echo (and loud: within
-HOLD_WINDOWS of the last pass, or on fresh evidence) is kept without the tail check. Without this, in the
-seminar room, whose echo fades 1-2.5 dB a window, a voice 8-11 dB above it was refused until the reply came
-back (bench bargein: a missed barge-in).
+of the echo unevenly) relative to its level as the speaker stopped; our echo only fades, so a rise of RISE_DB
+above the quietest window since is someone starting to talk (Silero is slow to recognise a voice over the echo)
+and ends the measurement. After a stop, the loudest of the last few such fades bounds our echo in each window:
+the cleaned signal (at most 4 dB above the raw microphone in the simulated rooms) standing above that bound is
+not ours, and the bound also caps the expected echo level. When the user's windows were passing as the speaker
+stopped (their words ducked the reply), the level then is theirs and bounds nothing: until the reply comes back,
+a window KEEP_DB above the expected echo (and loud: within HOLD_WINDOWS of the last pass, or on fresh evidence)
+is kept without the tail check. Without this, in the seminar room, whose echo fades 1-2.5 dB a window, a voice
+8-11 dB above it was refused until the reply came back (bench bargein: a missed barge-in).
 
 The constants were chosen by measurement (`assistant bench bargein`, which also prints the gate's cost per
 32 ms window: tens of microseconds).
@@ -87,6 +88,7 @@ CLEAR_DB = 12.0  # this far above the expected echo a window needs no tail check
 DECAY_WINDOWS = LINGER_WINDOWS  # the room's fade is measured and used for as long as the echo may linger
 DECAY_MEMORY = 8  # the last fades kept: the bound is their loudest, window by window
 ROOM_MARGIN_DB = 4.0  # the cleaned signal's echo stands at most this far above the raw microphone's
+RISE_DB = 3.0  # a fade that rises this far above its quietest window since the stop is a new sound, not our echo
 
 
 def level_db(samples: np.ndarray) -> float:
@@ -203,6 +205,7 @@ class RoomDecay:
         self._kept = np.zeros(DECAY_WINDOWS, dtype=np.int64)  # fades kept so far, per window
         self._fade = np.full(DECAY_WINDOWS, np.nan)  # the fade being measured
         self._measuring = False
+        self._quietest = -100.0  # the quietest window of the fade being measured
         self._previous = -100.0
 
     def update(self, windows: int, mic_db: float, nobody: bool) -> None:
@@ -212,9 +215,13 @@ class RoomDecay:
             self.start_db = max(self._previous, mic_db)
             self._measuring = nobody
             self._fade[:] = np.nan
+            self._quietest = mic_db
         if self._measuring:
-            if 0 <= windows < DECAY_WINDOWS and nobody:
+            # Our echo only fades: a rise is someone starting to talk whom the gate has not recognised yet, and
+            # measured as our fade it would raise the bound against the user at the next stops.
+            if 0 <= windows < DECAY_WINDOWS and nobody and mic_db < self._quietest + RISE_DB:
                 self._fade[windows] = mic_db - self.start_db
+                self._quietest = min(self._quietest, mic_db)
             else:
                 self._measuring = False
                 self._keep()
