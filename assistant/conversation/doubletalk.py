@@ -49,11 +49,16 @@ of the echo unevenly) relative to its level as the speaker stopped; our echo onl
 above the quietest window since is someone starting to talk (Silero is slow to recognise a voice over the echo)
 and ends the measurement. After a stop, the loudest of the last few such fades bounds our echo in each window:
 the cleaned signal (at most 4 dB above the raw microphone in the simulated rooms) standing above that bound is
-not ours, and the bound also caps the expected echo level. When the user's windows were passing as the speaker
-stopped (their words ducked the reply), the level then is theirs and bounds nothing: until the reply comes back,
-a window KEEP_DB above the expected echo (and loud: within HOLD_WINDOWS of the last pass, or on fresh evidence)
-is kept without the tail check. Without this, in the seminar room, whose echo fades 1-2.5 dB a window, a voice
-8-11 dB above it was refused until the reply came back (bench bargein: a missed barge-in).
+not ours, and the bound also caps the expected echo level.
+
+When the user's windows were passing as the speaker stopped (their words ducked the reply), the raw level then
+is their voice and our echo, and the cleaned level, where it stands CLEAR_DB above the expected echo, is their
+voice: our echo's share, the difference (at least the expected echo), is what the bound fades from. (A loud
+syllable of our own echo that ducked the reply before the canceller converged stands less clear of the
+prediction, and its fade runs from the raw level.) And until the reply comes back, a window KEEP_DB above the
+expected echo (and loud: within HOLD_WINDOWS of the last pass, or on fresh evidence) is kept without the tail
+check. Without these, in the seminar room, whose echo fades 1-2.5 dB a window, a voice going on 8-12 dB above
+it was refused until the reply came back (bench bargein: missed barge-ins).
 
 The constants were chosen by measurement (`assistant bench bargein`, which also prints the gate's cost per
 32 ms window: tens of microseconds).
@@ -95,6 +100,13 @@ def level_db(samples: np.ndarray) -> float:
     """Mean power in dB re 1 LSB² (+1 so that digital silence is 0 dB)."""
     x = samples.astype(np.float64)
     return float(10.0 * np.log10(np.dot(x, x) / max(len(x), 1) + 1.0))
+
+
+def power_minus_db(total_db: float, part_db: float) -> float:
+    """The level of what is left of `total_db` without `part_db` (uncorrelated sounds add as powers)."""
+    if part_db >= total_db:
+        return -100.0
+    return total_db + 10.0 * math.log10(1.0 - 10.0 ** ((part_db - total_db) / 10.0))
 
 
 def _power_sum_db(levels: np.ndarray) -> float:
@@ -208,24 +220,25 @@ class RoomDecay:
         self._quietest = -100.0  # the quietest window of the fade being measured
         self._previous = -100.0
 
-    def update(self, windows: int, mic_db: float, nobody: bool) -> None:
-        """One window: `windows` since the speaker fell quiet (QuietTail.windows: -1 while it plays), the raw
-        microphone level, and whether nobody has been taken for the user lately (the fade is only ours then)."""
+    def update(self, windows: int, echo_db: float, nobody: bool) -> None:
+        """One window: `windows` since the speaker fell quiet (QuietTail.windows: -1 while it plays), the level
+        of our echo at the microphone (the raw level, or its share of it while the user talks), and whether
+        nobody has been taken for the user lately (the fade is only ours then)."""
         if windows == 0:
-            self.start_db = max(self._previous, mic_db)
+            self.start_db = max(self._previous, echo_db)
             self._measuring = nobody
             self._fade[:] = np.nan
-            self._quietest = mic_db
+            self._quietest = echo_db
         if self._measuring:
             # Our echo only fades: a rise is someone starting to talk whom the gate has not recognised yet, and
             # measured as our fade it would raise the bound against the user at the next stops.
-            if 0 <= windows < DECAY_WINDOWS and nobody and mic_db < self._quietest + RISE_DB:
-                self._fade[windows] = mic_db - self.start_db
-                self._quietest = min(self._quietest, mic_db)
+            if 0 <= windows < DECAY_WINDOWS and nobody and echo_db < self._quietest + RISE_DB:
+                self._fade[windows] = echo_db - self.start_db
+                self._quietest = min(self._quietest, echo_db)
             else:
                 self._measuring = False
                 self._keep()
-        self._previous = mic_db
+        self._previous = echo_db
 
     def _keep(self) -> None:
         # Only finished fades count: a user talking in this pause must not raise the bound against itself.
@@ -284,14 +297,22 @@ class DoubleTalkGate:
         echo.push(level_db(reference))
         clean_db = level_db(clean)
         self.tail.update(float(echo.levels[0]), echo.loudest, clean_db)
+        self._since_pass += 1
+        user_talking = self._since_pass <= 2  # one of the last two windows passed
         if self.tail.windows < 0:
             self._user_turn = self._user_at_stop = False
         elif self.tail.windows == 0:
-            self._user_at_stop = self._since_pass <= 1
-        self._since_pass += 1
+            self._user_at_stop = user_talking
+        predicted = echo.expected() if echo.active else -100.0
         room = None
         if self.decay is not None:
-            self.decay.update(self.tail.windows, level_db(mic), self._since_pass > HOLD_WINDOWS and not self._user_turn)
+            ours_db = level_db(mic)
+            if user_talking and clean_db >= predicted + CLEAR_DB:
+                # The user's windows are passing and this one stands clear of our echo: the raw level is their
+                # voice and our echo, and the cleaned one their voice, so our echo is the difference (and at
+                # least what we expect the canceller to leave of it). As the speaker stops, it fades from that.
+                ours_db = min(ours_db, max(power_minus_db(ours_db, clean_db), predicted))
+            self.decay.update(self.tail.windows, ours_db, self._since_pass > HOLD_WINDOWS and not self._user_turn)
             room = self.decay.bound(self.tail.windows)
         # (Not near silence: Silero, primed by the reply, scores a silent pause as speech.)
         above_room = room is not None and clean_db >= max(room + ROOM_MARGIN_DB, ACTIVE_DB)
@@ -307,7 +328,6 @@ class DoubleTalkGate:
             self._evidence = 0.0
             self.gated += p >= threshold
             return 0.0
-        predicted = echo.expected()
         # After a stop, the room's fade also bounds the echo (the prediction's own fade is the slowest room's).
         expected = predicted if room is None else min(predicted, room)
         error = clean_db - expected
