@@ -272,6 +272,7 @@ class DoubleTalkGate:
         self.decay = RoomDecay() if room_decay else None
         self.evidence_db = evidence_db
         self._evidence = 0.0
+        self._run_reached = False  # the present run of excess has reached the evidence threshold
         self._since_pass = HOLD_WINDOWS + 1
         self.gated = 0  # windows scored as speech but taken for echo
         self._user_turn = False
@@ -317,7 +318,7 @@ class DoubleTalkGate:
         # (Not near silence: Silero, primed by the reply, scores a silent pause as speech.)
         above_room = room is not None and clean_db >= max(room + ROOM_MARGIN_DB, ACTIVE_DB)
         if not echo.active:
-            self._evidence = 0.0
+            self._evidence, self._run_reached = 0.0, False
             if self._user_turn or above_room or not self.tail.lingers(clean_db):
                 return p  # the speaker has been quiet: whatever the mic hears is not our echo
             self.gated += p >= threshold
@@ -325,13 +326,16 @@ class DoubleTalkGate:
         if clean_db < ACTIVE_DB:
             # Silero's state, carried over from the reply, scored 0.6-0.7 on a pause this quiet, and a prediction
             # fading below it made that an excess of 25 dB (a barge-in on silence in the simulated rooms).
-            self._evidence = 0.0
+            self._evidence, self._run_reached = 0.0, False
             self.gated += p >= threshold
             return 0.0
         # After a stop, the room's fade also bounds the echo (the prediction's own fade is the slowest room's).
         expected = predicted if room is None else min(predicted, room)
         error = clean_db - expected
         self._evidence = min(max(0.0, self._evidence + error - DRIFT_DB), 2 * self.evidence_db)
+        # A run of excess that reached the threshold may be the user until its evidence is back to zero: between
+        # syllables it dips below the threshold, and learnt at the full step then, the voice lifted the prediction.
+        self._run_reached = self._evidence >= self.evidence_db or (self._run_reached and self._evidence > 0)
         loud = self._evidence >= self.evidence_db or (self._since_pass <= HOLD_WINDOWS and error >= KEEP_DB)
         speech = p >= threshold
         # The voice that ducked the reply goes on: the tail check's anchor is that voice, not our echo.
@@ -339,7 +343,7 @@ class DoubleTalkGate:
         if loud and speech and (error >= CLEAR_DB or above_room or voice_goes_on or self.tail.allows(clean_db)):
             self._since_pass = 0
             return p
-        echo.learn(clean_db - predicted, speech or self._evidence >= self.evidence_db)
+        echo.learn(clean_db - predicted, speech or self._run_reached)
         if speech:
             self.gated += 1
         return 0.0
