@@ -144,11 +144,13 @@ def test_the_voices_are_taken_in_turn_and_a_missing_one_is_named(tmp_path: Path)
 
 @pytest.mark.slow
 def test_the_bench_on_one_room(
-    clean_env: Path, test_set_config: Callable[..., Path], shared_audio: Path, capsys: pytest.CaptureFixture[str]
+    clean_env: Path, test_set_config: Callable[..., Path], shared_audio: Path, capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
 ) -> None:
     config = test_set_config(llm={"max_tokens": 120})  # long replies: there must be one to interrupt
     args = ["--config", str(config), "bench", "bargein", "--audio", str(shared_audio), "--rir", "speechbrain_rir4",
-            "--gains", "0", "--after", "2", "--echo-s", "8", "--skip", "cough", "noise", "--json"]
+            "--gains", "0", "--after", "2", "--echo-s", "8", "--skip", "cough", "noise", "--json",
+            "--gate-log", str(tmp_path / "gate")]
     assert main(args) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert report["greeting"] == "Hello, I'm listening."  # the config's (the default): said before the first reply
@@ -164,6 +166,30 @@ def test_the_bench_on_one_room(
     (echo,) = report["checks"]
     assert echo["room"] == "speechbrain_rir4" and echo["reply_went_on"] is True
     assert report["gate_us_per_window"] > 0
+    for case in ("case0", "case1"):
+        _check_gate_log(tmp_path / "gate" / f"{case}.tsv")
+
+
+def _check_gate_log(path: Path) -> None:
+    """A run's gate log: every window, and the room's ground truth lined up with what the gate saw."""
+    comment, header, *lines = path.read_text().splitlines()
+    assert comment.startswith("# speechbrain_rir4 +0 dB") and header.split("\t")[:6] == [
+        "t", "reference_db", "mic_db", "clean_db", "voice_db", "echo_db"]
+    rows = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
+    assert len(rows) > 20 / 0.032  # the run lasts more than 20 s of room time, all of it logged
+    assert float(rows[1]["t"]) == pytest.approx(0.032)
+    assert any(r["passed"] == "1" for r in rows if float(r["voice_db"]) > 55.0)  # the barge-in
+    # Where our echo is far below the user's voice, the cleaned signal follows the voice window by window, and
+    # best without a shift: window n of the log is room sample n * 512 on, for the gate and the ground truth.
+    clean, voice, echo = (np.array([float(r[k]) for r in rows]) for k in ("clean_db", "voice_db", "echo_db"))
+    alone = echo < voice - 20.0
+    assert alone.sum() > 10
+
+    def follows(lag: int) -> float:
+        both = alone & np.roll(alone, lag)
+        return float(np.corrcoef(clean[both], np.roll(voice, lag)[both])[0, 1])
+
+    assert max(range(-2, 3), key=follows) == 0
 
 
 def test_the_noise_check_plays_the_start_of_a_recording_as_loud_as_a_talker(shared_audio: Path, tmp_path: Path) -> None:

@@ -250,6 +250,25 @@ class _Playing:
 # ---------------------------------------------------------------------------------------------- room
 
 
+class RoomTracks:
+    """The microphone's two sources kept apart, block by block from the room's first sample: the users'
+    recordings and our echo (ground truth for tracing the double-talk gate: `bench bargein --gate-log`)."""
+
+    def __init__(self) -> None:
+        self._speech: list[np.ndarray] = []
+        self._echo: list[np.ndarray] = []
+
+    def add(self, speech: np.ndarray, echo: np.ndarray | None) -> None:
+        self._speech.append(speech.astype(np.float32))
+        self._echo.append(np.zeros(speech.size, np.float32) if echo is None else echo.astype(np.float32))
+
+    def speech(self) -> np.ndarray:
+        return np.concatenate(self._speech) if self._speech else np.zeros(0, np.float32)
+
+    def echo(self) -> np.ndarray:
+        return np.concatenate(self._echo) if self._echo else np.zeros(0, np.float32)
+
+
 class SimulatedRoom:
     """`AudioIO` over recordings, an echo path and noise (see the module docstring)."""
 
@@ -331,6 +350,8 @@ class SimulatedRoom:
         # Real time: how far read() was called after a block was due (a stalled reader, e.g. a thread that held
         # the GIL): the room then catches up in a burst, and the stall shows as time in whatever came next.
         self.lag_max_s = 0.0
+        # Set to a RoomTracks before start() to keep what the microphone heard of the user and of the echo apart.
+        self.tracks: RoomTracks | None = None
 
     def _load_noise(self, setup: RoomSetup) -> np.ndarray:
         noise = read_audio(setup.noise).astype(np.float64)
@@ -424,8 +445,11 @@ class SimulatedRoom:
             self._watch_speaker(speaker, start)
             self._schedule(start)
             mic = self._speech_block(start, n)
-            if self._echo is not None:
-                mic += self._echo.process(speaker)
+            echo = self._echo.process(speaker) if self._echo is not None else None
+            if self.tracks is not None:
+                self.tracks.add(mic, echo)
+            if echo is not None:
+                mic += echo
             if self._noise is not None:
                 mic += self._noise.take(np.arange(self._noise_pos, self._noise_pos + n), mode="wrap")
                 self._noise_pos = (self._noise_pos + n) % len(self._noise)

@@ -31,6 +31,10 @@ which pocketsphinx's forced alignment puts 0.6 s before the label) is the user's
 barge-in with reaction 0, and as early (early_barge_ins) to be seen. The gate's own cost per 32 ms VAD window
 is measured on the echo recordings (gate_us_per_window). Needs an LLM setting that makes long replies (e.g.
 [llm] max_tokens = 120 with the stories260K model): there must be a reply to interrupt.
+
+--gate-log DIR writes, for each barge-in run, what the double-talk gate saw and decided in every VAD window
+beside the room's ground truth, the user's voice and our echo at the microphone apart (write_gate_log): select
+one case with --rir, --gains, --after and --voices to see why it was missed.
 """
 
 from __future__ import annotations
@@ -55,7 +59,9 @@ from assistant.errors import EXIT_OK, AssistantError
 from assistant.report import Progress, emit
 
 if TYPE_CHECKING:
-    from assistant.conversation.pipeline import Engines
+    from assistant.audio.room import RoomTracks, SimulatedRoom
+    from assistant.conversation.doubletalk import GateWindow
+    from assistant.conversation.pipeline import Engines, Pipeline
 
 SAMPLE_RATE = 16000
 TARGET_P90_MS = 200.0
@@ -111,6 +117,9 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
                         help="said before the first reply (default: conversation.greeting; \"\": none)")
     parser.add_argument("--skip", nargs="+", default=[], choices=("bargein", "echo", "cough", "noise"),
                         help="checks to skip")
+    parser.add_argument("--gate-log", type=Path, metavar="DIR",
+                        help="write each barge-in run's double-talk gate windows, beside the room's ground truth "
+                             "(the voice and the echo apart), to DIR/case<N>.tsv (N: the run's place in the list)")
     json_option(parser)
     parser.set_defaults(func=_bench)
 
@@ -245,8 +254,10 @@ def percentile_ms(values: Sequence[float], q: float) -> float | None:
 
 def run_bargein(
     config: Config, audio: Path, engines: Engines, case_list: Sequence[Case], folder: Path,
-    advance: Callable[[], None], greeting: str = "",
+    advance: Callable[[], None], greeting: str = "", gate_log: Path | None = None,
 ) -> list[tuple[Case, Outcome]]:
+    """`gate_log`: a folder to write each run's double-talk gate windows to (case<N>.tsv, see write_gate_log)."""
+    from assistant.audio.room import RoomTracks
     from assistant.conversation.scenario import Scenario
     from assistant.conversation.simulate import run_scenario
 
@@ -254,10 +265,52 @@ def run_bargein(
     for i, case in enumerate(case_list):
         path = folder / f"case{i}.toml"
         path.write_text(case.scenario(audio))
-        result = run_scenario(Scenario.load(path), config, realtime=False, engines=engines, greeting=greeting)
+        windows: list[GateWindow] = []
+        tracks = RoomTracks()
+        result = run_scenario(Scenario.load(path), config, realtime=False, engines=engines, greeting=greeting,
+                              before_start=_recorder(windows, tracks) if gate_log is not None else None)
         results.append((case, outcome(result.events, 2 if case.later else 1)))
+        if gate_log is not None:
+            write_gate_log(gate_log / f"case{i}.tsv", case, windows, tracks, engines.vad.window)
         advance()
     return results
+
+
+def _recorder(windows: list[GateWindow], tracks: RoomTracks) -> Callable[[Pipeline, SimulatedRoom], None]:
+    def record(pipeline: Pipeline, room: SimulatedRoom) -> None:
+        pipeline.listener.gate.record = windows
+        room.tracks = tracks
+
+    return record
+
+
+GATE_LOG_COLUMNS = ("t", "reference_db", "mic_db", "clean_db", "voice_db", "echo_db", "p", "expected_db", "room_db",
+                    "since_stop", "evidence_db", "passed")
+
+
+def write_gate_log(path: Path, case: Case, windows: Sequence[GateWindow], tracks: RoomTracks, window: int) -> None:
+    """One row per VAD window of the run: what the double-talk gate saw and decided, beside the room's ground
+    truth that it never sees, the user's voice and our echo at the microphone apart (voice_db, echo_db). That
+    is what tells a prediction too high from a voice below the echo. Levels in dB re 1 LSB² (level_db); window n
+    starts at room sample n * window; empty cells: not defined then (no echo expected, no room bound)."""
+    from assistant.conversation.doubletalk import level_db
+
+    voice, echo = tracks.speech(), tracks.echo()
+
+    def db(value: float | None) -> str:
+        return "" if value is None else f"{value:.1f}"
+
+    rows = [f"# {case.condition}, {case.voice.name} {case.after_s:g} s after the reply became audible",
+            "\t".join(GATE_LOG_COLUMNS)]
+    for n, w in enumerate(windows):
+        at = slice(n * window, (n + 1) * window)
+        rows.append("\t".join([
+            f"{n * window / SAMPLE_RATE:.3f}", db(w.reference_db), db(w.mic_db), db(w.clean_db),
+            db(level_db(voice[at])), db(level_db(echo[at])), f"{w.p:.2f}", db(w.expected_db), db(w.room_db),
+            str(w.since_stop), db(w.evidence_db), str(int(w.passed)),
+        ]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(rows) + "\n")
 
 
 def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, seconds: float) -> dict[str, Any]:
@@ -457,7 +510,8 @@ def _bench(args: argparse.Namespace) -> int:
         with tempfile.TemporaryDirectory(prefix="bargein-") as tmp:
             folder = Path(tmp)
             if case_list:
-                results = run_bargein(config, audio, engines, case_list, folder, progress.advance, greeting)
+                results = run_bargein(config, audio, engines, case_list, folder, progress.advance, greeting,
+                                      args.gate_log)
                 rows += _rows(results)
                 summary.update(summarize(results))
             if "echo" not in args.skip:

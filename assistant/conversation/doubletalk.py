@@ -67,6 +67,7 @@ The constants were chosen by measurement (`assistant bench bargein`, which also 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -254,6 +255,21 @@ class RoomDecay:
         return self.start_db + float(self.limit[windows])
 
 
+@dataclass(frozen=True)
+class GateWindow:
+    """What the gate saw and decided in one window (DoubleTalkGate.record; `assistant bench bargein --gate-log`)."""
+
+    reference_db: float  # what the speaker played
+    mic_db: float  # the raw microphone
+    clean_db: float  # the cleaned signal the VAD scored
+    p: float  # the VAD's speech probability
+    expected_db: float | None  # our echo expected in the cleaned signal (None: the speaker has been quiet)
+    room_db: float | None  # after a stop: the bound from the room's measured fade (None: none)
+    since_stop: int  # windows since the speaker fell quiet (-1: it plays)
+    evidence_db: float  # the CUSUM of the excess over the expected echo
+    passed: bool  # scored as speech and let through: taken for the user
+
+
 class DoubleTalkGate:
     """Per VAD window: `probability(clean, mic, reference, p, threshold)` gives p, or 0 when it is likely echo.
 
@@ -277,6 +293,9 @@ class DoubleTalkGate:
         self.gated = 0  # windows scored as speech but taken for echo
         self._user_turn = False
         self._user_at_stop = False  # the speaker stopped (a duck) while the user's windows were passing
+        self.record: list[GateWindow] | None = None  # a list: every window's GateWindow is appended to it
+        self._expected: float | None = None  # the present window's, for the record
+        self._room: float | None = None
 
     @classmethod
     def from_config(cls, config: Config, *, window_ms: float = 32.0) -> DoubleTalkGate:
@@ -294,6 +313,16 @@ class DoubleTalkGate:
                     ) -> float:
         """`clean`: the window as the VAD got it; `mic`: the same window of the raw microphone; `reference`:
         what the speaker played then."""
+        decided = self._decide(clean, mic, reference, p, threshold)
+        if self.record is not None:
+            self.record.append(GateWindow(
+                float(self.echo.levels[0]), level_db(mic), level_db(clean), p, self._expected, self._room,
+                self.tail.windows, self._evidence, decided >= threshold,
+            ))
+        return decided
+
+    def _decide(self, clean: np.ndarray, mic: np.ndarray, reference: np.ndarray, p: float, threshold: float
+                ) -> float:
         echo = self.echo
         echo.push(level_db(reference))
         clean_db = level_db(clean)
@@ -305,6 +334,7 @@ class DoubleTalkGate:
         elif self.tail.windows == 0:
             self._user_at_stop = user_talking
         predicted = echo.expected() if echo.active else -100.0
+        self._expected = predicted if echo.active else None
         room = None
         if self.decay is not None:
             ours_db = level_db(mic)
@@ -315,6 +345,7 @@ class DoubleTalkGate:
                 ours_db = min(ours_db, max(power_minus_db(ours_db, clean_db), predicted))
             self.decay.update(self.tail.windows, ours_db, self._since_pass > HOLD_WINDOWS and not self._user_turn)
             room = self.decay.bound(self.tail.windows)
+        self._room = room
         # (Not near silence: Silero, primed by the reply, scores a silent pause as speech.)
         above_room = room is not None and clean_db >= max(room + ROOM_MARGIN_DB, ACTIVE_DB)
         if not echo.active:
@@ -331,6 +362,7 @@ class DoubleTalkGate:
             return 0.0
         # After a stop, the room's fade also bounds the echo (the prediction's own fade is the slowest room's).
         expected = predicted if room is None else min(predicted, room)
+        self._expected = expected
         error = clean_db - expected
         self._evidence = min(max(0.0, self._evidence + error - DRIFT_DB), 2 * self.evidence_db)
         # A run of excess that reached the threshold may be the user until its evidence is back to zero: between

@@ -187,7 +187,7 @@ class Pipeline:
         max_ahead = None if lockstep else max(0.5, config.audio.ring_seconds - 2 * 0.5)
         self.speaker = Speaker(audio, self.turns, max_ahead_s=max_ahead)
         common = {"heartbeats": self.heartbeats, "to_controller": self.control_q.put, "stop": self.stop_event}
-        listener = Listener(
+        self.listener = listener = Listener(
             config,
             engines.vad,
             SpeechSegmenter.from_config(config.vad),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,12 +80,14 @@ def run_scenario(
     engines: Engines | None = None,
     timeout_s: float | None = None,
     greeting: str = "",
+    before_start: Callable[[Pipeline, SimulatedRoom], None] | None = None,
 ) -> SimulationResult:
     """Run `scenario` once. `engines` may be shared between runs (Engines.for_run: a run does not depend on the
     ones before it).
 
     `greeting`: said at the start, as on a device (it is also what first trains the echo canceller); the
-    scenario's first utterance should then come after it.
+    scenario's first utterance should then come after it. `before_start`: called with the pipeline and the
+    room once both are built (to record what they do, e.g. the double-talk gate's windows).
     """
     config = simulation_config(config)
     if greeting:
@@ -100,6 +102,8 @@ def run_scenario(
     )
     pipeline = Pipeline(config, room, engines, lockstep=not realtime, trace_path=trace_path, greet=bool(greeting),
                         trace_audible=False)
+    if before_start is not None:
+        before_start(pipeline, room)
     limit = timeout_s if timeout_s is not None else _default_timeout(scenario, room)
     started = time.monotonic()
     pipeline.start()
