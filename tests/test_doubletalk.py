@@ -3,6 +3,7 @@ the Speex front-end and Silero VAD, and real speech through a measured room impu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,16 @@ def gate_windows(
 def judge(gate: DoubleTalkGate, clean: np.ndarray, reference: np.ndarray, p: float) -> float:
     """One window of synthetic signals, the raw microphone taken as the cleaned one (no canceller before it)."""
     return gate.probability(clean, clean, reference, p, THRESHOLD)
+
+
+def noise_windows(seed: int) -> Callable[[float], np.ndarray]:
+    """Windows of Gaussian noise at a given RMS (int16, clipped), from a generator seeded once: synthetic signals."""
+    rng = np.random.default_rng(seed)
+
+    def noise(rms: float) -> np.ndarray:
+        return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
+
+    return noise
 
 
 def window_levels(x: np.ndarray) -> np.ndarray:
@@ -129,10 +140,7 @@ def test_the_rooms_last_ringing_is_taken_for_echo_for_two_seconds_after_the_spea
     """Beyond the echo model's second: a window no louder than the echo was as the speaker stopped is its tail
     (a measured room rings on that long); a voice above it, or anything after 2 s, is left alone."""
     gate = DoubleTalkGate()
-    rng = np.random.default_rng(2)
-
-    def noise(rms: float) -> np.ndarray:
-        return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
+    noise = noise_windows(2)
 
     silence = np.zeros(WINDOW, np.int16)
     for _ in range(100):  # 3.2 s of reply; its echo is left at about 30 dB re 1 LSB²
@@ -151,10 +159,7 @@ def test_a_voice_silero_is_slow_to_recognise_over_the_echo_is_not_learned_as_ech
     """Measured in the simulated rooms: a command 25-30 dB above the echo, scored 0.25-0.45 for its first 19
     windows. Learnt as echo at the full step, it had lifted the prediction past itself by then and was lost."""
     gate = DoubleTalkGate()
-    rng = np.random.default_rng(3)
-
-    def noise(rms: float) -> np.ndarray:
-        return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
+    noise = noise_windows(3)
 
     for _ in range(100):  # 3.2 s of reply; its echo is left at about 32 dB re 1 LSB²
         judge(gate, noise(40.0), noise(3000.0), 0.1)
@@ -171,10 +176,7 @@ def test_a_voice_is_learned_slowly_for_as_long_as_its_run_of_excess_lasts() -> N
     that was learned as echo at the full step (+4 dB in five windows), the voice was refused when Silero agreed,
     and the barge-in was missed."""
     gate = DoubleTalkGate()
-    rng = np.random.default_rng(9)
-
-    def noise(rms: float) -> np.ndarray:
-        return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
+    noise = noise_windows(9)
 
     def above_prediction(excess_db: float) -> np.ndarray:
         return noise(10 ** ((gate.echo.expected() + excess_db) / 20))
@@ -193,10 +195,7 @@ def test_a_run_of_excess_is_forgotten_soon_after_it_ends() -> None:
     """Echo after a loud stretch that was not taken (a voice Silero never scored as speech): a speech-like window
     of it just above the prediction is not let through on the old stretch's evidence."""
     gate = DoubleTalkGate()
-    rng = np.random.default_rng(4)
-
-    def noise(rms: float) -> np.ndarray:
-        return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
+    noise = noise_windows(4)
 
     for _ in range(100):
         judge(gate, noise(40.0), noise(3000.0), 0.1)
@@ -263,10 +262,7 @@ def test_after_a_duck_our_echo_fades_from_its_share_of_the_level_not_from_the_us
     3 s into the first reply: fading from the sum, 4.6 dB too high, the voice going on 9-12 dB above what was left
     of our echo was refused every other window, and the barge-in was missed.)"""
     gate = DoubleTalkGate()
-    rng = np.random.default_rng(7)
-
-    def noise(rms: float) -> np.ndarray:
-        return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
+    noise = noise_windows(7)
 
     silence = np.zeros(WINDOW, np.int16)
     echo_rms, residual_rms = 3000.0, 1000.0  # our echo at the mic, 70 dB; the canceller leaves 60 dB of it
@@ -298,10 +294,7 @@ def test_our_own_echo_that_ducked_the_reply_does_not_pass_as_it_fades() -> None:
     voice standing clear of it, so the room's fade runs from the raw level (run from the expected echo instead:
     false barge-ins in 6 of 60 runs of bench bargein)."""
     gate = DoubleTalkGate()
-    rng = np.random.default_rng(8)
-
-    def noise(rms: float) -> np.ndarray:
-        return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
+    noise = noise_windows(8)
 
     silence = np.zeros(WINDOW, np.int16)
     for _ in range(3):  # sentences and pauses with nobody talking, nothing cancelled; the room fades 3 dB a window
@@ -332,10 +325,7 @@ def _voice_after_the_reply_stops(gate: DoubleTalkGate, *, ducked: bool) -> list[
     voice as loud as the echo at the mic (7 dB above what the prediction leaves of it). `ducked`: the voice
     starts over the reply and ducks it; otherwise it starts just as the reply stops on its own. The gate's
     output for the 20 windows after the stop."""
-    rng = np.random.default_rng(6)
-
-    def noise(rms: float) -> np.ndarray:
-        return np.clip(rng.standard_normal(WINDOW) * rms, -32768, 32767).astype(np.int16)
+    noise = noise_windows(6)
 
     silence = np.zeros(WINDOW, np.int16)
     for _ in range(3):
