@@ -167,14 +167,19 @@ def test_the_bench_on_one_room(
     assert echo["room"] == "speechbrain_rir4" and echo["reply_went_on"] is True
     assert report["gate_us_per_window"] > 0
     for case in ("case0", "case1"):
-        _check_gate_log(tmp_path / "gate" / f"{case}.tsv")
+        rows = _check_gate_log(tmp_path / "gate" / f"{case}.tsv")
+        # The fresh stream's opinion is there where it was asked for one: on the interrupting voice.
+        assert any(r["fresh_p"] != "" for r in rows if r["passed"] == "1" and float(r["voice_db"]) > 55.0)
+    comment, header, *lines = (tmp_path / "gate" / "echo-speechbrain_rir4-+0dB.tsv").read_text().splitlines()
+    assert comment == "# speechbrain_rir4 +0 dB, echo only" and len(lines) > 8 / 0.032
+    assert all(line.split("\t")[4] == "0.0" for line in lines)  # voice_db: nobody spoke
 
 
-def _check_gate_log(path: Path) -> None:
+def _check_gate_log(path: Path) -> list[dict[str, str]]:
     """A run's gate log: every window, and the room's ground truth lined up with what the gate saw."""
     comment, header, *lines = path.read_text().splitlines()
-    assert comment.startswith("# speechbrain_rir4 +0 dB") and header.split("\t")[:6] == [
-        "t", "reference_db", "mic_db", "clean_db", "voice_db", "echo_db"]
+    assert comment.startswith("# speechbrain_rir4 +0 dB") and header.split("\t")[:8] == [
+        "t", "reference_db", "mic_db", "clean_db", "voice_db", "echo_db", "p", "fresh_p"]
     rows = [dict(zip(header.split("\t"), line.split("\t"), strict=True)) for line in lines]
     assert len(rows) > 20 / 0.032  # the run lasts more than 20 s of room time, all of it logged
     assert float(rows[1]["t"]) == pytest.approx(0.032)
@@ -190,6 +195,7 @@ def _check_gate_log(path: Path) -> None:
         return float(np.corrcoef(clean[both], np.roll(voice, lag)[both])[0, 1])
 
     assert max(range(-2, 3), key=follows) == 0
+    return rows
 
 
 def test_the_noise_check_plays_the_start_of_a_recording_as_loud_as_a_talker(shared_audio: Path, tmp_path: Path) -> None:

@@ -119,7 +119,9 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
                         help="checks to skip")
     parser.add_argument("--gate-log", type=Path, metavar="DIR",
                         help="write each barge-in run's double-talk gate windows, beside the room's ground truth "
-                             "(the voice and the echo apart), to DIR/case<N>.tsv (N: the run's place in the list)")
+                             "(the voice and the echo apart), to DIR/case<N>.tsv (N: the run's place in the list), "
+                             "and the echo-only, cough and noise runs' to DIR/echo-<room>-<gain>dB.tsv and "
+                             "DIR/<check>-<room>-<sound>.tsv")
     json_option(parser)
     parser.set_defaults(func=_bench)
 
@@ -257,42 +259,62 @@ def run_bargein(
     advance: Callable[[], None], greeting: str = "", gate_log: Path | None = None,
 ) -> list[tuple[Case, Outcome]]:
     """`gate_log`: a folder to write each run's double-talk gate windows to (case<N>.tsv, see write_gate_log)."""
-    from assistant.audio.room import RoomTracks
-    from assistant.conversation.scenario import Scenario
-    from assistant.conversation.simulate import run_scenario
-
     results = []
     for i, case in enumerate(case_list):
         path = folder / f"case{i}.toml"
         path.write_text(case.scenario(audio))
-        windows: list[GateWindow] = []
-        tracks = RoomTracks()
-        result = run_scenario(Scenario.load(path), config, realtime=False, engines=engines, greeting=greeting,
-                              before_start=_recorder(windows, tracks) if gate_log is not None else None)
-        results.append((case, outcome(result.events, 2 if case.later else 1)))
-        if gate_log is not None:
-            write_gate_log(gate_log / f"case{i}.tsv", case, windows, tracks, engines.vad.window)
+        title = f"{case.condition}, {case.voice.name} {case.after_s:g} s after the reply became audible"
+        log = (gate_log / f"case{i}.tsv", title) if gate_log is not None else None
+        results.append((case, outcome(_run(path, config, engines, greeting, log), 2 if case.later else 1)))
         advance()
     return results
 
 
-def _recorder(windows: list[GateWindow], tracks: RoomTracks) -> Callable[[Pipeline, SimulatedRoom], None]:
-    def record(pipeline: Pipeline, room: SimulatedRoom) -> None:
-        pipeline.listener.gate.record = windows
-        room.tracks = tracks
+def _run(path: Path, config: Config, engines: Engines, greeting: str, gate_log: tuple[Path, str] | None
+         ) -> list[dict[str, Any]]:
+    """The scenario at `path` in lockstep: its events; `gate_log`: (file, title) to write its gate log to."""
+    from assistant.conversation.scenario import Scenario
+    from assistant.conversation.simulate import run_scenario
 
-    return record
+    recording = GateRecording()
+    result = run_scenario(Scenario.load(path), config, realtime=False, engines=engines, greeting=greeting,
+                          before_start=recording.attach if gate_log is not None else None)
+    if gate_log is not None:
+        recording.write(*gate_log, engines.vad.window)
+    return result.events
 
 
-GATE_LOG_COLUMNS = ("t", "reference_db", "mic_db", "clean_db", "voice_db", "echo_db", "p", "expected_db", "room_db",
-                    "since_stop", "evidence_db", "passed")
+class GateRecording:
+    """One run's gate log in the making: `attach` it to the pipeline and the room before they start."""
+
+    def __init__(self) -> None:
+        from assistant.audio.room import RoomTracks
+
+        self.windows: list[GateWindow] = []
+        self.fresh: list[float | None] = []
+        self.tracks = RoomTracks()
+
+    def attach(self, pipeline: Pipeline, room: SimulatedRoom) -> None:
+        pipeline.listener.gate.record = self.windows
+        pipeline.listener.fresh_record = self.fresh
+        room.tracks = self.tracks
+
+    def write(self, path: Path, title: str, window: int) -> None:
+        write_gate_log(path, title, self.windows, self.fresh, self.tracks, window)
 
 
-def write_gate_log(path: Path, case: Case, windows: Sequence[GateWindow], tracks: RoomTracks, window: int) -> None:
+GATE_LOG_COLUMNS = ("t", "reference_db", "mic_db", "clean_db", "voice_db", "echo_db", "p", "fresh_p", "expected_db",
+                    "room_db", "since_stop", "evidence_db", "passed")
+
+
+def write_gate_log(path: Path, title: str, windows: Sequence[GateWindow], fresh: Sequence[float | None],
+                   tracks: RoomTracks, window: int) -> None:
     """One row per VAD window of the run: what the double-talk gate saw and decided, beside the room's ground
     truth that it never sees, the user's voice and our echo at the microphone apart (voice_db, echo_db). That
-    is what tells a prediction too high from a voice below the echo. Levels in dB re 1 LSB² (level_db); window n
-    starts at room sample n * window; empty cells: not defined then (no echo expected, no room bound)."""
+    is what tells a prediction too high from a voice below the echo. p: the listener's VAD stream (primed by
+    the reply), fresh_p: the stream started afresh at a sound over the reply (fresh_ears). Levels in dB re 1
+    LSB² (level_db); window n starts at room sample n * window; empty cells: not defined then (no echo
+    expected, no room bound, the fresh stream not listening)."""
     from assistant.conversation.doubletalk import level_db
 
     voice, echo = tracks.speech(), tracks.echo()
@@ -300,21 +322,23 @@ def write_gate_log(path: Path, case: Case, windows: Sequence[GateWindow], tracks
     def db(value: float | None) -> str:
         return "" if value is None else f"{value:.1f}"
 
-    rows = [f"# {case.condition}, {case.voice.name} {case.after_s:g} s after the reply became audible",
-            "\t".join(GATE_LOG_COLUMNS)]
-    for n, w in enumerate(windows):
+    rows = [f"# {title}", "\t".join(GATE_LOG_COLUMNS)]
+    for n, (w, fresh_p) in enumerate(zip(windows, fresh, strict=True)):
         at = slice(n * window, (n + 1) * window)
         rows.append("\t".join([
             f"{n * window / SAMPLE_RATE:.3f}", db(w.reference_db), db(w.mic_db), db(w.clean_db),
-            db(level_db(voice[at])), db(level_db(echo[at])), f"{w.p:.2f}", db(w.expected_db), db(w.room_db),
+            db(level_db(voice[at])), db(level_db(echo[at])), f"{w.p:.2f}", "" if fresh_p is None else f"{fresh_p:.2f}",
+            db(w.expected_db), db(w.room_db),
             str(w.since_stop), db(w.evidence_db), str(int(w.passed)),
         ]))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(rows) + "\n")
 
 
-def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, seconds: float) -> dict[str, Any]:
-    """A `seconds` long reply (said as the greeting) into the room, nobody speaking."""
+def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, seconds: float,
+                  gate_log: Path | None = None) -> dict[str, Any]:
+    """A `seconds` long reply (said as the greeting) into the room, nobody speaking. `gate_log`: a folder to
+    write the run's gate log to (echo-<room>-<gain>dB.tsv)."""
     from assistant.audio.room import RoomSetup, SimulatedRoom
     from assistant.conversation.pipeline import Pipeline
     from assistant.conversation.simulate import simulation_config
@@ -326,6 +350,9 @@ def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, s
     room = SimulatedRoom([], RoomSetup(rir=rir, echo_gain_db=gain_db), duration=seconds + 6.0)
     fresh = engines.for_run(talking)  # a new canceller, as on start-up
     pipeline = Pipeline(talking, room, fresh, lockstep=True, greet=True, trace_audible=True)
+    recording = GateRecording()
+    if gate_log is not None:
+        recording.attach(pipeline, room)
     pipeline.start()
     try:
         if not room.wait_done(60 + 4 * seconds):
@@ -333,6 +360,9 @@ def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, s
     finally:
         pipeline.stop()
         fresh.frontend.close()
+    if gate_log is not None:
+        recording.write(gate_log / f"echo-{rir.stem}-{gain_db:+g}dB.tsv", f"{rir.stem} {gain_db:+g} dB, echo only",
+                        engines.vad.window)
     played = sum(((end or start) - start) / SAMPLE_RATE for start, end in room.replies())
     return _check_row("echo only", rir, gain_db, f"{played:.0f} s reply", pipeline.trace.events, turns=0,
                       went_on=played >= 0.9 * seconds)
@@ -371,19 +401,20 @@ def _write_at_level(sound: np.ndarray, rms: float, path: Path) -> Path:
 
 
 def run_sound(
-    check: str, config: Config, audio: Path, engines: Engines, rir: Path, gain_db: float, sound: Path, folder: Path
+    check: str, config: Config, audio: Path, engines: Engines, rir: Path, gain_db: float, sound: Path, folder: Path,
+    gate_log: Path | None = None,
 ) -> dict[str, Any]:
-    """A question, then `sound` (a cough, a noise) 2 s into the reply: the reply must go on."""
-    from assistant.conversation.scenario import Scenario
-    from assistant.conversation.simulate import run_scenario
-
+    """A question, then `sound` (a cough, a noise) 2 s into the reply: the reply must go on. `gate_log`: a
+    folder to write the run's gate log to (<check>-<room>-<sound>.tsv)."""
     path = folder / f"{check}-{rir.stem}-{sound.stem}.toml"
     path.write_text(
         f'wake = false\n[room]\nrir = "{rir}"\necho_gain_db = {gain_db}\n'
         f'[[utterance]]\naudio = "{audio / OPENER}"\nat = 1.0\n'
         f'[[utterance]]\naudio = "{sound}"\nafter_reply_start = 2.0\n'
     )
-    events = run_scenario(Scenario.load(path), config, realtime=False, engines=engines).events
+    title = f"{rir.stem} {gain_db:+g} dB, {check} {sound.name} 2 s after the reply became audible"
+    log = (gate_log / path.with_suffix(".tsv").name, title) if gate_log is not None else None
+    events = _run(path, config, engines, "", log)
     replies = [e["t"] for e in events if e["event"] == "audible_start"]
     sound_at = replies[0] + 2.0 if replies else None
     audible = [e["t"] for e in events if e["event"] == "audible_end"]
@@ -517,13 +548,14 @@ def _bench(args: argparse.Namespace) -> int:
             if "echo" not in args.skip:
                 for rir in rooms:
                     for gain in args.gains:
-                        rows.append(run_echo_only(config, engines, rir, gain, args.echo_s))
+                        rows.append(run_echo_only(config, engines, rir, gain, args.echo_s, args.gate_log))
                         progress.advance()
             for check, sources in sound_checks.items():
                 sounds = [_check_sound(check, audio / source, i, args, folder) for i, source in enumerate(sources)]
                 for rir in rooms:
                     for sound in sounds:
-                        rows.append(run_sound(check, config, audio, engines, rir, -6.0, sound, folder))
+                        rows.append(run_sound(check, config, audio, engines, rir, -6.0, sound, folder,
+                                              args.gate_log))
                         progress.advance()
     finally:
         progress.close()

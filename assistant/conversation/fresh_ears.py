@@ -39,13 +39,14 @@ class FreshEars:
         self._count = 0  # windows of the current sound heard as speech
         self._quiet = np.zeros(vad.window, dtype=np.int16)
 
-    def push(self, window: np.ndarray, gated_p: float, threshold: float, *, sound: bool) -> None:
+    def push(self, window: np.ndarray, gated_p: float, threshold: float, *, sound: bool) -> float | None:
         """One window: `gated_p` the double-talk gate's verdict on it (0: taken for our echo); `sound`: a
-        sound that may interrupt the reply is under way (a candidate, or speech not yet confirmed)."""
+        sound that may interrupt the reply is under way (a candidate, or speech not yet confirmed). Returns the
+        fresh stream's probability (None: no sound, not listening)."""
         if not sound:
             self._listening = False
             self._count = 0
-            return
+            return None
         if not self._listening:
             self.vad.reset()
             for _ in range(QUIET_WINDOWS):
@@ -53,6 +54,7 @@ class FreshEars:
             self._listening = True
         p = self.vad.probability(window)
         self._count += p >= threshold and gated_p >= threshold
+        return p
 
     @property
     def heard(self) -> bool:

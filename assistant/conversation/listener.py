@@ -120,6 +120,9 @@ class Listener:
         self._candidate_seen = 0
         self.fresh = FreshEars(fresh_vad) if fresh_vad is not None and config.conversation.confirm_barge_in else None
         self._unheard: SpeechStart | None = None  # speech over the reply the fresh stream has not heard yet
+        # A list: per VAD window, the fresh stream's probability (None: it was not listening), beside the gate's
+        # record of the listener's own (`assistant bench bargein --gate-log`).
+        self.fresh_record: list[float | None] | None = None
         self.check_stop_phrases = bool(config.conversation.stop_phrases) and self.barge_in_enabled
 
     # ------------------------------------------------------------------------------------------ blocks
@@ -165,10 +168,13 @@ class Listener:
         ):
             p = self.gate.probability(window, mic, reference, self.vad.probability(window), threshold)
             events += self.segmenter.push(p, hangover_ms=hangover)
+            fresh_p = None
             if self.fresh is not None:
                 over_reply = self.state.speaking and (self.segmenter.candidate is not None or self.segmenter.speaking)
                 sound = self._turn is None and (over_reply or self._unheard is not None)
-                self.fresh.push(window, p, threshold, sound=sound)
+                fresh_p = self.fresh.push(window, p, threshold, sound=sound)
+            if self.fresh_record is not None:
+                self.fresh_record.append(fresh_p)
         return events
 
     def _remember(self, block: CleanBlock) -> None:
