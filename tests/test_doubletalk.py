@@ -207,6 +207,39 @@ def test_a_run_of_excess_is_forgotten_soon_after_it_ends() -> None:
     assert judge(gate, echo_peak, noise(3000.0), 0.9) == 0.0
 
 
+def test_the_evidence_of_a_pause_that_was_all_our_echo_is_not_carried_into_the_resumed_reply() -> None:
+    """Measured in the seminar room (echo only, every duck there): in a short pause between two words the canceller
+    let go of the echo, the cleaned level rose 6-10 dB over the prediction (within the room's measured fade) and
+    the evidence over the threshold, which the tail check refused; the reply's next, quiet syllable passed on it."""
+    gate = DoubleTalkGate()
+    noise = noise_windows(10)
+    silence = np.zeros(WINDOW, np.int16)
+
+    def pause(windows: int) -> list[float]:
+        """The room's echo fading 2.5 dB a window, which the canceller lets through 6 dB down after the first."""
+        out = []
+        for window in range(windows):
+            raw = 3000.0 * 10 ** (-2.5 * window / 20)
+            clean = 300.0 if window == 0 else raw / 2
+            out.append(gate.probability(noise(clean), noise(raw), silence, 0.9, THRESHOLD))
+        return out
+
+    def reply(windows: int, residue: float = 300.0, reference: float = 3000.0) -> list[float]:
+        """The reply playing, its echo cleaned down 20 dB (Silero, primed by it, scores it as speech)."""
+        return [gate.probability(noise(residue), noise(residue * 10), noise(reference), 0.9, THRESHOLD)
+                for _ in range(windows)]
+
+    for _ in range(3):  # sentences and pauses with nobody talking: the room's fade is measured
+        reply(60)
+        pause(40)
+    reply(60)
+    gate.record = []
+    assert not any(pause(4))  # a short pause between two words
+    assert gate.record[-1].evidence_db >= gate.evidence_db  # refused by the tail check alone
+    assert not any(reply(3, residue=420.0, reference=300.0))  # the reply resumes, its echo 3-5 dB over the prediction
+    assert all(reply(2, residue=3000.0, reference=300.0))  # a voice over it passes at once
+
+
 def test_near_silence_in_a_pause_of_the_reply_is_nobody_talking() -> None:
     gate = DoubleTalkGate()
     rng = np.random.default_rng(5)

@@ -49,7 +49,9 @@ of the echo unevenly) relative to its level as the speaker stopped; our echo onl
 above the quietest window since is someone starting to talk (Silero is slow to recognise a voice over the echo)
 and ends the measurement. After a stop, the loudest of the last few such fades bounds our echo in each window:
 the cleaned signal (at most 4 dB above the raw microphone in the simulated rooms) standing above that bound is
-not ours, and the bound also caps the expected echo level.
+not ours, and the bound also caps the expected echo level. A pause that stayed within that bound throughout was
+our echo's, and the evidence it gathered (against a canceller letting go of the echo; the tail check refused it)
+is dropped when the reply resumes.
 
 When the user's windows were passing as the speaker stopped (their words ducked the reply), the raw level then
 is their voice and our echo, and the cleaned level, where it stands CLEAR_DB above the expected echo, is their
@@ -293,6 +295,7 @@ class DoubleTalkGate:
         self.gated = 0  # windows scored as speech but taken for echo
         self._user_turn = False
         self._user_at_stop = False  # the speaker stopped (a duck) while the user's windows were passing
+        self._pause_ours = False  # every window of the present pause was within the room's measured fade
         self.record: list[GateWindow] | None = None  # a list: every window's GateWindow is appended to it
         self._expected: float | None = None  # the present window's, for the record
         self._room: float | None = None
@@ -326,6 +329,7 @@ class DoubleTalkGate:
         echo = self.echo
         echo.push(level_db(reference))
         clean_db = level_db(clean)
+        paused_for = self.tail.windows + 1  # windows the speaker had been quiet for (0: it was playing)
         self.tail.update(float(echo.levels[0]), echo.loudest, clean_db)
         self._since_pass += 1
         user_talking = self._since_pass <= 2  # one of the last two windows passed
@@ -348,6 +352,15 @@ class DoubleTalkGate:
         self._room = room
         # (Not near silence: Silero, primed by the reply, scores a silent pause as speech.)
         above_room = room is not None and clean_db >= max(room + ROOM_MARGIN_DB, ACTIVE_DB)
+        if self.tail.windows >= 0:
+            self._pause_ours = (self._pause_ours or self.tail.windows == 0) and room is not None and not above_room
+        elif paused_for >= 2 and self._pause_ours and not user_talking:
+            # The reply resumes after a pause that was all our echo's by the room's measured fade: the evidence
+            # gathered in it, against a canceller letting go of the echo (the tail check refused it), is dropped.
+            # Carried on, it passed the reply's next quiet syllable (every echo-only duck in the seminar room).
+            # (Not after a dip of one window, too short for the canceller to let go: a user's voice then stands
+            # within the bound, which starts from their voice and our echo together, and their evidence runs on.)
+            self._evidence, self._run_reached = 0.0, False
         if not echo.active:
             self._evidence, self._run_reached = 0.0, False
             if self._user_turn or above_room or not self.tail.lingers(clean_db):
