@@ -328,8 +328,7 @@ def write_gate_log(path: Path, title: str, windows: Sequence[GateWindow], fresh:
         rows.append("\t".join([
             f"{n * window / SAMPLE_RATE:.3f}", db(w.reference_db), db(w.mic_db), db(w.clean_db),
             db(level_db(voice[at])), db(level_db(echo[at])), f"{w.p:.2f}", "" if fresh_p is None else f"{fresh_p:.2f}",
-            db(w.expected_db), db(w.room_db),
-            str(w.since_stop), db(w.evidence_db), str(int(w.passed)),
+            db(w.expected_db), db(w.room_db), str(w.since_stop), db(w.evidence_db), str(int(w.passed)),
         ]))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(rows) + "\n")

@@ -354,10 +354,11 @@ class DoubleTalkGate:
         above_room = room is not None and clean_db >= max(room + ROOM_MARGIN_DB, ACTIVE_DB)
         if self.tail.windows >= 0:
             self._pause_ours = (self._pause_ours or self.tail.windows == 0) and room is not None and not above_room
-        elif paused_for >= 2 and self._pause_ours and not user_talking:
-            # The reply resumes after a pause that was all our echo's by the room's measured fade: the evidence
-            # gathered in it, against a canceller letting go of the echo (the tail check refused it), is dropped.
-            # Carried on, it passed the reply's next quiet syllable (every echo-only duck in the seminar room).
+        elif paused_for >= 2 and self._pause_ours and self._since_pass > paused_for:
+            # The reply resumes after a pause that was all our echo's by the room's measured fade, and in which
+            # nobody passed: the evidence gathered in it, against a canceller letting go of the echo (the tail
+            # check refused it), is dropped. Carried on, it passed the reply's next quiet syllable (every
+            # echo-only duck in the seminar room).
             # (Not after a dip of one window, too short for the canceller to let go: a user's voice then stands
             # within the bound, which starts from their voice and our echo together, and their evidence runs on.)
             self._evidence, self._run_reached = 0.0, False
