@@ -60,10 +60,11 @@ def test_the_pipeline_listening_for_the_wake_word_in_a_noisy_room(
     rows = {row["part"]: row for row in report["rows"]}
     for part in ("Speex front-end: AEC + noise suppression", "Silero VAD (the listener's)", "openWakeWord, all of it"):
         assert 0 < rows[part]["rtf"] < 0.5, part  # each engine keeps up with real time, with room to spare
-    assert rows["  of it: classifier hey_jarvis_v0.1"]["rtf"] > 0
     assert rows["  of it: Silero VAD of the wake word's check"]["rtf"] > 0  # wake.vad_check is on by default
-    wake, parts = rows["openWakeWord, all of it"]["cpu_pct"], rows["  of it: melspectrogram + embedding"]["cpu_pct"]
-    assert parts < wake
+    # ... and with no speech for the check, the wake word's front end and classifier waited all along.
+    assert rows["  of it: melspectrogram + embedding"]["rtf"] == 0
+    assert rows["  of it: classifier hey_jarvis_v0.1"]["rtf"] == 0
+    wake = rows["openWakeWord, all of it"]["cpu_pct"]
     # Each engine runs in its thread: the thread took at least what its engines did.
     threads = {row["thread"]: row["cpu_pct"] for row in report["rows"] if row["part"].startswith("thread ")}
     assert threads["listener"] >= rows["Silero VAD (the listener's)"]["cpu_pct"] + wake

@@ -233,3 +233,48 @@ def test_a_classifier_without_its_front_end_beside_it_is_a_model_error(tmp_path:
     shutil.copy(wake_dir / "melspectrogram.onnx", tmp_path / "embedding_model.onnx")
     with pytest.raises(ModelError, match=r"melspectrogram\.onnx: wrong model: the openWakeWord melspectrogram"):
         OpenWakeWord.load([WakeWordChoice("alexa", lone, 0.5)])
+
+
+def test_a_front_end_that_waits_for_speech_scores_and_detects_as_one_that_takes_every_chunk(
+    features: WakeFeatures, wake_dir: Path, vad: SileroVad, shared_audio: Path, wake_audio: Path
+) -> None:
+    """While the VAD check cannot pass, the front end waits (the idle CPU): over silence and noise longer than
+    the chunks it keeps (the noise right before a word, so that features left from before it would differ),
+    other speech, a click and the words, with patience and a refractory period, it detects the same words at
+    the same chunks, and scores every chunk the check passed on the same."""
+    words = [WakeClassifier(wake_dir / "alexa_v0.1.onnx", threshold=0.35, patience=3),
+             WakeClassifier(wake_dir / "hey_mycroft_v0.1.onnx", threshold=0.5, patience=2)]
+
+    def silence(seconds: float) -> np.ndarray:
+        return np.zeros(round(seconds * RATE), np.int16)
+
+    tap = read_audio(shared_audio / "noise" / "speech_commands_bg" / "running_tap.wav")[: 3 * RATE].astype(float)
+    noise = np.round(tap * 1000.0 / np.sqrt(np.mean(tap**2))).astype(np.int16)  # -30 dBFS: not speech to Silero
+    other = read_audio(find_audio_files([wake_audio / "negative" / "precise_notwakeword_en"])[0])
+    stream = np.concatenate([
+        silence(2.5), read_audio(wake_audio / "positive" / "picovoice_alexa" / "0.flac"), silence(0.3), other,
+        silence(4.0), noise, read_audio(wake_audio / "positive" / "openwakeword" / "hey_mycroft_test.wav"),
+        silence(0.5), read_audio(wake_audio / "positive" / "picovoice_alexa" / "2.flac"),
+        read_audio(shared_audio / "commands" / "speech_to_phrase" / "en" / "pause.wav"), silence(1.0),
+    ])
+
+    def run(waits: bool) -> tuple[list[WakeDetection], list[dict[str, float] | None]]:
+        """The detections, and each chunk's scores where its VAD check passed (None elsewhere)."""
+        detector = OpenWakeWord(features, words, refractory_s=1.0, vad=vad.fork(), vad_speech_s=0.25)
+        detector.front_end_waits = waits
+        detections: list[WakeDetection] = []
+        scores: list[dict[str, float] | None] = []
+        for start in range(0, len(stream) - CHUNK + 1, CHUNK):
+            detections += detector.feed(stream[start : start + CHUNK])
+            scores.append(dict(detector.last_scores) if detector.speech_heard() else None)
+        return detections, scores
+
+    every_chunk, every_score = run(False)
+    waiting, waiting_score = run(True)
+    assert {d.word for d in every_chunk} == {"alexa", "hey_mycroft"}
+    assert waiting == every_chunk
+    assert sum(s is None for s in every_score) > len(every_score) / 2  # the front end waited most of the time
+    for index, (eager, lazy) in enumerate(zip(every_score, waiting_score, strict=True)):
+        assert (lazy is None) == (eager is None)
+        if eager is not None and lazy is not None:
+            assert lazy == pytest.approx(eager, abs=1e-6), f"chunk {index}"

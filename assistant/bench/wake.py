@@ -12,8 +12,10 @@ its own background (its quietest 250 ms, looped) before it (the detector ignores
 (the score peaks just after the word). The detector runs once per clip and condition with no refractory
 period, and records each 80 ms chunk's score and whether its VAD check passed. The detections at each
 threshold, with the word's patience (consecutive chunks at or above the threshold) and the configured
-refractory period, are replayed from those records, exactly as the detector would make them (it computes the
-features and the VAD check of every chunk whatever the threshold, and its classifier keeps no state).
+refractory period, are replayed from those records, exactly as the detector would make them (the features
+and the VAD check of every chunk are the same whatever the threshold, and its classifier keeps no state;
+here its front end takes every chunk, which on a device waits while the check cannot pass, for the same
+detections).
 
 A positive clip without a detection is a false reject; every detection in a negative clip is a false accept,
 counted per hour of negative audio (clip time, without the padding). One false accept in H hours is 1/H per
@@ -266,7 +268,9 @@ def mix(clip: np.ndarray, noise: np.ndarray, snr_db: float, rng: np.random.Gener
 
 def chunk_records(detector: OpenWakeWord, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each 80 ms chunk of `audio` from a reset: its score (0 in the warm-up) and whether the VAD check passed
-    after it. `detector` has one word and no refractory period, so that it scores every chunk."""
+    after it. `detector` has one word and no refractory period, so that it scores every chunk, and its front
+    end is made to take every chunk (it would wait while the check cannot pass: same detections, fewer scores)."""
+    detector.front_end_waits = False
     detector.reset()
     name = detector.classifiers[0].name
     count = len(audio) // CHUNK
