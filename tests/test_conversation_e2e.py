@@ -119,6 +119,102 @@ def test_a_run_on_shared_engines_does_not_depend_on_the_runs_before_it(
     assert heard[0] and heard[1] == heard[0] and heard[2] == heard[0], heard
 
 
+WAKE_WORD = "AUDIO/wakeword/positive/openwakeword/hey_mycroft_test.wav"  # "hey mycroft", 0.95 s
+
+
+@pytest.fixture()
+def wake_config(config_file: Path, shared_models: Path) -> Config:
+    """The test model set with the wake word "hey mycroft" (the earcon on, as by default) and a follow-up
+    window of 3 s."""
+    model = shared_models / "wakeword" / "hey_mycroft_v0.1.onnx"
+    text = config_file.read_text().replace(
+        '[wake]\nengine = "none"\n', f'[wake]\nengine = "openwakeword"\n[[wake.words]]\nmodel = "{model}"\n'
+    )
+    config_file.write_text(text + "[conversation]\nfollow_up_s = 3.0\n")
+    return load_config(config_file, {}).config
+
+
+def test_with_a_wake_word_the_command_after_it_and_its_follow_up_are_answered_and_nothing_else(
+    wake_config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    """The user pauses after the wake word for the earcon, as users do. Before: the turn opened at the wake
+    word held only its tail, was dropped as empty, and had used up the wake word; and the earcon's echo (a
+    canceller that had heard nothing yet passes it whole) was taken for a reply's lingering echo, refusing
+    the command said after it."""
+    scenario = _scenario(tmp_path, shared_audio, f"""
+wake = true
+[room]
+rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
+echo_gain_db = -6.0
+[[utterance]]  # no wake word: not taken
+audio = "AUDIO/commands/speech_to_phrase/en/what_time_is_it.wav"
+at = 1.0
+[[utterance]]
+audio = "{WAKE_WORD}"
+at = 5.0
+[[utterance]]  # after the earcon
+audio = "AUDIO/commands/speech_to_phrase/en/what_time_is_it.wav"
+at = 6.3
+[[utterance]]  # in the follow-up window: no wake word needed
+audio = "AUDIO/commands/speech_to_phrase/en/what_s_the_date.wav"
+after_reply_end = 1.0
+[[utterance]]  # after it: not taken
+audio = "AUDIO/commands/speech_to_phrase/en/cancel_timer.wav"
+after_reply_end = 5.0
+""")
+    result = run_scenario(scenario, wake_config, realtime=False)
+    assert result.completed and result.failures == 0
+    wake = _events(result.events, "wake")
+    assert [e["word"] for e in wake] == ["hey_mycroft_v0.1"]
+    spoken = _events(result.events, "user_speech_start")
+    assert spoken[1]["t"] < wake[0]["t"] < spoken[2]["t"]
+    # The earcon played at once, and ended before the command began.
+    earcon = [e for e in _events(result.events, "audible_start") if e["turn"] is None]
+    assert earcon and 0 <= earcon[0]["t"] - wake[0]["t"] < 0.2
+    # Two turns, both answered: the command after the earcon and the follow-up.
+    assert not _events(result.events, "turn_dropped")
+    answered = [t for t in result.turns if not t.dropped]
+    assert len(answered) == 2 and all(t.transcript and t.reply for t in answered), result.turns
+    starts = _events(result.events, "vad_start")
+    assert len(starts) == 2
+    assert spoken[2]["t"] <= starts[0]["t"] < spoken[2]["t"] + 1.0
+    assert spoken[3]["t"] <= starts[1]["t"] < spoken[3]["t"] + 1.0
+
+
+def test_a_command_in_one_breath_with_the_wake_word_is_answered_without_the_wake_word(
+    wake_config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    """Before: the turn opened at the wake word, the earcon's echo was taken for a reply's lingering echo and
+    the turn closed on that "silence" with nothing heard. As on a device, the greeting comes first (a canceller
+    that has heard nothing passes the earcon's echo whole over the command's first words, and pocketsphinx
+    then hears nothing in them)."""
+    import soundfile
+
+    from assistant.audio_files import read_audio
+
+    question = read_audio(shared_audio / "commands" / "speech_to_phrase" / "en" / "what_time_is_it.wav")
+    wake_word = read_audio(Path(WAKE_WORD.replace("AUDIO", str(shared_audio))))
+    # The question's own lead-in (0.4 s of non-speech) cut: the words follow the wake word at once.
+    soundfile.write(tmp_path / "one_breath.wav", np.concatenate([wake_word, question[6400:]]), 16000)
+    scenario = _scenario(tmp_path, shared_audio, f"""
+wake = true
+[room]
+rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
+echo_gain_db = -6.0
+[[utterance]]
+audio = "{tmp_path / 'one_breath.wav'}"
+at = 6.0  # after the greeting's follow-up window
+""")
+    result = run_scenario(scenario, wake_config, realtime=False, greeting="Hello, I'm listening.")
+    wake = _events(result.events, "wake")
+    assert len(wake) == 1
+    greeting, *users = result.turns
+    assert greeting.reply and not greeting.transcript
+    assert len(users) == 1 and not users[0].dropped and users[0].transcript and users[0].reply, result.turns
+    # The turn began after the wake word was heard: its audio holds the command, not the wake word.
+    assert _events(result.events, "vad_start")[0]["t"] >= wake[0]["t"]
+
+
 def test_a_barge_in_stops_the_reply_and_the_history_keeps_only_what_was_heard(
     config: Config, shared_audio: Path, tmp_path: Path
 ) -> None:

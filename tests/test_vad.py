@@ -201,6 +201,20 @@ def test_the_hangover_can_be_changed_per_call() -> None:
     assert long_end[0].decided_at - long_end[0].sample == 38 * WINDOW  # 1216 ms
 
 
+def test_dropped_speech_ends_without_an_event_and_what_follows_starts_anew() -> None:
+    """After a wake word the command is speech of its own: its start, not the wake word's, opens the turn."""
+    segmenter = SpeechSegmenter(min_speech_ms=250, pre_roll_ms=0)
+    assert [type(e) for e in push_all(segmenter, [0.9] * 20)] == [SpeechStart]  # the wake word
+    segmenter.drop_speech()
+    assert not segmenter.speaking and segmenter.silence_from is None
+    assert push_all(segmenter, [0.1] * 5) == []  # no end event for the dropped speech
+    events = push_all(segmenter, [0.9] * 8)  # the command
+    assert events == [SpeechStart(sample=25 * WINDOW, audio_from=25 * WINDOW, decided_at=33 * WINDOW)]
+    # In one breath: the voice going on after the drop is a new start once it lasts min_speech.
+    segmenter.drop_speech()
+    assert push_all(segmenter, [0.9] * 8) == [SpeechStart(sample=33 * WINDOW, audio_from=33 * WINDOW,
+                                                          decided_at=41 * WINDOW)]
+
 def test_finish_closes_open_speech() -> None:
     segmenter = SpeechSegmenter(min_speech_ms=0)
     push_all(segmenter, [0.9] * 5 + [0.1] * 3)

@@ -23,11 +23,12 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 
 from assistant.config import Config
-from assistant.conversation.doubletalk import DoubleTalkGate
+from assistant.conversation.doubletalk import ACTIVE_DB, DoubleTalkGate, level_db
 from assistant.conversation.endpoint import EndpointPolicy
 from assistant.conversation.fresh_ears import FreshEars
 from assistant.conversation.headroom import EchoHeadroom
@@ -115,6 +116,10 @@ class Listener:
         self._turn: int | None = None  # the open turn
         self._turn_start = 0
         self._wake_until = 0  # a wake word was heard: speech before this sample opens a turn
+        self._wake_at = 0  # where the last wake word was heard: a turn's audio starts after it
+        self.earcon = config.conversation.earcon
+        self._earcon: Literal["ahead", "playing"] | None = None  # the earcon after a wake word (see _earcon_reference)
+        self._silence = np.zeros(vad.window, dtype=np.int16)
         self._ducked = False
         self._duck_from = 0  # where the candidate that started the current duck began
         self._candidate_seen = 0
@@ -166,6 +171,8 @@ class Listener:
             self._windows.blocks(block.pcm), self._mics.blocks(block.mic), self._references.blocks(block.ref),
             strict=True,
         ):
+            if self._earcon is not None:
+                reference = self._earcon_reference(reference)
             p = self.gate.probability(window, mic, reference, self.vad.probability(window), threshold)
             events += self.segmenter.push(p, hangover_ms=hangover)
             fresh_p = None
@@ -176,6 +183,21 @@ class Listener:
             if self.fresh_record is not None:
                 self.fresh_record.append(fresh_p)
         return events
+
+    def _earcon_reference(self, reference: np.ndarray) -> np.ndarray:
+        """The reference window the double-talk gate gets while the earcon is ahead or playing: silence. The
+        earcon is a tone, which Silero does not take for speech, and the gate must not take it for a reply: the
+        echo of the first earcons, which the canceller passes almost whole, stood as loud as the user's voice,
+        and the command said after it was refused for 2 s as the reply's lingering echo."""
+        if self.state.speaking:  # a reply is coming (or the earcon never played): what plays is our voice
+            self._earcon = None
+            return reference
+        if level_db(reference) >= ACTIVE_DB:
+            self._earcon = "playing"
+        elif self._earcon == "playing":
+            self._earcon = None  # it has played
+            return reference
+        return self._silence
 
     def _remember(self, block: CleanBlock) -> None:
         self._history.append(block)
@@ -203,7 +225,7 @@ class Listener:
             return
         if not (barge_in or self._awake(now)):
             return
-        self._open(now, event.sample, event.audio_from, barge_in)
+        self._open(now, event.sample, max(event.audio_from, self._wake_at), barge_in)
 
     def _hear_out(self, now: int) -> None:
         """Speech over the reply that the fresh stream had not heard: it interrupts once it does (a turn as any
@@ -221,12 +243,18 @@ class Listener:
     def _on_wake(self, word: str, score: float, now: int) -> None:
         self.trace.emit("wake", self.turns.current, sample=now, word=word, score=round(score, 3))
         self.to_controller(WakeHeard(word, score, now))
+        if self.earcon and not self.state.speaking:
+            self._earcon = "ahead"  # the controller plays it now: the next sound from the speaker
         if self._turn is not None:
             return
-        self._wake_until = now + round(WAKE_WINDOW_S * SAMPLE_RATE)
-        # The command often follows the wake word in one breath: the turn starts now, without the wake word.
-        if self.segmenter.speaking or self.state.speaking:
-            self._open(now, now, now, self.state.speaking)
+        self._wake_at, self._wake_until = now, now + round(WAKE_WINDOW_S * SAMPLE_RATE)
+        if self.state.speaking:
+            self._open(now, now, now, True)  # said over a reply, the wake word interrupts it at once
+        else:
+            # The wake word's own speech is over: the command, in one breath with it or after a pause (for the
+            # earcon), is speech of its own and opens the turn where it begins. (A turn opened here held only
+            # the word's tail when the user paused: dropped as empty, it had used up the wake word.)
+            self.segmenter.drop_speech()
 
     def _open(self, now: int, speech_sample: int, audio_from: int, barge_in: bool) -> None:
         turn = self.turns.open()

@@ -216,6 +216,11 @@ class SpeechSegmenter:
         self._candidate: int | None = None  # where a possible start began
         self._silence_from: int | None = None  # where a possible end began
 
+    def drop_speech(self) -> None:
+        """Take the speech under way (or its candidate) as over, with no end event: the windows that follow
+        start anew. After a wake word, the command is speech of its own."""
+        self.speaking, self._candidate, self._silence_from = False, None, None
+
     @property
     def candidate(self) -> int | None:
         """Where possible speech began that has not yet lasted `min_speech` (None: no candidate)."""
