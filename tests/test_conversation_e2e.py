@@ -181,6 +181,20 @@ after_reply_end = 5.0
     assert spoken[3]["t"] <= starts[1]["t"] < spoken[3]["t"] + 1.0
 
 
+def _wake_word_then(shared_audio: Path, path: Path, pause_s: float) -> Path:
+    """A recording of the wake word, `pause_s` of silence, then "what time is it" (its 0.4 s lead-in of
+    non-speech cut when `pause_s` is 0: the words follow the wake word at once)."""
+    import soundfile
+
+    from assistant.audio_files import read_audio
+
+    question = read_audio(shared_audio / "commands" / "speech_to_phrase" / "en" / "what_time_is_it.wav")
+    wake_word = read_audio(Path(WAKE_WORD.replace("AUDIO", str(shared_audio))))
+    pause = np.zeros(round(pause_s * 16000), np.int16)
+    soundfile.write(path, np.concatenate([wake_word, pause, question if pause_s else question[6400:]]), 16000)
+    return path
+
+
 def test_a_command_in_one_breath_with_the_wake_word_is_answered_without_the_wake_word(
     wake_config: Config, shared_audio: Path, tmp_path: Path
 ) -> None:
@@ -188,21 +202,13 @@ def test_a_command_in_one_breath_with_the_wake_word_is_answered_without_the_wake
     the turn closed on that "silence" with nothing heard. As on a device, the greeting comes first (a canceller
     that has heard nothing passes the earcon's echo whole over the command's first words, and pocketsphinx
     then hears nothing in them)."""
-    import soundfile
-
-    from assistant.audio_files import read_audio
-
-    question = read_audio(shared_audio / "commands" / "speech_to_phrase" / "en" / "what_time_is_it.wav")
-    wake_word = read_audio(Path(WAKE_WORD.replace("AUDIO", str(shared_audio))))
-    # The question's own lead-in (0.4 s of non-speech) cut: the words follow the wake word at once.
-    soundfile.write(tmp_path / "one_breath.wav", np.concatenate([wake_word, question[6400:]]), 16000)
     scenario = _scenario(tmp_path, shared_audio, f"""
 wake = true
 [room]
 rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
 echo_gain_db = -6.0
 [[utterance]]
-audio = "{tmp_path / 'one_breath.wav'}"
+audio = "{_wake_word_then(shared_audio, tmp_path / 'one_breath.wav', 0.0)}"
 at = 6.0  # after the greeting's follow-up window
 """)
     result = run_scenario(scenario, wake_config, realtime=False, greeting="Hello, I'm listening.")
@@ -213,6 +219,71 @@ at = 6.0  # after the greeting's follow-up window
     assert len(users) == 1 and not users[0].dropped and users[0].transcript and users[0].reply, result.turns
     # The turn began after the wake word was heard: its audio holds the command, not the wake word.
     assert _events(result.events, "vad_start")[0]["t"] >= wake[0]["t"]
+
+
+def test_the_wake_word_over_a_reply_interrupts_it_and_the_command_after_it_is_a_turn_of_its_own(
+    wake_config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    """The wake word said over a reply interrupts it (as any voice does); the turn it opened is dropped once
+    the word is heard, and what the user says after it, after a pause, is the turn. Before, the turn held the
+    wake word and the command together ("hey jarvis, stop" was then no stop phrase)."""
+    scenario = _scenario(tmp_path, shared_audio, f"""
+wake = true
+[room]
+rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
+echo_gain_db = -6.0
+[[utterance]]  # in the greeting's follow-up window: no wake word needed
+audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
+at = 2.0
+[[utterance]]
+audio = "{_wake_word_then(shared_audio, tmp_path / 'wake_pause_question.wav', 0.3)}"
+after_reply_start = 1.5
+""")
+    result = run_scenario(scenario, wake_config, realtime=False, greeting="Hello, I'm listening.")
+    assert result.completed and result.failures == 0
+    [wake] = _events(result.events, "wake")
+    [barge_in] = _events(result.events, "barge_in")
+    assert barge_in["t"] <= wake["t"]  # the reply was interrupted by the voice, before the word was even heard
+    [dropped] = _events(result.events, "turn_dropped")
+    assert dropped["reason"] == "wake_word" and dropped["turn"] == wake["turn"]
+    command = wake["turn"] + 1
+    assert _events(result.events, "vad_start", command)[0]["t"] > wake["t"]
+    [transcript] = _events(result.events, "transcript", command)
+    turn_end = _events(result.events, "turn_end", command)[0]["t"]
+    assert transcript["text"] and transcript["audio_s"] <= turn_end - wake["t"]  # none of the wake word in it
+    assert _events(result.events, "audible_start", command)  # and it was answered
+
+
+def test_with_barge_in_by_voice_off_the_wake_word_still_interrupts_a_reply(
+    wake_config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    """conversation.barge_in = false: only the wake word may interrupt. It ends the reply as soon as it is
+    heard, and the command after it is answered (before: a turn opened at the wake word held the pause after
+    it, was dropped as empty, and had used up the wake word)."""
+    config = dataclasses.replace(wake_config, conversation=dataclasses.replace(wake_config.conversation,
+                                                                               barge_in=False))
+    scenario = _scenario(tmp_path, shared_audio, f"""
+wake = true
+[room]
+rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
+echo_gain_db = -6.0
+[[utterance]]  # in the greeting's follow-up window: no wake word needed
+audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
+at = 2.0
+[[utterance]]
+audio = "{_wake_word_then(shared_audio, tmp_path / 'wake_pause_question.wav', 0.3)}"
+after_reply_start = 1.5
+""")
+    result = run_scenario(scenario, config, realtime=False, greeting="Hello, I'm listening.")
+    assert result.completed and result.failures == 0
+    [wake] = _events(result.events, "wake")
+    [barge_in] = _events(result.events, "barge_in")
+    assert barge_in["by_wake_word"] == "hey_mycroft_v0.1" and 0 <= barge_in["t"] - wake["t"] < 0.1
+    assert not _events(result.events, "turn_dropped")
+    assert len(result.turns) == 3  # the greeting, the question, the command
+    command = result.turns[2]
+    assert command.transcript and command.reply, result.turns
+    assert _events(result.events, "vad_start", command.turn)[0]["t"] > wake["t"]
 
 
 def test_a_barge_in_stops_the_reply_and_the_history_keeps_only_what_was_heard(

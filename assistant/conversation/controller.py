@@ -162,7 +162,10 @@ class Controller:
         elif isinstance(message, TurnEnded):
             turn = self.current
             if turn is not None and turn.number == message.turn:
-                turn.phase = "thinking"
+                if message.reason == "wake_word":
+                    self._drop(turn, "wake_word")  # it held the wake word: the command opens a turn of its own
+                else:
+                    turn.phase = "thinking"
         elif isinstance(message, Heard):
             self._on_heard(message)
         elif isinstance(message, Resumed):
@@ -193,6 +196,8 @@ class Controller:
         elif isinstance(message, OutputLevel):
             self._on_output_level(message)
         elif isinstance(message, WakeHeard):
+            if self.current is not None and self.current.phase == "speaking":
+                self._interrupt(self.current, by_wake_word=message.word)
             self.state.awake_until = max(self.state.awake_until, message.sample)
             if self.conversation.earcon:
                 self._earcon()

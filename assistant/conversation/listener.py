@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 
 CLOCK_EVERY = 5  # blocks between two Clock messages to the controller
 WAKE_WINDOW_S = 5.0  # after the wake word alone, the user has this long to start speaking
+WAKE_WORD_MAX = round(2.0 * SAMPLE_RATE)  # a turn whose speech began this shortly before a wake word began with it
+EARCON_AHEAD = round(1.0 * SAMPLE_RATE)  # the earcon plays this soon after the wake word, or not at all
 DUCK_HOLD = round(0.3 * SAMPLE_RATE)  # samples a duck outlasts the candidate that caused it
 # Each early finish costs a final decode (and, if the user goes on, decoding the turn again): a speaker who
 # keeps pausing gets early replies for the first few pauses only, so a slow board's recognizer cannot fall behind.
@@ -114,11 +116,13 @@ class Listener:
         self._history_samples = 0
         self._blocks = 0
         self._turn: int | None = None  # the open turn
-        self._turn_start = 0
+        self._turn_start = 0  # where the open turn's audio begins
+        self._turn_speech = 0  # where its speech began
         self._wake_until = 0  # a wake word was heard: speech before this sample opens a turn
         self._wake_at = 0  # where the last wake word was heard: a turn's audio starts after it
         self.earcon = config.conversation.earcon
         self._earcon: Literal["ahead", "playing"] | None = None  # the earcon after a wake word (see _earcon_reference)
+        self._earcon_by = 0  # the sample by which the earcon ahead has begun to play, or never will
         self._silence = np.zeros(vad.window, dtype=np.int16)
         self._ducked = False
         self._duck_from = 0  # where the candidate that started the current duck began
@@ -172,7 +176,7 @@ class Listener:
             strict=True,
         ):
             if self._earcon is not None:
-                reference = self._earcon_reference(reference)
+                reference = self._earcon_reference(reference, block.sample + len(block.pcm))
             p = self.gate.probability(window, mic, reference, self.vad.probability(window), threshold)
             events += self.segmenter.push(p, hangover_ms=hangover)
             fresh_p = None
@@ -184,13 +188,15 @@ class Listener:
                 self.fresh_record.append(fresh_p)
         return events
 
-    def _earcon_reference(self, reference: np.ndarray) -> np.ndarray:
+    def _earcon_reference(self, reference: np.ndarray, now: int) -> np.ndarray:
         """The reference window the double-talk gate gets while the earcon is ahead or playing: silence. The
         earcon is a tone, which Silero does not take for speech, and the gate must not take it for a reply: the
         echo of the first earcons, which the canceller passes almost whole, stood as loud as the user's voice,
         and the command said after it was refused for 2 s as the reply's lingering echo."""
-        if self.state.speaking:  # a reply is coming (or the earcon never played): what plays is our voice
-            self._earcon = None
+        if self._earcon == "ahead" and now > self._earcon_by:
+            self._earcon = None  # it did not play (flushed, or it failed)
+            return reference
+        if self.state.speaking:  # a reply plays: our voice
             return reference
         if level_db(reference) >= ACTIVE_DB:
             self._earcon = "playing"
@@ -242,24 +248,28 @@ class Listener:
 
     def _on_wake(self, word: str, score: float, now: int) -> None:
         self.trace.emit("wake", self.turns.current, sample=now, word=word, score=round(score, 3))
-        self.to_controller(WakeHeard(word, score, now))
-        if self.earcon and not self.state.speaking:
-            self._earcon = "ahead"  # the controller plays it now: the next sound from the speaker
+        self.to_controller(WakeHeard(word, score, now))  # which ends a reply that plays
         if self._turn is not None:
-            return
+            if now - self._turn_speech > WAKE_WORD_MAX:
+                return  # said in the middle of a turn, which goes on
+            # The turn began with the wake word (it interrupted a reply, or came in the follow-up window): what
+            # the user says after it is the turn, not the wake word with it ("hey jarvis, stop" was no stop
+            # phrase). The reply it interrupted stays interrupted.
+            self._close(now, now, "wake_word", None)
+        self.gate.user_turn_opened()  # what follows is theirs, not a tail of the reply
+        if self.earcon:
+            # The controller plays it now: the next sound from the speaker, unless it never comes.
+            self._earcon, self._earcon_by = "ahead", now + EARCON_AHEAD
         self._wake_at, self._wake_until = now, now + round(WAKE_WINDOW_S * SAMPLE_RATE)
-        if self.state.speaking:
-            self._open(now, now, now, True)  # said over a reply, the wake word interrupts it at once
-        else:
-            # The wake word's own speech is over: the command, in one breath with it or after a pause (for the
-            # earcon), is speech of its own and opens the turn where it begins. (A turn opened here held only
-            # the word's tail when the user paused: dropped as empty, it had used up the wake word.)
-            self.segmenter.drop_speech()
+        # The wake word's own speech is over: the command, in one breath with it or after a pause (for the
+        # earcon), is speech of its own and opens the turn where it begins. (A turn opened at the wake word held
+        # only the word's tail when the user paused: dropped as empty, it had used up the wake word.)
+        self.segmenter.drop_speech()
 
     def _open(self, now: int, speech_sample: int, audio_from: int, barge_in: bool) -> None:
         turn = self.turns.open()
         self.gate.user_turn_opened()
-        self._turn, self._turn_start, self._wake_until = turn, audio_from, 0
+        self._turn, self._turn_start, self._turn_speech, self._wake_until = turn, audio_from, speech_sample, 0
         self._unheard = None
         self._paused, self._pauses = False, 0
         self.trace.emit("vad_start", turn, sample=now, speech_t=round(speech_sample / SAMPLE_RATE, 4))

@@ -59,6 +59,9 @@ class Clock:
 
 @dataclass(frozen=True)
 class WakeHeard:
+    """The listener heard a wake word (listener -> controller): a reply that plays ends, the earcon confirms it,
+    and the command said next opens a turn."""
+
     word: str
     score: float
     sample: int
@@ -76,7 +79,8 @@ class TurnStarted:
 
 @dataclass(frozen=True)
 class TurnEnded:
-    """The listener closed the turn: `reason` is "silence" (after `hangover_ms`) or "max_length"."""
+    """The listener closed the turn: `reason` is "silence" (after `hangover_ms`), "max_length", or "wake_word"
+    (it began with a wake word, heard only now: the command after it opens a turn of its own)."""
 
     turn: int
     sample: int
