@@ -128,6 +128,37 @@ def test_a_fork_shares_the_model_but_not_the_state(model: SileroModel, speech: n
     np.testing.assert_allclose(window_probabilities(fork, speech), window_probabilities(SileroVad(model), speech))
 
 
+def test_a_reader_gets_the_sources_probabilities_without_running_the_model(
+    model: SileroModel, speech: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wake word's VAD check reads the listener's stream: Silero runs once per window."""
+    audio = np.concatenate([np.zeros(RATE, np.int16), speech, np.zeros(RATE, np.int16)])  # identical windows too
+    listener = SileroVad(model)
+    check = listener.reader()
+    runs = 0
+    run = model.run
+
+    def counted(*args: object) -> object:
+        nonlocal runs
+        runs += 1
+        return run(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model, "run", counted)
+    windows = [audio[i : i + WINDOW] for i in range(0, len(audio) - WINDOW + 1, WINDOW)]
+    heard, read = [], []
+    for start in range(0, len(windows), 3):  # the reader asks after the source scored a few (a wake-word chunk)
+        heard += [listener.probability(w) for w in windows[start : start + 3]]
+        read += [check.probability(w) for w in windows[start : start + 3]]
+    assert read == heard and runs == len(windows)
+    check.reset()  # (the wake word's reset) reads on from the source's present place
+    probability = listener.probability(windows[40])
+    assert check.probability(windows[40]) == probability and runs == len(windows) + 1
+
+
+def test_a_reader_ahead_of_its_source_scores_with_a_stream_of_its_own(model: SileroModel, speech: np.ndarray) -> None:
+    reader = SileroVad(model).reader()
+    np.testing.assert_allclose(window_probabilities(reader, speech), window_probabilities(SileroVad(model), speech))
+
 def test_real_speech_between_silences_gives_one_turn_with_pre_roll(model: SileroModel, speech: np.ndarray) -> None:
     audio = np.concatenate([np.zeros(2 * RATE, np.int16), speech, np.zeros(2 * RATE, np.int16)])
     detector = SpeechDetector(SileroVad(model), SpeechSegmenter(min_speech_ms=250, hangover_ms=500, pre_roll_ms=300))

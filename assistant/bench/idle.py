@@ -263,7 +263,7 @@ PARTS = (
     ("vad", "Silero VAD (the listener's)", "listener"),
     ("wake", "openWakeWord, all of it", "listener"),
     ("wake_features", "  of it: melspectrogram + embedding", "listener"),
-    ("wake_vad_check", "  of it: Silero VAD of the wake word's check", "listener"),
+    ("wake_vad_check", "  of it: its VAD check (the listener's scores, read)", "listener"),
 )
 
 

@@ -1,12 +1,13 @@
 """The listener: from clean microphone blocks to turns (VAD, wake word, endpointing, barge-in, ducking).
 
-It runs in its own thread and owns its engines (Silero VAD with its segmenter, openWakeWord). It opens a turn
-when speech starts and no wake word is needed (none configured, or within the follow-up window, or just after
-one was heard), sends the turn's audio (with the pre-roll) to speech-to-text, and closes the turn after the
-silence the endpoint policy asks for given the partial transcript so far, or at the maximum length. Once
-the user has paused for conversation.speculate_ms it tells speech-to-text (Paused), which finalizes early so
-that the reply can start during the rest of the hangover; if the user goes on, it says so (Resumed) and the
-early transcript and reply are taken back.
+It runs in its own thread and owns its engines (Silero VAD with its segmenter, openWakeWord). It opens a turn when
+speech starts and no wake word is needed (none configured, or within the follow-up window, or just after one was
+heard: the command, in one breath with the word or after a pause for the earcon, is speech of its own, and a turn
+that began with the word is dropped for it), sends the turn's audio (with the pre-roll, never reaching back into
+the wake word) to speech-to-text, and closes the turn after the silence the endpoint policy asks for given the
+partial transcript so far, or at the maximum length. Once the user has paused for conversation.speculate_ms it
+tells speech-to-text (Paused), which finalizes early so that the reply can start during the rest of the hangover;
+if the user goes on, it says so (Resumed) and the early transcript and reply are taken back.
 
 While the assistant speaks, its own echo is told from the user's voice by level (doubletalk.DoubleTalkGate),
 and speech is an interruption: the reply ducks at the first window scored as speech,

@@ -94,7 +94,9 @@ class Engines:
 
                 raise ModelError(f"the scenario needs a wake word, but {wake_choice.reason}")
             if wake_choice.engine != "none":
-                detector_wake = OpenWakeWord.from_config(wake_choice, config, vad.fork())
+                # Its VAD check reads the listener's stream: Silero runs once per window (the listener scores
+                # each block before the wake word hears it).
+                detector_wake = OpenWakeWord.from_config(wake_choice, config, vad.reader())
             choices["wake"] = wake_choice.reason
         else:
             choices["wake"] = "off: any speech starts a turn"

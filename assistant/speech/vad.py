@@ -8,6 +8,7 @@ does the same). `SpeechDetector` accepts frames of any length and buffers them i
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -90,6 +91,8 @@ def _zero_state() -> np.ndarray:
 # assistant speaks (`reset_when_quiet`).
 QUIET_RESET_S = 1.0
 QUIET_P = 0.15
+# Windows a stream keeps for its readers: a wake-word chunk (1280 samples) ends up to 3 windows back.
+SHARED_WINDOWS = 8
 
 
 class SileroVad:
@@ -105,6 +108,8 @@ class SileroVad:
         self._quiet = 0  # windows in a row below QUIET_P
         self.reset_when_quiet = True
         self._quiet_reset = round(QUIET_RESET_S * SAMPLE_RATE / WINDOW)
+        self._scored: deque[tuple[int, np.ndarray, float]] | None = None  # for reader(): (index, window, p)
+        self._count = 0  # windows scored
 
     @classmethod
     def load(cls, path: Path, *, threads: int = 1) -> SileroVad:
@@ -113,6 +118,12 @@ class SileroVad:
     def fork(self) -> SileroVad:
         """A fresh stream on the same loaded model (no second session)."""
         return SileroVad(self.model)
+
+    def reader(self) -> SharedVad:
+        """A stream that reads this one's probabilities for the same audio (see SharedVad)."""
+        if self._scored is None:
+            self._scored = deque(maxlen=SHARED_WINDOWS)
+        return SharedVad(self)
 
     def probability(self, window: np.ndarray) -> float:
         if window.shape != (WINDOW,) or window.dtype != np.int16:
@@ -126,12 +137,17 @@ class SileroVad:
         if self._quiet >= self._quiet_reset:
             self._state = _zero_state()
             self._quiet = 0
+        if self._scored is not None:
+            self._scored.append((self._count, window.copy(), probability))
+        self._count += 1
         return probability
 
     def reset(self) -> None:
         self._buffer[:] = 0.0
         self._state = _zero_state()
         self._quiet = 0
+        if self._scored is not None:
+            self._scored.clear()
 
 
 def window_probabilities(vad: VoiceActivity, samples: np.ndarray) -> np.ndarray:
@@ -165,6 +181,36 @@ class SpeechEnd:
 
 VadEvent = SpeechStart | SpeechEnd
 
+
+class SharedVad:
+    """A `VoiceActivity` for a second reader of the audio another stream scores (the wake word's VAD check, of
+    the listener's): it gives the probability the source gave each window instead of running the model again.
+    The reader must ask for each window after the source scored it (the listener scores a block before the wake
+    word hears it). A window the source has not scored, or not lately (the two out of step), is scored by a
+    stream of the reader's own, which then carries on from a fresh state."""
+
+    sample_rate = SAMPLE_RATE
+    window = WINDOW
+
+    def __init__(self, source: SileroVad) -> None:
+        self.source = source
+        self.reset_when_quiet = True  # the source's setting rules; kept for the protocol
+        self._own: SileroVad | None = None
+        self._last = -1  # the source's index of the last window read
+
+    def probability(self, window: np.ndarray) -> float:
+        for index, scored, probability in self.source._scored or ():
+            if index > self._last and np.array_equal(scored, window):
+                self._last = index
+                return probability
+        if self._own is None:
+            self._own = self.source.fork()
+        return self._own.probability(window)
+
+    def reset(self) -> None:
+        """Only this reader's place and own stream: the source's stream is not its to reset."""
+        self._last = self.source._count - 1
+        self._own = None
 
 class SpeechSegmenter:
     """Turns one probability per window into start and end events (threshold, minimum speech, hangover).
