@@ -212,6 +212,7 @@ class SharedVad:
         self._last = self.source._count - 1
         self._own = None
 
+
 class SpeechSegmenter:
     """Turns one probability per window into start and end events (threshold, minimum speech, hangover).
 
