@@ -119,6 +119,27 @@ def test_a_run_on_shared_engines_does_not_depend_on_the_runs_before_it(
     assert heard[0] and heard[1] == heard[0] and heard[2] == heard[0], heard
 
 
+def test_a_turn_longer_than_the_maximum_is_closed_there_and_answered(
+    config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    """conversation.max_utterance_s: a user (or a radio) who does not stop gets an answer to the first part."""
+    config = dataclasses.replace(config, conversation=dataclasses.replace(config.conversation, max_utterance_s=4.0))
+    scenario = _scenario(tmp_path, shared_audio, """
+wake = false
+[[utterance]]  # 9.9 s of read speech with short pauses only
+audio = "AUDIO/asr/en/ljspeech_LJ001-0014.wav"
+at = 1.0
+""")
+    result = run_scenario(scenario, config, realtime=False)
+    assert result.completed and result.failures == 0
+    first = result.turns[0]
+    [end] = _events(result.events, "turn_end", first.turn)
+    assert end["reason"] == "max_length"
+    [transcript] = _events(result.events, "transcript", first.turn)
+    assert transcript["text"] and 3.9 <= transcript["audio_s"] <= 4.05  # pre-roll included
+    assert _events(result.events, "audible_start", first.turn)  # answered
+    assert end["t"] < _events(result.events, "user_speech_end")[0]["t"] - 4  # the user was still talking
+
 WAKE_WORD = "AUDIO/wakeword/positive/openwakeword/hey_mycroft_test.wav"  # "hey mycroft", 0.95 s
 
 
