@@ -140,6 +140,7 @@ at = 1.0
     assert _events(result.events, "audible_start", first.turn)  # answered
     assert end["t"] < _events(result.events, "user_speech_end")[0]["t"] - 4  # the user was still talking
 
+
 WAKE_WORD = "AUDIO/wakeword/positive/openwakeword/hey_mycroft_test.wav"  # "hey mycroft", 0.95 s
 
 
@@ -191,7 +192,8 @@ after_reply_end = 5.0
     assert spoken[1]["t"] < wake[0]["t"] < spoken[2]["t"]
     # The earcon played at once, and ended before the command began.
     earcon = [e for e in _events(result.events, "audible_start") if e["turn"] is None]
-    assert earcon and 0 <= earcon[0]["t"] - wake[0]["t"] < 0.2
+    earcon_end = [e for e in _events(result.events, "audible_end") if e["turn"] is None]
+    assert earcon and 0 <= earcon[0]["t"] - wake[0]["t"] < 0.2 and earcon_end[0]["t"] < spoken[2]["t"]
     # Two turns, both answered: the command after the earcon and the follow-up.
     assert not _events(result.events, "turn_dropped")
     answered = [t for t in result.turns if not t.dropped]
