@@ -26,7 +26,7 @@ from assistant.bench.bargein import noise_onset
 from assistant.config import Config, load_config
 from assistant.conversation.pipeline import Engines, Pipeline
 from assistant.conversation.scenario import Scenario
-from assistant.conversation.simulate import run_scenario, simulation_config
+from assistant.conversation.simulate import SimulationResult, run_scenario, simulation_config
 
 pytestmark = pytest.mark.e2e
 
@@ -244,12 +244,8 @@ at = 6.0  # after the greeting's follow-up window
     assert _events(result.events, "vad_start")[0]["t"] >= wake[0]["t"]
 
 
-def test_the_wake_word_over_a_reply_interrupts_it_and_the_command_after_it_is_a_turn_of_its_own(
-    wake_config: Config, shared_audio: Path, tmp_path: Path
-) -> None:
-    """The wake word said over a reply interrupts it (as any voice does); the turn it opened is dropped once
-    the word is heard, and what the user says after it, after a pause, is the turn. Before, the turn held the
-    wake word and the command together ("hey jarvis, stop" was then no stop phrase)."""
+def _wake_word_over_a_reply(config: Config, shared_audio: Path, tmp_path: Path) -> SimulationResult:
+    """After the greeting, a question; 1.5 s into its reply the wake word, a pause, then "what time is it"."""
     scenario = _scenario(tmp_path, shared_audio, f"""
 wake = true
 [room]
@@ -262,8 +258,18 @@ at = 2.0
 audio = "{_wake_word_then(shared_audio, tmp_path / 'wake_pause_question.wav', 0.3)}"
 after_reply_start = 1.5
 """)
-    result = run_scenario(scenario, wake_config, realtime=False, greeting="Hello, I'm listening.")
+    result = run_scenario(scenario, config, realtime=False, greeting="Hello, I'm listening.")
     assert result.completed and result.failures == 0
+    return result
+
+
+def test_the_wake_word_over_a_reply_interrupts_it_and_the_command_after_it_is_a_turn_of_its_own(
+    wake_config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    """The wake word said over a reply interrupts it (as any voice does); the turn it opened is dropped once
+    the word is heard, and what the user says after it, after a pause, is the turn. Before, the turn held the
+    wake word and the command together ("hey jarvis, stop" was then no stop phrase)."""
+    result = _wake_word_over_a_reply(wake_config, shared_audio, tmp_path)
     [wake] = _events(result.events, "wake")
     [barge_in] = _events(result.events, "barge_in")
     assert barge_in["t"] <= wake["t"]  # the reply was interrupted by the voice, before the word was even heard
@@ -285,20 +291,7 @@ def test_with_barge_in_by_voice_off_the_wake_word_still_interrupts_a_reply(
     it, was dropped as empty, and had used up the wake word)."""
     config = dataclasses.replace(wake_config, conversation=dataclasses.replace(wake_config.conversation,
                                                                                barge_in=False))
-    scenario = _scenario(tmp_path, shared_audio, f"""
-wake = true
-[room]
-rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
-echo_gain_db = -6.0
-[[utterance]]  # in the greeting's follow-up window: no wake word needed
-audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
-at = 2.0
-[[utterance]]
-audio = "{_wake_word_then(shared_audio, tmp_path / 'wake_pause_question.wav', 0.3)}"
-after_reply_start = 1.5
-""")
-    result = run_scenario(scenario, config, realtime=False, greeting="Hello, I'm listening.")
-    assert result.completed and result.failures == 0
+    result = _wake_word_over_a_reply(config, shared_audio, tmp_path)
     [wake] = _events(result.events, "wake")
     [barge_in] = _events(result.events, "barge_in")
     assert barge_in["by_wake_word"] == "hey_mycroft_v0.1" and 0 <= barge_in["t"] - wake["t"] < 0.1
