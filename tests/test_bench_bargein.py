@@ -140,6 +140,8 @@ def test_the_voices_are_taken_in_turn_and_a_missing_one_is_named(tmp_path: Path)
     assert voices == ["a.wav", "b.wav", "a.wav", "b.wav"]  # -6 dB first, later; 0 dB first, later
     with pytest.raises(AssistantError, match=r"pause\.wav: no such recording"):
         cases(tmp_path, rooms, [0.0], [1.0], ["a.wav", "pause.wav"])
+    late = cases(tmp_path, rooms, [0.0], [1.0], ["a.wav"], delay_ms=150.0)[0]
+    assert "echo_delay_ms = 150.0" in late.scenario(tmp_path)  # --echo-delay-ms: the room's echo path
 
 
 @pytest.mark.slow

@@ -105,6 +105,9 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
     parser.add_argument("--audio", type=Path, metavar="DIR", help="the shared recordings (default: found as tests do)")
     parser.add_argument("--rir", nargs="+", metavar="NAME", help="only these impulse responses (names in echo/rir)")
     parser.add_argument("--gains", type=float, nargs="+", default=[-6.0, 0.0], metavar="DB", help="echo gains")
+    parser.add_argument("--echo-delay-ms", type=float, default=0.0, metavar="MS",
+                        help="delay of the echo path before the impulse response: what a device's sound stack adds "
+                             "between playing a block and hearing it (USB audio, a sound server: 50-250 ms)")
     parser.add_argument("--after", type=float, nargs="+", default=[0.8, 2.0, 4.0], metavar="S",
                         help="seconds after the reply became audible that the user interrupts")
     parser.add_argument("--voices", nargs="+", metavar="FILE",
@@ -138,6 +141,7 @@ class Case:
     after_s: float
     later: bool  # interrupt the second reply (canceller converged), else the first
     voice: Path
+    delay_ms: float = 0.0  # the echo path's delay before the impulse response
 
     @property
     def condition(self) -> str:
@@ -146,6 +150,7 @@ class Case:
     def scenario(self, audio: Path) -> str:
         """The scenario TOML; the interrupting utterance is the last one."""
         lines = ["wake = false", "[room]", f'rir = "{self.rir}"', f"echo_gain_db = {self.gain_db}",
+                 f"echo_delay_ms = {self.delay_ms}",
                  "[[utterance]]", f'audio = "{audio / OPENER}"', f"at = {OPENER_AT_S}"]
         if self.later:
             # At a fixed time rather than after the reply's end: the room ends a reply at any pause of 0.5 s.
@@ -166,7 +171,7 @@ def rirs(audio: Path, names: Sequence[str] | None) -> list[Path]:
 
 def cases(
     audio: Path, rooms: Sequence[Path], gains: Sequence[float], afters: Sequence[float],
-    voices: Sequence[str] = VOICES,
+    voices: Sequence[str] = VOICES, delay_ms: float = 0.0,
 ) -> list[Case]:
     """Every room x gain x reply x moment, the voices taken in turn (a voice file missing: an error naming it)."""
     missing = [v for v in voices if not (audio / v).is_file()]
@@ -179,7 +184,7 @@ def cases(
             for later in (False, True):
                 for after in afters:
                     voice = audio / voices[len(out) % len(voices)]
-                    out.append(Case(rir, gain, after, later, voice))
+                    out.append(Case(rir, gain, after, later, voice, delay_ms))
     return out
 
 
@@ -335,7 +340,7 @@ def write_gate_log(path: Path, title: str, windows: Sequence[GateWindow], fresh:
 
 
 def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, seconds: float,
-                  gate_log: Path | None = None) -> dict[str, Any]:
+                  gate_log: Path | None = None, delay_ms: float = 0.0) -> dict[str, Any]:
     """A `seconds` long reply (said as the greeting) into the room, nobody speaking. `gate_log`: a folder to
     write the run's gate log to (echo-<room>-<gain>dB.tsv)."""
     from assistant.audio.room import RoomSetup, SimulatedRoom
@@ -346,7 +351,8 @@ def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, s
     text = LONG_TEXT * max(1, round(seconds / 3.7))
     talking = simulation_config(config)
     talking = dataclasses.replace(talking, conversation=dataclasses.replace(talking.conversation, greeting=text))
-    room = SimulatedRoom([], RoomSetup(rir=rir, echo_gain_db=gain_db), duration=seconds + 6.0)
+    room = SimulatedRoom([], RoomSetup(rir=rir, echo_gain_db=gain_db, echo_delay_ms=delay_ms),
+                         duration=seconds + 6.0)
     fresh = engines.for_run(talking)  # a new canceller, as on start-up
     pipeline = Pipeline(talking, room, fresh, lockstep=True, greet=True, trace_audible=True)
     recording = GateRecording()
@@ -401,13 +407,13 @@ def _write_at_level(sound: np.ndarray, rms: float, path: Path) -> Path:
 
 def run_sound(
     check: str, config: Config, audio: Path, engines: Engines, rir: Path, gain_db: float, sound: Path, folder: Path,
-    gate_log: Path | None = None,
+    gate_log: Path | None = None, delay_ms: float = 0.0,
 ) -> dict[str, Any]:
     """A question, then `sound` (a cough, a noise) 2 s into the reply: the reply must go on. `gate_log`: a
     folder to write the run's gate log to (<check>-<room>-<sound>.tsv)."""
     path = folder / f"{check}-{rir.stem}-{sound.stem}.toml"
     path.write_text(
-        f'wake = false\n[room]\nrir = "{rir}"\necho_gain_db = {gain_db}\n'
+        f'wake = false\n[room]\nrir = "{rir}"\necho_gain_db = {gain_db}\necho_delay_ms = {delay_ms}\n'
         f'[[utterance]]\naudio = "{audio / OPENER}"\nat = 1.0\n'
         f'[[utterance]]\naudio = "{sound}"\nafter_reply_start = 2.0\n'
     )
@@ -522,14 +528,16 @@ def _bench(args: argparse.Namespace) -> int:
     audio = require_shared_audio(args.audio, "echo/rir, asr/en and noise/")
     rooms = rirs(audio, args.rir)
     voices = args.voices or VOICES
-    case_list = cases(audio, rooms, args.gains, args.after, voices) if "bargein" not in args.skip else []
+    delay = args.echo_delay_ms
+    case_list = cases(audio, rooms, args.gains, args.after, voices, delay) if "bargein" not in args.skip else []
     sound_checks = {check: sources for check, sources in (("cough", COUGH_SOURCES), ("noise", NOISE_SOURCES))
                     if check not in args.skip}
     checks = (len(rooms) * len(args.gains) if "echo" not in args.skip else 0) + len(rooms) * sum(
         len(sources) for sources in sound_checks.values())
     progress = Progress(len(case_list) + checks, "bench bargein", unit=" runs")
     greeting = config.conversation.greeting if args.greeting is None else args.greeting
-    summary: dict[str, Any] = {"greeting": greeting or "none: the first reply meets a fresh echo canceller"}
+    summary: dict[str, Any] = {"greeting": greeting or "none: the first reply meets a fresh echo canceller",
+                               "echo_delay_ms": delay}
     rows: list[dict[str, Any]] = []
     results: list[tuple[Case, Outcome]] = []
     from assistant.conversation.pipeline import Engines
@@ -547,14 +555,14 @@ def _bench(args: argparse.Namespace) -> int:
             if "echo" not in args.skip:
                 for rir in rooms:
                     for gain in args.gains:
-                        rows.append(run_echo_only(config, engines, rir, gain, args.echo_s, args.gate_log))
+                        rows.append(run_echo_only(config, engines, rir, gain, args.echo_s, args.gate_log, delay))
                         progress.advance()
             for check, sources in sound_checks.items():
                 sounds = [_check_sound(check, audio / source, i, args, folder) for i, source in enumerate(sources)]
                 for rir in rooms:
                     for sound in sounds:
                         rows.append(run_sound(check, config, audio, engines, rir, -6.0, sound, folder,
-                                              args.gate_log))
+                                              args.gate_log, delay))
                         progress.advance()
     finally:
         progress.close()
