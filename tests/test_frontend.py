@@ -125,6 +125,32 @@ def test_an_echo_later_than_the_tail_is_cancelled_once_auto_measured_its_delay(s
     assert erle_fixed < 10, erle_fixed
 
 
+def test_once_auto_measured_its_delay_the_canceller_and_the_aligned_reference_go_on_from_the_measured_audio(
+    speech: np.ndarray,
+) -> None:
+    """The measurement comes after 3 s of playback (the greeting's, say): the new canceller is trained on those
+    3 s instead of starting from nothing, and the reference lined up with the echo goes on with the audio before
+    the measurement instead of 300 ms of silence."""
+    far = speech[2 * RATE : 9 * RATE]
+    delay = 300 * RATE // 1000
+    mic = room_echo(far, delay)
+    out, aligned, measured_at = [], [], None
+    with FrontEnd(FrontendConfig(playback_delay_ms="auto", noise_suppression=False), FRAME) as frontend:
+        for i in range(0, far.size, FRAME):
+            out.append(frontend.process(mic[i : i + FRAME], far[i : i + FRAME]))
+            aligned.append(frontend.aligned_reference.copy())
+            if frontend.delay_known and measured_at is None:
+                measured_at = i  # this frame completed the measured stretch
+        assert frontend.stats().delay_measured_ms == pytest.approx(300, abs=1)
+        lag = frontend.latency_samples
+    assert measured_at is not None
+    # Measured at 3.4 s, as the talker pauses; over the next words (from 5.75 s) a canceller that started from
+    # nothing took 2-4 dB of the echo out, one trained on the stretch 25-30 dB.
+    after = slice(int(5.75 * RATE), int(6.75 * RATE))
+    assert erle_db(mic[after], np.concatenate(out)[lag:][after], 0.0) > 15
+    np.testing.assert_array_equal(np.concatenate(aligned)[measured_at:], far[measured_at - delay : far.size - delay])
+
+
 def test_auto_gives_up_after_five_stretches_without_echo_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     rng = np.random.default_rng(11)
     far = (rng.standard_normal(16 * RATE) * 3000).astype(np.int16)
@@ -145,6 +171,24 @@ def test_a_configured_delay_is_compensated_less_the_headroom() -> None:
         assert frontend.stats().delay_compensated_ms == 0.0
         with pytest.raises(ValueError, match="negative"):
             frontend.set_playback_delay(-1)
+
+
+@pytest.mark.parametrize(("config", "lag_ms"), [
+    (FrontendConfig(playback_delay_ms=120.0, aec_tail_ms=200), 120),  # the canceller gets it 50 ms earlier
+    (FrontendConfig(playback_delay_ms=30.0, aec_tail_ms=200), 30),  # within the headroom: the canceller's is not
+    (FrontendConfig(playback_delay_ms=0.0), 0),
+    (FrontendConfig(aec=False, playback_delay_ms=120.0), 0),  # nothing delays it without the canceller
+])
+def test_the_aligned_reference_lines_up_with_the_echo(config: FrontendConfig, lag_ms: int) -> None:
+    reference = np.random.default_rng(6).integers(-30000, 30000, 20 * FRAME).astype(np.int16)
+    with FrontEnd(config, FRAME) as frontend:
+        aligned = []
+        for i in range(0, reference.size, FRAME):
+            frontend.process(np.zeros(FRAME, np.int16), reference[i : i + FRAME])
+            aligned.append(frontend.aligned_reference.copy())
+    lag = lag_ms * RATE // 1000
+    expected = np.concatenate([np.zeros(lag, dtype=np.int16), reference])[: reference.size]
+    np.testing.assert_array_equal(np.concatenate(aligned), expected)
 
 
 @pytest.mark.parametrize("delay", [0, 1, 159, 160, 161, 1000])

@@ -62,6 +62,11 @@ expected echo (and loud: within HOLD_WINDOWS of the last pass, or on fresh evide
 check. Without these, in the seminar room, whose echo fades 1-2.5 dB a window, a voice going on 8-12 dB above
 it was refused until the reply came back (bench bargein: missed barge-ins).
 
+The reference is the one the front-end lined up with our echo at the microphone (FrontEnd.aligned_reference):
+through USB audio or a sound server the echo comes 50-250 ms after the block was played, and a reference that
+ran ahead of it by that much took the first syllables of every sentence for the user (bench bargein
+--echo-delay-ms). Until that delay is measured, speech near our playback is taken for our echo (`probability`).
+
 The constants were chosen by measurement (`assistant bench bargein`, which also prints the gate's cost per
 32 ms window: tens of microseconds).
 """
@@ -73,13 +78,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.audio.frontend import PROBE_MAX_DELAY_MS
 from assistant.config import Config
 
 INITIAL_LEAK_DB = 12.0  # before learning: an unconverged canceller passes the echo louder than the reference
 QUANTILE = 0.9
 STEP_DB = 2.0  # quantile step: up 1.8 dB above the prediction, down 0.2 dB below it
 SPEECH_UP_DB = 0.3  # up-step for windows that may be the user's: ~10 dB/s of contamination at most
-CALIBRATION_WINDOWS = 8  # the first windows with the speaker active set the leaks at once (their median)
+CALIBRATION_WINDOWS = 8  # the first windows with the speaker active set the leaks at once ...
+CALIBRATION_QUANTILE = 0.5  # ... at their median (a fresh canceller's: it converges from there)
 ROOM_DECAY_DB = 1.6  # per window: late echo fading like a reverberant living room (RT60 1.2 s)
 FAR_WINDOWS = 24  # late echo modelled for 0.77 s beyond the canceller's reach
 ACTIVE_DB = 30.0  # quieter than this (dB re 1 LSB², -60 dBFS) is silence: no echo to leak, nobody talking
@@ -123,11 +130,17 @@ class EchoModel:
     def __init__(self, span: int, far: int = FAR_WINDOWS) -> None:
         self.span = span
         self.levels = np.full(span + far, -100.0)  # reference levels, newest first
-        self.near_leak = INITIAL_LEAK_DB
-        self.far_leak = INITIAL_LEAK_DB - ROOM_DECAY_DB * span  # the room's echo, carried on past the reach
         self._fade = -ROOM_DECAY_DB * np.arange(far)
         self._near_share = 1.0
+        self.restart(CALIBRATION_QUANTILE)
+
+    def restart(self, quantile: float) -> None:
+        """A new canceller: its leaks are measured again from the next windows with the speaker active, at this
+        quantile of their excess."""
+        self.near_leak = INITIAL_LEAK_DB
+        self.far_leak = INITIAL_LEAK_DB - ROOM_DECAY_DB * self.span  # the room's echo, carried on past the reach
         self._first: list[float] = []
+        self._calibration_quantile = quantile
 
     def push(self, reference_db: float) -> None:
         self.levels[1:] = self.levels[:-1]
@@ -158,7 +171,7 @@ class EchoModel:
             # A fresh canceller may pass the echo anywhere from +10 to -30 dB: measure instead of creeping there.
             self._first.append(error_db)
             if len(self._first) == CALIBRATION_WINDOWS:
-                shift = float(np.median(self._first))
+                shift = float(np.quantile(self._first, self._calibration_quantile))
                 self.near_leak += shift
                 self.far_leak += shift
             return
@@ -297,6 +310,9 @@ class DoubleTalkGate:
         self._user_at_stop = False  # the speaker stopped (a duck) while the user's windows were passing
         self._pause_ours = False  # every window of the present pause was within the room's measured fade
         self.record: list[GateWindow] | None = None  # a list: every window's GateWindow is appended to it
+        # While the playback delay is being measured our echo may come this late (see `probability`).
+        self._unmeasured_windows = math.ceil(PROBE_MAX_DELAY_MS / window_ms)
+        self._since_played = self._unmeasured_windows
         self._expected: float | None = None  # the present window's, for the record
         self._room: float | None = None
 
@@ -306,17 +322,42 @@ class DoubleTalkGate:
         return cls(canceller_ms=canceller, evidence_db=config.conversation.barge_in_evidence_db, window_ms=window_ms,
                    room_decay=not config.frontend.agc)
 
+    def canceller_restarted(self) -> None:
+        """The canceller started over at a new delay compensation (the measured delay was beyond its reach):
+        what was learnt of the old one's leaks no longer holds. (The room's fades measured so far stay: against
+        a reference that ran ahead of the echo they are slow at first, a bound on the safe side; dropped, a
+        question asked a second after a short first reply was refused for 2 s as its echo.)"""
+        # Trained on what it missed (FrontEnd.set_playback_delay), the new canceller starts converged: its leaks
+        # are set where learning keeps them (QUANTILE), not low as a fresh one's, whose leaks only fall from there
+        # (at their median, the replayed canceller's best windows set the echo model 20 dB too low: echo-only
+        # turns at 200 ms).
+        self.echo.restart(QUANTILE)
+
     def user_turn_opened(self) -> None:
         """The listener took the user's speech (a barge-in, say): until the speaker plays again, a pause in it
         is theirs, not our echo's tail (measured: a user who barged in over an unconverged canceller was cut
         off at their first pause, the echo as the reply stopped having been louder than their voice)."""
         self._user_turn = True
 
-    def probability(self, clean: np.ndarray, mic: np.ndarray, reference: np.ndarray, p: float, threshold: float
-                    ) -> float:
+    def probability(self, clean: np.ndarray, mic: np.ndarray, reference: np.ndarray, p: float, threshold: float,
+                    *, delay_known: bool = True) -> float:
         """`clean`: the window as the VAD got it; `mic`: the same window of the raw microphone; `reference`:
-        what the speaker played then."""
+        what the speaker played then, delayed to line up with its echo in `mic` when `delay_known`.
+
+        While the playback delay is being measured (the first seconds of playback after start-up: the greeting,
+        or the first reply without one) the reference may run ahead of its echo by up to a second: with the echo
+        100-200 ms late, the echo model took the first reply's own echo for the user, which barged in again and
+        again. Until then, speech within that second of our playback is taken for our echo (no duck, no
+        barge-in); the model learns as usual (the delay is mostly within its reach; when it is not, the canceller
+        starts over and so does the model: `canceller_restarted`)."""
         decided = self._decide(clean, mic, reference, p, threshold)
+        if not delay_known:
+            self._since_played = 0 if level_db(reference) >= ACTIVE_DB else self._since_played + 1
+            if self._since_played < self._unmeasured_windows:
+                self.gated += decided >= threshold
+                decided = 0.0
+            else:
+                decided = p  # a second after our playback: nothing of ours can be left
         if self.record is not None:
             self.record.append(GateWindow(
                 float(self.echo.levels[0]), level_db(mic), level_db(clean), p, self._expected, self._room,

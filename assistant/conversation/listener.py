@@ -94,6 +94,7 @@ class Listener:
         self.vad = vad
         self.segmenter = segmenter
         self.gate = DoubleTalkGate.from_config(config, window_ms=1000 * vad.window / SAMPLE_RATE)
+        self._canceller_restarts = 0  # the front-end's, as last seen: a new one restarts the gate's echo model
         self._windows = Reframer(vad.window)
         self._references = Reframer(vad.window)
         self._mics = Reframer(vad.window)
@@ -170,15 +171,20 @@ class Listener:
 
     def _speech_events(self, block: CleanBlock, hangover: int | None) -> list[VadEvent]:
         """VAD windows of the block, with windows that are only our own echo scored as silence."""
+        if block.canceller_restarts != self._canceller_restarts:
+            self._canceller_restarts = block.canceller_restarts
+            self.gate.canceller_restarted()
         events: list[VadEvent] = []
         threshold = self.segmenter.threshold
+        now = block.sample + len(block.pcm)
         for window, mic, reference in zip(
             self._windows.blocks(block.pcm), self._mics.blocks(block.mic), self._references.blocks(block.ref),
             strict=True,
         ):
             if self._earcon is not None:
-                reference = self._earcon_reference(reference, block.sample + len(block.pcm))
-            p = self.gate.probability(window, mic, reference, self.vad.probability(window), threshold)
+                reference = self._earcon_reference(reference, now)
+            p = self.gate.probability(window, mic, reference, self.vad.probability(window), threshold,
+                                      delay_known=block.delay_known)
             events += self.segmenter.push(p, hangover_ms=hangover)
             fresh_p = None
             if self.fresh is not None:

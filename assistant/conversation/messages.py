@@ -24,8 +24,10 @@ class CleanBlock:
 
     pcm: np.ndarray  # int16, audio.block_ms long
     mic: np.ndarray  # int16: the same block as captured, before the front-end (its level, its clipping)
-    ref: np.ndarray  # int16: what the speaker played during the block (the echo canceller's reference)
+    ref: np.ndarray  # int16: what the speaker played, delayed to line up with its echo in `mic`
     sample: int
+    canceller_restarts: int = 0  # times the front-end's echo canceller started over so far
+    delay_known: bool = True  # False: the playback delay is still being measured (`ref` may run ahead of its echo)
 
 
 # ------------------------------------------------------------------------------------- listener -> stt

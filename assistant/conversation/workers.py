@@ -242,7 +242,9 @@ class AudioWorker:
                 if block is None:
                     continue
                 clean = self.frontend.process(block.mic, block.ref)
-                self.to_listener(CleanBlock(clean, block.mic, block.ref, block.index * size))
+                reference = self.frontend.aligned_reference.copy()
+                self.to_listener(CleanBlock(clean, block.mic, reference, block.index * size,
+                                            self.frontend.canceller_restarts, self.frontend.delay_known))
         except Exception:
             log.exception("the audio thread failed; stopping")
             self.stop_event.set()
