@@ -115,6 +115,12 @@ class PulseServer:
     def pactl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["pactl", *args], env=self.env, capture_output=True, text=True, check=check, timeout=10)
 
+    def echo_speaker_into_mic(self, latency_ms: int) -> None:
+        """Play what the speaker plays into the microphone too, `latency_ms` late: a room's echo path, with
+        the delay and jitter of a real one (module-loopback resamples to hold its latency)."""
+        self.pactl("load-module", "module-loopback", "source=speaker.monitor", "sink=mic",
+                   f"latency_msec={latency_ms}")
+
     def play_into_mic(self, samples: np.ndarray, rate: int) -> subprocess.Popen[bytes]:
         """Start playing int16 mono `samples` into the microphone sink; returns the pacat process."""
         process = subprocess.Popen(

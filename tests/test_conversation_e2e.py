@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pulse_server import PulseServer, pulse_server  # noqa: F401 - the fixture
 
 from assistant.bench.bargein import noise_onset
 from assistant.config import Config, load_config
@@ -637,7 +638,7 @@ def test_run_reports_ready_and_stops_within_two_seconds_of_sigterm(
         messages = []
         while not any("READY=1" in m for m in messages):
             messages.append(server.recv(4096).decode())
-        time.sleep(1.0)  # let it hear and answer for a moment
+        time.sleep(1.0)  # the file plugin has no clock: the streams run flat out when the signal comes
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=10)
@@ -652,3 +653,76 @@ def test_run_reports_ready_and_stops_within_two_seconds_of_sigterm(
     assert "stopped" in err
     assert os.path.getsize(tmp_path / "speaker.raw") > 0
 
+
+def _trace_events(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _wait_for(path: Path, event: str, turn: int, timeout: float) -> list[dict[str, Any]]:
+    """The live trace once it holds `event` of `turn` (fails after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        events = _trace_events(path)
+        if _events(events, event, turn):
+            return events
+        time.sleep(0.1)
+    raise AssertionError(f"no {event} of turn {turn} within {timeout} s: {_trace_events(path)}")
+
+
+@pytest.mark.alsa
+@pytest.mark.slow
+def test_run_in_real_time_answers_a_question_over_its_own_echo_and_traces_it(
+    config_file: Path, shared_audio: Path, tmp_path: Path, pulse_server: PulseServer  # noqa: F811
+) -> None:
+    """`assistant run --trace` on a real-time sound card (a private PulseAudio server through ALSA) whose
+    speaker is heard by its microphone 200 ms late, as in a room: the one place where the playback and the
+    microphone are two free-running streams, so the echo's delay must be measured, not known."""
+    from assistant.audio_files import read_audio
+
+    pulse_server.echo_speaker_into_mic(latency_ms=200)
+    speaker = pulse_server.record_speaker()
+    trace, log = tmp_path / "trace.jsonl", tmp_path / "stderr.txt"
+    with log.open("w") as stderr:  # a file, not a pipe: nobody reads a pipe until the end, and a full one blocks
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "--config", str(config_file), "run", "--trace", str(trace)],
+            env=pulse_server.env, stdout=subprocess.DEVNULL, stderr=stderr,
+        )
+    try:
+        _wait_for(trace, "reply_heard", 1, timeout=60)  # the greeting, heard through the echo path too
+        question = read_audio(shared_audio / "commands" / "speech_to_phrase" / "en" / "what_time_is_it.wav")
+        pulse_server.play_into_mic(question, 16000)
+        _wait_for(trace, "reply_heard", 2, timeout=60)
+        time.sleep(1.5)  # the reply's echo dies away: it must not become a turn
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=10)
+        stopped_in = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+        played = speaker.stop()
+    err = log.read_text()
+    assert code == 0 and stopped_in <= 2.0, err
+    assert "playback-to-microphone delay measured" in err  # from the greeting's echo
+
+    events = _trace_events(trace)
+    assert not _events(events, "barge_in") and not _events(events, "turn_dropped"), events
+    assert [e["turn"] for e in _events(events, "transcript")] == [2], events  # the echo was no one's turn
+    (transcript,) = _events(events, "transcript", 2)
+    assert transcript["text"].split()[0] == "what", transcript  # pocketsphinx: "what is it", "what is"
+    # (The transcript may come before the turn ends: speech-to-text finishes at the first pause.)
+    order = ["vad_start", "turn_end", "audible_end", "reply_heard"]
+    times = [_events(events, name, 2)[0]["t"] for name in order]
+    assert times == sorted(times), dict(zip(order, times, strict=True))
+    assert times[0] < _events(events, "audible_start", 2)[0]["t"] < times[2]
+    assert _events(events, "llm_first_token", 2) and _events(events, "tts_first_audio", 2)
+    (heard,) = _events(events, "reply_heard", 2)
+    said = " ".join(e["text"] for e in _events(events, "reply_sentence", 2))
+    assert heard["text"] and heard["text"] == said  # heard to the end: no duck or echo cut it short
+
+    frames = played[: played.size // 320 * 320].reshape(-1, 320).astype(np.float64)  # 20 ms
+    audible_s = np.count_nonzero(np.sqrt(np.mean(frames**2, axis=1)) > 300) * 0.02  # above -40 dBFS
+    reply_s = times[2] - _events(events, "audible_start", 2)[0]["t"]
+    assert audible_s > 0.5 * reply_s, (audible_s, reply_s)  # the speaker played the reply
+    remembered = json.loads((tmp_path / "state" / "conversation.json").read_text())["turns"]
+    assert remembered == [{"user": transcript["text"], "assistant": heard["text"]}]
