@@ -331,7 +331,7 @@ class FrontEnd:
             # (measured, 200 ms late in the simulated rooms: 2-5 dB more echo removed than without).
             tail = self.config.aec_tail_ms * self.sample_rate // 1000 + (self.headroom_samples if delay else 0)
             canceller = self._echo = self._new_canceller(tail)
-            self.canceller_restarts += 1
+            self.canceller_restarts += self._frames > 0  # a configured delay, set before any audio, is no restart
         if played is None:
             return
         # Once, at start-up: ~35 ms for the 3 s on this machine (the capture ring absorbs it).
