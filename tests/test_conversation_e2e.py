@@ -717,8 +717,10 @@ def test_run_in_real_time_answers_a_question_over_its_own_echo_and_traces_it(
     assert times[0] < _events(events, "audible_start", 2)[0]["t"] < times[2]
     assert _events(events, "llm_first_token", 2) and _events(events, "tts_first_audio", 2)
     (heard,) = _events(events, "reply_heard", 2)
-    said = " ".join(e["text"] for e in _events(events, "reply_sentence", 2))
-    assert heard["text"] and heard["text"] == said  # heard to the end: no duck or echo cut it short
+    sentences = _events(events, "reply_sentence", 2)
+    last = max(e["attempt"] for e in sentences)  # a reply begun early and taken back is not what was said
+    said = " ".join(e["text"] for e in sentences if e["attempt"] == last)
+    assert heard["text"] and heard["text"] == said  # heard to the end: nothing cut it short
 
     frames = played[: played.size // 320 * 320].reshape(-1, 320).astype(np.float64)  # 20 ms
     audible_s = np.count_nonzero(np.sqrt(np.mean(frames**2, axis=1)) > 300) * 0.02  # above -40 dBFS
