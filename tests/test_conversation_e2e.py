@@ -610,6 +610,14 @@ def test_a_scenario_with_a_missing_recording_fails_before_anything_starts(
     assert "nowhere.wav" in capsys.readouterr().err
 
 
+def _terminate(process: subprocess.Popen[Any]) -> tuple[int, float]:
+    """SIGTERM to a running `assistant run`: its exit code and the seconds it took to stop."""
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(timeout=10)
+    return code, time.monotonic() - started
+
+
 @pytest.mark.alsa
 def test_run_reports_ready_and_stops_within_two_seconds_of_sigterm(
     config_file: Path, shared_audio: Path, tmp_path: Path
@@ -639,10 +647,7 @@ def test_run_reports_ready_and_stops_within_two_seconds_of_sigterm(
         while not any("READY=1" in m for m in messages):
             messages.append(server.recv(4096).decode())
         time.sleep(1.0)  # the file plugin has no clock: the streams run flat out when the signal comes
-        started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=10)
-        stopped_in = time.monotonic() - started
+        code, stopped_in = _terminate(process)
     finally:
         if process.poll() is None:
             process.kill()
@@ -693,10 +698,7 @@ def test_run_in_real_time_answers_a_question_over_its_own_echo_and_traces_it(
         pulse_server.play_into_mic(question, 16000)
         _wait_for(trace, "reply_heard", 2, timeout=60)
         time.sleep(1.5)  # the reply's echo dies away: it must not become a turn
-        started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=10)
-        stopped_in = time.monotonic() - started
+        code, stopped_in = _terminate(process)
     finally:
         if process.poll() is None:
             process.kill()
