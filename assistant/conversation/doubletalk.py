@@ -352,7 +352,7 @@ class DoubleTalkGate:
         starts over and so does the model: `canceller_restarted`)."""
         decided = self._decide(clean, mic, reference, p, threshold)
         if not delay_known:
-            self._since_played = 0 if level_db(reference) >= ACTIVE_DB else self._since_played + 1
+            self._since_played = 0 if self.echo.levels[0] >= ACTIVE_DB else self._since_played + 1  # just pushed
             if self._since_played < self._unmeasured_windows:
                 self.gated += decided >= threshold
                 decided = 0.0
