@@ -55,6 +55,7 @@ class AudioStats:
     callback_max_us: float = 0.0
     ref_slips: int = 0  # two streams on separate clocks: reference re-aligned after clock drift
     errors: int = 0  # exceptions caught in the audio callback (the stream carries on)
+    alsa_messages: int = 0  # alsa-lib's error messages while the streams ran (each kind logged once)
     input_latency_ms: float = 0.0  # the device latencies PortAudio reports: a first guess at the echo delay
     output_latency_ms: float = 0.0
     input: str = ""  # what is open, e.g. "hw:1,0 at 48000 Hz, 2 channels"

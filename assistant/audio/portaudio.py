@@ -16,6 +16,9 @@ input and output need different rates, or the device is a sound server's ALSA pl
 stream dies or stalls for seconds on those): the reference then follows through the played ring,
 re-aligned if the two clocks drift apart (counted as ref_slips).
 
+alsa-lib's own messages (an underrun, a device that would not open) are caught instead of printed to stderr
+(alsa_log.py): the supervisor logs each distinct one once and counts them all; probing logs them at debug level.
+
 A supervisor thread watches the stream: if it stops (card unplugged, ALSA error) or delivers nothing for
 `Watchdog.stall_s`, it is closed and opened again with back-off, PortAudio's device list is refreshed, and the
 sample clocks move on by the time lost, which shows as a gap in the block index.
@@ -28,11 +31,14 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
 
+from assistant.audio.alsa_log import alsa_messages
 from assistant.audio.channels import ChannelPicker, MicCheck, spread, to_int16
 from assistant.audio.devices import (
     AudioDeviceError,
@@ -53,6 +59,7 @@ from assistant.errors import ConfigurationError
 log = logging.getLogger(__name__)
 
 MAX_BLOCKS_PER_CALLBACK = 8  # 22.05 kHz needs 2, 11.025 kHz 4; odd rates would make huge callbacks
+ALSA_TEXTS_LOGGED = 50  # distinct alsa-lib messages logged by one CardIO; the rest are only counted
 
 
 # ------------------------------------------------------------------------------------------------ plan
@@ -470,7 +477,9 @@ class CardIO:
         self.binding = binding
         self.watchdog = watchdog or Watchdog()
         self.block_samples = block_samples(config.block_ms)
-        self.plan = plan_streams(config, binding, binding.devices())
+        self._alsa = alsa_messages()
+        with self._alsa.quiet("choosing the stream settings"):
+            self.plan = plan_streams(config, binding, binding.devices())
         self._duplexer = Duplexer(self.plan, config.ring_seconds)
         self._assembler = BlockAssembler(self.plan)
         self._feed = SpeechFeed(self._duplexer)
@@ -485,6 +494,9 @@ class CardIO:
         self._blocks = 0
         self._reopened = 0
         self._warned: set[str] = set()
+        self._alsa_mark = self._alsa.mark()  # the supervisor's reading point
+        self._alsa_count = 0  # alsa-lib messages while the streams ran
+        self._alsa_logged: set[str] = set()
         log.info(
             "audio (%s): microphone %s, speaker %s, %s",
             binding.name, self.plan.describe("input"), self.plan.describe("output"),
@@ -517,17 +529,32 @@ class CardIO:
         self._duplexer.data_ready.set()  # wake a reader
 
     def _open(self, plan: StreamPlan) -> StreamHandle:
+        with self._probing("opening the streams"):
+            try:
+                return self.binding.open(plan, self._duplexer)
+            except AudioDeviceError:
+                raise
+            except Exception as exc:  # PortAudio's own errors: say which device and why, in ALSA's words too
+                devices = {plan.input.label(), plan.output.label()}
+                hint = diagnose(plan.input if plan.input.hw else plan.output)
+                _, messages, _ = self._alsa.since(self._alsa_mark)
+                said = "; ".join(dict.fromkeys(message.text for message in messages))
+                raise AudioDeviceError(
+                    f"cannot open {' and '.join(sorted(devices))} ({self.binding.name}): {exc}"
+                    + (f" (ALSA: {said})" if said else "")
+                    + (f". {hint}" if hint else ". `assistant devices` lists the devices and their rates")
+                ) from exc
+
+    @contextmanager
+    def _probing(self, doing: str) -> Iterator[None]:
+        """Around work that makes alsa-lib talk by nature (opening, listing devices): its messages go to the debug
+        log, not among the running stream's warnings."""
+        self._report_alsa()
         try:
-            return self.binding.open(plan, self._duplexer)
-        except AudioDeviceError:
-            raise
-        except Exception as exc:  # PortAudio's own errors: say which device and why
-            devices = {plan.input.label(), plan.output.label()}
-            hint = diagnose(plan.input if plan.input.hw else plan.output)
-            raise AudioDeviceError(
-                f"cannot open {' and '.join(sorted(devices))} ({self.binding.name}): {exc}"
-                + (f". {hint}" if hint else ". `assistant devices` lists the devices and their rates")
-            ) from exc
+            with self._alsa.quiet(doing):
+                yield
+        finally:
+            self._alsa_mark = self._alsa.mark()
 
     # ---------------------------------------------------------------------------------------- consumer
 
@@ -598,6 +625,7 @@ class CardIO:
             callback_max_us=d.busy_max_ns / 1000,
             ref_slips=d.ref_slips,
             errors=d.errors,
+            alsa_messages=self._alsa_count,
             input_latency_ms=1000 * latency[0],
             output_latency_ms=1000 * latency[1],
             input=self.plan.describe("input"),
@@ -647,7 +675,8 @@ class CardIO:
         while not self._stopping.is_set():
             try:
                 if attempt:
-                    self.binding.refresh()  # the card may be back under another index
+                    with self._probing("listing the devices again"):
+                        self.binding.refresh()  # the card may be back under another index
                 plan = self._replan()
                 # The clocks move on by the time the device was gone, so indices keep to wall time.
                 gone = time.monotonic() - lost_at
@@ -680,6 +709,8 @@ class CardIO:
         problems = {
             "errors": (d.errors > 0, f"audio callback failed {d.errors} time(s); the stream carries on"),
             "overflow": (d.overflows > 0, "audio: microphone blocks dropped: the pipeline reads too slowly"),
+            "underflow": (d.output_underflows > 0, "audio: the speaker ran dry (a gap in playback): the machine "
+                          "is too busy or the device latency too short (audio.latency_ms); counted in the stats"),
             "clipping": (check.clipped > 0, "microphone clipping: lower the capture level (alsamixer)"),
             "dc": (check.dc_too_high, f"microphone DC offset {100 * check.dc_offset:.1f}% of full scale"),
         }
@@ -687,6 +718,20 @@ class CardIO:
             if happened and key not in self._warned:
                 self._warned.add(key)
                 log.warning("%s", message)
+        self._report_alsa()
+
+    def _report_alsa(self) -> None:
+        """Count what alsa-lib reported since the last look; log each distinct message the first time."""
+        self._alsa_mark, messages, missed = self._alsa.since(self._alsa_mark)
+        self._alsa_count += len(messages) + missed
+        for message in messages:
+            if message.text in self._alsa_logged or len(self._alsa_logged) > ALSA_TEXTS_LOGGED:
+                continue
+            self._alsa_logged.add(message.text)
+            if len(self._alsa_logged) > ALSA_TEXTS_LOGGED:
+                log.warning("ALSA: more than %d kinds of message; the rest are only counted", ALSA_TEXTS_LOGGED)
+            else:
+                log.warning("ALSA: %s (%s; repeats are counted, not logged)", message.text, message.where)
 
 
 # ------------------------------------------------------------------------------------------- bindings
@@ -709,7 +754,8 @@ class SoundDeviceBinding:
 
     def __init__(self) -> None:
         try:
-            import sounddevice
+            with alsa_messages().quiet("PortAudio listed the devices"):  # importing starts PortAudio
+                import sounddevice
         except OSError as exc:  # the Python package is there but the PortAudio library is not
             raise AudioDeviceError(
                 f"sounddevice cannot load the PortAudio library ({exc}); install it: sudo apt-get install libportaudio2"
@@ -794,8 +840,9 @@ class SoundDeviceBinding:
 
     def refresh(self) -> None:
         # sounddevice's documented way to make PortAudio enumerate the devices again.
-        self.sd._terminate()
-        self.sd._initialize()
+        with alsa_messages().quiet("PortAudio listed the devices again"):
+            self.sd._terminate()
+            self.sd._initialize()
 
 
 class _SoundDeviceStreams:

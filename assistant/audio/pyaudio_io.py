@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.audio.alsa_log import alsa_messages
 from assistant.audio.devices import DeviceInfo, Kind
 from assistant.audio.portaudio import Duplexer, StreamHandle, StreamPlan
 from assistant.errors import import_optional
@@ -27,7 +28,8 @@ class PyAudioBinding:
 
     def __init__(self) -> None:
         self.pyaudio = import_optional("pyaudio", engine="pyaudio audio backend", extra="pyaudio")
-        self.pa = self.pyaudio.PyAudio()
+        with alsa_messages().quiet("PortAudio listed the devices"):
+            self.pa = self.pyaudio.PyAudio()
 
     def devices(self) -> list[DeviceInfo]:
         pa = self.pa
@@ -113,8 +115,9 @@ class PyAudioBinding:
         return _PyAudioStreams(streams, duplex=plan.duplex)
 
     def refresh(self) -> None:
-        self.pa.terminate()
-        self.pa = self.pyaudio.PyAudio()
+        with alsa_messages().quiet("PortAudio listed the devices again"):
+            self.pa.terminate()
+            self.pa = self.pyaudio.PyAudio()
 
 
 class _PyAudioStreams:

@@ -131,7 +131,7 @@ def _test(config: AudioConfig, seconds: float) -> int:
     print(f"level while the tone played: {_dbfs(during):.1f} dBFS; afterwards: {_dbfs(after):.1f} dBFS")
     print(
         f"blocks {stats.blocks}, lost {stats.lost_blocks}, device overflows {stats.input_overflows}, "
-        f"underflows {stats.output_underflows}, clipped samples {stats.clipped}, "
+        f"underflows {stats.output_underflows}, ALSA messages {stats.alsa_messages}, clipped samples {stats.clipped}, "
         f"DC offset {100 * stats.dc_offset:.2f}%, callback {stats.callback_mean_us:.0f} us mean "
         f"/ {stats.callback_max_us:.0f} us max, device latency {stats.input_latency_ms:.0f} ms in "
         f"/ {stats.output_latency_ms:.0f} ms out"

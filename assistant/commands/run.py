@@ -100,5 +100,7 @@ def _report(pipeline: Pipeline, notifier: Notifier) -> None:
     lost = stats.lost_blocks + sum(pipeline.dropped().values())
     if lost:
         status += f", {lost} blocks/messages lost"
+    if stats.output_underflows:
+        status += f", {stats.output_underflows} gaps in playback"
     notifier.notify(f"STATUS={status}")
     log.debug("%s; audio %s", status, stats)

@@ -61,16 +61,21 @@ def _write_wav(path: Path, chunks: Iterable[np.ndarray], sample_rate: int) -> in
 
 def _play(chunks: Iterable[np.ndarray], sample_rate: int, device_setting: str) -> None:
     """Play each chunk while the next one is synthesized (sounddevice.play returns at once)."""
+    from assistant.audio.alsa_log import alsa_messages
+
+    alsa = alsa_messages()  # before PortAudio starts, which importing sounddevice does
     try:
-        import sounddevice
+        with alsa.quiet("PortAudio listed the devices"):
+            import sounddevice
     except OSError as exc:  # the PortAudio library itself is missing
         raise AssistantError(f"cannot play audio ({exc}); write a file instead with --out FILE.wav") from exc
     device = int(device_setting) if device_setting.isdigit() else device_setting or None
     try:
-        for pcm in chunks:
+        with alsa.quiet("playing"):
+            for pcm in chunks:
+                sounddevice.wait()
+                sounddevice.play(pcm, sample_rate, device=device)
             sounddevice.wait()
-            sounddevice.play(pcm, sample_rate, device=device)
-        sounddevice.wait()
     except (sounddevice.PortAudioError, ValueError) as exc:  # ValueError: no device matches audio.output_device
         raise AssistantError(
             f"cannot play on the speaker ({exc}); is there a sound card? `assistant devices` lists them "
