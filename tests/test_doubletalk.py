@@ -192,6 +192,21 @@ def test_the_rooms_last_ringing_is_taken_for_echo_for_two_seconds_after_the_spea
     assert judge(gate, noise(30.0), silence, 0.9) == 0.9  # 2 s on: nothing of ours is left
 
 
+def test_a_voice_rising_out_of_the_rooms_last_ringing_passes_though_quieter_than_the_echo_was() -> None:
+    """Our ringing only fades: a window 10 dB above the quietest one since the stop is someone talking, even one
+    quieter at the microphone than our speaker was (a follow-up asked as a long reply ends, across the room)."""
+    gate = DoubleTalkGate()
+    noise = noise_windows(5)
+    silence = np.zeros(WINDOW, np.int16)
+    for _ in range(100):  # the reply; its echo about 60 dB re 1 LSB² as the speaker stops
+        judge(gate, noise(1000.0), noise(3000.0), 0.1)
+    for _ in range(int(1.2 / WINDOW_S)):  # the room rings down to 26 dB
+        judge(gate, noise(20.0), silence, 0.1)
+    assert not gate.echo.active
+    assert judge(gate, noise(40.0), silence, 0.9) == 0.0  # 6 dB up: the ringing may still waver that much
+    assert judge(gate, noise(150.0), silence, 0.9) == 0.9  # 17 dB up, 17 dB below the echo as it stopped
+
+
 def test_a_voice_silero_is_slow_to_recognise_over_the_echo_is_not_learned_as_echo() -> None:
     """Measured in the simulated rooms: a command 25-30 dB above the echo, scored 0.25-0.45 for its first 19
     windows. Learnt as echo at the full step, it had lifted the prediction past itself by then and was lost."""

@@ -36,7 +36,9 @@ reverberant tail, which Silero scores as speech, never does: without this, a duc
 became an interruption in the simulated rooms. A measured room's echo also outlasts the model's second (its
 impulse response rings on, down to its own noise floor, for up to 2 s): until then a window no louder than the
 echo was as the speaker stopped is still taken for it. Without this, the tail of a 35 s reply opened a turn
-0.7 s after its end (speechbrain_rir2, -6 dB).
+0.7 s after its end (speechbrain_rir2, -6 dB). But the ringing only fades: a window 10 dB above the quietest one
+since (and 10 dB above silence) is someone talking, however much louder our speaker was (without this, a
+question asked as a 12 s reply ended, across the seminar room, was lost whole).
 
 How fast our echo dies away after the speaker stops is the room's, and differs between rooms by a factor of
 ten (the simulated rooms: 1 to 2.5 dB per window in a seminar room, 15 dB in the first window in a small one,
@@ -99,6 +101,7 @@ SETTLE_WINDOWS = 7  # windows after that over which the cleaned level may still 
 TAIL_DECAY_DB = 1.0  # per window: the slowest a room's echo fades after the speaker stopped
 TAIL_MARGIN_DB = 3.0
 LINGER_WINDOWS = 62  # 2 s: how long after the speaker stopped a measured room's echo can still be heard
+LINGER_RISE_DB = 10.0  # ... but never rising this far above its quietest window since
 CLEAR_DB = 12.0  # this far above the expected echo a window needs no tail check (the canceller has converged)
 DECAY_WINDOWS = LINGER_WINDOWS  # the room's fade is measured and used for as long as the echo may linger
 DECAY_MEMORY = 8  # the last fades kept: the bound is their loudest, window by window
@@ -194,6 +197,7 @@ class QuietTail:
     def __init__(self) -> None:
         self.windows = LINGER_WINDOWS  # windows since the speaker fell quiet (-1: it is playing); at start: long
         self.anchor = -100.0
+        self.quietest = math.inf  # the quietest cleaned window since the canceller let go of our echo
         self._previous = -100.0
 
     def update(self, reference_db: float, loudest_db: float, clean_db: float) -> None:
@@ -202,11 +206,14 @@ class QuietTail:
         elif self.windows < 0:
             self.windows = 0
             self.anchor = max(self._previous, clean_db)
+            self.quietest = math.inf
         else:
             self.windows += 1
             if self.windows < SETTLE_WINDOWS:
                 # The canceller lets go of the echo: the cleaned level may still rise, and the anchor with it.
                 self.anchor = max(self.anchor, clean_db + TAIL_DECAY_DB * self.windows)
+            else:
+                self.quietest = min(self.quietest, clean_db)
         self._previous = clean_db
 
     def allows(self, clean_db: float) -> bool:
@@ -217,8 +224,11 @@ class QuietTail:
         return clean_db >= self.anchor - TAIL_DECAY_DB * self.windows + TAIL_MARGIN_DB
 
     def lingers(self, clean_db: float) -> bool:
-        """Beyond the echo model's reach: a window no louder than our echo was as it stopped is its last tail."""
-        return 0 <= self.windows < LINGER_WINDOWS and clean_db < self.anchor + TAIL_MARGIN_DB
+        """Beyond the echo model's reach: a window no louder than our echo was as it stopped is its last tail,
+        unless it rose well above the quietest one since (a ringing room only fades: that is someone talking)."""
+        # (Not from near silence: the noise suppressor leaves a steady ringing floor wavering between 0 and 30 dB.)
+        return (0 <= self.windows < LINGER_WINDOWS and clean_db < self.anchor + TAIL_MARGIN_DB
+                and clean_db < max(self.quietest, ACTIVE_DB) + LINGER_RISE_DB)
 
 
 class RoomDecay:
