@@ -173,6 +173,21 @@ def test_a_canceller_that_started_over_is_learnt_afresh_where_learning_keeps_it(
     assert [judge(gate, noise(700.0), noise(3000.0), 0.9) for _ in range(5)] == [0.0] * 5
 
 
+def test_the_first_windows_after_a_canceller_restart_are_judged_against_a_cautious_guess() -> None:
+    """The restart comes as the delay is measured, after the greeting: its first windows are the first reply's.
+    In a loud room (the seminar room at 0 dB, echo 200 ms late) the new canceller, trained on the greeting
+    alone, left that reply's echo 15-17 dB above the reference, scored as speech: against the fresh start's
+    guess (12 dB) its excess passed the reply's first words, and the assistant cut off its first answer."""
+    gate = DoubleTalkGate()
+    noise = noise_windows(6)
+    for _ in range(200):  # a converged canceller
+        judge(gate, noise(100.0), noise(1000.0), 0.1)
+    gate.canceller_restarted()
+    assert [judge(gate, noise(7000.0), noise(1000.0), 1.0) for _ in range(8)] == [0.0] * 8
+    # Measured from those windows, the model lets a voice clearly above that echo through.
+    assert [judge(gate, noise(30000.0), noise(1000.0), 1.0) for _ in range(3)][-1] == 1.0
+
+
 def test_the_rooms_last_ringing_is_taken_for_echo_for_two_seconds_after_the_speaker_stops() -> None:
     """Beyond the echo model's second: a window no louder than the echo was as the speaker stopped is its tail
     (a measured room rings on that long); a voice above it, or anything after 2 s, is left alone."""

@@ -84,6 +84,7 @@ from assistant.audio.frontend import PROBE_MAX_DELAY_MS
 from assistant.config import Config
 
 INITIAL_LEAK_DB = 12.0  # before learning: an unconverged canceller passes the echo louder than the reference
+RESTART_LEAK_DB = 20.0  # ... and after a canceller restart, until its first windows are measured
 QUANTILE = 0.9
 STEP_DB = 2.0  # quantile step: up 1.8 dB above the prediction, down 0.2 dB below it
 SPEECH_UP_DB = 0.3  # up-step for windows that may be the user's: ~10 dB/s of contamination at most
@@ -135,13 +136,13 @@ class EchoModel:
         self.levels = np.full(span + far, -100.0)  # reference levels, newest first
         self._fade = -ROOM_DECAY_DB * np.arange(far)
         self._near_share = 1.0
-        self.restart(CALIBRATION_QUANTILE)
+        self.restart(CALIBRATION_QUANTILE, INITIAL_LEAK_DB)
 
-    def restart(self, quantile: float) -> None:
+    def restart(self, quantile: float, leak_db: float) -> None:
         """A new canceller: its leaks are measured again from the next windows with the speaker active, at this
-        quantile of their excess."""
-        self.near_leak = INITIAL_LEAK_DB
-        self.far_leak = INITIAL_LEAK_DB - ROOM_DECAY_DB * self.span  # the room's echo, carried on past the reach
+        quantile of their excess; until then they are guessed at `leak_db` above the reference."""
+        self.near_leak = leak_db
+        self.far_leak = leak_db - ROOM_DECAY_DB * self.span  # the room's echo, carried on past the reach
         self._first: list[float] = []
         self._calibration_quantile = quantile
 
@@ -340,8 +341,11 @@ class DoubleTalkGate:
         # Trained on what it missed (FrontEnd.set_playback_delay), the new canceller starts converged: its leaks
         # are set where learning keeps them (QUANTILE), not low as a fresh one's, whose leaks only fall from there
         # (at their median, the replayed canceller's best windows set the echo model 20 dB too low: echo-only
-        # turns at 200 ms).
-        self.echo.restart(QUANTILE)
+        # turns at 200 ms). Those windows are the first reply's (the delay is measured after the greeting), judged
+        # against a guess above the fresh start's: trained on the greeting alone, the new canceller left the echo
+        # 15-17 dB above the reference in a loud room, and the first answer interrupted itself (bench bargein
+        # --echo-delay-ms 200: false barge-ins 15 -> 12, missed 9 -> 6; 100 ms: missed 6 -> 5).
+        self.echo.restart(QUANTILE, RESTART_LEAK_DB)
 
     def user_turn_opened(self) -> None:
         """The listener took the user's speech (a barge-in, say): until the speaker plays again, a pause in it
