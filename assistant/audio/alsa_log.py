@@ -104,6 +104,7 @@ class AlsaMessages:
             restore = functools.partial(set_log_handler, _LOG_HANDLER())
             self._filter = library.snd_lib_log_filter
             self._filter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p]
+            _vsnprintf()  # found now: find_library runs ldconfig, not a thing for an audio thread to wait on
         else:
             handler = _ERROR_HANDLER(self._on_error)
             set_log_handler = library.snd_lib_error_set_handler
