@@ -725,13 +725,12 @@ class CardIO:
         self._alsa_mark, messages, missed = self._alsa.since(self._alsa_mark)
         self._alsa_count += len(messages) + missed
         for message in messages:
-            if message.text in self._alsa_logged or len(self._alsa_logged) > ALSA_TEXTS_LOGGED:
+            if message.text in self._alsa_logged or len(self._alsa_logged) == ALSA_TEXTS_LOGGED:
                 continue
             self._alsa_logged.add(message.text)
-            if len(self._alsa_logged) > ALSA_TEXTS_LOGGED:
-                log.warning("ALSA: more than %d kinds of message; the rest are only counted", ALSA_TEXTS_LOGGED)
-            else:
-                log.warning("ALSA: %s (%s; repeats are counted, not logged)", message.text, message.where)
+            log.warning("ALSA: %s (%s; repeats are counted, not logged)", message.text, message.where)
+            if len(self._alsa_logged) == ALSA_TEXTS_LOGGED:
+                log.warning("ALSA: %d kinds of message logged; any others are only counted", ALSA_TEXTS_LOGGED)
 
 
 # ------------------------------------------------------------------------------------------- bindings
