@@ -22,7 +22,15 @@ a voice that starts over the echo below its threshold for half a second (a comma
 scored 0.25-0.45 for 19 windows), and learnt at the full step it had raised the prediction by 23 dB by the
 time Silero agreed. The first windows with the speaker active set both leaks at once (their median), so that
 the first reply, while the canceller has not converged, can be interrupted without waiting for the steps to
-walk down from the initial guess.
+walk down from the initial guess. But the echo of speech is speech to Silero, which scores what the canceller
+leaves of it as speech for seconds on end (in speechbrain_rir1, 82% of a long reply's windows): learnt slowly,
+the prediction sat at its 60th percentile, and the canceller's swings of 8-10 dB above it, a few windows long,
+added up to the evidence threshold (echo-only turns). So once the canceller removes CONVERGED_DB of our echo
+(CancellerDepth), a speech-like window less than SMALL_EXCESS_DB above the prediction is learnt at the full
+step: a user as loud at the microphone as our echo then stands 20 dB above what is left of it, and one standing
+this little above it is not told from the echo's swings by level anyway. Before that (the first reply: the
+canceller removed 0-10 dB, and the user's voice stood 2-8 dB above the prediction) every speech-like window
+is learnt slowly, as the user's onset may be.
 
 The decision is a CUSUM of the excess over the prediction: a loud voice passes in one window, a voice just
 above the echo after a few, while single windows of echo that the prediction missed do not add up. The sum is
@@ -88,6 +96,9 @@ RESTART_LEAK_DB = 20.0  # ... and after a canceller restart, until its first win
 QUANTILE = 0.9
 STEP_DB = 2.0  # quantile step: up 1.8 dB above the prediction, down 0.2 dB below it
 SPEECH_UP_DB = 0.3  # up-step for windows that may be the user's: ~10 dB/s of contamination at most
+SMALL_EXCESS_DB = 6.0  # ... but not for a speech-like window this little above the prediction ...
+CONVERGED_DB = 20.0  # ... while the canceller removes this much of our echo (the median of recent windows')
+DEPTH_WINDOWS = 30  # windows over which that median is taken
 CALIBRATION_WINDOWS = 8  # the first windows with the speaker active set the leaks at once ...
 CALIBRATION_QUANTILE = 0.5  # ... at their median (a fresh canceller's: it converges from there)
 ROOM_DECAY_DB = 1.6  # per window: late echo fading like a reverberant living room (RT60 1.2 s)
@@ -195,6 +206,29 @@ class EchoModel:
         norm = near * near + far * far
         self.near_leak += step * near / norm
         self.far_leak += step * far / norm
+
+
+class CancellerDepth:
+    """How much of our echo the canceller removes lately: the median of the raw microphone's level over the
+    cleaned one, in the last DEPTH_WINDOWS windows taken for our echo while the speaker played."""
+
+    def __init__(self) -> None:
+        self._removed = np.zeros(DEPTH_WINDOWS)
+        self._count = 0
+
+    def restart(self) -> None:
+        """A new canceller: what the old one removed says nothing about it."""
+        self._count = 0
+
+    def add(self, removed_db: float) -> None:
+        self._removed[self._count % DEPTH_WINDOWS] = removed_db
+        self._count += 1
+
+    @property
+    def converged(self) -> bool:
+        if self._count < CALIBRATION_WINDOWS:
+            return False
+        return float(np.median(self._removed[: min(self._count, DEPTH_WINDOWS)])) >= CONVERGED_DB
 
 
 class QuietTail:
@@ -315,6 +349,7 @@ class DoubleTalkGate:
         room_decay: bool = True,
     ) -> None:
         self.echo = EchoModel(span=max(1, math.ceil(canceller_ms / window_ms)))
+        self.depth = CancellerDepth()
         self.tail = QuietTail()
         self.decay = RoomDecay() if room_decay else None
         self.evidence_db = evidence_db
@@ -341,9 +376,9 @@ class DoubleTalkGate:
     def canceller_restarted(self) -> None:
         """The canceller started over at a new delay compensation (the measured delay was beyond its reach), or
         was trained on the measured stretch (FrontEnd.set_playback_delay): what was learnt of the old one's leaks
-        no longer holds. (The room's fades measured so far stay: against a reference that ran ahead of the echo
-        they are slow at first, a bound on the safe side; dropped, a question asked a second after a short first
-        reply was refused for 2 s as its echo.)"""
+        and depth no longer holds. (The room's fades measured so far stay: against a reference that ran ahead of
+        the echo they are slow at first, a bound on the safe side; dropped, a question asked a second after a
+        short first reply was refused for 2 s as its echo.)"""
         # Trained on what it missed (FrontEnd.set_playback_delay), the new canceller starts converged: its leaks
         # are set where learning keeps them (QUANTILE), not low as a fresh one's, whose leaks only fall from there
         # (at their median, the replayed canceller's best windows set the echo model 20 dB too low: echo-only
@@ -352,6 +387,7 @@ class DoubleTalkGate:
         # 15-17 dB above the reference in a loud room, and the first answer interrupted itself (bench bargein
         # --echo-delay-ms 200: false barge-ins 15 -> 12, missed 9 -> 6; 100 ms: missed 6 -> 5).
         self.echo.restart(QUANTILE, RESTART_LEAK_DB)
+        self.depth.restart()
 
     def user_turn_opened(self) -> None:
         """The listener took the user's speech (a barge-in, say): until the speaker plays again, a pause in it
@@ -401,8 +437,9 @@ class DoubleTalkGate:
         predicted = echo.expected() if echo.active else -100.0
         self._expected = predicted if echo.active else None
         room = None
+        mic_db = level_db(mic)
         if self.decay is not None:
-            ours_db = level_db(mic)
+            ours_db = mic_db
             if user_talking and clean_db >= predicted + CLEAR_DB:
                 # The user's windows are passing and this one stands clear of our echo: the raw level is their
                 # voice and our echo, and the cleaned one their voice, so our echo is the difference (and at
@@ -456,7 +493,12 @@ class DoubleTalkGate:
         if loud and speech and (error >= CLEAR_DB or above_room or voice_goes_on or self.tail.allows(clean_db)):
             self._since_pass = 0
             return p
-        echo.learn(clean_db - predicted, speech or self._run_reached)
+        self.depth.add(mic_db - clean_db)
+        maybe_user = self._run_reached or (
+            # (A speech-like window just above the prediction of a converged canceller: its echo's swing, see above.)
+            speech and not (clean_db - predicted < SMALL_EXCESS_DB and self.depth.converged)
+        )
+        echo.learn(clean_db - predicted, maybe_user)
         if speech:
             self.gated += 1
         return 0.0
