@@ -209,26 +209,30 @@ class EchoModel:
 
 
 class CancellerDepth:
-    """How much of our echo the canceller removes lately: the median of the raw microphone's level over the
-    cleaned one, in the last DEPTH_WINDOWS windows taken for our echo while the speaker played."""
+    """Whether the canceller removes CONVERGED_DB of our echo lately: the raw microphone stood that far above the
+    cleaned signal in at least half (the median) of the last DEPTH_WINDOWS windows taken for our echo while the
+    speaker played. (A count, not np.median: 10 us a window.)"""
 
     def __init__(self) -> None:
-        self._removed = np.zeros(DEPTH_WINDOWS)
+        self._deep = np.zeros(DEPTH_WINDOWS, dtype=np.int64)  # 1: that window's echo was removed that deep
         self._count = 0
+        self._deep_count = 0
 
     def restart(self) -> None:
         """A new canceller: what the old one removed says nothing about it."""
-        self._count = 0
+        self._deep[:] = 0
+        self._count = self._deep_count = 0
 
     def add(self, removed_db: float) -> None:
-        self._removed[self._count % DEPTH_WINDOWS] = removed_db
+        slot = self._count % DEPTH_WINDOWS
+        deep = int(removed_db >= CONVERGED_DB)
+        self._deep_count += deep - int(self._deep[slot])
+        self._deep[slot] = deep
         self._count += 1
 
     @property
     def converged(self) -> bool:
-        if self._count < CALIBRATION_WINDOWS:
-            return False
-        return float(np.median(self._removed[: min(self._count, DEPTH_WINDOWS)])) >= CONVERGED_DB
+        return self._count >= CALIBRATION_WINDOWS and 2 * self._deep_count >= min(self._count, DEPTH_WINDOWS)
 
 
 class QuietTail:
