@@ -8,8 +8,8 @@ One `FrontEnd.process(mic, reference)` call per block, in the front-end thread:
 The reference is delayed by the fixed playback-to-capture delay (set in [frontend] playback_delay_ms, or
 measured at start-up from the first seconds of playback when it is "auto") minus a headroom of a quarter of
 the echo tail, so that early echo and a little jitter stay inside the canceller's filter instead of falling
-before it, where nothing can cancel them. Once "auto" measured it, the canceller is trained on the measured
-stretch (usually the greeting) until it has gone over it TRAINING_PASSES times.
+before it, where nothing can cancel them. When "auto" measures a delay beyond the canceller's reach, a new
+canceller takes over, trained on the measured stretch (usually the greeting) TRAINING_PASSES times.
 
 Every stage is switched by config: aec off leaves the preprocessor alone (noise suppression, AGC); everything
 off is a passthrough. (*) The canceller removes DC itself, so the separate high-pass only runs without it.
@@ -56,7 +56,7 @@ class AudioFrontEnd(Protocol):
     """What the front-end thread runs on each block; implemented by `FrontEnd`."""
 
     frame_size: int
-    canceller_restarts: int  # times the echo canceller started over or was retrained (it lets through a new one's)
+    canceller_restarts: int  # times the echo canceller started over (what it lets through is a new one's)
 
     @property
     def delay_known(self) -> bool:
@@ -266,7 +266,7 @@ class FrontEnd:
         self._work = np.zeros(frame_size, dtype=np.int16)
         self._aligned = np.zeros(frame_size, dtype=np.int16)
         self._aligned_delay: DelayLine | None = None  # the whole playback delay, for aligned_reference
-        self.canceller_restarts = 0  # times the canceller started over (a new delay compensation) or was retrained
+        self.canceller_restarts = 0  # times the canceller started over (a new delay compensation)
         # Speex's canceller high-passes the mic itself (a DC notch), so a second filter would only cost time.
         self._dc = DcBlocker(frame_size) if config.remove_dc and not config.aec else None
         self._echo: EchoState | None = None
@@ -318,10 +318,10 @@ class FrontEnd:
     def set_playback_delay(self, samples: int, played: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Compensate a playback-to-capture delay measured elsewhere (less the headroom); ends any "auto"
         measurement. The canceller starts over when the compensation changes. `played`: the reference and
-        microphone of the frames processed just before (the measured stretch, which began as playback did): the
-        canceller, new or not, is trained on it until it has gone over it TRAINING_PASSES times, so that the first
-        reply meets a converged canceller instead of one that has heard only the greeting once. Either way what
-        it lets through is a new canceller's (`canceller_restarts`)."""
+        microphone of the frames processed just before (the measured stretch, which began as playback did),
+        replayed into the new delay lines, and into a new canceller until it has gone over them TRAINING_PASSES
+        times, so that the first reply meets a converged canceller instead of one that has heard the greeting once.
+        (A canceller that goes on keeps its filter: the delay was within its reach, and it heard the stretch live.)"""
         if samples < 0:
             raise ValueError(f"the playback delay cannot be negative (got {samples} samples)")
         self._probe = None
@@ -339,18 +339,21 @@ class FrontEnd:
             # (measured, 200 ms late in the simulated rooms: 2-5 dB more echo removed than without).
             tail = self.config.aec_tail_ms * self.sample_rate // 1000 + (self.headroom_samples if delay else 0)
             self._echo = self._new_canceller(tail)
+            self.canceller_restarts += self._frames > 0  # a configured delay, set before any audio, is no restart
         if played is None:
-            if restarted and self._frames > 0:  # (a configured delay is set before any audio: no restart)
-                self.canceller_restarts += 1
             return
         n = self.frame_size
         if aligned is not None:
             for start in range(0, played[0].size - n + 1, n):
                 aligned.push(played[0][start : start + n])
-        # Once, at start-up: 75-130 ms in all on this machine, a few times that on a Pi (the capture ring absorbs it).
-        for _ in range(TRAINING_PASSES - (0 if restarted else 1)):
-            self._train(*played)
-        self.canceller_restarts += 1
+        if restarted:
+            # Once, at start-up: ~130 ms on this machine, a few times that on a Pi (the capture ring absorbs it).
+            # (A canceller that goes on is not trained more: the listener's echo model would have to start over
+            # with it, mid-reply when the stretch was the first reply's (no greeting), and it then learnt a noise
+            # over that reply as our echo. Nor did barge-in at 0 ms gain: bench bargein p90 176.3 ms trained,
+            # 177.9 not; on the first replies in the loud rooms 158 ms trained, 74 not.)
+            for _ in range(TRAINING_PASSES):
+                self._train(*played)
 
     def _train(self, reference: np.ndarray, mic: np.ndarray) -> None:
         """One pass of the canceller over a stretch that began as playback did. Silence first, as long as the

@@ -378,11 +378,10 @@ class DoubleTalkGate:
                    room_decay=not config.frontend.agc)
 
     def canceller_restarted(self) -> None:
-        """The canceller started over at a new delay compensation (the measured delay was beyond its reach), or
-        was trained on the measured stretch (FrontEnd.set_playback_delay): what was learnt of the old one's leaks
-        and depth no longer holds. (The room's fades measured so far stay: against a reference that ran ahead of
-        the echo they are slow at first, a bound on the safe side; dropped, a question asked a second after a
-        short first reply was refused for 2 s as its echo.)"""
+        """The canceller started over at a new delay compensation (the measured delay was beyond its reach):
+        what was learnt of the old one's leaks and depth no longer holds. (The room's fades measured so far stay:
+        against a reference that ran ahead of the echo they are slow at first, a bound on the safe side; dropped,
+        a question asked a second after a short first reply was refused for 2 s as its echo.)"""
         # Trained on what it missed (FrontEnd.set_playback_delay), the new canceller starts converged: its leaks
         # are set where learning keeps them (QUANTILE), not low as a fresh one's, whose leaks only fall from there
         # (at their median, the replayed canceller's best windows set the echo model 20 dB too low: echo-only
