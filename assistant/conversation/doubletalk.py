@@ -28,9 +28,9 @@ the prediction sat at its 60th percentile, and the canceller's swings of 8-10 dB
 added up to the evidence threshold (echo-only turns). So once the canceller removes CONVERGED_DB of our echo
 (CancellerDepth), a speech-like window less than SMALL_EXCESS_DB above the prediction is learnt at the full
 step: a user as loud at the microphone as our echo then stands 20 dB above what is left of it, and one standing
-this little above it is not told from the echo's swings by level anyway. Before that (the first reply: the
-canceller removed 0-10 dB, and the user's voice stood 2-8 dB above the prediction) every speech-like window
-is learnt slowly, as the user's onset may be.
+this little above it is not told from the echo's swings by level anyway. Before that (a canceller that has
+heard only the greeting removed 0-10 dB of the first reply's echo, and a user's voice stood 2-8 dB above the
+prediction) every speech-like window is learnt slowly, as the user's onset may be.
 
 The decision is a CUSUM of the excess over the prediction: a loud voice passes in one window, a voice just
 above the echo after a few, while single windows of echo that the prediction missed do not add up. The sum is
