@@ -43,7 +43,7 @@ PROBE_ATTEMPTS = 5
 PROBE_MAX_DELAY_MS = 1000.0
 # A reference frame whose peak is below this is silence, not something to measure the delay on.
 PROBE_START_LEVEL = 100
-# Times the canceller goes over the measured stretch in all (see `set_playback_delay`). Speex adapts cautiously
+# Times a new canceller goes over the measured stretch (see `set_playback_delay`). Speex adapts cautiously
 # until it has seen enough echo: after the greeting alone (1.5 s) it removed 1-2 dB of the first reply's echo in
 # the simulated rooms, after three passes over it 13-18 dB.
 TRAINING_PASSES = 3

@@ -211,28 +211,24 @@ class EchoModel:
 class CancellerDepth:
     """Whether the canceller removes CONVERGED_DB of our echo lately: the raw microphone stood that far above the
     cleaned signal in at least half (the median) of the last DEPTH_WINDOWS windows taken for our echo while the
-    speaker played. (A count, not np.median: 10 us a window.)"""
+    speaker played. (Counted, not np.median: 10 us a window.)"""
 
     def __init__(self) -> None:
         self._deep = np.zeros(DEPTH_WINDOWS, dtype=np.int64)  # 1: that window's echo was removed that deep
         self._count = 0
-        self._deep_count = 0
 
     def restart(self) -> None:
         """A new canceller: what the old one removed says nothing about it."""
-        self._deep[:] = 0
-        self._count = self._deep_count = 0
+        self._count = 0
 
     def add(self, removed_db: float) -> None:
-        slot = self._count % DEPTH_WINDOWS
-        deep = int(removed_db >= CONVERGED_DB)
-        self._deep_count += deep - int(self._deep[slot])
-        self._deep[slot] = deep
+        self._deep[self._count % DEPTH_WINDOWS] = removed_db >= CONVERGED_DB
         self._count += 1
 
     @property
     def converged(self) -> bool:
-        return self._count >= CALIBRATION_WINDOWS and 2 * self._deep_count >= min(self._count, DEPTH_WINDOWS)
+        recent = min(self._count, DEPTH_WINDOWS)
+        return self._count >= CALIBRATION_WINDOWS and 2 * int(self._deep[:recent].sum()) >= recent
 
 
 class QuietTail:
