@@ -9,7 +9,7 @@ The reference is delayed by the fixed playback-to-capture delay (set in [fronten
 measured at start-up from the first seconds of playback when it is "auto") minus a headroom of a quarter of
 the echo tail, so that early echo and a little jitter stay inside the canceller's filter instead of falling
 before it, where nothing can cancel them. When "auto" measures a delay beyond the canceller's reach, a new
-canceller takes over, trained on the measured stretch (usually the greeting) TRAINING_PASSES times.
+canceller takes over, trained on the measured stretch (usually the greeting) until it removes its echo.
 
 Every stage is switched by config: aec off leaves the preprocessor alone (noise suppression, AGC); everything
 off is a passthrough. (*) The canceller removes DC itself, so the separate high-pass only runs without it.
@@ -43,10 +43,13 @@ PROBE_ATTEMPTS = 5
 PROBE_MAX_DELAY_MS = 1000.0
 # A reference frame whose peak is below this is silence, not something to measure the delay on.
 PROBE_START_LEVEL = 100
-# Times a new canceller goes over the measured stretch (see `set_playback_delay`). Speex adapts cautiously
-# until it has seen enough echo: after the greeting alone (1.5 s) it removed 1-2 dB of the first reply's echo in
-# the simulated rooms, after three passes over it 13-18 dB.
-TRAINING_PASSES = 3
+# A new canceller goes over the measured stretch until one pass removed TRAINED_DB of its echo, at most
+# MAX_TRAINING_PASSES times (see `set_playback_delay`). Speex adapts cautiously until it has seen enough echo, and
+# the more slowly the louder the echo is than what we play (its starting step is a quarter of the reference-to-echo
+# power ratio, at most): over a 1.3 s greeting in the simulated rooms at -6 dB it took 2-5 passes, in the seminar
+# room at 0 dB (echo 10-15 dB above the reference) 9; three fixed passes left that room's first reply at 0.6 dB.
+TRAINED_DB = 10.0
+MAX_TRAINING_PASSES = 10
 # GCC-PHAT peak over the RMS of the rest of the correlation: unrelated signals give about 4-6, an echo in a
 # room 30-300. Below this the measurement is not trusted.
 MIN_DELAY_SCORE = 10.0
@@ -319,8 +322,8 @@ class FrontEnd:
         """Compensate a playback-to-capture delay measured elsewhere (less the headroom); ends any "auto"
         measurement. The canceller starts over when the compensation changes. `played`: the reference and
         microphone of the frames processed just before (the measured stretch, which began as playback did),
-        replayed into the new delay lines, and into a new canceller until it has gone over them TRAINING_PASSES
-        times, so that the first reply meets a converged canceller instead of one that has heard the greeting once.
+        replayed into the new delay lines, and into a new canceller until a pass over them removed TRAINED_DB of
+        their echo, so that the first reply meets a converged canceller instead of one that has heard the greeting once.
         (A canceller that goes on keeps its filter: the delay was within its reach, and it heard the stretch live.)"""
         if samples < 0:
             raise ValueError(f"the playback delay cannot be negative (got {samples} samples)")
@@ -352,22 +355,28 @@ class FrontEnd:
             # with it, mid-reply when the stretch was the first reply's (no greeting), and it then learnt a noise
             # over that reply as our echo. Nor did barge-in at 0 ms gain: bench bargein p90 176.3 ms trained,
             # 177.9 not; on the first replies in the loud rooms 158 ms trained, 74 not.)
-            for _ in range(TRAINING_PASSES):
-                self._train(*played)
+            for _ in range(MAX_TRAINING_PASSES):
+                if self._train(*played) >= TRAINED_DB:
+                    break
 
-    def _train(self, reference: np.ndarray, mic: np.ndarray) -> None:
-        """One pass of the canceller over a stretch that began as playback did. Silence first, as long as the
-        delay and the filter, so that what it heard before (the stretch's own end, on a second pass) is not taken
-        for the source of the echo in the stretch's first frames. Ends where it began: the canceller and the delay
-        line go on from the stretch's last frame."""
+    def _train(self, reference: np.ndarray, mic: np.ndarray) -> float:
+        """One pass of the canceller over a stretch that began as playback did; how much of the stretch's echo it
+        removed (dB, mic over the canceller's output). Silence first, as long as the delay and the filter, so that
+        what it heard before (the stretch's own end, on a second pass) is not taken for the source of the echo in
+        the stretch's first frames. Ends where it began: the canceller and the delay line go on from the
+        stretch's last frame."""
         assert self._echo is not None
         n = self.frame_size
         silence = np.zeros(n, dtype=np.int16)
         for _ in range(-(-(self._echo.filter_length + (self._delay.delay if self._delay else 0)) // n)):
             self._echo.cancel(silence, self._delay.push(silence) if self._delay is not None else silence)
+        mic_energy = residual_energy = 0.0
         for start in range(0, reference.size - n + 1, n):
-            frame = reference[start : start + n]
-            self._echo.cancel(mic[start : start + n], self._delay.push(frame) if self._delay is not None else frame)
+            frame, heard = reference[start : start + n], mic[start : start + n]
+            left = self._echo.cancel(heard, self._delay.push(frame) if self._delay is not None else frame)
+            mic_energy += float(np.dot(heard, heard.astype(np.float64)))
+            residual_energy += float(np.dot(left, left.astype(np.float64)))
+        return 10.0 * np.log10((mic_energy + 1.0) / (residual_energy + 1.0))
 
     def _new_canceller(self, filter_length: int) -> EchoState:
         """A new canceller with `filter_length` samples of filter in place of the present one."""
