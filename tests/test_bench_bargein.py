@@ -17,6 +17,7 @@ from assistant.bench.bargein import (
     NOISE_SOURCES,
     Case,
     Outcome,
+    RecordedVoice,
     _case_rows,
     _rows,
     cases,
@@ -176,6 +177,36 @@ def test_the_bench_on_one_room(
     assert comment == "# speechbrain_rir4 +0 dB, echo only" and len(lines) > 8 / 0.032
     voice = header.split("\t").index("voice_db")
     assert all(line.split("\t")[voice] == "0.0" for line in lines)  # nobody spoke
+
+
+def test_a_recorded_voice_says_each_sentence_with_the_next_recording_at_the_voices_level() -> None:
+    rng = np.random.default_rng(2)
+    first, second = rng.standard_normal(16000) * 100, rng.standard_normal(8000) * 9000
+    voice = RecordedVoice([first, second], rms=3000.0)
+    chunks = list(voice.synthesize("Once upon a time. There was a girl! Who lived"))
+    assert [c.text for c in chunks] == ["Once upon a time.", "There was a girl!", "Who lived"]
+    assert [c.pcm.size for c in chunks] == [16000, 8000, 16000]  # in turn, round again
+    for chunk in chunks:
+        assert chunk.sample_rate == 16000 and chunk.pcm.dtype == np.int16
+        assert np.sqrt(np.mean(chunk.pcm.astype(np.float64) ** 2)) == pytest.approx(3000.0, rel=0.02)
+    assert list(voice.synthesize("  ")) == []
+
+
+@pytest.mark.slow
+def test_the_echo_check_with_a_recorded_voice(
+    clean_env: Path, test_set_config: Callable[..., Path], shared_audio: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    voice = "asr/en/ljspeech_LJ001-0001.wav"  # 9.7 s of one reader, as a Piper voice trained on her speaks
+    args = ["--config", str(test_set_config()), "bench", "bargein", "--audio", str(shared_audio), "--rir",
+            "speechbrain_rir2", "--gains", "-6", "--echo-s", "8", "--skip", "bargein", "cough", "noise",
+            "--echo-voice", voice, "--json"]
+    assert main(args) == EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["echo_voice"] == voice
+    (echo,) = report["checks"]
+    # The whole recording played (one sentence is enough for 8 s), and its echo was nobody's turn.
+    assert echo["sound"] == "10 s reply" and echo["reply_went_on"] is True
+    assert echo["extra_turns"] == 0 and echo["barge_ins"] == 0
 
 
 def _check_gate_log(path: Path) -> list[dict[str, str]]:

@@ -16,7 +16,9 @@ case listed as missed can be re-run alone (--rir, --gains, --after and --voices 
   interrupt, recognized in the sound that ducked the reply: conversation.stop_phrases) are counted apart too.
 - echo only: a --echo-s long reply into each room at each gain with nobody speaking: no turn, no barge-in;
   ducks (the reply dipping for a moment) are counted too, and how far the assistant turned itself down
-  because its echo clipped the microphone (output_db; conversation.min_output_db).
+  because its echo clipped the microphone (output_db; conversation.min_output_db). With --echo-voice the reply
+  is said by recordings of people instead of the configured voice: a Piper voice speaks like them, with the
+  loud syllables and sudden pauses that espeak-ng's steady speech does not have.
 - cough: a --cough-ms burst of real noise (the loudest stretch of a recording in noise/) at speech level
   during a reply: no barge-in, and the reply goes on.
 - noise: a noise that starts during a reply and goes on for --noise-s (a tap, a dishwasher, an exercise bike,
@@ -42,9 +44,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import re
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +60,7 @@ from assistant.commands.bench import json_option
 from assistant.config import Config
 from assistant.errors import EXIT_OK, AssistantError
 from assistant.report import Progress, emit
+from assistant.speech.tts import AudioChunk, Synthesizer, synthesize_all
 
 if TYPE_CHECKING:
     from assistant.audio.room import RoomTracks, SimulatedRoom
@@ -114,6 +118,10 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
                         help="the interrupting recordings, taken in turn (paths under --audio, e.g. "
                              "commands/speech_to_phrase/en/pause.wav; default: 6 read sentences, 4 short commands)")
     parser.add_argument("--echo-s", type=float, default=30.0, metavar="S", help="length of the echo-only reply")
+    parser.add_argument("--echo-voice", nargs="+", metavar="FILE",
+                        help="say the echo-only reply with these recordings of people, one per sentence in turn, "
+                             "at the configured voice's level (paths under --audio, e.g. "
+                             "echo/aec_challenge_via_mediastreamer2/nearend_simple_talk.wav)")
     parser.add_argument("--cough-ms", type=float, default=150.0, metavar="MS", help="length of the cough burst")
     parser.add_argument("--noise-s", type=float, default=4.0, metavar="S", help="length of the noise check's noise")
     parser.add_argument("--greeting", metavar="TEXT",
@@ -340,20 +348,30 @@ def write_gate_log(path: Path, title: str, windows: Sequence[GateWindow], fresh:
 
 
 def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, seconds: float,
-                  gate_log: Path | None = None, delay_ms: float = 0.0) -> dict[str, Any]:
+                  gate_log: Path | None = None, delay_ms: float = 0.0,
+                  voice: Sequence[np.ndarray] = ()) -> dict[str, Any]:
     """A `seconds` long reply (said as the greeting) into the room, nobody speaking. `gate_log`: a folder to
-    write the run's gate log to (echo-<room>-<gain>dB.tsv)."""
+    write the run's gate log to (echo-<room>-<gain>dB.tsv); `voice`: recordings that say it (RecordedVoice)."""
     from assistant.audio.room import RoomSetup, SimulatedRoom
     from assistant.conversation.pipeline import Pipeline
     from assistant.conversation.simulate import simulation_config
 
-    # espeak-ng says about 2.7 of these sentences per 10 s.
-    text = LONG_TEXT * max(1, round(seconds / 3.7))
     talking = simulation_config(config)
-    talking = dataclasses.replace(talking, conversation=dataclasses.replace(talking.conversation, greeting=text))
+    fresh = engines.for_run(talking)  # a new canceller, as on start-up
+    if voice:
+        recorded = RecordedVoice(voice, speech_rms(fresh.synthesizer))
+        fresh = dataclasses.replace(fresh, synthesizer=recorded, new_synthesizer=lambda: recorded)
+        sentences, said = 0, 0.0
+        while said < seconds:
+            said += voice[sentences % len(voice)].size / SAMPLE_RATE
+            sentences += 1
+        seconds = said
+    else:
+        sentences = max(1, round(seconds / 3.7))  # espeak-ng says about 2.7 of these sentences per 10 s
+    talking = dataclasses.replace(talking, conversation=dataclasses.replace(
+        talking.conversation, greeting=LONG_TEXT * sentences))
     room = SimulatedRoom([], RoomSetup(rir=rir, echo_gain_db=gain_db, echo_delay_ms=delay_ms),
                          duration=seconds + 6.0)
-    fresh = engines.for_run(talking)  # a new canceller, as on start-up
     pipeline = Pipeline(talking, room, fresh, lockstep=True, greet=True, trace_audible=True)
     recording = GateRecording()
     if gate_log is not None:
@@ -371,6 +389,31 @@ def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, s
     played = sum(((end or start) - start) / SAMPLE_RATE for start, end in room.replies())
     return _check_row("echo only", rir, gain_db, f"{played:.0f} s reply", pipeline.trace.events, turns=0,
                       went_on=played >= 0.9 * seconds)
+
+
+class RecordedVoice:
+    """A voice that says recordings of people instead of text: each sentence of a text it is given is the next
+    recording in turn, at `rms` (the level the configured voice speaks at). For the echo-only check with speech
+    as a Piper voice makes it."""
+
+    name = "recordings of people"
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, recordings: Sequence[np.ndarray], rms: float) -> None:
+        self._recordings = [_at_level(r.astype(np.float64), rms) for r in recordings]
+        self._next = 0
+
+    def synthesize(self, text: str) -> Iterator[AudioChunk]:
+        for sentence in re.findall(r"[^.!?]*[^.!?\s][^.!?]*[.!?]*", text):
+            pcm = self._recordings[self._next % len(self._recordings)]
+            self._next += 1
+            yield AudioChunk(pcm, self.sample_rate, sentence.strip())
+
+
+def speech_rms(synthesizer: Synthesizer) -> float:
+    """The RMS of `synthesizer` saying LONG_TEXT (espeak-ng: about 3200, -20 dBFS)."""
+    pcm = synthesize_all(synthesizer, LONG_TEXT).astype(np.float64)
+    return float(np.sqrt(np.mean(pcm**2))) if pcm.size else COUGH_RMS
 
 
 def cough_burst(source: Path, ms: float, path: Path) -> Path:
@@ -397,12 +440,17 @@ def _check_sound(check: str, source: Path, index: int, args: argparse.Namespace,
 def _write_at_level(sound: np.ndarray, rms: float, path: Path) -> Path:
     import soundfile
 
+    soundfile.write(str(path), _at_level(sound, rms), SAMPLE_RATE)
+    return path
+
+
+def _at_level(sound: np.ndarray, rms: float) -> np.ndarray:
+    """`sound` (float) scaled to `rms`, with 5 ms fades in and out, as int16."""
     sound = sound * (rms / max(float(np.sqrt(np.mean(sound**2))), 1.0))
     fade = np.linspace(0.0, 1.0, SAMPLE_RATE // 200)
     sound[: fade.size] *= fade
     sound[-fade.size :] *= fade[::-1]
-    soundfile.write(str(path), np.clip(sound, -32768, 32767).astype(np.int16), SAMPLE_RATE)
-    return path
+    return np.clip(np.rint(sound), -32768, 32767).astype(np.int16)
 
 
 def run_sound(
@@ -538,6 +586,8 @@ def _bench(args: argparse.Namespace) -> int:
     greeting = config.conversation.greeting if args.greeting is None else args.greeting
     summary: dict[str, Any] = {"greeting": greeting or "none: the first reply meets a fresh echo canceller",
                                "echo_delay_ms": delay}
+    if args.echo_voice and "echo" not in args.skip:
+        summary["echo_voice"] = " ".join(args.echo_voice)
     rows: list[dict[str, Any]] = []
     results: list[tuple[Case, Outcome]] = []
     from assistant.conversation.pipeline import Engines
@@ -553,9 +603,11 @@ def _bench(args: argparse.Namespace) -> int:
                 rows += _rows(results)
                 summary.update(summarize(results))
             if "echo" not in args.skip:
+                voice = [read_audio(audio / name) for name in args.echo_voice or ()]
                 for rir in rooms:
                     for gain in args.gains:
-                        rows.append(run_echo_only(config, engines, rir, gain, args.echo_s, args.gate_log, delay))
+                        rows.append(run_echo_only(config, engines, rir, gain, args.echo_s, args.gate_log, delay,
+                                                  voice))
                         progress.advance()
             for check, sources in sound_checks.items():
                 sounds = [_check_sound(check, audio / source, i, args, folder) for i, source in enumerate(sources)]
