@@ -13,7 +13,14 @@ from assistant.audio.frontend import FrontEnd
 from assistant.audio.room import EchoPath, load_rir
 from assistant.audio_files import read_audio
 from assistant.config import Config, ConversationConfig, FrontendConfig
-from assistant.conversation.doubletalk import DoubleTalkGate, RoomDecay, level_db
+from assistant.conversation.doubletalk import (
+    CALIBRATION_WINDOWS,
+    STEP_DB,
+    DoubleTalkGate,
+    EchoModel,
+    RoomDecay,
+    level_db,
+)
 from assistant.speech.vad import SileroVad
 
 BLOCK = 160  # the front-end's 10 ms frames
@@ -201,6 +208,50 @@ def test_near_silent_windows_of_a_converged_cancellers_echo_teach_the_model_too(
     assert [judge(gate, noise(600.0), noise(3000.0), 0.9) for _ in range(2)][-1] == 0.9  # the user, ~56 dB
 
 
+def _window(model: EchoModel, reference_db: float, error_db: float | None = None) -> None:
+    """One window of the model as the gate runs it: the reference, the prediction, then (if given) learning."""
+    model.push(reference_db)
+    model.expected()
+    if error_db is not None:
+        model.learn(error_db, maybe_user=False)
+
+
+def _calibrated_model() -> EchoModel:
+    model = EchoModel(span=7)
+    for _ in range(CALIBRATION_WINDOWS):
+        _window(model, 60.0, -10.0)
+    assert not model.calibrating
+    return model
+
+
+def test_the_cancellers_leak_is_learnt_from_windows_it_dominates_and_leaves_the_rooms_alone() -> None:
+    """The far leak is the room's late echo, which does not shrink as the canceller converges: stepped with the near
+    one by its share, it walked down with it (speechbrain_rir1, echo 200 ms late: false barge-ins)."""
+    model = _calibrated_model()
+    near, far = model.near_leak, model.far_leak
+    for _ in range(20):  # the reply goes on, its echo cancelled deeper and deeper
+        _window(model, 60.0, -5.0)
+    assert model.near_leak == pytest.approx(near - 20 * 0.1 * STEP_DB)
+    assert model.far_leak == far
+
+
+def test_the_rooms_leak_is_measured_on_the_first_windows_it_dominates_while_the_speaker_plays() -> None:
+    model = _calibrated_model()
+    far = model.far_leak
+    for level in [80.0] * 10 + [35.0] * model.span:
+        _window(model, level)  # a loud syllable, then quieter speech ...
+    for error in range(CALIBRATION_WINDOWS):  # ... in which the syllable's late echo makes most of the prediction
+        _window(model, 35.0, float(error))
+        assert model.far_leak == far or error == CALIBRATION_WINDOWS - 1
+    assert model.far_leak == pytest.approx(far + np.median(np.arange(CALIBRATION_WINDOWS)))
+    # Long after the speaker stopped, the far part fades under the room's noise: that is not our echo.
+    for _ in range(8):
+        _window(model, 0.0)
+    for _ in range(5):
+        _window(model, 0.0, 10.0)
+    assert model.far_leak == pytest.approx(far + np.median(np.arange(CALIBRATION_WINDOWS)))
+
+
 def test_the_rooms_last_ringing_is_taken_for_echo_for_two_seconds_after_the_speaker_stops() -> None:
     """Beyond the echo model's second: a window no louder than the echo was as the speaker stopped is its tail
     (a measured room rings on that long); a voice above it, or anything after 2 s, is left alone."""
@@ -380,6 +431,31 @@ def test_a_voice_over_the_reply_keeps_its_evidence_through_a_one_window_dip() ->
     for _ in range(8):  # the voice, 10 dB over the echo left in the cleaned signal: not yet speech to Silero
         gate.probability(noise(950.0), noise(3000.0), noise(3000.0), 0.3, THRESHOLD)
     gate.probability(noise(950.0), noise(3000.0), silence, 0.3, THRESHOLD)  # the reply dips for one window
+    assert gate.probability(noise(950.0), noise(3000.0), noise(3000.0), 0.9, THRESHOLD) == 0.9  # Silero agrees
+
+
+def test_a_voice_over_the_reply_keeps_the_evidence_it_gathered_through_a_pause_of_our_echo() -> None:
+    """The voice's run had reached the threshold before the reply paused (Silero not yet scoring it as speech);
+    the pause stayed within the room's measured fade, whose evidence is dropped as the reply resumes, but the
+    voice's is not its: dropped, the voice was learnt as echo and refused for 13 s (speechbrain_rir3 +0 dB)."""
+    gate = DoubleTalkGate()
+    noise = noise_windows(11)
+    silence = np.zeros(WINDOW, np.int16)
+
+    for _ in range(3):  # sentences and pauses with nobody talking: the room's fade is measured
+        for _ in range(60):
+            gate.probability(noise(300.0), noise(3000.0), noise(3000.0), 0.9, THRESHOLD)
+        for window in range(40):
+            raw = noise(3000.0 * 10 ** (-2.5 * window / 20))
+            gate.probability(raw // 2, raw, silence, 0.9, THRESHOLD)
+    for _ in range(60):
+        gate.probability(noise(300.0), noise(3000.0), noise(3000.0), 0.9, THRESHOLD)
+    for _ in range(8):  # the voice, 10 dB over the echo left in the cleaned signal: not yet speech to Silero
+        gate.probability(noise(950.0), noise(3000.0), noise(3000.0), 0.3, THRESHOLD)
+    gate.record = []
+    for _ in range(4):  # the reply pauses: the voice stands within the fade measured from it and our echo
+        assert gate.probability(noise(950.0), noise(1000.0), silence, 0.3, THRESHOLD) == 0.0
+    assert gate.record[-1].room_db is not None
     assert gate.probability(noise(950.0), noise(3000.0), noise(3000.0), 0.9, THRESHOLD) == 0.9  # Silero agrees
 
 

@@ -13,24 +13,33 @@ canceller removes only what falls inside its filter (frontend.aec_tail_ms):
   canceller reaches. Measured in the simulated rooms, this is what is left between two sentences and after
   a duck, and it outlasts the near part by hundreds of milliseconds.
 
-Both leaks are learned by quantile steps (each part by its share of the prediction) from windows not taken for
-the user: 90th percentile steps, except that windows above the prediction that may be the user's move it up
-only slowly, so that a user who is not yet recognised is not learned as echo. Those are speech-like windows
-(for speech-like echo the prediction then settles near its 60th percentile; the evidence threshold below
-covers the rest) and windows in a run of excess that has reached the evidence threshold: Silero often scores
-a voice that starts over the echo below its threshold for half a second (a command 25-30 dB above the echo,
-scored 0.25-0.45 for 19 windows), and learnt at the full step it had raised the prediction by 23 dB by the
-time Silero agreed. The first windows with the speaker active set both leaks at once (their median), so that
-the first reply, while the canceller has not converged, can be interrupted without waiting for the steps to
-walk down from the initial guess. But the echo of speech is speech to Silero, which scores what the canceller
-leaves of it as speech for seconds on end (in speechbrain_rir1, 82% of a long reply's windows): learnt slowly,
-the prediction sat at its 60th percentile, and the canceller's swings of 8-10 dB above it, a few windows long,
-added up to the evidence threshold (echo-only turns). So once the canceller removes CONVERGED_DB of our echo
-(CancellerDepth), a speech-like window less than SMALL_EXCESS_DB above the prediction is learnt at the full
-step: a user as loud at the microphone as our echo then stands 20 dB above what is left of it, and one standing
-this little above it is not told from the echo's swings by level anyway. Before that (a canceller that has
-heard only the greeting removed 0-10 dB of the first reply's echo, and a user's voice stood 2-8 dB above the
-prediction) every speech-like window is learnt slowly, as the user's onset may be.
+Both leaks are learned by quantile steps from windows not taken for the user, each leak from the windows whose
+prediction its part makes most of: the near leak is the canceller's and falls as it converges, the far one is
+the room's and does not. (Stepped together by their shares, the far leak walked down with the near one: in
+speechbrain_rir1, the echo 200 ms late, it ended about 5 dB under the room's late echo, whose swell after a loud
+syllable then stood 8-11 dB over the prediction for 8 windows, and the first reply interrupted itself: 4 false
+barge-ins in `assistant bench bargein --echo-delay-ms 200`.) The far leak learns only while the speaker has
+played within the canceller's reach: later in a pause the far part fades under the room's noise, and learnt
+there it rose 20 dB in half a second and refused the user over the next reply. Quantile steps are 90th
+percentile steps, except that windows above the prediction that may be the user's move it up only slowly, so
+that a user who is not yet recognised is not learned as echo. Those are speech-like windows (for speech-like
+echo the prediction then settles near its 60th percentile; the evidence threshold below covers the rest) and
+windows in a run of excess that has reached the evidence threshold: Silero often scores a voice that starts over
+the echo below its threshold for half a second (a command 25-30 dB above the echo, scored 0.25-0.45 for 19
+windows), and learnt at the full step it had raised the prediction by 23 dB by the time Silero agreed. The first
+windows with the speaker active set both leaks at once (their median), so that the first reply, while the
+canceller has not converged, can be interrupted without waiting for the steps to walk down from the initial
+guess; the first windows the far part dominates set the far leak again (the near leak's windows say little of
+the room, and walking down from there 0.2 dB a window, the far leak refused a user over the first reply in the
+seminar room for 11 s). But the echo of speech is speech to Silero, which scores what the canceller leaves of it
+as speech for seconds on end (in speechbrain_rir1, 82% of a long reply's windows): learnt slowly, the prediction
+sat at its 60th percentile, and the canceller's swings of 8-10 dB above it, a few windows long, added up to the
+evidence threshold (echo-only turns). So once the canceller removes CONVERGED_DB of our echo (CancellerDepth), a
+speech-like window less than SMALL_EXCESS_DB above the prediction is learnt at the full step: a user as loud at
+the microphone as our echo then stands 20 dB above what is left of it, and one standing this little above it is
+not told from the echo's swings by level anyway. Before that (a canceller that has heard only the greeting
+removed 0-10 dB of the first reply's echo, and a user's voice stood 2-8 dB above the prediction) every
+speech-like window is learnt slowly, as the user's onset may be.
 
 The decision is a CUSUM of the excess over the prediction: a loud voice passes in one window, a voice just
 above the echo after a few, while single windows of echo that the prediction missed do not add up. The sum is
@@ -155,6 +164,7 @@ class EchoModel:
         self.near_leak = leak_db
         self.far_leak = leak_db - ROOM_DECAY_DB * self.span  # the room's echo, carried on past the reach
         self._first: list[float] = []
+        self._first_far: list[float] = []
         self._calibration_quantile = quantile
 
     @property
@@ -185,8 +195,10 @@ class EchoModel:
         return top + 10.0 * math.log10(near_part + far_part)
 
     def learn(self, error_db: float, maybe_user: bool) -> None:
-        """One quantile step from a window taken for echo (`error_db`: its level minus `expected()`;
-        `maybe_user`: it may hold the user's voice, so it moves the prediction up only slowly)."""
+        """One quantile step of the leak whose part makes most of the prediction, from a window taken for echo
+        (`error_db`: its level minus `expected()`; `maybe_user`: it may hold the user's voice, so it moves the
+        prediction up only slowly)."""
+        near_part = self._near_share >= 0.5
         if self.calibrating:
             # A fresh canceller may pass the echo anywhere from +10 to -30 dB: measure instead of creeping there.
             self._first.append(error_db)
@@ -195,17 +207,23 @@ class EchoModel:
                 self.near_leak += shift
                 self.far_leak += shift
             return
+        if not near_part and self.levels[: self.span].max() < ACTIVE_DB:
+            return  # the far part has faded towards the room's noise: nothing of ours to learn
+        if not near_part and len(self._first_far) < CALIBRATION_WINDOWS:
+            self._first_far.append(error_db)
+            if len(self._first_far) == CALIBRATION_WINDOWS:
+                self.far_leak += float(np.quantile(self._first_far, self._calibration_quantile))
+            return
         if error_db <= 0:
             step = -STEP_DB * (1.0 - QUANTILE)
         elif maybe_user:
             step = SPEECH_UP_DB
         else:
             step = STEP_DB * QUANTILE
-        # Each part moves by its share, scaled so that the prediction itself moves by about `step`.
-        near, far = self._near_share, 1.0 - self._near_share
-        norm = near * near + far * far
-        self.near_leak += step * near / norm
-        self.far_leak += step * far / norm
+        if near_part:
+            self.near_leak += step
+        else:
+            self.far_leak += step
 
 
 class CancellerDepth:
@@ -360,6 +378,7 @@ class DoubleTalkGate:
         self._user_turn = False
         self._user_at_stop = False  # the speaker stopped (a duck) while the user's windows were passing
         self._pause_ours = False  # every window of the present pause was within the room's measured fade
+        self._evidence_at_stop = 0.0  # the evidence as the speaker fell quiet (gathered while it played)
         self.record: list[GateWindow] | None = None  # a list: every window's GateWindow is appended to it
         # While the playback delay is being measured our echo may come this late (see `probability`).
         self._unmeasured_windows = math.ceil(PROBE_MAX_DELAY_MS / window_ms)
@@ -450,6 +469,8 @@ class DoubleTalkGate:
         # (Not near silence: Silero, primed by the reply, scores a silent pause as speech.)
         above_room = room is not None and clean_db >= max(room + ROOM_MARGIN_DB, ACTIVE_DB)
         if self.tail.windows >= 0:
+            if self.tail.windows == 0:
+                self._evidence_at_stop = self._evidence if self._run_reached else 0.0
             self._pause_ours = (self._pause_ours or self.tail.windows == 0) and room is not None and not above_room
         elif paused_for >= 2 and self._pause_ours and self._since_pass > paused_for:
             # The reply resumes after a pause that was all our echo's by the room's measured fade, and in which
@@ -457,8 +478,11 @@ class DoubleTalkGate:
             # check refused it), is dropped. Carried on, it passed the reply's next quiet syllable (every
             # echo-only duck in the seminar room).
             # (Not after a dip of one window, too short for the canceller to let go: a user's voice then stands
-            # within the bound, which starts from their voice and our echo together, and their evidence runs on.)
-            self._evidence, self._run_reached = 0.0, False
+            # within the bound, which starts from their voice and our echo together, and their evidence runs on.
+            # Nor what a voice gathered before the stop, once it reached the threshold: dropped, Silero still
+            # scoring it low, it was learnt as echo and refused for 13 s, speechbrain_rir3 +0 dB.)
+            self._evidence = min(self._evidence, self._evidence_at_stop)
+            self._run_reached = self._evidence > 0
         if not echo.active:
             self._evidence, self._run_reached = 0.0, False
             if self._user_turn or above_room or not self.tail.lingers(clean_db):
