@@ -350,7 +350,8 @@ class FrontEnd:
             for start in range(0, played[0].size - n + 1, n):
                 aligned.push(played[0][start : start + n])
         if restarted:
-            # Once, at start-up: ~130 ms on this machine, a few times that on a Pi (the capture ring absorbs it).
+            # Once, at start-up: 15 ms a pass on this machine (3 s stretch), 150 ms for the 9 passes of a loud room;
+            # a few times that on a Pi (the 2 s capture ring absorbs it).
             # (A canceller that goes on is not trained more: the listener's echo model would have to start over
             # with it, mid-reply when the stretch was the first reply's (no greeting), and it then learnt a noise
             # over that reply as our echo. Nor did barge-in at 0 ms gain: bench bargein p90 176.3 ms trained,
