@@ -411,16 +411,14 @@ def test_the_evidence_of_a_pause_that_was_all_our_echo_is_not_carried_into_the_r
     assert all(reply(2, residue=3000.0, reference=300.0))  # a voice over it passes at once
 
 
-def test_a_voice_over_the_reply_keeps_its_evidence_through_a_one_window_dip() -> None:
-    """Measured in the seminar room (+0 dB, what_time_is_it.wav 4 s into a later reply): a voice Silero did not
-    yet score as speech, 8-10 dB over the expected echo, through a 32 ms dip of the reply. The bound after the dip
-    starts from the voice and our echo together, so the voice stood within it; its evidence dropped as the reply
-    came back, the voice was learned as echo and the barge-in was missed."""
+def _a_voice_not_yet_speech_over_a_reply() -> tuple[DoubleTalkGate, Callable[[float], np.ndarray]]:
+    """A gate that has heard a reply in sentences and pauses with nobody talking (the room's fade measured), then
+    8 windows of a voice 10 dB over the echo left in the cleaned signal, which Silero does not yet score as speech;
+    and the noise generator that goes on from there."""
     gate = DoubleTalkGate()
     noise = noise_windows(11)
     silence = np.zeros(WINDOW, np.int16)
-
-    for _ in range(3):  # sentences and pauses with nobody talking: the room's fade is measured
+    for _ in range(3):
         for _ in range(60):
             gate.probability(noise(300.0), noise(3000.0), noise(3000.0), 0.9, THRESHOLD)
         for window in range(40):
@@ -428,8 +426,18 @@ def test_a_voice_over_the_reply_keeps_its_evidence_through_a_one_window_dip() ->
             gate.probability(raw // 2, raw, silence, 0.9, THRESHOLD)
     for _ in range(60):
         gate.probability(noise(300.0), noise(3000.0), noise(3000.0), 0.9, THRESHOLD)
-    for _ in range(8):  # the voice, 10 dB over the echo left in the cleaned signal: not yet speech to Silero
+    for _ in range(8):
         gate.probability(noise(950.0), noise(3000.0), noise(3000.0), 0.3, THRESHOLD)
+    return gate, noise
+
+
+def test_a_voice_over_the_reply_keeps_its_evidence_through_a_one_window_dip() -> None:
+    """Measured in the seminar room (+0 dB, what_time_is_it.wav 4 s into a later reply): a voice Silero did not
+    yet score as speech, 8-10 dB over the expected echo, through a 32 ms dip of the reply. The bound after the dip
+    starts from the voice and our echo together, so the voice stood within it; its evidence dropped as the reply
+    came back, the voice was learned as echo and the barge-in was missed."""
+    gate, noise = _a_voice_not_yet_speech_over_a_reply()
+    silence = np.zeros(WINDOW, np.int16)
     gate.probability(noise(950.0), noise(3000.0), silence, 0.3, THRESHOLD)  # the reply dips for one window
     assert gate.probability(noise(950.0), noise(3000.0), noise(3000.0), 0.9, THRESHOLD) == 0.9  # Silero agrees
 
@@ -438,20 +446,8 @@ def test_a_voice_over_the_reply_keeps_the_evidence_it_gathered_through_a_pause_o
     """The voice's run had reached the threshold before the reply paused (Silero not yet scoring it as speech);
     the pause stayed within the room's measured fade, whose evidence is dropped as the reply resumes, but the
     voice's is not its: dropped, the voice was learnt as echo and refused for 13 s (speechbrain_rir3 +0 dB)."""
-    gate = DoubleTalkGate()
-    noise = noise_windows(11)
+    gate, noise = _a_voice_not_yet_speech_over_a_reply()
     silence = np.zeros(WINDOW, np.int16)
-
-    for _ in range(3):  # sentences and pauses with nobody talking: the room's fade is measured
-        for _ in range(60):
-            gate.probability(noise(300.0), noise(3000.0), noise(3000.0), 0.9, THRESHOLD)
-        for window in range(40):
-            raw = noise(3000.0 * 10 ** (-2.5 * window / 20))
-            gate.probability(raw // 2, raw, silence, 0.9, THRESHOLD)
-    for _ in range(60):
-        gate.probability(noise(300.0), noise(3000.0), noise(3000.0), 0.9, THRESHOLD)
-    for _ in range(8):  # the voice, 10 dB over the echo left in the cleaned signal: not yet speech to Silero
-        gate.probability(noise(950.0), noise(3000.0), noise(3000.0), 0.3, THRESHOLD)
     gate.record = []
     for _ in range(4):  # the reply pauses: the voice stands within the fade measured from it and our echo
         assert gate.probability(noise(950.0), noise(1000.0), silence, 0.3, THRESHOLD) == 0.0
