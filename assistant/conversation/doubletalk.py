@@ -31,15 +31,17 @@ windows with the speaker active set both leaks at once (their median), so that t
 canceller has not converged, can be interrupted without waiting for the steps to walk down from the initial
 guess; the first windows the far part dominates set the far leak again (the near leak's windows say little of
 the room, and walking down from there 0.2 dB a window, the far leak refused a user over the first reply in the
-seminar room for 11 s). But the echo of speech is speech to Silero, which scores what the canceller leaves of it
-as speech for seconds on end (in speechbrain_rir1, 82% of a long reply's windows): learnt slowly, the prediction
-sat at its 60th percentile, and the canceller's swings of 8-10 dB above it, a few windows long, added up to the
-evidence threshold (echo-only turns). So once the canceller removes CONVERGED_DB of our echo (CancellerDepth), a
-speech-like window less than SMALL_EXCESS_DB above the prediction is learnt at the full step: a user as loud at
-the microphone as our echo then stands 20 dB above what is left of it, and one standing this little above it is
-not told from the echo's swings by level anyway. Before that (a canceller that has heard only the greeting
-removed 0-10 dB of the first reply's echo, and a user's voice stood 2-8 dB above the prediction) every
-speech-like window is learnt slowly, as the user's onset may be.
+seminar room for 11 s), except those of a run of excess that reached the evidence threshold: a user talking into
+a pause, not yet scored as speech (but within the room's measured fade after a stop, such a run is the canceller
+letting go of our echo, and counts). But the echo of speech is speech to Silero, which scores what the canceller
+leaves of it as speech for seconds on end (in speechbrain_rir1, 82% of a long reply's windows): learnt slowly, the
+prediction sat at its 60th percentile, and the canceller's swings of 8-10 dB above it, a few windows long, added up
+to the evidence threshold (echo-only turns). So once the canceller removes CONVERGED_DB of our echo
+(CancellerDepth), a speech-like window less than SMALL_EXCESS_DB above the prediction is learnt at the full step:
+a user as loud at the microphone as our echo then stands 20 dB above what is left of it, and one standing this
+little above it is not told from the echo's swings by level anyway. Before that (a canceller that has heard only
+the greeting removed 0-10 dB of the first reply's echo, and a user's voice stood 2-8 dB above the prediction)
+every speech-like window is learnt slowly, as the user's onset may be.
 
 The decision is a CUSUM of the excess over the prediction: a loud voice passes in one window, a voice just
 above the echo after a few, while single windows of echo that the prediction missed do not add up. The sum is
@@ -194,10 +196,11 @@ class EchoModel:
         self._near_share = near_part / (near_part + far_part)
         return top + 10.0 * math.log10(near_part + far_part)
 
-    def learn(self, error_db: float, maybe_user: bool) -> None:
+    def learn(self, error_db: float, maybe_user: bool, user_run: bool = False) -> None:
         """One quantile step of the leak whose part makes most of the prediction, from a window taken for echo
         (`error_db`: its level minus `expected()`; `maybe_user`: it may hold the user's voice, so it moves the
-        prediction up only slowly)."""
+        prediction up only slowly; `user_run`: it is in a run of excess that reached the evidence threshold, a
+        voice that Silero does not score as speech yet)."""
         near_part = self._near_share >= 0.5
         if self.calibrating:
             # A fresh canceller may pass the echo anywhere from +10 to -30 dB: measure instead of creeping there.
@@ -210,6 +213,11 @@ class EchoModel:
         if not near_part and self.levels[: self.span].max() < ACTIVE_DB:
             return  # the far part has faded towards the room's noise: nothing of ours to learn
         if not near_part and len(self._first_far) < CALIBRATION_WINDOWS:
+            if user_run:
+                # Not a measure of the room's late echo: a user talking into a pause of the first reply, whose
+                # onset Silero scored 0.2-0.4, raised the far leak by 19 dB and was refused for 8 s
+                # (speechbrain_rir2 at 0 dB, the echo 200 ms late).
+                return
             self._first_far.append(error_db)
             if len(self._first_far) == CALIBRATION_WINDOWS:
                 self.far_leak += float(np.quantile(self._first_far, self._calibration_quantile))
@@ -521,7 +529,8 @@ class DoubleTalkGate:
             # (A speech-like window just above the prediction of a converged canceller: its echo's swing, see above.)
             speech and not (clean_db - predicted < SMALL_EXCESS_DB and self.depth.converged)
         )
-        echo.learn(clean_db - predicted, maybe_user)
+        # (A run within the room's measured fade after a stop is the canceller letting go of our echo.)
+        echo.learn(clean_db - predicted, maybe_user, self._run_reached and (room is None or above_room))
         if speech:
             self.gated += 1
         return 0.0
