@@ -172,7 +172,7 @@ def test_a_canceller_that_started_over_is_learnt_afresh_where_learning_keeps_it(
     for _ in range(200):  # a converged canceller: its echo 30 dB below the reference
         judge(gate, noise(100.0), noise(3000.0), 0.1)
     learnt = gate.echo.expected()
-    gate.canceller_restarted()
+    gate.canceller_restarted(200.0)
     assert gate.echo.expected() > learnt + 20  # back to the initial guess: a new canceller passes much of it
     for level in [100.0, 1000.0] * 4:  # its first windows: 40 and 60 dB of echo left
         assert judge(gate, noise(level), noise(3000.0), 0.9) == 0.0
@@ -189,7 +189,7 @@ def test_the_first_windows_after_a_canceller_restart_are_judged_against_a_cautio
     noise = noise_windows(6)
     for _ in range(200):  # a converged canceller
         judge(gate, noise(100.0), noise(1000.0), 0.1)
-    gate.canceller_restarted()
+    gate.canceller_restarted(200.0)
     assert [judge(gate, noise(7000.0), noise(1000.0), 1.0) for _ in range(8)] == [0.0] * 8
     # Measured from those windows, the model lets a voice clearly above that echo through.
     assert [judge(gate, noise(30000.0), noise(1000.0), 1.0) for _ in range(3)][-1] == 1.0
@@ -201,7 +201,7 @@ def test_near_silent_windows_of_a_converged_cancellers_echo_teach_the_model_too(
     at the restart's guess, 88 dB, and a command 40 dB above what was left of the echo was refused for 10 s."""
     gate = DoubleTalkGate()
     noise = noise_windows(12)
-    gate.canceller_restarted()
+    gate.canceller_restarted(200.0)
     for _ in range(30):  # the first second of the reply: its echo all but removed
         assert judge(gate, noise(10.0), noise(3000.0), 0.3) == 0.0
     assert gate.echo.expected() < 40.0
@@ -266,6 +266,20 @@ def test_the_rooms_leak_is_not_measured_on_a_voice_whose_run_of_excess_reached_t
     for error in range(CALIBRATION_WINDOWS):  # the room's late echo
         _window(model, 35.0, float(error))
     assert model.far_leak == pytest.approx(far + np.median(np.arange(CALIBRATION_WINDOWS)))
+
+
+def test_a_canceller_that_started_over_with_a_longer_filter_widens_the_near_part_and_keeps_the_history() -> None:
+    """A canceller trained at the measured delay reaches further (FrontEnd.canceller_reach_ms): the model's near part
+    spans its reach, and what the speaker played lately still counts."""
+    gate = DoubleTalkGate()
+    noise = noise_windows(13)
+    for rms in np.geomspace(100.0, 10000.0, 40):
+        judge(gate, noise(30.0), noise(rms), 0.1)
+    history = gate.echo.levels.copy()
+    gate.canceller_restarted(300.0)
+    assert gate.echo.span == 10  # 300 ms in 32 ms windows
+    np.testing.assert_array_equal(gate.echo.levels[: history.size], history)
+    assert gate.echo.levels.size == history.size + 3
 
 
 def test_the_rooms_last_ringing_is_taken_for_echo_for_two_seconds_after_the_speaker_stops() -> None:

@@ -189,6 +189,34 @@ def test_a_canceller_that_starts_over_at_the_measured_delay_is_trained_on_the_gr
     assert trained > 12.0 and too_few < 5.0, (trained, too_few)
 
 
+def test_a_canceller_trained_at_the_measured_delay_reaches_half_as_far_again_into_the_echo(
+    speech: np.ndarray, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Trained on the greeting, the new canceller starts converged and affords a longer filter: a reflection 250 ms
+    after the direct sound, beyond aec_tail_ms = 200 (a far wall), is cancelled too. (What the filter does not reach,
+    the listener's echo model can only guess from levels, and a person's voice defeats the guess.)"""
+    greeting, reply = speech[int(7.3 * RATE) : int(9.0 * RATE)], speech[int(2.2 * RATE) : int(7.2 * RATE)]
+    far = np.concatenate([greeting, np.zeros(3 * RATE, np.int16), reply])
+    path = np.zeros(250 * RATE // 1000 + 1)
+    path[0], path[-1] = 0.5, 0.3
+    delay = 200 * RATE // 1000
+    mic = np.convolve(np.concatenate([np.zeros(delay), far[: far.size - delay]]), path)[: far.size]
+    mic = np.rint(mic).astype(np.int16)
+    first_reply = slice(greeting.size + 3 * RATE, far.size)
+
+    def first_reply_erle() -> tuple[float, float]:
+        with FrontEnd(FrontendConfig(playback_delay_ms="auto", noise_suppression=False), FRAME) as frontend:
+            out = run(frontend, mic, far)
+            assert frontend.canceller_restarts == 1
+            return erle_db(mic[first_reply], out[first_reply], 0.0), frontend.canceller_reach_ms
+
+    erle, reach_ms = first_reply_erle()
+    monkeypatch.setattr(frontend_module, "TRAINED_TAIL_FACTOR", 1.0)
+    erle_within_tail, _ = first_reply_erle()
+    assert reach_ms == 300.0
+    assert erle > erle_within_tail + 10, (erle, erle_within_tail)
+
+
 def test_a_canceller_that_reaches_the_measured_delay_goes_on_as_it_is(speech: np.ndarray) -> None:
     """Within the headroom (here 20 ms) the canceller keeps its filter and is not trained again: the listener's
     echo model, which would have to start over with it, goes on too."""
@@ -198,6 +226,7 @@ def test_a_canceller_that_reaches_the_measured_delay_goes_on_as_it_is(speech: np
         run(frontend, mic, far)
         assert frontend.stats().delay_measured_ms == pytest.approx(20, abs=1)
         assert frontend.stats().delay_compensated_ms == 0 and frontend.canceller_restarts == 0
+        assert frontend.canceller_reach_ms == 200.0
 
 
 def test_auto_gives_up_after_five_stretches_without_echo_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:

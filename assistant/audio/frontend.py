@@ -9,7 +9,8 @@ The reference is delayed by the fixed playback-to-capture delay (set in [fronten
 measured at start-up from the first seconds of playback when it is "auto") minus a headroom of a quarter of
 the echo tail, so that early echo and a little jitter stay inside the canceller's filter instead of falling
 before it, where nothing can cancel them. When "auto" measures a delay beyond the canceller's reach, a new
-canceller takes over, trained on the measured stretch (usually the greeting) until it removes its echo.
+canceller takes over, trained on the measured stretch (usually the greeting) until it removes its echo, and,
+starting converged, with a filter half as long again (TRAINED_TAIL_FACTOR).
 
 Every stage is switched by config: aec off leaves the preprocessor alone (noise suppression, AGC); everything
 off is a passthrough. (*) The canceller removes DC itself, so the separate high-pass only runs without it.
@@ -50,6 +51,12 @@ PROBE_START_LEVEL = 100
 # room at 0 dB (echo 10-15 dB above the reference) 9; three fixed passes left that room's first reply at 0.6 dB.
 TRAINED_DB = 10.0
 MAX_TRAINING_PASSES = 10
+# ... and reaches this much further into the room's echo than aec_tail_ms. A longer filter converges more slowly
+# live, but this one starts converged. What a filter does not reach, the listener can only guess from levels, and
+# a person's voice defeats that: in the seminar room, the echo 200 ms late, the late echo after a loud vowel stood
+# 7-10 dB over any level-based guess for a quarter of a second (`assistant bench bargein --echo-voice`: the reply
+# interrupted itself). At 300 ms the tail left is 8 dB weaker there.
+TRAINED_TAIL_FACTOR = 1.5
 # GCC-PHAT peak over the RMS of the rest of the correlation: unrelated signals give about 4-6, an echo in a
 # room 30-300. Below this the measurement is not trusted.
 MIN_DELAY_SCORE = 10.0
@@ -60,6 +67,7 @@ class AudioFrontEnd(Protocol):
 
     frame_size: int
     canceller_restarts: int  # times the echo canceller started over (what it lets through is a new one's)
+    canceller_reach_ms: float  # how far into the echo, from its first sound, the canceller's filter reaches
 
     @property
     def delay_known(self) -> bool:
@@ -270,6 +278,7 @@ class FrontEnd:
         self._aligned = np.zeros(frame_size, dtype=np.int16)
         self._aligned_delay: DelayLine | None = None  # the whole playback delay, for aligned_reference
         self.canceller_restarts = 0  # times the canceller started over (a new delay compensation)
+        self.canceller_reach_ms = float(config.aec_tail_ms) if config.aec else 0.0
         # Speex's canceller high-passes the mic itself (a DC notch), so a second filter would only cost time.
         self._dc = DcBlocker(frame_size) if config.remove_dc and not config.aec else None
         self._echo: EchoState | None = None
@@ -323,7 +332,8 @@ class FrontEnd:
         measurement. The canceller starts over when the compensation changes. `played`: the reference and
         microphone of the frames processed just before (the measured stretch, which began as playback did),
         replayed into the new delay lines, and into a new canceller until a pass over them removed TRAINED_DB of
-        their echo, so that the first reply meets a converged canceller instead of one that has heard the greeting once.
+        their echo, so that the first reply meets a converged canceller instead of one that has heard the greeting
+        once; that canceller reaches TRAINED_TAIL_FACTOR times aec_tail_ms into the echo (`canceller_reach_ms`).
         (A canceller that goes on keeps its filter: the delay was within its reach, and it heard the stretch live.)"""
         if samples < 0:
             raise ValueError(f"the playback delay cannot be negative (got {samples} samples)")
@@ -338,9 +348,10 @@ class FrontEnd:
         if restarted:
             self._delay = DelayLine(delay, self.frame_size) if delay > 0 else None
             # The adapted filter models the old alignment; a new one converges faster than unlearning it. It
-            # also spans the headroom, which comes before the echo: the room's tail keeps all of aec_tail_ms
+            # also spans the headroom, which comes before the echo: the room's tail keeps all of its reach
             # (measured, 200 ms late in the simulated rooms: 2-5 dB more echo removed than without).
-            tail = self.config.aec_tail_ms * self.sample_rate // 1000 + (self.headroom_samples if delay else 0)
+            self.canceller_reach_ms = self.config.aec_tail_ms * (TRAINED_TAIL_FACTOR if played is not None else 1.0)
+            tail = round(self.canceller_reach_ms * self.sample_rate / 1000) + (self.headroom_samples if delay else 0)
             self._echo = self._new_canceller(tail)
             self.canceller_restarts += self._frames > 0  # a configured delay, set before any audio, is no restart
         if played is None:

@@ -5,7 +5,8 @@ to it, and would interrupt every reply. What differs is the level: a VAD window 
 the cleaned signal stands clearly above the level our own echo is expected to have in it.
 
 The expected echo level is predicted from the reference (what the speaker played) in two parts, because the
-canceller removes only what falls inside its filter (frontend.aec_tail_ms):
+canceller removes only what falls inside its filter (AudioFrontEnd.canceller_reach_ms: frontend.aec_tail_ms, half
+as long again for a canceller trained at start-up):
 
 - near: the reference of the last `span` windows (the canceller's reach) plus a leak that starts high (a new
   canceller passes everything) and falls as it converges;
@@ -173,6 +174,14 @@ class EchoModel:
     def calibrating(self) -> bool:
         """The leaks are still the guess: the first windows with the speaker active have not all been measured."""
         return len(self._first) < CALIBRATION_WINDOWS
+
+    def reach(self, span: int) -> None:
+        """A canceller that reaches `span` windows into the echo: the near part spans them, the reference's level
+        history goes on."""
+        levels = np.full(span + len(self._fade), -100.0)
+        kept = min(levels.size, self.levels.size)
+        levels[:kept] = self.levels[:kept]
+        self.span, self.levels = span, levels
 
     def push(self, reference_db: float) -> None:
         self.levels[1:] = self.levels[:-1]
@@ -374,7 +383,8 @@ class DoubleTalkGate:
         self, *, canceller_ms: float = 200.0, evidence_db: float = EVIDENCE_DB, window_ms: float = 32.0,
         room_decay: bool = True,
     ) -> None:
-        self.echo = EchoModel(span=max(1, math.ceil(canceller_ms / window_ms)))
+        self._window_ms = window_ms
+        self.echo = EchoModel(span=self._span(canceller_ms))
         self.depth = CancellerDepth()
         self.tail = QuietTail()
         self.decay = RoomDecay() if room_decay else None
@@ -400,11 +410,15 @@ class DoubleTalkGate:
         return cls(canceller_ms=canceller, evidence_db=config.conversation.barge_in_evidence_db, window_ms=window_ms,
                    room_decay=not config.frontend.agc)
 
-    def canceller_restarted(self) -> None:
-        """The canceller started over at a new delay compensation (the measured delay was beyond its reach):
-        what was learnt of the old one's leaks and depth no longer holds. (The room's fades measured so far stay:
-        against a reference that ran ahead of the echo they are slow at first, a bound on the safe side; dropped,
-        a question asked a second after a short first reply was refused for 2 s as its echo.)"""
+    def _span(self, canceller_ms: float) -> int:
+        return max(1, math.ceil(canceller_ms / self._window_ms))
+
+    def canceller_restarted(self, reach_ms: float) -> None:
+        """The canceller started over at a new delay compensation (the measured delay was beyond its reach),
+        reaching `reach_ms` into the echo (AudioFrontEnd.canceller_reach_ms): what was learnt of the old one's
+        leaks and depth no longer holds. (The room's fades measured so far stay: against a reference that ran ahead
+        of the echo they are slow at first, a bound on the safe side; dropped, a question asked a second after a
+        short first reply was refused for 2 s as its echo.)"""
         # Trained on what it missed (FrontEnd.set_playback_delay), the new canceller starts converged: its leaks
         # are set where learning keeps them (QUANTILE), not low as a fresh one's, whose leaks only fall from there
         # (at their median, the replayed canceller's best windows set the echo model 20 dB too low: echo-only
@@ -412,6 +426,7 @@ class DoubleTalkGate:
         # against a guess above the fresh start's: trained on the greeting alone, the new canceller left the echo
         # 15-17 dB above the reference in a loud room, and the first answer interrupted itself (bench bargein
         # --echo-delay-ms 200: false barge-ins 15 -> 12, missed 9 -> 6; 100 ms: missed 6 -> 5).
+        self.echo.reach(self._span(reach_ms))
         self.echo.restart(QUANTILE, RESTART_LEAK_DB)
         self.depth.restart()
 

@@ -173,7 +173,7 @@ class Listener:
         """VAD windows of the block, with windows that are only our own echo scored as silence."""
         if block.canceller_restarts != self._canceller_restarts:
             self._canceller_restarts = block.canceller_restarts
-            self.gate.canceller_restarted()
+            self.gate.canceller_restarted(block.canceller_reach_ms)
         events: list[VadEvent] = []
         threshold = self.segmenter.threshold
         now = block.sample + len(block.pcm)

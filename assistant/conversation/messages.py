@@ -26,7 +26,8 @@ class CleanBlock:
     mic: np.ndarray  # int16: the same block as captured, before the front-end (its level, its clipping)
     ref: np.ndarray  # int16: what the speaker played, delayed to line up with its echo in `mic`
     sample: int
-    canceller_restarts: int = 0  # times the front-end's echo canceller started over so far
+    canceller_restarts: int  # times the front-end's echo canceller started over so far
+    canceller_reach_ms: float  # how far into the echo the present one reaches (AudioFrontEnd)
     delay_known: bool = True  # False: the playback delay is still being measured (`ref` may run ahead of its echo)
 
 

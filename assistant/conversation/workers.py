@@ -244,7 +244,8 @@ class AudioWorker:
                 clean = self.frontend.process(block.mic, block.ref)
                 reference = self.frontend.aligned_reference.copy()
                 self.to_listener(CleanBlock(clean, block.mic, reference, block.index * size,
-                                            self.frontend.canceller_restarts, self.frontend.delay_known))
+                                            self.frontend.canceller_restarts, self.frontend.canceller_reach_ms,
+                                            self.frontend.delay_known))
         except Exception:
             log.exception("the audio thread failed; stopping")
             self.stop_event.set()
