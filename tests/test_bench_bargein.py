@@ -166,8 +166,12 @@ def test_the_bench_on_one_room(
         ("speechbrain_rir4 +0 dB first", "cmu_arctic_aew_a0001.wav"),
         ("speechbrain_rir4 +0 dB later", "what_time_is_it.wav")]
     assert report["echo_only_turns"] == 0 and report["echo_only_barge_ins"] == 0
-    (echo,) = report["checks"]
-    assert echo["room"] == "speechbrain_rir4" and echo["reply_went_on"] is True
+    assert report["people_echo_turns"] == 0 and report["people_echo_barge_ins"] == 0
+    # The echo check twice: said by the configured voice, then by recordings of people (by default, 11 of them).
+    echo, people = report["checks"]
+    assert (echo["check"], people["check"]) == ("echo only", "people's echo")
+    assert all(c["room"] == "speechbrain_rir4" and c["reply_went_on"] is True for c in (echo, people))
+    assert len(report["echo_voice"].split()) == 11
     assert report["gate_us_per_window"] > 0
     for case in ("case0", "case1"):
         rows = _check_gate_log(tmp_path / "gate" / f"{case}.tsv")
@@ -177,6 +181,8 @@ def test_the_bench_on_one_room(
     assert comment == "# speechbrain_rir4 +0 dB, echo only" and len(lines) > 8 / 0.032
     voice = header.split("\t").index("voice_db")
     assert all(line.split("\t")[voice] == "0.0" for line in lines)  # nobody spoke
+    assert (tmp_path / "gate" / "people-speechbrain_rir4-+0dB.tsv").read_text().startswith(
+        "# speechbrain_rir4 +0 dB, people's echo")
 
 
 def test_a_recorded_voice_says_each_sentence_with_the_next_recording_at_the_voices_level() -> None:
@@ -198,14 +204,14 @@ def test_the_echo_check_with_a_recorded_voice(
 ) -> None:
     voice = "asr/en/ljspeech_LJ001-0001.wav"  # 9.7 s of one reader, as a Piper voice trained on her speaks
     args = ["--config", str(test_set_config()), "bench", "bargein", "--audio", str(shared_audio), "--rir",
-            "speechbrain_rir2", "--gains", "-6", "--echo-s", "8", "--skip", "bargein", "cough", "noise",
+            "speechbrain_rir2", "--gains", "-6", "--echo-s", "8", "--skip", "bargein", "echo", "cough", "noise",
             "--echo-voice", voice, "--json"]
     assert main(args) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert report["echo_voice"] == voice
     (echo,) = report["checks"]
     # The whole recording played (one sentence is enough for 8 s), and its echo was nobody's turn.
-    assert echo["sound"] == "10 s reply" and echo["reply_went_on"] is True
+    assert echo["check"] == "people's echo" and echo["sound"] == "10 s reply" and echo["reply_went_on"] is True
     assert echo["extra_turns"] == 0 and echo["barge_ins"] == 0
 
 
@@ -218,7 +224,7 @@ def test_a_long_rooms_late_echo_does_not_interrupt_a_reply_when_the_sound_stack_
     the late echo of a loud syllable, and the first exchange's reply interrupted itself (28.6 s before the voice)."""
     args = ["--config", str(test_set_config(llm={"max_tokens": 120})), "bench", "bargein", "--audio",
             str(shared_audio), "--rir", "speechbrain_rir1", "--gains", "-6", "--echo-delay-ms", "200", "--after", "2",
-            "--voices", "asr/en/cmu_arctic_aew_a0003.wav", "--skip", "echo", "cough", "noise", "--json"]
+            "--voices", "asr/en/cmu_arctic_aew_a0003.wav", "--skip", "echo", "people", "cough", "noise", "--json"]
     assert main(args) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert report["barge_in_runs"] == 2 and report["missed_barge_ins"] == 0
@@ -236,7 +242,7 @@ def test_a_persons_voice_does_not_interrupt_its_reply_in_a_long_room_when_the_so
     voices = [f"asr/en/ljspeech_LJ001-{n:04d}.wav" for n in (1, 3, 5, 7, 10)]
     args = ["--config", str(test_set_config(llm={"max_tokens": 120})), "bench", "bargein", "--audio",
             str(shared_audio), "--rir", "seminar_room_rir_clap", "--gains", "-6", "--echo-delay-ms", "200",
-            "--skip", "bargein", "cough", "noise", "--echo-voice", *voices, "--json"]
+            "--skip", "bargein", "echo", "cough", "noise", "--echo-voice", *voices, "--json"]
     assert main(args) == EXIT_OK
     (echo,) = json.loads(capsys.readouterr().out)["checks"]
     assert echo["reply_went_on"] is True
@@ -276,7 +282,7 @@ def test_the_noise_check_plays_the_start_of_a_recording_as_loud_as_a_talker(shar
 
 def _noise_check(config: Path, shared_audio: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     args = ["--config", str(config), "bench", "bargein", "--audio", str(shared_audio), "--rir", "speechbrain_rir2",
-            "--skip", "bargein", "echo", "cough", "--json"]
+            "--skip", "bargein", "echo", "people", "cough", "--json"]
     assert main(args) == EXIT_OK
     report: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert [(c["check"], c["sound"]) for c in report["checks"]] == [
