@@ -144,6 +144,7 @@ def test_once_auto_measured_its_delay_the_canceller_and_the_aligned_reference_go
             if frontend.delay_known and measured_at is None:
                 measured_at = i  # this frame completed the measured stretch
         assert frontend.stats().delay_measured_ms == pytest.approx(300, abs=1)
+        assert frontend.playback_delay == pytest.approx(delay, abs=RATE // 1000)
         assert frontend.canceller_restarts == 1  # the listener's echo model starts over with it
         lag = frontend.latency_samples
     assert measured_at is not None
@@ -244,6 +245,7 @@ def test_auto_gives_up_after_five_stretches_without_echo_with_one_warning(caplog
 def test_a_configured_delay_is_compensated_less_the_headroom() -> None:
     with FrontEnd(FrontendConfig(playback_delay_ms=120.0, aec_tail_ms=200), FRAME) as frontend:
         assert frontend.stats().delay_compensated_ms == 70.0
+        assert frontend.playback_delay == 120 * RATE // 1000  # all of it: the headroom is the canceller's alone
         assert frontend.delay_known and frontend.canceller_restarts == 0  # set before any audio
         assert frontend.stats().delay_measured_ms is None
         frontend.set_playback_delay(10 * RATE // 1000)  # shorter than the headroom: nothing to compensate

@@ -74,6 +74,12 @@ class AudioFrontEnd(Protocol):
         """False while the "auto" playback delay is still being measured: echo may come late by any amount."""
         ...
 
+    @property
+    def playback_delay(self) -> int:
+        """Samples from playing a block to hearing its echo, as configured or measured (0 before "auto" measured
+        it): how far `aligned_reference` lags the reference, and how late what we play now reaches the room."""
+        ...
+
     def process(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """The cleaned mic frame; `reference` is what the speaker played during the same block."""
         ...
@@ -413,6 +419,10 @@ class FrontEnd:
         """False while the "auto" playback delay is still being measured (the first seconds of playback; up to
         PROBE_ATTEMPTS stretches when no clear echo is found, after which it counts as none)."""
         return self._probe is None
+
+    @property
+    def playback_delay(self) -> int:
+        return self._aligned_delay.delay if self._aligned_delay is not None else 0
 
     @property
     def measured_delay(self) -> DelayEstimate | None:

@@ -129,6 +129,7 @@ class Listener:
         self._ducked = False
         self._duck_from = 0  # where the candidate that started the current duck began
         self._candidate_seen = 0
+        self._duck_heard = 0  # when the microphone hears the duck: a sound server plays it that much later
         self.fresh = FreshEars(fresh_vad) if fresh_vad is not None and config.conversation.confirm_barge_in else None
         self._unheard: SpeechStart | None = None  # speech over the reply the fresh stream has not heard yet
         # A list: per VAD window, the fresh stream's probability (None: it was not listening), beside the gate's
@@ -163,7 +164,7 @@ class Listener:
             self._close(end, end, "max_length", None)
         if self._turn is not None and self.speculate:
             self._pause(self._turn, end)
-        self._duck(speaking, end)
+        self._duck(speaking, end, block.playback_delay)
         self._watch_headroom(block, speaking, end)
         self._blocks += 1
         if self._blocks % CLOCK_EVERY == 0:
@@ -316,9 +317,10 @@ class Listener:
         if level is not None:
             self.to_controller(OutputLevel(level, now))
 
-    def _duck(self, speaking: bool, now: int) -> None:
+    def _duck(self, speaking: bool, now: int, playback_delay: int) -> None:
         """Duck at the first sign of speech over a reply; undo it when the candidate died out, and ask the
-        recognizer whether the sound was a stop phrase (the controller keeps the reply down until it answers)."""
+        recognizer whether the sound was a stop phrase (the controller keeps the reply down until it answers).
+        `playback_delay`: samples from playing to hearing (the front-end's)."""
         if not speaking or self._turn is not None:
             self._ducked = False
             return
@@ -330,10 +332,14 @@ class Listener:
             if not self._ducked:
                 self._ducked = True
                 self._duck_from = candidate
+                self._duck_heard = now + playback_delay
                 self.to_controller(Duck(True, now))
-        elif self._ducked and now - self._candidate_seen >= DUCK_HOLD:
+        elif self._ducked and now - max(self._candidate_seen, self._duck_heard) >= DUCK_HOLD:
             # Held a moment: with the reply silent its echo dies away, and a voice that was masked by it
-            # shows as a new candidate before the reply comes back.
+            # shows as a new candidate before the reply comes back. The moment counts from when the microphone
+            # hears the duck: behind a sound server a voice that paused between two words before then had the
+            # quiet only after the hold was over ("skip ... on TV" in the seminar room, the echo 200 ms late: the
+            # reply came back over "on TV" and went on 695 ms; 163 ms held from then).
             self._ducked = False
             checking = self.check_stop_phrases
             if checking:

@@ -29,6 +29,7 @@ class CleanBlock:
     canceller_restarts: int  # times the front-end's echo canceller started over so far
     canceller_reach_ms: float  # how far into the echo the present one reaches (AudioFrontEnd)
     delay_known: bool = True  # False: the playback delay is still being measured (`ref` may run ahead of its echo)
+    playback_delay: int = 0  # samples from playing a block to hearing it (AudioFrontEnd.playback_delay)
 
 
 # ------------------------------------------------------------------------------------- listener -> stt

@@ -245,7 +245,7 @@ class AudioWorker:
                 reference = self.frontend.aligned_reference.copy()
                 self.to_listener(CleanBlock(clean, block.mic, reference, block.index * size,
                                             self.frontend.canceller_restarts, self.frontend.canceller_reach_ms,
-                                            self.frontend.delay_known))
+                                            self.frontend.delay_known, self.frontend.playback_delay))
         except Exception:
             log.exception("the audio thread failed; stopping")
             self.stop_event.set()
