@@ -167,7 +167,7 @@ def test_a_canceller_that_starts_over_at_the_measured_delay_is_trained_on_the_gr
     reply's echo in the bench's rooms, and a user talking over the first reply was not told from its echo (bench
     bargein: 7-9 of 30 first-reply barge-ins missed or seconds late). Speex starts the more slowly the louder the
     echo is than the reference: three passes were enough at -6 dB (echo 3 dB above), not at 0 dB (9 dB above:
-    1.5-1.9 dB); trained until a pass removes TRAINED_DB, 14-16 dB (4 and 7 passes)."""
+    1.5-1.9 dB); trained until a pass removes TRAINED_DB, 13-15 dB (5 and 8 passes, 350 ms of filter)."""
     greeting, reply = speech[int(7.3 * RATE) : int(9.0 * RATE)], speech[int(2.2 * RATE) : int(5.2 * RATE)]
     far = np.concatenate([greeting, np.zeros(3 * RATE, np.int16), reply])
     far = far[: far.size // FRAME * FRAME]

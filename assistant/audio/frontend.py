@@ -367,8 +367,9 @@ class FrontEnd:
             for start in range(0, played[0].size - n + 1, n):
                 aligned.push(played[0][start : start + n])
         if restarted:
-            # Once, at start-up: 15 ms a pass on this machine (3 s stretch), 150 ms for the 9 passes of a loud room;
-            # a few times that on a Pi (the 2 s capture ring absorbs it).
+            # Once, at start-up: ~20 ms a pass on this machine (3 s stretch, 350 ms of filter), 165 ms for the 8
+            # passes of a loud room (the seminar room at 0 dB, 200 ms late); a few times that on a Pi (the 2 s
+            # capture ring absorbs it).
             # (A canceller that goes on is not trained more: the listener's echo model would have to start over
             # with it, mid-reply when the stretch was the first reply's (no greeting), and it then learnt a noise
             # over that reply as our echo. Nor did barge-in at 0 ms gain: bench bargein p90 176.3 ms trained,
