@@ -54,8 +54,8 @@ MAX_TRAINING_PASSES = 10
 # ... and reaches this much further into the room's echo than aec_tail_ms. A longer filter converges more slowly
 # live, but this one starts converged. What a filter does not reach, the listener can only guess from levels, and
 # a person's voice defeats that: in the seminar room, the echo 200 ms late, the late echo after a loud vowel stood
-# 7-10 dB over any level-based guess for a quarter of a second (`assistant bench bargein --echo-voice`: the reply
-# interrupted itself). At 300 ms the tail left is 8 dB weaker there.
+# 7-10 dB over any level-based guess for a quarter of a second (`assistant bench bargein`, people's echo: the
+# reply interrupted itself). At 300 ms the tail left is 8 dB weaker there.
 TRAINED_TAIL_FACTOR = 1.5
 # GCC-PHAT peak over the RMS of the rest of the correlation: unrelated signals give about 4-6, an echo in a
 # room 30-300. Below this the measurement is not trusted.
