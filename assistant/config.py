@@ -127,8 +127,8 @@ class FrontendConfig:
 
     aec: bool = setting(True, "Cancel the assistant's own voice from the microphone (Speex AEC).")
     aec_tail_ms: int = setting(
-        200, "Echo tail the canceller models, in ms (room reverberation length); half as long again when "
-        "playback_delay_ms = \"auto\" measures a late echo and a new canceller is trained for it.", min=20, max=1000
+        200, "Echo tail the canceller models, in ms (room reverberation length); half as long again for the "
+        "canceller playback_delay_ms = \"auto\" trains at start-up on the greeting.", min=20, max=1000
     )
     playback_delay_ms: float | Literal["auto"] = setting(
         "auto",

@@ -10,7 +10,8 @@ measured at start-up from the first seconds of playback when it is "auto") minus
 the echo tail, so that early echo and a little jitter stay inside the canceller's filter instead of falling
 before it, where nothing can cancel them. When "auto" measures a delay beyond the canceller's reach, a new
 canceller takes over, trained on the measured stretch (usually the greeting) until it removes its echo, and,
-starting converged, with a filter half as long again (TRAINED_TAIL_FACTOR).
+starting converged, with a filter half as long again (TRAINED_TAIL_FACTOR); within reach, such a canceller takes
+over too once the greeting is over.
 
 Every stage is switched by config: aec off leaves the preprocessor alone (noise suppression, AGC); everything
 off is a passthrough. (*) The canceller removes DC itself, so the separate high-pass only runs without it.
@@ -44,6 +45,10 @@ PROBE_ATTEMPTS = 5
 PROBE_MAX_DELAY_MS = 1000.0
 # A reference frame whose peak is below this is silence, not something to measure the delay on.
 PROBE_START_LEVEL = 100
+# A measured stretch whose last this many seconds are silence ended after playback did (the greeting is over):
+# longer than a reply's pauses (the AEC set's far end pauses 0.88 s at 3 s, and at 0.5 s that pause was taken
+# for the greeting's end, its canceller replaced mid-talk).
+QUIET_END_S = 1.0
 # A new canceller goes over the measured stretch until one pass removed TRAINED_DB of its echo, at most
 # MAX_TRAINING_PASSES times (see `set_playback_delay`). Speex adapts cautiously until it has seen enough echo, and
 # the more slowly the louder the echo is than what we play (its starting step is a quarter of the reference-to-echo
@@ -208,6 +213,12 @@ class DelayLine:
         return self._out
 
 
+def _ends_quiet(reference: np.ndarray, sample_rate: int) -> bool:
+    """Whether playback had ended QUIET_END_S before the end of `reference`."""
+    end = reference[-int(QUIET_END_S * sample_rate) :]
+    return end.size > 0 and int(np.abs(end.astype(np.int32)).max()) < PROBE_START_LEVEL
+
+
 class _DelayProbe:
     """Collects the first seconds of playback and its echo, for measuring the delay once ("auto")."""
 
@@ -340,7 +351,8 @@ class FrontEnd:
         replayed into the new delay lines, and into a new canceller until a pass over them removed TRAINED_DB of
         their echo, so that the first reply meets a converged canceller instead of one that has heard the greeting
         once; that canceller reaches TRAINED_TAIL_FACTOR times aec_tail_ms into the echo (`canceller_reach_ms`).
-        (A canceller that goes on keeps its filter: the delay was within its reach, and it heard the stretch live.)"""
+        When the delay is within the canceller's reach, such a canceller replaces it only if playback had ended
+        before the stretch did (the greeting is over: nothing is cut in two)."""
         if samples < 0:
             raise ValueError(f"the playback delay cannot be negative (got {samples} samples)")
         self._probe = None
@@ -350,7 +362,8 @@ class FrontEnd:
         if samples != (self._aligned_delay.delay if self._aligned_delay else 0):
             aligned = self._aligned_delay = DelayLine(samples, self.frame_size) if samples > 0 else None
         delay = max(0, samples - self.headroom_samples)
-        restarted = delay != (self._delay.delay if self._delay is not None else 0)
+        restarted = delay != (self._delay.delay if self._delay is not None else 0) or (
+            played is not None and _ends_quiet(played[0], self.sample_rate))
         if restarted:
             self._delay = DelayLine(delay, self.frame_size) if delay > 0 else None
             # The adapted filter models the old alignment; a new one converges faster than unlearning it. It
@@ -370,10 +383,12 @@ class FrontEnd:
             # Once, at start-up: ~20 ms a pass on this machine (3 s stretch, 350 ms of filter), 165 ms for the 8
             # passes of a loud room (the seminar room at 0 dB, 200 ms late); a few times that on a Pi (the 2 s
             # capture ring absorbs it).
-            # (A canceller that goes on is not trained more: the listener's echo model would have to start over
-            # with it, mid-reply when the stretch was the first reply's (no greeting), and it then learnt a noise
-            # over that reply as our echo. Nor did barge-in at 0 ms gain: bench bargein p90 176.3 ms trained,
-            # 177.9 not; on the first replies in the loud rooms 158 ms trained, 74 not.)
+            # Within reach, the longer canceller that replaces the one that heard the greeting live reaches the
+            # room's late echo there too (bench bargein at 0 ms: p90 164.5 -> 146.4 ms, p50 57.6 -> 40.5). Not
+            # mid-reply (no greeting: the stretch is the first reply's): the listener's echo model starts over
+            # with the canceller, there in the middle of a sentence, and the first reply passed for the user
+            # (bench bargein --greeting "": missed 5 -> 16, false 0 -> 6; the cough check, which has no greeting,
+            # barged in on all 3 bursts in speechbrain_rir1).
             for _ in range(MAX_TRAINING_PASSES):
                 if self._train(*played) >= TRAINED_DB:
                     break
