@@ -72,7 +72,11 @@ class AudioFrontEnd(Protocol):
 
     frame_size: int
     canceller_restarts: int  # times the echo canceller started over (what it lets through is a new one's)
-    canceller_reach_ms: float  # how far into the echo, from its first sound, the canceller's filter reaches
+
+    @property
+    def canceller_reach_ms(self) -> float:
+        """How far into the echo, from its first sound, the canceller's filter reaches (0: no canceller)."""
+        ...
 
     @property
     def delay_known(self) -> bool:
@@ -295,7 +299,6 @@ class FrontEnd:
         self._aligned = np.zeros(frame_size, dtype=np.int16)
         self._aligned_delay: DelayLine | None = None  # the whole playback delay, for aligned_reference
         self.canceller_restarts = 0  # times the canceller started over (a new delay compensation)
-        self.canceller_reach_ms = float(config.aec_tail_ms) if config.aec else 0.0
         # Speex's canceller high-passes the mic itself (a DC notch), so a second filter would only cost time.
         self._dc = DcBlocker(frame_size) if config.remove_dc and not config.aec else None
         self._echo: EchoState | None = None
@@ -369,8 +372,8 @@ class FrontEnd:
             # The adapted filter models the old alignment; a new one converges faster than unlearning it. It
             # also spans the headroom, which comes before the echo: the room's tail keeps all of its reach
             # (measured, 200 ms late in the simulated rooms: 2-5 dB more echo removed than without).
-            self.canceller_reach_ms = self.config.aec_tail_ms * (TRAINED_TAIL_FACTOR if played is not None else 1.0)
-            tail = round(self.canceller_reach_ms * self.sample_rate / 1000) + (self.headroom_samples if delay else 0)
+            reach_ms = self.config.aec_tail_ms * (TRAINED_TAIL_FACTOR if played is not None else 1.0)
+            tail = round(reach_ms * self.sample_rate / 1000) + (self.headroom_samples if delay else 0)
             self._echo = self._new_canceller(tail)
             self.canceller_restarts += self._frames > 0  # a configured delay, set before any audio, is no restart
         if played is None:
@@ -439,6 +442,14 @@ class FrontEnd:
     @property
     def playback_delay(self) -> int:
         return self._aligned_delay.delay if self._aligned_delay is not None else 0
+
+    @property
+    def canceller_reach_ms(self) -> float:
+        if self._echo is None:
+            return 0.0
+        # The filter spans the headroom before the echo too, when the reference is delayed at all.
+        headroom = self.headroom_samples if self._delay is not None else 0
+        return 1000.0 * (self._echo.filter_length - headroom) / self.sample_rate
 
     @property
     def measured_delay(self) -> DelayEstimate | None:
