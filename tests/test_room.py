@@ -145,6 +145,30 @@ def test_replies_are_watched_and_the_next_utterances_follow_them(commands: Path)
     assert room.clock >= reply_ends[2] + room.reply_gap + room.tail  # done once the last reply ended
 
 
+def test_a_reply_that_pauses_and_goes_on_keeps_the_room_open_until_its_last_stretch_ends(commands: Path) -> None:
+    # A reply ducked for longer than the reply gap comes back as a second stretch: the schedule is over only
+    # once that one has ended too (a run stopped at the first stretch's end lost the rest of the reply's trace).
+    room = SimulatedRoom([Utterance(commands / "cancel_timer.wav", at=0.1)], reply_wait_s=5.0, tail_s=0.2)
+    room.start()
+    answered = resumed = False
+    while not room.done() and room.clock < 30 * RATE:
+        room.read(timeout=1.0)
+        ended = [e.sample for e in room.events() if e.kind == "utterance_end"]
+        if ended and not answered and room.clock > ended[0] + 3200:
+            room.play(_tone(1.0), RATE)
+            answered = True
+        reply_ends = [e.sample for e in room.events() if e.kind == "reply_end"]
+        if reply_ends and not resumed and room.clock > reply_ends[0] + room.reply_gap + room.tail // 2:
+            room.play(_tone(2.0), RATE)  # the duck is over: the reply goes on
+            resumed = True
+    assert room.done() and resumed
+    events = room.events()
+    starts = [e.sample for e in events if e.kind == "reply_start"]
+    ends = [e.sample for e in events if e.kind == "reply_end"]
+    assert len(starts) == len(ends) == 2 and ends[1] - starts[1] == pytest.approx(2 * RATE, abs=40)
+    assert room.clock >= ends[1] + room.reply_gap + room.tail
+
+
 def test_an_utterance_waiting_for_a_reply_that_never_comes_is_played_anyway(commands: Path) -> None:
     first = commands / "cancel_timer.wav"
     room = SimulatedRoom(

@@ -402,7 +402,8 @@ class SimulatedRoom:
         """Wait until the schedule is complete; False on timeout.
 
         Complete: the fixed `duration` has been played; or, without one, every utterance has been played,
-        the reply to the last one has ended (or none came within `reply_wait_s`), and `tail_s` has passed.
+        the reply to the last one has ended, its last stretch too (or none came within `reply_wait_s`), and
+        `tail_s` has passed.
         The room goes on producing audio (noise, silence) until it is stopped.
         """
         return self._done.wait(timeout)
@@ -519,7 +520,8 @@ class SimulatedRoom:
         if self.duration is not None:
             return  # a fixed duration ends only with its time (checked in read)
         now = self._clock
-        reply = self._reply_after(self._last_start) if self.utterances else None
+        # The last stretch of the reply: one that paused and went on (after a duck) ends later than its first.
+        reply = self._replies[-1] if self.utterances and self._reply_after(self._last_start) is not None else None
         if reply is not None and reply[1] is not None:
             finished = reply[1] + self.reply_gap
         elif reply is None and self._reply_start is None:
