@@ -14,14 +14,16 @@ case listed as missed can be re-run alone (--rir, --gains, --after and --voices 
   read off the room's own audibility events). Target: p90 <= 200 ms. A missed barge-in (the reply played on)
   counts with the time the reply went on playing. Barge-ins that a stop phrase made (a word too short to
   interrupt, recognized in the sound that ducked the reply: conversation.stop_phrases) are counted apart too.
-- echo only: a --echo-s long reply into each room at each gain with nobody speaking: no turn, no barge-in;
-  ducks (the reply dipping for a moment) are counted too, and how far the assistant turned itself down
-  because its echo clipped the microphone (output_db; conversation.min_output_db).
+- echo only: a question answered with a --echo-s long reply (LONG_TEXT over and over: ReadAloud) in each room
+  at each gain, nobody speaking over it: no turn but the question's, no barge-in; ducks (the reply dipping for
+  a moment) are counted too, and how far the assistant turned itself down because its echo clipped the
+  microphone (output_db; conversation.min_output_db). Like every check below, it begins as the barge-in runs
+  do: the greeting, then the question (with --greeting "", the reply meets a canceller that heard nothing).
 - people's echo: the same, the reply said by recordings of people (--echo-voice, one per sentence in turn, at the
-  configured voice's level) instead of the configured voice: a Piper voice speaks like them, with the loud
-  vowels and sudden pauses that espeak-ng's steady speech does not have, and whose late echo in a long room a
-  level-based echo model does not foresee (the seminar room with the echo 200 ms late: self-interruptions that
-  espeak-ng never made). Same targets: no turn, no barge-in.
+  configured voice's level; the greeting stays the configured voice's) instead of the configured voice: a Piper
+  voice speaks like them, with the loud vowels and sudden pauses that espeak-ng's steady speech does not have,
+  and whose late echo in a long room a level-based echo model does not foresee (the seminar room with the echo
+  200 ms late: self-interruptions that espeak-ng never made). Same targets: no turn, no barge-in.
 - cough: a --cough-ms burst of real noise (the loudest stretch of a recording in noise/) at speech level
   during a reply: no barge-in, and the reply goes on.
 - noise: a noise that starts during a reply and goes on for --noise-s (a tap, a dishwasher, an exercise bike,
@@ -47,8 +49,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import re
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +60,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from assistant.audio_files import read_audio, require_shared_audio
+from assistant.brain.sentences import split_sentences
 from assistant.commands._shared import load
 from assistant.commands.bench import json_option
 from assistant.config import Config
@@ -144,7 +147,8 @@ def register(kinds: argparse._SubParsersAction, common: argparse.ArgumentParser)
     parser.add_argument("--cough-ms", type=float, default=150.0, metavar="MS", help="length of the cough burst")
     parser.add_argument("--noise-s", type=float, default=4.0, metavar="S", help="length of the noise check's noise")
     parser.add_argument("--greeting", metavar="TEXT",
-                        help="said before the first reply (default: conversation.greeting; \"\": none)")
+                        help="said before the first reply of every run, barge-in and check (default: "
+                             "conversation.greeting; \"\": none)")
     parser.add_argument("--skip", nargs="+", default=[], choices=("bargein", "echo", "people", "cough", "noise"),
                         help="checks to skip")
     parser.add_argument("--gate-log", type=Path, metavar="DIR",
@@ -366,21 +370,17 @@ def write_gate_log(path: Path, title: str, windows: Sequence[GateWindow], fresh:
     path.write_text("\n".join(rows) + "\n")
 
 
-def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, seconds: float,
-                  gate_log: Path | None = None, delay_ms: float = 0.0,
+def run_echo_only(config: Config, audio: Path, engines: Engines, rir: Path, gain_db: float, seconds: float,
+                  folder: Path, greeting: str = "", gate_log: Path | None = None, delay_ms: float = 0.0,
                   voice: Sequence[np.ndarray] = ()) -> dict[str, Any]:
-    """A `seconds` long reply (said as the greeting) into the room, nobody speaking. `gate_log`: a folder to
-    write the run's gate log to (echo-<room>-<gain>dB.tsv, people-... with `voice`); `voice`: recordings of people
-    that say it (RecordedVoice): the people's echo check."""
-    from assistant.audio.room import RoomSetup, SimulatedRoom
-    from assistant.conversation.pipeline import Pipeline
-    from assistant.conversation.simulate import simulation_config
-
-    talking = simulation_config(config)
-    fresh = engines.for_run(talking)  # a new canceller, as on start-up
+    """A question (after `greeting`, as in the barge-in runs) answered with a `seconds` long reply, nobody
+    speaking over it: no turn but the question's. The reply is LONG_TEXT over and over (ReadAloud: a language
+    model's reply cannot be made that long at will). `gate_log`: a folder to write the run's gate log to
+    (echo-<room>-<gain>dB.tsv, people-... with `voice`); `voice`: recordings of people that say the reply
+    (RecordedVoice; the greeting stays the configured voice's): the people's echo check."""
+    synthesizer = engines.synthesizer
     if voice:
-        recorded = RecordedVoice(voice, speech_rms(fresh.synthesizer))
-        fresh = dataclasses.replace(fresh, synthesizer=recorded, new_synthesizer=lambda: recorded)
+        synthesizer = RecordedVoice(voice, speech_rms(engines.synthesizer), LONG_TEXT, engines.synthesizer)
         sentences, said = 0, 0.0
         while said < seconds:
             said += voice[sentences % len(voice)].size / SAMPLE_RATE
@@ -388,47 +388,84 @@ def run_echo_only(config: Config, engines: Engines, rir: Path, gain_db: float, s
         seconds = said
     else:
         sentences = max(1, round(seconds / 3.7))  # espeak-ng says about 2.7 of these sentences per 10 s
-    talking = dataclasses.replace(talking, conversation=dataclasses.replace(
-        talking.conversation, greeting=LONG_TEXT * sentences))
-    room = SimulatedRoom([], RoomSetup(rir=rir, echo_gain_db=gain_db, echo_delay_ms=delay_ms),
-                         duration=seconds + 6.0)
-    pipeline = Pipeline(talking, room, fresh, lockstep=True, greet=True, trace_audible=True)
-    recording = GateRecording()
-    if gate_log is not None:
-        recording.attach(pipeline, room)
-    pipeline.start()
-    try:
-        if not room.wait_done(60 + 4 * seconds):
-            raise AssistantError(f"the echo-only run in {rir.name} did not finish")
-    finally:
-        pipeline.stop()
-        fresh.frontend.close()
+    reading = ReadAloud(LONG_TEXT * sentences)
+    reading_engines = dataclasses.replace(engines, brain=reading, new_brain=lambda: reading,
+                                          synthesizer=synthesizer, new_synthesizer=lambda: synthesizer)
     check, name = (PEOPLE_CHECK, "people") if voice else (ECHO_CHECK, "echo")
-    if gate_log is not None:
-        recording.write(gate_log / f"{name}-{rir.stem}-{gain_db:+g}dB.tsv", f"{rir.stem} {gain_db:+g} dB, {check}",
-                        engines.vad.window)
-    played = sum(((end or start) - start) / SAMPLE_RATE for start, end in room.replies())
-    return _check_row(check, rir, gain_db, f"{played:.0f} s reply", pipeline.trace.events, turns=0,
-                      went_on=played >= 0.9 * seconds)
+    path = folder / f"{name}-{rir.stem}-{gain_db:+g}dB.toml"
+    path.write_text(_question_scenario(audio, rir, gain_db, delay_ms, greeting))
+    log = (gate_log / path.with_suffix(".tsv").name, f"{rir.stem} {gain_db:+g} dB, {check}") \
+        if gate_log is not None else None
+    events = _run(path, config, reading_engines, greeting, log)
+    asked = next(e["t"] for e in events if e["event"] == "user_speech_end")
+    stretches: dict[int, list[float]] = {}
+    for e in events:
+        if e["event"] in ("audible_start", "audible_end"):
+            stretches.setdefault(e["reply"], []).append(e["t"])
+    played = sum(times[-1] - times[0] for times in stretches.values() if times[0] > asked)
+    # (A barge-in ends the reply, whatever the answer to it plays.)
+    went_on = played >= 0.9 * seconds and not any(e["event"] == "barge_in" for e in events)
+    return _check_row(check, rir, gain_db, f"{played:.0f} s reply", events, turns=1, went_on=went_on)
+
+
+def _question_scenario(audio: Path, rir: Path, gain_db: float, delay_ms: float, greeting: str, *lines: str) -> str:
+    """The scenario TOML of a check: the room, the question (after the greeting, if any), then `lines`."""
+    return "\n".join([
+        "wake = false", "[room]", f'rir = "{rir}"', f"echo_gain_db = {gain_db}", f"echo_delay_ms = {delay_ms}",
+        "[[utterance]]", f'audio = "{audio / OPENER}"', f"at = {OPENER_AT_S if greeting else 1.0}", *lines,
+    ]) + "\n"
+
+
+class ReadAloud:
+    """A brain that answers every question with `text`, a sentence at a time: the echo checks' long reply."""
+
+    name = "read aloud"
+
+    def __init__(self, text: str) -> None:
+        self._sentences = split_sentences(text)
+
+    def reply(self, user: str, cancel: threading.Event) -> Iterator[str]:
+        for sentence in self._sentences:
+            if cancel.is_set():
+                return
+            yield sentence + " "
+
+    def remember(self, user: str, heard: str) -> None:
+        pass
+
+    def forget(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def stats(self) -> dict[str, float | int | str]:
+        return {}
 
 
 class RecordedVoice:
-    """A voice that says recordings of people instead of text: each sentence of a text it is given is the next
-    recording in turn, at `rms` (the level the configured voice speaks at). For the echo-only check with speech
-    as a Piper voice makes it."""
+    """A voice that says recordings of people instead of text: each sentence of `reply` is the next recording in
+    turn, at `rms` (the level the configured voice speaks at); any other text (the greeting) is said by `others`,
+    the configured voice. For the echo-only check with speech as a Piper voice makes it."""
 
     name = "recordings of people"
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, recordings: Sequence[np.ndarray], rms: float) -> None:
+    def __init__(self, recordings: Sequence[np.ndarray], rms: float, reply: str, others: Synthesizer) -> None:
         self._recordings = [_at_level(r.astype(np.float64), rms) for r in recordings]
+        self._reply = frozenset(split_sentences(reply))
+        self._others = others
         self._next = 0
 
     def synthesize(self, text: str) -> Iterator[AudioChunk]:
-        for sentence in re.findall(r"[^.!?]*[^.!?\s][^.!?]*[.!?]*", text):
+        for sentence in split_sentences(text):
+            if sentence not in self._reply:
+                yield from self._others.synthesize(sentence)
+                continue
             pcm = self._recordings[self._next % len(self._recordings)]
             self._next += 1
-            yield AudioChunk(pcm, self.sample_rate, sentence.strip())
+            yield AudioChunk(pcm, self.sample_rate, sentence)
 
 
 def speech_rms(synthesizer: Synthesizer) -> float:
@@ -476,21 +513,17 @@ def _at_level(sound: np.ndarray, rms: float) -> np.ndarray:
 
 def run_sound(
     check: str, config: Config, audio: Path, engines: Engines, rir: Path, gain_db: float, sound: Path, folder: Path,
-    gate_log: Path | None = None, delay_ms: float = 0.0,
+    greeting: str = "", gate_log: Path | None = None, delay_ms: float = 0.0,
 ) -> dict[str, Any]:
-    """A question, then `sound` (a cough, a noise) 2 s into the reply: the reply must go on. `gate_log`: a
-    folder to write the run's gate log to (<check>-<room>-<sound>.tsv)."""
+    """A question (after `greeting`, as in the barge-in runs), then `sound` (a cough, a noise) 2 s into the
+    reply: the reply must go on. `gate_log`: a folder to write the run's gate log to (<check>-<room>-<sound>.tsv)."""
     path = folder / f"{check}-{rir.stem}-{sound.stem}.toml"
-    path.write_text(
-        f'wake = false\n[room]\nrir = "{rir}"\necho_gain_db = {gain_db}\necho_delay_ms = {delay_ms}\n'
-        f'[[utterance]]\naudio = "{audio / OPENER}"\nat = 1.0\n'
-        f'[[utterance]]\naudio = "{sound}"\nafter_reply_start = 2.0\n'
-    )
+    path.write_text(_question_scenario(audio, rir, gain_db, delay_ms, greeting, "[[utterance]]", f'audio = "{sound}"',
+                                       "after_reply_start = 2.0"))
     title = f"{rir.stem} {gain_db:+g} dB, {check} {sound.name} 2 s after the reply became audible"
     log = (gate_log / path.with_suffix(".tsv").name, title) if gate_log is not None else None
-    events = _run(path, config, engines, "", log)
-    replies = [e["t"] for e in events if e["event"] == "audible_start"]
-    sound_at = replies[0] + 2.0 if replies else None
+    events = _run(path, config, engines, greeting, log)
+    sound_at = next((e["t"] for e in events if e["event"] == "user_audio_start" and e["utterance"] == 1), None)
     audible = [e["t"] for e in events if e["event"] == "audible_end"]
     # A barge-in ends the reply, whatever the answer to the sound plays afterwards.
     interrupted = any(e["event"] == "barge_in" for e in events)
@@ -628,14 +661,14 @@ def _bench(args: argparse.Namespace) -> int:
             for voice in echo_voices:
                 for rir in rooms:
                     for gain in args.gains:
-                        rows.append(run_echo_only(config, engines, rir, gain, args.echo_s, args.gate_log, delay,
-                                                  voice))
+                        rows.append(run_echo_only(config, audio, engines, rir, gain, args.echo_s, folder, greeting,
+                                                  args.gate_log, delay, voice))
                         progress.advance()
             for check, sources in sound_checks.items():
                 sounds = [_check_sound(check, audio / source, i, args, folder) for i, source in enumerate(sources)]
                 for rir in rooms:
                     for sound in sounds:
-                        rows.append(run_sound(check, config, audio, engines, rir, -6.0, sound, folder,
+                        rows.append(run_sound(check, config, audio, engines, rir, -6.0, sound, folder, greeting,
                                               args.gate_log, delay))
                         progress.advance()
     finally:
