@@ -22,6 +22,7 @@ from assistant.bench.bargein import (
     _case_rows,
     _rows,
     cases,
+    ducked_ms,
     noise_onset,
     outcome,
     percentile_ms,
@@ -87,6 +88,13 @@ def test_a_reply_still_audible_when_the_run_ended_played_to_the_end() -> None:
     assert summary["reaction_all_p50_ms"] == pytest.approx(72.0) and summary["reaction_all_p90_ms"] == math.inf
     assert _rows([(case, result)])[0]["at_4s_ms"] == "played to the end"
     assert _case_rows([(case, result)], failed_only=True)[0]["reaction_ms"] == "played to the end"
+
+
+def test_the_time_a_reply_was_held_down_counts_the_ducks_it_came_back_from() -> None:
+    events = [_event(10.0, 2, "duck"), _event(10.45, 2, "unduck", checking=True), _event(20.0, 2, "duck"),
+              _event(20.3, 2, "unduck", checking=True), _event(30.0, 2, "duck"), _event(30.2, 2, "barge_in", by_turn=3)]
+    assert ducked_ms(events) == 750  # the last duck ended in a barge-in: the reply never came back
+    assert ducked_ms(INTERRUPTED) == 0
 
 
 def test_percentiles_match_numpys_and_an_endless_reply_counts_as_the_longest() -> None:

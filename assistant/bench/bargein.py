@@ -16,9 +16,10 @@ case listed as missed can be re-run alone (--rir, --gains, --after and --voices 
   interrupt, recognized in the sound that ducked the reply: conversation.stop_phrases) are counted apart too.
 - echo only: a question answered with a --echo-s long reply (LONG_TEXT over and over: ReadAloud) in each room
   at each gain, nobody speaking over it: no turn but the question's, no barge-in; ducks (the reply dipping for
-  a moment) are counted too, and how far the assistant turned itself down because its echo clipped the
-  microphone (output_db; conversation.min_output_db). Like every check below, it begins as the barge-in runs
-  do: the greeting, then the question (with --greeting "", the reply meets a canceller that heard nothing).
+  a moment) are counted too, with how long they held it down (ducked_ms), and how far the assistant turned
+  itself down because its echo clipped the microphone (output_db; conversation.min_output_db). Like every
+  check below, it begins as the barge-in runs do: the greeting, then the question (with --greeting "", the
+  reply meets a canceller that heard nothing).
 - people's echo: the same, the reply said by recordings of people (--echo-voice, one per sentence in turn, at the
   configured voice's level; the greeting stays the configured voice's) instead of the configured voice: a Piper
   voice speaks like them, with the loud vowels and sudden pauses that espeak-ng's steady speech does not have,
@@ -539,10 +540,22 @@ def _check_row(check: str, rir: Path, gain_db: float, sound: str, events: Sequen
         "extra_turns": sum(e["event"] == "vad_start" for e in events) - turns,
         "barge_ins": sum(e["event"] == "barge_in" for e in events),
         "ducks": sum(e["event"] == "duck" for e in events),
+        "ducked_ms": ducked_ms(events),
         # the assistant turned itself down this far because its echo clipped the microphone
         "output_db": min((e["db"] for e in events if e["event"] == "output_level"), default=0.0),
         "reply_went_on": went_on,
     }
+
+
+def ducked_ms(events: Sequence[Mapping[str, Any]]) -> int:
+    """How long the reply was held down by ducks it came back from (a duck a barge-in ended is not counted)."""
+    total, since = 0.0, None
+    for e in events:
+        if e["event"] == "duck":
+            since = e["t"]
+        elif e["event"] == "unduck" and since is not None:
+            total, since = total + e["t"] - since, None
+    return round(1000 * total)
 
 
 def gate_cost_us(audio: Path) -> float:
@@ -676,14 +689,13 @@ def _bench(args: argparse.Namespace) -> int:
         engines.close()
     checks = [r for r in rows if "check" in r]
     reactions = [r for r in rows if "check" not in r]
-    for check, key in ((ECHO_CHECK, "echo_only"), (PEOPLE_CHECK, "people_echo")):
-        summary[f"{key}_turns"] = sum(r["extra_turns"] for r in checks if r["check"] == check)
-        summary[f"{key}_barge_ins"] = sum(r["barge_ins"] for r in checks if r["check"] == check)
-        summary[f"{key}_ducks"] = sum(r["ducks"] for r in checks if r["check"] == check)
-    summary["cough_barge_ins"] = sum(r["barge_ins"] for r in checks if r["check"] == "cough")
-    summary["cough_ducks"] = sum(r["ducks"] for r in checks if r["check"] == "cough")
-    summary["noise_barge_ins"] = sum(r["barge_ins"] for r in checks if r["check"] == "noise")
-    summary["noise_ducks"] = sum(r["ducks"] for r in checks if r["check"] == "noise")
+    summary_keys = {ECHO_CHECK: "echo_only", PEOPLE_CHECK: "people_echo", "cough": "cough", "noise": "noise"}
+    for check, key in summary_keys.items():
+        rows_of = [r for r in checks if r["check"] == check]
+        if check in (ECHO_CHECK, PEOPLE_CHECK):
+            summary[f"{key}_turns"] = sum(r["extra_turns"] for r in rows_of)
+        for figure in ("barge_ins", "ducks", "ducked_ms"):
+            summary[f"{key}_{figure}"] = sum(r[figure] for r in rows_of)
     summary["gate_us_per_window"] = round(gate_cost_us(audio), 1)
     if args.json:
         emit("barge-in", {**summary, "checks": checks, "cases": _case_rows(results, failed_only=False)}, reactions,
