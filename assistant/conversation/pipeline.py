@@ -240,9 +240,11 @@ class Pipeline:
         for worker in self.workers:
             worker.start()
         self._supervisor.start()
-        self.audio_worker.start()
         if self.greet:
+            # Before the first block is read: in lockstep the room then waits for the greeting, which starts at
+            # the same sample in every run (put after, it started a block early or late as the threads raced).
             self.control_q.put(_Greet())
+        self.audio_worker.start()
 
     def stop(self, timeout: float = 1.5) -> None:
         """Stop every thread and close the audio, within about `timeout` seconds even if a stage is stuck."""
