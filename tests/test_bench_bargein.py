@@ -251,22 +251,27 @@ def test_a_long_rooms_late_echo_does_not_interrupt_a_reply_when_the_sound_stack_
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(("room", "after", "reply"), [("seminar_room_rir_clap", "2", "first"),
+                                                      ("speechbrain_rir3", "4", "later")])
 def test_a_voice_that_pauses_between_words_gets_its_quiet_when_the_sound_stack_delays_the_duck(
     clean_env: Path, test_set_config: Callable[..., Path], shared_audio: Path, capsys: pytest.CaptureFixture[str],
+    room: str, after: str, reply: str,
 ) -> None:
-    """"Skip ... on TV" over the first reply in the seminar room at 0 dB, the echo 200 ms late: "skip" ducked the
-    reply, the pause after it ended the candidate while the microphone still heard the reply's echo (the duck
-    reaches the room 200 ms after it is made), and the duck's hold was over before "on TV" stood out of the quiet:
-    the reply came back over it, and went on for 695 ms. The hold counts from when the duck is heard."""
+    """"Skip ... on TV" over a reply at 0 dB, the echo 200 ms late: "skip" ducked the reply, and the pause after it
+    ended the candidate while the microphone still heard the reply's echo (the duck reaches the room 200 ms after
+    it is made). In the seminar room the duck's hold was over before "on TV" stood out of the quiet: the reply
+    came back over it and went on for 695 ms; the hold counts from when the duck is heard (163 ms). In
+    speechbrain_rir3 "on TV" stood only a little above our fading echo, and passed one window after that hold
+    (775 ms): the duck is kept while the evidence for a voice is adding up (205 ms)."""
     args = ["--config", str(test_set_config(llm={"max_tokens": 120})), "bench", "bargein", "--audio",
-            str(shared_audio), "--rir", "seminar_room_rir_clap", "--gains", "0", "--echo-delay-ms", "200", "--after",
-            "2", "--voices", "commands/speech_to_phrase/en/skip_on_TV.wav", "--skip", "echo", "people", "cough",
-            "noise", "--json"]
+            str(shared_audio), "--rir", room, "--gains", "0", "--echo-delay-ms", "200", "--after", after,
+            "--voices", "commands/speech_to_phrase/en/skip_on_TV.wav", "--skip", "echo", "people", "cough", "noise",
+            "--json"]
     assert main(args) == EXIT_OK
     report = json.loads(capsys.readouterr().out)
     assert report["missed_barge_ins"] == 0 and report["false_barge_ins"] == 0
-    first = next(c for c in report["cases"] if c["condition"].endswith("first"))
-    assert first["reaction_ms"] <= 250, first  # measured 163 ms
+    case = next(c for c in report["cases"] if c["condition"].endswith(reply))
+    assert case["reaction_ms"] <= 250, case
 
 
 @pytest.mark.slow

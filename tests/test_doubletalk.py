@@ -636,6 +636,24 @@ def test_a_voice_starting_as_the_reply_stops_passes_once_above_the_rooms_measure
     assert not any(_voice_after_the_reply_stops(DoubleTalkGate(room_decay=False), ducked=False)[:5])
 
 
+def test_a_voice_a_little_above_our_echo_shows_as_building_before_it_passes() -> None:
+    """The listener keeps a duck while a voice builds up (masked by our fading echo, standing just above it): the
+    gate says so before it passes the voice, and not for our echo, speech-like as it is, nor for what is left of
+    the evidence once the sound is no longer speech-like."""
+    noise = noise_windows(9)
+    gate = DoubleTalkGate()
+    for _ in range(90):  # a converged canceller: our echo at 52 dB in the cleaned signal, which Silero calls speech
+        gate.probability(noise(400.0), noise(1000.0), noise(3000.0), 0.9, THRESHOLD)
+        assert not gate.voice_building
+    building = []
+    for _ in range(8):  # a voice 6 dB above it
+        passed = gate.probability(noise(800.0), noise(1200.0), noise(3000.0), 0.9, THRESHOLD) > 0
+        building.append((gate.voice_building, passed))
+    assert building[0] == (True, False) and building[-1] == (True, True)
+    gate.probability(noise(800.0), noise(1200.0), noise(3000.0), 0.2, THRESHOLD)  # a sound Silero calls no speech
+    assert not gate.voice_building
+
+
 def test_the_gate_follows_the_config() -> None:
     config = Config(conversation=ConversationConfig(barge_in_evidence_db=20.0),
                     frontend=FrontendConfig(aec_tail_ms=400))

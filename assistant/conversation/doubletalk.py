@@ -390,6 +390,7 @@ class DoubleTalkGate:
         self.decay = RoomDecay() if room_decay else None
         self.evidence_db = evidence_db
         self._evidence = 0.0
+        self._speech_like = False  # the last window's VAD score was over the threshold
         self._run_reached = False  # the present run of excess has reached the evidence threshold
         self._since_pass = HOLD_WINDOWS + 1
         self.gated = 0  # windows scored as speech but taken for echo
@@ -430,6 +431,12 @@ class DoubleTalkGate:
         self.echo.restart(QUANTILE, RESTART_LEAK_DB)
         self.depth.restart()
 
+    @property
+    def voice_building(self) -> bool:
+        """The last window was speech-like and evidence of a voice over our echo is left (windows lately stood
+        above the expected echo by more than the drift): a voice the gate may take in a window or two."""
+        return self._evidence > 0.0 and self._speech_like
+
     def user_turn_opened(self) -> None:
         """The listener took the user's speech (a barge-in, say): until the speaker plays again, a pause in it
         is theirs, not our echo's tail (measured: a user who barged in over an unconverged canceller was cut
@@ -448,6 +455,7 @@ class DoubleTalkGate:
         barge-in); the model learns as usual (the delay is mostly within its reach; when it is not, the canceller
         starts over and so does the model: `canceller_restarted`)."""
         decided = self._decide(clean, mic, reference, p, threshold)
+        self._speech_like = p >= threshold
         if not delay_known:
             self._since_played = 0 if self.echo.levels[0] >= ACTIVE_DB else self._since_played + 1  # just pushed
             if self._since_played < self._unmeasured_windows:

@@ -58,7 +58,8 @@ CLOCK_EVERY = 5  # blocks between two Clock messages to the controller
 WAKE_WINDOW_S = 5.0  # after the wake word alone, the user has this long to start speaking
 WAKE_WORD_MAX = round(2.0 * SAMPLE_RATE)  # a turn whose speech began this shortly before a wake word began with it
 EARCON_AHEAD = round(1.0 * SAMPLE_RATE)  # the earcon plays this soon after the wake word, or not at all
-DUCK_HOLD = round(0.3 * SAMPLE_RATE)  # samples a duck outlasts the candidate that caused it
+DUCK_HOLD = round(0.3 * SAMPLE_RATE)  # samples a duck outlasts the candidate that caused it ...
+DUCK_HOLD_MAX = round(0.6 * SAMPLE_RATE)  # ... or, while a voice may be building up under it, at most this many
 # Each early finish costs a final decode (and, if the user goes on, decoding the turn again): a speaker who
 # keeps pausing gets early replies for the first few pauses only, so a slow board's recognizer cannot fall behind.
 MAX_EARLY_PER_TURN = 3
@@ -317,6 +318,14 @@ class Listener:
         if level is not None:
             self.to_controller(OutputLevel(level, now))
 
+    def _duck_over(self, now: int) -> bool:
+        """Whether a duck whose candidate died out has been held long enough. A voice that our fading echo masked
+        stands only a little above it, and the gate's evidence for it adds up over a few windows: the duck waits
+        for that, up to DUCK_HOLD_MAX ("skip ... on TV" in speechbrain_rir3 at 0 dB, the echo 200 ms late: "on TV"
+        passed one window after DUCK_HOLD and the reply, back over it, went on 775 ms; 205 ms held for it)."""
+        held = now - max(self._candidate_seen, self._duck_heard)
+        return held >= DUCK_HOLD_MAX or (held >= DUCK_HOLD and not self.gate.voice_building)
+
     def _duck(self, speaking: bool, now: int, playback_delay: int) -> None:
         """Duck at the first sign of speech over a reply; undo it when the candidate died out, and ask the
         recognizer whether the sound was a stop phrase (the controller keeps the reply down until it answers).
@@ -334,7 +343,7 @@ class Listener:
                 self._duck_from = candidate
                 self._duck_heard = now + playback_delay
                 self.to_controller(Duck(True, now))
-        elif self._ducked and now - max(self._candidate_seen, self._duck_heard) >= DUCK_HOLD:
+        elif self._ducked and self._duck_over(now):
             # Held a moment: with the reply silent its echo dies away, and a voice that was masked by it
             # shows as a new candidate before the reply comes back. The moment counts from when the microphone
             # hears the duck: behind a sound server a voice that paused between two words before then had the
