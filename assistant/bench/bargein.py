@@ -260,11 +260,7 @@ def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
     turn = next((e["turn"] for e in events if e["event"] == "user_speech_start" and e["utterance"] == utterance), None)
     closed = [e["t"] for e in events if e["event"] == "turn_end" and e["turn"] == turn and e["t"] >= start]
     answer_from = min([*closed, *(e["t"] for e in during)], default=math.inf)
-    stretches: dict[int, list[float]] = {}
-    for e in events:
-        if e["event"] in ("audible_start", "audible_end"):
-            stretches.setdefault(e["reply"], []).append(e["t"])
-    last = [times[1] if len(times) > 1 else math.inf for times in stretches.values()
+    last = [times[1] if len(times) > 1 else math.inf for times in audible_stretches(events).values()
             if times[0] < answer_from and (len(times) == 1 or times[1] >= start)]
     return Outcome(
         reaction_s=max(0.0, max(last) - start) if last else 0.0,
@@ -274,6 +270,15 @@ def outcome(events: Sequence[Mapping[str, Any]], utterance: int) -> Outcome:
         by_stop_phrase=sum(bool(e.get("stop_phrase")) for e in during),
         early_at_s=tuple(round(e["t"] - start, 2) for e in during if e["t"] < start - ONSET_SLACK_S),
     )
+
+
+def audible_stretches(events: Sequence[Mapping[str, Any]]) -> dict[int, list[float]]:
+    """Per stretch of audible reply the room saw (its `reply` number): [start] or [start, end], in seconds."""
+    stretches: dict[int, list[float]] = {}
+    for e in events:
+        if e["event"] in ("audible_start", "audible_end"):
+            stretches.setdefault(e["reply"], []).append(e["t"])
+    return stretches
 
 
 def percentile_ms(values: Sequence[float], q: float) -> float | None:
@@ -399,11 +404,7 @@ def run_echo_only(config: Config, audio: Path, engines: Engines, rir: Path, gain
         if gate_log is not None else None
     events = _run(path, config, reading_engines, greeting, log)
     asked = next(e["t"] for e in events if e["event"] == "user_speech_end")
-    stretches: dict[int, list[float]] = {}
-    for e in events:
-        if e["event"] in ("audible_start", "audible_end"):
-            stretches.setdefault(e["reply"], []).append(e["t"])
-    played = sum(times[-1] - times[0] for times in stretches.values() if times[0] > asked)
+    played = sum(times[-1] - times[0] for times in audible_stretches(events).values() if times[0] > asked)
     # (A barge-in ends the reply, whatever the answer to it plays.)
     went_on = played >= 0.9 * seconds and not any(e["event"] == "barge_in" for e in events)
     return _check_row(check, rir, gain_db, f"{played:.0f} s reply", events, turns=1, went_on=went_on)
