@@ -395,8 +395,11 @@ def run_echo_only(config: Config, audio: Path, engines: Engines, rir: Path, gain
     else:
         sentences = max(1, round(seconds / 3.7))  # espeak-ng says about 2.7 of these sentences per 10 s
     reading = ReadAloud(LONG_TEXT * sentences)
-    reading_engines = dataclasses.replace(engines, brain=reading, new_brain=lambda: reading,
-                                          synthesizer=synthesizer, new_synthesizer=lambda: synthesizer)
+    reading_engines = dataclasses.replace(
+        engines, brain=reading, new_brain=lambda: reading, synthesizer=synthesizer,
+        new_synthesizer=lambda: synthesizer,
+        choices={**engines.choices, "brain": reading.name, "tts": synthesizer.name},  # what the log names
+    )
     check, name = (PEOPLE_CHECK, "people") if voice else (ECHO_CHECK, "echo")
     path = folder / f"{name}-{rir.stem}-{gain_db:+g}dB.toml"
     path.write_text(_question_scenario(audio, rir, gain_db, delay_ms, greeting))
