@@ -181,14 +181,12 @@ class Case:
 
     def scenario(self, audio: Path) -> str:
         """The scenario TOML; the interrupting utterance is the last one."""
-        lines = ["wake = false", "[room]", f'rir = "{self.rir}"', f"echo_gain_db = {self.gain_db}",
-                 f"echo_delay_ms = {self.delay_ms}",
-                 "[[utterance]]", f'audio = "{audio / OPENER}"', f"at = {OPENER_AT_S}"]
+        lines = []
         if self.later:
             # At a fixed time rather than after the reply's end: the room ends a reply at any pause of 0.5 s.
             lines += ["[[utterance]]", f'audio = "{audio / QUESTION}"', f"at = {LATER_AT_S}"]
         lines += ["[[utterance]]", f'audio = "{self.voice}"', f"after_reply_start = {self.after_s}"]
-        return "\n".join(lines) + "\n"
+        return question_scenario(audio, self.rir, self.gain_db, self.delay_ms, OPENER_AT_S, *lines)
 
 
 def rirs(audio: Path, names: Sequence[str] | None) -> list[Path]:
@@ -402,7 +400,7 @@ def run_echo_only(config: Config, audio: Path, engines: Engines, rir: Path, gain
     )
     check, name = (PEOPLE_CHECK, "people") if voice else (ECHO_CHECK, "echo")
     path = folder / f"{name}-{rir.stem}-{gain_db:+g}dB.toml"
-    path.write_text(_question_scenario(audio, rir, gain_db, delay_ms, greeting))
+    path.write_text(question_scenario(audio, rir, gain_db, delay_ms, _check_question_at(greeting)))
     log = (gate_log / path.with_suffix(".tsv").name, f"{rir.stem} {gain_db:+g} dB, {check}") \
         if gate_log is not None else None
     events = _run(path, config, reading_engines, greeting, log)
@@ -413,12 +411,18 @@ def run_echo_only(config: Config, audio: Path, engines: Engines, rir: Path, gain
     return _check_row(check, rir, gain_db, f"{played:.0f} s reply", events, turns=1, went_on=went_on)
 
 
-def _question_scenario(audio: Path, rir: Path, gain_db: float, delay_ms: float, greeting: str, *lines: str) -> str:
-    """The scenario TOML of a check: the room, the question (after the greeting, if any), then `lines`."""
+def question_scenario(audio: Path, rir: Path, gain_db: float, delay_ms: float, question_at: float,
+                      *lines: str) -> str:
+    """The scenario TOML of a run: the room, the question (OPENER) at `question_at` s, then `lines`."""
     return "\n".join([
         "wake = false", "[room]", f'rir = "{rir}"', f"echo_gain_db = {gain_db}", f"echo_delay_ms = {delay_ms}",
-        "[[utterance]]", f'audio = "{audio / OPENER}"', f"at = {OPENER_AT_S if greeting else 1.0}", *lines,
+        "[[utterance]]", f'audio = "{audio / OPENER}"', f"at = {question_at}", *lines,
     ]) + "\n"
+
+
+def _check_question_at(greeting: str) -> float:
+    """When a check asks its question: after the greeting, or at 1 s without one (as the checks always did)."""
+    return OPENER_AT_S if greeting else 1.0
 
 
 class ReadAloud:
@@ -523,8 +527,8 @@ def run_sound(
     """A question (after `greeting`, as in the barge-in runs), then `sound` (a cough, a noise) 2 s into the
     reply: the reply must go on. `gate_log`: a folder to write the run's gate log to (<check>-<room>-<sound>.tsv)."""
     path = folder / f"{check}-{rir.stem}-{sound.stem}.toml"
-    path.write_text(_question_scenario(audio, rir, gain_db, delay_ms, greeting, "[[utterance]]", f'audio = "{sound}"',
-                                       "after_reply_start = 2.0"))
+    path.write_text(question_scenario(audio, rir, gain_db, delay_ms, _check_question_at(greeting),
+                                      "[[utterance]]", f'audio = "{sound}"', "after_reply_start = 2.0"))
     title = f"{rir.stem} {gain_db:+g} dB, {check} {sound.name} 2 s after the reply became audible"
     log = (gate_log / path.with_suffix(".tsv").name, title) if gate_log is not None else None
     events = _run(path, config, engines, greeting, log)
