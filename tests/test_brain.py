@@ -212,38 +212,6 @@ def rules(memory: MemoryFile | None = None, at: datetime = TUESDAY, **conversati
     return RuleBrain(config(**conversation), memory, clock=lambda: at)
 
 
-def test_the_rule_brain_answers_the_recorded_questions_about_time_and_date(commands: list[str]) -> None:
-    brain = rules()
-    assert "what time is it" in commands and "what's the date" in commands
-    assert "".join(reply(brain, "what time is it")) == "It's three oh five PM."
-    assert brain.stats == {"intent": "time"}
-    assert "".join(reply(brain, "what's the date")) == "Today is Tuesday, March the 5th, 2024."
-    assert "".join(reply(brain, "What day is it today?")) == "Today is Tuesday."
-    assert "".join(reply(brain, "Hey Jarvis, do you know what time it is?")) == "It's three oh five PM."
-
-
-@pytest.mark.parametrize(
-    ("at", "said"),
-    [
-        (datetime(2024, 1, 1, 0, 0), "It's twelve o'clock AM."),
-        (datetime(2024, 1, 1, 9, 30), "It's nine thirty AM."),
-        (datetime(2024, 1, 1, 12, 45), "It's twelve forty-five PM."),
-        (datetime(2024, 1, 1, 23, 59), "It's eleven fifty-nine PM."),
-    ],
-)
-def test_times_are_spoken_in_words(at: datetime, said: str) -> None:
-    assert "".join(reply(rules(at=at), "What's the time?")) == said
-
-
-@pytest.mark.parametrize(
-    ("day", "ordinal"),
-    [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th"), (13, "13th"), (21, "21st"),
-     (22, "22nd"), (23, "23rd"), (31, "31st")],
-)
-def test_dates_have_ordinals(day: int, ordinal: str) -> None:
-    assert f"the {ordinal}, " in "".join(reply(rules(at=datetime(2024, 1, day, 10)), "what is the date"))
-
-
 @pytest.mark.parametrize(
     ("user", "intent", "start"),
     [
@@ -253,7 +221,8 @@ def test_dates_have_ordinals(day: int, ordinal: str) -> None:
         ("what are you", "identity", "I'm your offline voice assistant"),
         ("Thank you very much.", "thanks", "You're welcome."),
         ("thanks", "thanks", "You're welcome."),
-        ("What can you do?", "capabilities", "Without a language model I can tell you the time"),
+        ("What can you do?", "capabilities", "Without a language model I can tell you the time and the date and set "
+                                             "timers, and forget our conversation"),
         ("forget everything", "forget", FORGOTTEN),
     ],
 )
@@ -265,9 +234,8 @@ def test_the_rule_brain_knows_a_few_things(user: str, intent: str, start: str) -
 
 def test_anything_else_gets_an_honest_reply_quoting_the_words(commands: list[str]) -> None:
     brain = rules()
-    others = [c for c in commands if c not in ("what time is it", "what's the date")]
-    assert len(others) >= 20
-    for command in others:
+    assert len(commands) >= 20
+    for command in commands:  # the time, the date and timers included: the controller answers those (skills)
         text = "".join(reply(brain, command))
         assert text.startswith(f'I heard "{command}", but I have no language model installed yet'), command
         assert text.endswith("run assistant models pull dash dash default.")
@@ -276,7 +244,7 @@ def test_anything_else_gets_an_honest_reply_quoting_the_words(commands: list[str
     assert '"and mister john dashwood had then leisure to consider how much there ..."' in "".join(
         reply(brain, long))
     # A known question with more to it is not that question.
-    assert "".join(reply(brain, "what time is it in Tokyo")).startswith('I heard "what time is it in Tokyo"')
+    assert "".join(reply(brain, "thank you for the music")).startswith('I heard "thank you for the music"')
 
 
 def test_rule_replies_are_speakable_short_and_streamed_in_pieces(commands: list[str]) -> None:

@@ -556,6 +556,62 @@ at = 2.0
     assert stories[0] == stories[1] == stories[2]
 
 
+def _timer_rings(
+    config: Config, shared_audio: Path, tmp_path: Path, question_at: float, ring_s: float
+) -> SimulationResult:
+    """A three-second timer set as the run starts (pocketsphinx does not hear the shared timer recordings as
+    the words they say: the request is given as its transcript), after the greeting; a question at
+    `question_at`."""
+    scenario = _scenario(tmp_path, shared_audio, f"""wake = false
+[room]
+rir = "AUDIO/echo/rir/speechbrain_rir1.wav"
+echo_gain_db = -6.0
+[[utterance]]
+audio = "AUDIO/asr/en/cmu_arctic_aew_a0001.wav"
+at = {question_at}
+""")
+    config = dataclasses.replace(config, conversation=dataclasses.replace(config.conversation, timer_ring_s=ring_s))
+
+    def set_timer(pipeline: Pipeline, room: Any) -> None:
+        assert pipeline.controller.skills.answer("set a pasta timer for 3 seconds", 0) is not None
+
+    return run_scenario(scenario, config, realtime=False, greeting="Hello, I'm listening.", before_start=set_timer)
+
+
+def _rings(events: list[dict[str, Any]]) -> list[int]:
+    return [e["turn"] for e in _events(events, "reply_sentence") if e.get("kind") == "timer"]
+
+
+def test_a_timer_rings_out_loud_and_the_user_speaking_over_it_stops_it(
+    config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    result = _timer_rings(config, shared_audio, tmp_path, question_at=4.0, ring_s=60.0)
+    (done,) = [e for e in _events(result.events, "timer") if e["action"] == "done"]
+    assert done["name"] == "pasta" and 2.9 < done["t"] < 3.2
+    (ring,) = _rings(result.events)  # rung once: the user spoke over it
+    heard = _events(result.events, "audible_start", ring)
+    assert heard and heard[0]["t"] < 3.3  # the chime, as soon as it was due
+    assert [e["text"] for e in _events(result.events, "reply_sentence", ring)] == ["Your pasta timer is done."]
+    (barge_in,) = _events(result.events, "barge_in", ring)
+    speech = next(e for e in _events(result.events, "user_speech_start") if e["utterance"] == 0)
+    assert barge_in["t"] - speech["t"] < 0.5
+    assert [e["why"] for e in _events(result.events, "timer") if e["action"] == "stopped"] == ["the user spoke"]
+    assert result.turns[-1].transcript and result.turns[-1].reply  # what the user said was answered
+
+
+def test_a_timer_nobody_answers_rings_for_timer_ring_s_and_the_conversation_goes_on(
+    config: Config, shared_audio: Path, tmp_path: Path
+) -> None:
+    result = _timer_rings(config, shared_audio, tmp_path, question_at=20.0, ring_s=8.0)
+    rings = _rings(result.events)
+    assert len(rings) >= 2 and not [t for t in rings if _events(result.events, "barge_in", t)]
+    assert all(_events(result.events, "audible_start", t) for t in rings)  # each ring was heard whole
+    (stopped,) = [e for e in _events(result.events, "timer") if e["action"] == "stopped"]
+    assert stopped["why"] == "nobody answered" and 11.0 <= stopped["t"] < 11.1
+    assert not [e for e in _events(result.events, "vad_start") if e["t"] < 20.0]  # the rings made no turn
+    assert result.turns[-1].transcript and result.turns[-1].reply
+
+
 def test_an_echo_only_reply_of_thirty_seconds_makes_no_turn(config: Config, shared_audio: Path, tmp_path: Path) -> None:
     """A long reply into the room through the RIR at the default echo gain, and nobody speaking."""
     from assistant.audio.room import RoomSetup, SimulatedRoom

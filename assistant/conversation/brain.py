@@ -2,9 +2,10 @@
 
 Two brains implement `Brain`:
 - `LlmBrain`: a language model (llama.cpp through LlamaChat) answering with the conversation so far;
-- `RuleBrain`: the zero-download brain for an assistant with no language model installed: it answers the
-  time, the date, greetings and a few questions about itself, and otherwise says honestly that it heard the
-  user but cannot answer yet, and how to install a model.
+- `RuleBrain`: the zero-download brain for an assistant with no language model installed: it answers
+  greetings and a few questions about itself, and otherwise says honestly that it heard the user but cannot
+  answer yet, and how to install a model. (The time, the date and timers never reach a brain: the controller
+  answers them, assistant.conversation.skills.)
 `open_brain(config)` picks one by the configuration (assistant.selection).
 
 Both keep the turns in a History within `conversation.history_tokens` and, with `conversation.memory` on,
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from assistant.brain.history import History
 from assistant.conversation.memory import MemoryFile, is_forget_request, memory_path
-from assistant.text_norm import normalize
+from assistant.conversation.skills import PhraseIntent, Skills, match_phrase, phrase_intents
 
 if TYPE_CHECKING:
     from assistant.brain.llm import ChatModel
@@ -165,39 +166,6 @@ class LlmBrain:
 
 # --------------------------------------------------------------------------------------------- RuleBrain
 
-_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty")
-
-
-def _number_words(n: int) -> str:
-    """0..59 in words."""
-    if n < 20:
-        return _ONES[n]
-    tens, ones = divmod(n, 10)
-    return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
-
-
-def spoken_time(moment: datetime) -> str:
-    """The time as a voice says it: "three oh five PM", "twelve o'clock AM"."""
-    hour = moment.hour % 12 or 12
-    minute = moment.minute
-    minutes = "o'clock" if minute == 0 else f"oh {_ONES[minute]}" if minute < 10 else _number_words(minute)
-    return f"{_ONES[hour]} {minutes} {'AM' if moment.hour < 12 else 'PM'}"
-
-
-# English names whatever the process locale (strftime's %A and %B would follow it).
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
-
-
-def spoken_date(moment: datetime) -> str:
-    """The date as a voice says it: "Tuesday, March the 5th, 2024" (text-to-speech reads "5th" as fifth)."""
-    day = moment.day
-    suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return f"{_WEEKDAYS[moment.weekday()]}, {_MONTHS[moment.month - 1]} the {day}{suffix}, {moment.year}"
-
 
 def _greeting(moment: datetime) -> str:
     hello = "Good morning" if 5 <= moment.hour < 12 else "Good afternoon" if 12 <= moment.hour < 18 else (
@@ -205,52 +173,26 @@ def _greeting(moment: datetime) -> str:
     return f"{hello}! What can I do for you?"
 
 
-_NO_MODEL = "No language model is installed yet, so I can only answer simple things like the time and the date."
-# (intent, pattern on normalized text (assistant.text_norm: "what's" is "what is"), reply at a moment).
-_INTENTS: tuple[tuple[str, re.Pattern[str], Callable[[datetime], str]], ...] = tuple(
-    (name, re.compile(rf"\b(?:{pattern})\b"), answer)
-    for name, pattern, answer in (
-        ("time", r"time is it|what time it is|what is the (?:current )?time|(?:tell|give) me the time"
-                 r"|(?:know|have|got) the time|the time please",
-         lambda now: f"It's {spoken_time(now)}."),
-        ("date", r"what is (?:the |today is |todays )?date|what date is (?:it|today)|(?:tell|give) me the date"
-                 r"|(?:know|have|got) the date|the date please|what is today",
-         lambda now: f"Today is {spoken_date(now)}."),
-        ("day", r"what day is (?:it|today)|what day of the week|which day is (?:it|today)|what is the day",
-         lambda now: f"Today is {_WEEKDAYS[now.weekday()]}."),
+def _intents(skills: str) -> tuple[PhraseIntent, ...]:
+    """The rule brain's phrases; `skills`: what the device answers itself (Skills.describe), said when asked."""
+    simple = f" simple things like {skills}" if skills else " nothing but a few fixed things"
+    no_model = f"No language model is installed yet, so I can only do{simple}."
+    can = f"Without a language model I can {skills}, and forget" if skills else "Without a language model I can forget"
+    return phrase_intents(
         ("identity", r"who are you|what are you|what is your name|who am i (?:talking|speaking) (?:to|with)"
                      r"|introduce yourself",
-         lambda now: "I'm your offline voice assistant, running right here on this device. " + _NO_MODEL),
+         lambda now: "I'm your offline voice assistant, running right here on this device. " + no_model),
         ("capabilities", r"what can you do|what are you able to do|how can you help|what can i ask(?: you)?|help",
-         lambda now: "Without a language model I can tell you the time, the date and the day, and forget our "
-                     "conversation when you ask. To add a language model, run assistant models pull dash dash "
-                     "default."),
+         lambda now: f"{can} our conversation when you ask. To add a language model, run assistant models pull "
+                     "dash dash default."),
         ("thanks", r"thank you|thanks|thank u|cheers|much appreciated",
          lambda now: "You're welcome."),
         ("greeting", r"hello|hi|hey|good (?:morning|afternoon|evening|day)|greetings|howdy|how are you",
          _greeting),
     )
-)
-_MAX_BEFORE = 6  # "hey jarvis do you happen to know what time it is"
-# Words that may follow an intent's phrase: "thanks a lot", "what time is it now please", "hello Jarvis" (the
-# names of the shipped wake words). Anything else makes it another question ("what time is it in Tokyo"),
-# which gets the honest fallback.
-_AFTER = frozenset({"please", "now", "right", "today", "again", "then", "so", "very", "much", "a", "lot", "there",
-                    "to", "you", "for", "me", "everyone", "exactly", "currently", "doing",
-                    "assistant", "computer", "jarvis", "alexa", "mycroft"})
+
+
 _QUOTE_WORDS = 12  # longer transcripts are quoted by their first words
-
-
-def _intent(user: str) -> tuple[str, Callable[[datetime], str]] | None:
-    normalized = normalize(user)
-    for name, pattern, answer in _INTENTS:
-        match = pattern.search(normalized)
-        if match is None:
-            continue
-        before, after = normalized[: match.start()].split(), normalized[match.end():].split()
-        if len(before) <= _MAX_BEFORE and set(after) <= _AFTER:
-            return name, answer
-    return None
 
 
 def _fallback(user: str) -> str:
@@ -282,6 +224,7 @@ class RuleBrain:
         )
         self._turns = _Turns(history, memory, config)
         self._stats: Stats = {}
+        self._intents = _intents(Skills(config.conversation.skills).describe())
 
     @property
     def history(self) -> History:
@@ -291,7 +234,7 @@ class RuleBrain:
         """The intent recognized in `user` ("fallback" when none) and the whole reply text."""
         if is_forget_request(user):
             return "forget", FORGOTTEN
-        found = _intent(user)
+        found = match_phrase(user, self._intents)
         if found is None:
             return "fallback", _fallback(user)
         name, answer = found
@@ -343,5 +286,5 @@ def open_brain(config: Config, env: Mapping[str, str] | None = None) -> Brain:
         except BaseException:
             model.close()
             raise
-    log.warning("brain: no language model (%s); answering the time, the date and greetings only", choice.reason)
+    log.warning("brain: no language model (%s); answering greetings and questions about itself", choice.reason)
     return RuleBrain(config, memory)

@@ -6,6 +6,12 @@ the user actually heard for the history, starts the reply early on what the user
 pause (held by the speaker until the turn ends with the same words, else taken back), guards against its
 own echo, opens the follow-up window, plays the earcon, the greeting and the apology, and writes the story of
 each turn to the log.
+
+What the device answers itself (the time, the date, timers: assistant.conversation.skills) is answered here,
+on the final transcript, without the brain; the brain gets the exchange for its history. A timer that runs
+out rings when nothing else is going on: a chime and "your pasta timer is done", as an assistant turn of its
+own, again every RING_GAP_S until the user speaks (over it, which interrupts it like any reply, or after it)
+or `conversation.timer_ring_s` has passed.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.audio.io import SAMPLE_RATE, AudioIO
+from assistant.brain.sentences import split_sentences
 from assistant.config import Config
 from assistant.conversation.echo_guard import EchoGuard
 from assistant.conversation.endpoint import words
@@ -37,6 +44,7 @@ from assistant.conversation.messages import (
     TurnStarted,
     WakeHeard,
 )
+from assistant.conversation.skills import Skills, Timer
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Turns
 from assistant.conversation.workers import Send, Speaker
@@ -50,6 +58,8 @@ STALE_TURNS = 8  # a superseded turn whose transcript has not come within this m
 # whisper takes a second or more; the verdict never comes if the recognizer restarted). A stop phrase heard
 # later still ends the reply.
 STOP_CHECK_HOLD = SAMPLE_RATE
+RING_GAP_S = 3.0  # between the end of a timer's ring and the next one
+CHIME_HZ = (1568.0, 1319.0, 1568.0, 1319.0)  # G6 E6 G6 E6: a kitchen timer's bell (the earcon rises)
 
 
 @dataclass
@@ -60,11 +70,20 @@ class Piece:
 
 
 @dataclass
+class Ringing:
+    """Timers that ran out and ring until the user speaks or `until`."""
+
+    timers: list[Timer]
+    until: int  # microphone sample after which no new ring starts
+    next_at: int  # when the next ring may start (a ring in progress: never, until it ends)
+
+
+@dataclass
 class Turn:
     """The controller's record of one turn."""
 
     number: int
-    kind: str = "user"  # user, greeting, apology
+    kind: str = "user"  # user, greeting, apology, timer
     phase: str = "listening"  # listening, thinking, speaking, done
     user: str = ""
     carried: str = ""  # words of a superseded turn the user went on from
@@ -109,6 +128,7 @@ class Controller:
         to_tts: Send,
         wake_required: bool,
         trace_audible: bool,
+        skills: Skills | None = None,
     ) -> None:
         self.config = config
         self.conversation = config.conversation
@@ -122,6 +142,8 @@ class Controller:
         self.wake_required = wake_required
         self.trace_audible = trace_audible  # live runs: the audible events come from the speaker positions
         self.echo = EchoGuard()
+        self.skills = Skills(self.conversation.skills) if skills is None else skills
+        self.ringing: Ringing | None = None
         self.now = 0
         self.current: Turn | None = None
         self._old: dict[int, Turn] = {}  # superseded turns whose transcript may still join a newer one
@@ -145,10 +167,19 @@ class Controller:
             self._say_alone("greeting", self.conversation.greeting)
 
     def _say_alone(self, kind: str, text: str) -> None:
-        turn = Turn(self.turns.open(), kind=kind, phase="thinking", sentences=1)
+        """Say `text` as an assistant turn of its own."""
+        turn = Turn(self.turns.open(), kind=kind, phase="thinking")
         self.current = turn
-        self.trace.emit("reply_sentence", turn.number, text=text, kind=kind)
-        self.to_tts(Say(turn.number, 0, text))
+        self._say(turn, text)
+
+    def _say(self, turn: Turn, text: str, first: int = 0) -> None:
+        """Send `text` (a whole reply, known at once) to text-to-speech as `turn`'s sentences from `first` on."""
+        sentences = split_sentences(text) or [text]
+        turn.sentences = first + len(sentences)
+        extra = {} if turn.kind == "user" else {"kind": turn.kind}
+        for index, sentence in enumerate(sentences, first):
+            self.trace.emit("reply_sentence", turn.number, text=sentence, attempt=turn.reply, **extra)
+            self.to_tts(Say(turn.number, index, sentence, turn.reply))
 
     # --------------------------------------------------------------------------------------- messages
 
@@ -157,6 +188,7 @@ class Controller:
             self.now = max(self.now, message.sample)
             self._expire_stop_checks()
             self._tick()
+            self._ring_timers()
         elif isinstance(message, TurnStarted):
             self._on_turn_started(message)
         elif isinstance(message, TurnEnded):
@@ -214,6 +246,8 @@ class Controller:
     def _on_turn_started(self, message: TurnStarted) -> None:
         previous = self.current
         turn = Turn(message.turn)
+        if self.ringing is not None:
+            self._stop_ringing("the user spoke")
         if previous is not None and previous.phase == "speaking":
             self._barge_in(previous, message)
         elif previous is not None and previous.phase == "thinking" and previous.kind == "user":
@@ -244,6 +278,8 @@ class Controller:
         log.info("turn %d: interrupted (%s) after %r", turn.number, ", ".join(f"{k} {v!r}" for k, v in why.items()),
                  heard)
         self._finish(turn, heard)
+        if turn.kind == "timer" and self.ringing is not None:
+            self._stop_ringing("interrupted")
 
     def _on_stop_heard(self, message: StopHeard) -> None:
         """The recognizer's verdict on a sound that ducked the reply: a stop phrase ends the reply (no new turn:
@@ -300,6 +336,12 @@ class Controller:
                 return
             if turn.speculation is not None:
                 self._retract(turn, "the final transcript differs")
+            answer = self.skills.answer(text, self.now)
+            if answer is not None:
+                self.trace.emit("skill", turn.number, intent=answer.intent)
+                log.info("turn %d: answered on the device (%s)", turn.number, answer.intent)
+                self._say(turn, answer.text)
+                return
             self.to_brain(Prompt(turn.number, text, turn.reply))
 
     # ---------------------------------------------------------------------------------- speculation
@@ -312,6 +354,8 @@ class Controller:
         text = f"{turn.carried} {message.transcript.text}".strip()
         if not text or self.echo.is_echo(text, self.now) or match_stop_phrase(text, self.conversation.stop_phrases):
             return
+        if self.skills.recognizes(text):
+            return  # answered on the device when the turn ends, at once: nothing to start early
         turn.speculation = text
         self.speaker.hold(turn.number, turn.reply)
         self.trace.emit("speculate", turn.number, text=text, attempt=turn.reply)
@@ -402,6 +446,8 @@ class Controller:
     def _finish(self, turn: Turn, heard: str) -> None:
         turn.phase = "done"
         self._stop_speaking()
+        if turn.kind == "timer" and self.ringing is not None:
+            self.ringing.next_at = self.now + round(RING_GAP_S * SAMPLE_RATE)
         self.completed += 1
         follow_up = round(self.conversation.follow_up_s * SAMPLE_RATE)
         self.state.awake_until = max(self.state.awake_until, self.audio.playback_position() + follow_up)
@@ -440,9 +486,58 @@ class Controller:
         down = self.ducked or self.stop_checks > 0
         self.audio.set_output_gain(10 ** (self.level_db / 20) * (self.duck_gain if down else 1.0))
 
+    # ---------------------------------------------------------------------------------------- timers
+
+    def _ring_timers(self) -> None:
+        done = self.skills.due(self.now)
+        for timer in done:
+            self.trace.emit("timer", self.turns.current, sample=self.now, action="done", name=timer.name,
+                            seconds=timer.seconds)
+            log.info("timer %r (%d s) is done", timer.name, timer.seconds)
+        until = self.now + round(self.conversation.timer_ring_s * SAMPLE_RATE)
+        if done and self.ringing is None:
+            self.ringing = Ringing(done, until, next_at=self.now)
+        elif done and self.ringing is not None:
+            self.ringing.timers += done
+            self.ringing.until = until
+        ringing = self.ringing
+        if ringing is None or not self.idle:
+            return  # the user's turn or a reply first: the ring waits for the conversation to pause
+        if self.now >= ringing.until:
+            self._stop_ringing("nobody answered")
+            return
+        if self.now < ringing.next_at:
+            return
+        # No other ring before this one ends (_finish then sets the gap); one that never ends (its voice failed)
+        # is the last.
+        ringing.next_at = ringing.until
+        turn = Turn(self.turns.open(), kind="timer", phase="thinking")
+        self.current = turn
+        placed = self.speaker.play(turn.number, _chime(), SAMPLE_RATE)
+        if placed is not None:
+            self._on_queued(Queued(turn.number, 0, "", *placed, first=True, reply=turn.reply))
+        turn.spoken.add(0)
+        self._say(turn, self.skills.done_sentence(ringing.timers), first=1)
+
+    def _stop_ringing(self, why: str) -> None:
+        assert self.ringing is not None
+        names = [t.name for t in self.ringing.timers]
+        self.trace.emit("timer", self.turns.current, sample=self.now, action="stopped", names=names, why=why)
+        log.info("timers %s stopped ringing: %s", names, why)
+        self.ringing = None
+
     def _earcon(self, low: bool = False) -> None:
         t = np.arange(round(0.06 * SAMPLE_RATE)) / SAMPLE_RATE
         tones = [np.sin(2 * np.pi * (hz / (2 if low else 1)) * t) for hz in EARCON_HZ]
         fade = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.005)
         pcm = np.concatenate([tone * fade for tone in tones]) * 0.25
         self.speaker.play(None, pcm.astype(np.float32), SAMPLE_RATE)
+
+
+def _chime() -> np.ndarray:
+    """Four bell strokes, 0.8 s: a sound nobody takes for speech (nor for the earcon)."""
+    stroke = round(0.2 * SAMPLE_RATE)
+    t = np.arange(stroke) / SAMPLE_RATE
+    decay = np.exp(-t / 0.06) * np.minimum(1.0, t / 0.003)
+    strokes = [(np.sin(2 * np.pi * hz * t) + 0.3 * np.sin(4 * np.pi * hz * t)) * decay for hz in CHIME_HZ]
+    return (np.concatenate(strokes) * 0.3).astype(np.float32)

@@ -1,0 +1,417 @@
+"""Skills: what the assistant answers on the device itself, at once and right, before any language model.
+
+A language model cannot know the time (a small one makes it up with confidence) and cannot ring in five
+minutes. So the time, the date and timers are answered here, by rules, whichever brain is installed: the
+controller asks `Skills.answer` with each final transcript before the brain sees it; the brain only gets
+the exchange for its history. Which skills are on is `conversation.skills`.
+
+Timers: "set a (pasta) timer for five minutes", "a ten minute timer", "timer for an hour and a half";
+"set a timer" alone asks "For how long?" and takes a bare "five minutes" as the next turn; "how much time is
+left", "pause the timer", "resume the timer", "cancel the pasta timer", "cancel all timers". Their deadlines
+are on the microphone's sample clock (the controller's), so a simulated room rings them on its own clock. A
+timer that ran out is the controller's to ring (`due`); "stop the timer" just after is answered "Okay."
+Timers live in the process: a restart forgets them.
+
+Phrases are matched on `assistant.text_norm.normalize`d text ("five" is "5", "what's" is "what is"), in
+English. A skill's phrase must be (nearly) the whole utterance: "what time is it in Tokyo", "don't set a
+timer" and "tell me a story about a timer" are the language model's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from assistant.audio.io import SAMPLE_RATE
+from assistant.text_norm import normalize
+
+SKILLS = ("time", "date", "timers")
+MAX_TIMER_S = 24 * 3600
+MAX_TIMERS = 20  # a runaway loop of "set a timer" must not fill the memory of a weeks-long run
+RECENTLY_RUNG_S = 120.0  # "stop the timer" this soon after one ran out is about that one (it may still ring)
+
+# ------------------------------------------------------------------------------------------ spoken forms
+
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+def number_words(n: int) -> str:
+    """0..99 in words (a voice reads them the same way whatever its text front-end does with digits)."""
+    if n < 20:
+        return _ONES[n]
+    tens, ones = divmod(n, 10)
+    return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+
+
+def spoken_time(moment: datetime) -> str:
+    """The time as a voice says it: "three oh five PM", "twelve o'clock AM"."""
+    hour = moment.hour % 12 or 12
+    minute = moment.minute
+    minutes = "o'clock" if minute == 0 else f"oh {_ONES[minute]}" if minute < 10 else number_words(minute)
+    return f"{_ONES[hour]} {minutes} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+# English names whatever the process locale (strftime's %A and %B would follow it).
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def spoken_date(moment: datetime) -> str:
+    """The date as a voice says it: "Tuesday, March the 5th, 2024" (text-to-speech reads "5th" as fifth)."""
+    day = moment.day
+    suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{WEEKDAYS[moment.weekday()]}, {_MONTHS[moment.month - 1]} the {day}{suffix}, {moment.year}"
+
+
+_UNITS = (("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def _parts(seconds: float) -> list[tuple[int, str]]:
+    left = round(seconds)
+    parts = []
+    for unit, size in _UNITS:
+        count, left = divmod(left, size)
+        if count:
+            parts.append((count, unit))
+    return parts
+
+
+def spoken_duration(seconds: float) -> str:
+    """ "one hour and five minutes", "thirty seconds"."""
+    said = [f"{number_words(n)} {unit}{'s' if n != 1 else ''}" for n, unit in _parts(seconds)] or ["zero seconds"]
+    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+
+
+def _duration_name(seconds: float) -> str:
+    """A timer named by its length, as in "your five minute timer", "your one hour thirty minute timer"."""
+    return " ".join(f"{number_words(n)} {unit}" for n, unit in _parts(seconds))
+
+
+def _time_left(seconds: float) -> str:
+    """What is left, as precisely as a person would say it: seconds under ten minutes, minutes above."""
+    if seconds >= 600:
+        seconds = 60 * round(seconds / 60)
+    return spoken_duration(max(seconds, 1))
+
+
+def _and(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# ---------------------------------------------------------------------------------------- phrase intents
+
+# (intent, pattern on normalized text, answer at a moment)
+PhraseIntent = tuple[str, re.Pattern[str], Callable[[datetime], str]]
+
+
+def phrase_intents(*intents: tuple[str, str, Callable[[datetime], str]]) -> tuple[PhraseIntent, ...]:
+    return tuple((name, re.compile(rf"\b(?:{pattern})\b"), answer) for name, pattern, answer in intents)
+
+
+_MAX_BEFORE = 6  # "hey jarvis do you happen to know what time it is"
+# Words that may follow a phrase: "thanks a lot", "what time is it now please", "hello Jarvis" (the names of
+# the shipped wake words). Anything else makes it another question ("what time is it in Tokyo").
+_AFTER = frozenset({"please", "now", "right", "today", "again", "then", "so", "very", "much", "a", "lot", "there",
+                    "to", "you", "for", "me", "everyone", "exactly", "currently", "doing",
+                    "assistant", "computer", "jarvis", "alexa", "mycroft"})
+
+
+def match_phrase(text: str, intents: Sequence[PhraseIntent]) -> tuple[str, Callable[[datetime], str]] | None:
+    """The first intent whose phrase `text` says with at most a few words before it and only _AFTER after."""
+    normalized = normalize(text)
+    for name, pattern, answer in intents:
+        match = pattern.search(normalized)
+        if match is None:
+            continue
+        before, after = normalized[: match.start()].split(), normalized[match.end():].split()
+        if len(before) <= _MAX_BEFORE and set(after) <= _AFTER:
+            return name, answer
+    return None
+
+
+_CLOCK_INTENTS = phrase_intents(
+    ("time", r"time is it|what time it is|what is the (?:current )?time|(?:tell|give) me the time"
+             r"|(?:know|have|got) the time|the time please",
+     lambda now: f"It's {spoken_time(now)}."),
+    ("date", r"what is (?:the |today is |todays )?date|what date is (?:it|today)|(?:tell|give) me the date"
+             r"|(?:know|have|got) the date|the date please|what is today",
+     lambda now: f"Today is {spoken_date(now)}."),
+    ("day", r"what day is (?:it|today)|what day of the week|which day is (?:it|today)|what is the day",
+     lambda now: f"Today is {WEEKDAYS[now.weekday()]}."),
+)
+_SKILL_OF_INTENT = {"time": "time", "date": "date", "day": "date"}
+
+# ------------------------------------------------------------------------------------------ durations
+
+_AMOUNT = r"(?P<amount>\d+(?:\.\d+)?|an?|half an?|half a|a quarter of an?|quarter of an?)"
+_UNIT = r"(?P<unit>hours?|hrs?|minutes?|mins?|seconds?|secs?)"
+_DURATION_PART = re.compile(rf"\b{_AMOUNT}(?P<half> and a half)? {_UNIT}\b(?P<half_after> and a half)?")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+
+
+@dataclass(frozen=True)
+class Duration:
+    seconds: float
+    spans: tuple[tuple[int, int], ...]  # where in the normalized text it was said
+
+
+def parse_duration(normalized: str) -> Duration | None:
+    """The length said in `normalized` ("5 minutes", "an hour and a half", "1 hour and 30 minutes")."""
+    seconds = 0.0
+    spans = []
+    for match in _DURATION_PART.finditer(normalized):
+        amount = match["amount"]
+        count = (0.5 if amount.startswith("half") else 0.25 if "quarter" in amount
+                 else 1.0 if amount in ("a", "an") else float(amount))
+        if match["half"] or match["half_after"]:
+            count += 0.5
+        seconds += count * _UNIT_SECONDS[match["unit"][0]]
+        spans.append(match.span())
+    return Duration(seconds, tuple(spans)) if spans else None
+
+
+def _without(normalized: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+    """The words of `normalized` outside `spans`."""
+    kept, last = [], 0
+    for start, end in spans:
+        kept.append(normalized[last:start])
+        last = end
+    kept.append(normalized[last:])
+    return " ".join(kept).split()
+
+
+# ------------------------------------------------------------------------------------------------ timers
+
+_TIMER_WORDS = frozenset({"timer", "timers"})
+_CANCEL_WORDS = frozenset({"cancel", "stop", "delete", "remove", "clear", "end", "kill", "dismiss", "silence"})
+_PAUSE_WORDS = frozenset({"pause", "hold", "freeze"})
+_RESUME_WORDS = frozenset({"resume", "continue", "unpause", "restart"})
+_TURN_OFF = re.compile(r"\b(?:turn|switch|shut) (?:\w+ ){0,5}?off\b")  # "turn the timer off", not "goes off"
+_ASK_WORDS = frozenset({"left", "remaining", "long", "much", "status", "check", "running", "have", "any", "which",
+                        "what", "list", "when", "until"})
+_SET_WORDS = frozenset({"set", "start", "create", "make", "add", "begin", "new", "put", "give", "run"})
+# Words that make it talk about timers rather than a request (the language model answers).
+_CHATTER = frozenset({"not", "story", "about", "joke", "poem", "why", "explain", "work", "works", "mean", "means",
+                      "song", "if", "never"})
+# Words around a timer's name that are not the name: "set a pasta timer", "cancel my egg timer".
+_NOT_NAME = _SET_WORDS | _CANCEL_WORDS | _ASK_WORDS | _TIMER_WORDS | _PAUSE_WORDS | _RESUME_WORDS | frozenset({
+    "a", "an", "the", "my", "me", "for", "please", "can", "could", "would", "will", "you", "i", "hey", "okay", "on",
+    "is", "how", "of", "and", "all", "timer", "another", "second", "2nd", "up", "there", "to", "jarvis", "alexa",
+    "mycroft", "assistant", "computer", "minute", "hour", "turn", "switch", "shut", "off", "your",
+})
+_MAX_WORDS = 16
+_LEFT = re.compile(r"\bhow (?:much (?:time|longer)|long) (?:is |do i have )?(?:left|remaining|to go)\b"
+                   r"|\bhow much longer\b")
+
+
+@dataclass
+class Timer:
+    name: str  # what the user called it ("pasta"), else its length ("five minute")
+    seconds: float
+    due: int  # microphone sample at which it rings (while it runs)
+    paused_left: int | None = None  # samples it had left when paused; None: running
+
+    def left_s(self, now: int) -> float:
+        left = max(self.due - now, 0) if self.paused_left is None else self.paused_left
+        return left / SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class SkillReply:
+    intent: str  # time, date, day, timer_set, timer_ask, timer_left, timer_cancel, timer_pause, timer_resume
+    text: str
+
+
+@dataclass(frozen=True)
+class _Request:
+    intent: str
+    seconds: float | None = None
+    name: str = ""
+    every: bool = False  # "cancel all timers"
+    answer: Callable[[datetime], str] | None = None
+
+
+class Skills:
+    """The skills in `enabled` (of SKILLS) and the running timers. Owned by the controller's thread."""
+
+    def __init__(self, enabled: Collection[str] = SKILLS, clock: Callable[[], datetime] = datetime.now) -> None:
+        unknown = set(enabled) - set(SKILLS)
+        if unknown:
+            raise ValueError(f"unknown skills {sorted(unknown)} (known: {', '.join(SKILLS)})")
+        self.enabled = frozenset(enabled)
+        self.clock = clock
+        self.timers: list[Timer] = []
+        self._rung_at: int | None = None  # when a timer last ran out
+        self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
+
+    def recognizes(self, text: str) -> bool:
+        """Whether answer() would answer `text` (it changes nothing)."""
+        return self._request(text) is not None
+
+    def answer(self, text: str, now: int) -> SkillReply | None:
+        """The reply to `text` if a skill answers it (doing what it asks, e.g. starting a timer), else None."""
+        request = self._request(text)
+        self._asked_how_long = None  # a question gets one turn's answer
+        if request is None:
+            return None
+        if request.answer is not None:
+            return SkillReply(request.intent, request.answer(self.clock()))
+        if request.intent == "timer_set":
+            return self._set(request, now)
+        if request.intent == "timer_left":
+            return SkillReply(request.intent, self._left(request, now))
+        if request.intent in ("timer_pause", "timer_resume"):
+            return SkillReply(request.intent, self._pause(request, now, request.intent == "timer_pause"))
+        return self._cancel(request, now)
+
+    def due(self, now: int) -> list[Timer]:
+        """The timers that ran out by `now`, taken off the running ones (the caller rings them)."""
+        done = [t for t in self.timers if t.paused_left is None and t.due <= now]
+        if done:
+            self.timers = [t for t in self.timers if t not in done]
+            self._rung_at = now
+        return done
+
+    def describe(self) -> str:
+        """What the enabled skills do, for a spoken list of what the assistant can do."""
+        told = [what for skill, what in (("time", "the time"), ("date", "the date")) if skill in self.enabled]
+        said = [f"tell you {' and '.join(told)}"] if told else []
+        if "timers" in self.enabled:
+            said.append("set timers")
+        return " and ".join(said)
+
+    # -------------------------------------------------------------------------------------- requests
+
+    def _request(self, text: str) -> _Request | None:
+        normalized = normalize(text)
+        found = match_phrase(text, _CLOCK_INTENTS)
+        if found is not None and _SKILL_OF_INTENT[found[0]] in self.enabled:
+            return _Request(found[0], answer=found[1])
+        if "timers" not in self.enabled:
+            return None
+        words = normalized.split()
+        if not words or len(words) > _MAX_WORDS or _CHATTER & set(words):
+            return None
+        duration = parse_duration(normalized)
+        others = _without(normalized, duration.spans) if duration else words
+        seconds = duration.seconds if duration else None
+        if not _TIMER_WORDS & set(words):
+            if _LEFT.search(normalized):
+                return _Request("timer_left")
+            # The answer to "For how long?": "five minutes", "for ten minutes please".
+            if self._asked_how_long is not None and seconds is not None and len(others) <= 3:
+                return _Request("timer_set", seconds, self._asked_how_long)
+            return None
+        name = _timer_name(others)
+        every = "all" in words or "timers" in words
+        if _CANCEL_WORDS & set(words) or _TURN_OFF.search(normalized):
+            return _Request("timer_cancel", seconds, name, every=every)
+        if _RESUME_WORDS & set(words):
+            return _Request("timer_resume", seconds, name, every=every)
+        if _PAUSE_WORDS & set(words):
+            return _Request("timer_pause", seconds, name, every=every)
+        if seconds is None and (_ASK_WORDS & set(words) or _LEFT.search(normalized)):
+            return _Request("timer_left", None, name)
+        if seconds is not None or _SET_WORDS & set(words) or words in (["timer"], ["a", "timer"]):
+            return _Request("timer_set", seconds, name)
+        return None
+
+    def _set(self, request: _Request, now: int) -> SkillReply:
+        if request.seconds is None:
+            self._asked_how_long = request.name
+            return SkillReply("timer_ask", "For how long?")
+        seconds = round(request.seconds)
+        if not 1 <= seconds <= MAX_TIMER_S:
+            return SkillReply("timer_set", "I can set timers from one second up to twenty-four hours.")
+        if len(self.timers) >= MAX_TIMERS:
+            return SkillReply("timer_set", f"You already have {number_words(MAX_TIMERS)} timers. Cancel one first.")
+        timer = Timer(request.name or _duration_name(seconds), seconds, now + seconds * SAMPLE_RATE)
+        self.timers.append(timer)
+        self.timers.sort(key=lambda t: t.due)
+        named = f"{timer.name} timer for " if request.name else ""
+        return SkillReply("timer_set", f"Okay, {named}{spoken_duration(seconds)}, starting now.")
+
+    def _left(self, request: _Request, now: int) -> str:
+        if not self.timers:
+            return "You have no timers running."
+        timers = [t for t in self.timers if request.name and t.name == request.name] or self.timers
+        said = [f"your {t.name} timer {'is paused with' if t.paused_left is not None else 'has'} "
+                f"{_time_left(t.left_s(now))} left" for t in timers]
+        text = _and(said)
+        return text[0].upper() + text[1:] + "."
+
+    def _cancel(self, request: _Request, now: int) -> SkillReply:
+        rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
+        if rang_lately and not (request.every or request.name or request.seconds is not None):
+            self._rung_at = None  # the user has noticed; the one that rang is already off the list
+            return SkillReply("timer_cancel", "Okay.")
+        timers = self._pick(request, "cancel", self.timers)
+        if isinstance(timers, str):
+            return SkillReply("timer_cancel", timers)
+        self.timers = [t for t in self.timers if t not in timers]
+        return SkillReply("timer_cancel", f"Okay, I've cancelled {_yours(timers)}.")
+
+    def _pause(self, request: _Request, now: int, pause: bool) -> str:
+        candidates = [t for t in self.timers if (t.paused_left is None) == pause]
+        timers = self._pick(request, "pause" if pause else "resume", candidates)
+        if isinstance(timers, str):
+            return timers
+        for timer in timers:
+            if pause:
+                timer.paused_left = max(timer.due - now, 0)
+            else:
+                timer.due, timer.paused_left = now + (timer.paused_left or 0), None
+        self.timers.sort(key=lambda t: t.due)
+        are = "is" if len(timers) == 1 else "are"
+        return f"Okay, {_yours(timers)} {are} {'paused' if pause else 'running again'}."
+
+    def _pick(self, request: _Request, verb: str, candidates: list[Timer]) -> list[Timer] | str:
+        """The timers among `candidates` that `request` names, or what to say when there are none or it is unclear
+        which ("You have two timers: ...")."""
+        if not candidates:
+            return "You have no paused timers." if verb == "resume" else "You have no timers running."
+        if request.every:
+            return candidates
+        if request.name or request.seconds is not None:
+            timers = [t for t in candidates
+                      if t.name == request.name or (not request.name and t.seconds == round(request.seconds or 0))]
+            return timers[:1] or f"You have no such timer. Your timers are {_and([t.name for t in self.timers])}."
+        if len(candidates) == 1:
+            return candidates
+        names = _and([t.name for t in candidates])
+        return (f"You have {number_words(len(candidates))} timers: {names}. Say which one to {verb}, or {verb} all "
+                "timers.")
+
+    def done_sentence(self, timers: Sequence[Timer]) -> str:
+        """What is said when `timers` ring: "Your pasta timer is done."."""
+        if len(timers) == 1:
+            return f"Your {timers[0].name} timer is done."
+        return f"Your {_and([t.name for t in timers])} timers are done."
+
+
+def _yours(timers: Sequence[Timer]) -> str:
+    return f"your {timers[0].name} timer" if len(timers) == 1 else f"your {number_words(len(timers))} timers"
+
+
+def _timer_name(words: Sequence[str]) -> str:
+    """The name the user gave a timer: the words right before "timer" that are not its length or a request word
+    ("set a pasta timer for 8 minutes": "pasta"), or after "called" / "named"."""
+    for marker in ("called", "named"):
+        if marker in words:
+            after = [w for w in words[words.index(marker) + 1:] if w not in _NOT_NAME]
+            return " ".join(after[:3])
+    try:
+        at = next(i for i, w in enumerate(words) if w in _TIMER_WORDS)
+    except StopIteration:
+        return ""
+    name: list[str] = []
+    for word in reversed(words[:at]):
+        if word in _NOT_NAME or word.isdigit():
+            break
+        name.insert(0, word)
+    return " ".join(name[-3:])

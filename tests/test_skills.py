@@ -1,0 +1,340 @@
+"""What the device answers itself: the time, the date and timers (assistant.conversation.skills), and how the
+controller answers them and rings a timer that ran out.
+
+User turns are the transcripts of the shared recordings where they exist ("set a timer for 5 minutes",
+"cancel all timers", "pause timer"); timers run on a sample clock, as the controller's.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from assistant.audio.io import SAMPLE_RATE
+from assistant.audio.room import RoomSetup, SimulatedRoom
+from assistant.config import Config, ConversationConfig, load_config
+from assistant.conversation.controller import RING_GAP_S, Controller
+from assistant.conversation.messages import Clock, Heard, Prompt, Queued, Say, Spoken, TurnEnded, TurnStarted
+from assistant.conversation.skills import MAX_TIMERS, Skills, parse_duration, spoken_duration
+from assistant.conversation.trace import Trace
+from assistant.conversation.turns import ListenState, Turns
+from assistant.conversation.workers import Speaker
+from assistant.errors import ConfigurationError
+from assistant.speech.stt import Transcript
+from assistant.text_norm import normalize
+
+TUESDAY = datetime(2024, 3, 5, 15, 5)
+S = SAMPLE_RATE
+
+
+def skills(at: datetime = TUESDAY, enabled: tuple[str, ...] = ("time", "date", "timers")) -> Skills:
+    return Skills(enabled, clock=lambda: at)
+
+
+def said(skill: Skills, text: str, now: int = 0) -> str | None:
+    reply = skill.answer(text, now)
+    return None if reply is None else reply.text
+
+
+@pytest.fixture(scope="module")
+def commands(shared_audio: Path) -> list[str]:
+    """The English spoken commands of the shared recordings (their transcripts)."""
+    with (shared_audio / "commands" / "MANIFEST.tsv").open(newline="", encoding="utf-8") as handle:
+        rows = csv.DictReader(handle, delimiter="\t")
+        return [r["label"] for r in rows if r["lang"] == "en" and not r["label"].startswith("<")]
+
+
+# ------------------------------------------------------------------------------------------ the clock
+
+
+def test_the_recorded_questions_about_time_and_date_are_answered(commands: list[str]) -> None:
+    skill = skills()
+    assert "what time is it" in commands and "what's the date" in commands
+    assert skill.answer("what time is it", 0) is not None
+    assert said(skill, "what time is it") == "It's three oh five PM."
+    assert said(skill, "what's the date") == "Today is Tuesday, March the 5th, 2024."
+    assert said(skill, "What day is it today?") == "Today is Tuesday."
+    assert said(skill, "Hey Jarvis, do you know what time it is?") == "It's three oh five PM."
+    assert [skill.answer(t, 0).intent for t in ("what time is it", "what's the date", "what day is it")] == [  # type: ignore[union-attr]
+        "time", "date", "day"]
+
+
+@pytest.mark.parametrize(
+    ("at", "text"),
+    [
+        (datetime(2024, 1, 1, 0, 0), "It's twelve o'clock AM."),
+        (datetime(2024, 1, 1, 9, 30), "It's nine thirty AM."),
+        (datetime(2024, 1, 1, 12, 45), "It's twelve forty-five PM."),
+        (datetime(2024, 1, 1, 23, 59), "It's eleven fifty-nine PM."),
+    ],
+)
+def test_times_are_spoken_in_words(at: datetime, text: str) -> None:
+    assert said(skills(at), "What's the time?") == text
+
+
+@pytest.mark.parametrize(
+    ("day", "ordinal"),
+    [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th"), (13, "13th"), (21, "21st"),
+     (22, "22nd"), (23, "23rd"), (31, "31st")],
+)
+def test_dates_have_ordinals(day: int, ordinal: str) -> None:
+    assert f"the {ordinal}, " in (said(skills(datetime(2024, 1, day, 10)), "what is the date") or "")
+
+
+def test_the_other_recorded_commands_and_talk_about_timers_are_left_to_the_language_model(
+    commands: list[str],
+) -> None:
+    skill = skills()
+    ours = {"what time is it", "what's the date", "set a timer for 5 minutes", "set a timer for 3 hours and 10 minutes",
+            "cancel all timers", "cancel timer", "pause timer"}
+    assert ours <= set(commands)
+    for text in [c for c in commands if c not in ours] + [
+        "what time is it in Tokyo", "tell me a story about a timer", "don't set a timer for ten minutes",
+        "why do timers tick", "five minutes", "the second timer", "how long is a marathon",
+    ]:
+        assert not skill.recognizes(text), text
+        assert skill.answer(text, 0) is None, text
+    assert not skill.timers
+
+
+def test_only_the_configured_skills_answer() -> None:
+    timers_only = skills(enabled=("timers",))
+    assert timers_only.answer("what time is it", 0) is None
+    assert said(timers_only, "set a timer for 5 minutes") == "Okay, five minutes, starting now."
+    none = skills(enabled=())
+    assert none.answer("what time is it", 0) is None and none.answer("set a timer for 5 minutes", 0) is None
+    assert none.describe() == "" and skills().describe() == "tell you the time and the date and set timers"
+    with pytest.raises(ValueError, match=r"unknown skills.*weather"):
+        Skills(["time", "weather"])
+
+
+def test_a_skill_missing_from_the_known_ones_is_a_config_error_naming_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "assistant.toml"
+    path.write_text('[conversation]\nskills = ["time", "weather"]\n')
+    with pytest.raises(ConfigurationError) as error:
+        load_config(path, {})
+    assert "conversation.skills[1]" in str(error.value) and "weather" in str(error.value)
+    path.write_text("[conversation]\nskills = []\ntimer_ring_s = 30\n")
+    loaded = load_config(path, {}).config.conversation
+    assert loaded.skills == [] and loaded.timer_ring_s == 30
+
+
+# ---------------------------------------------------------------------------------------------- timers
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("set a timer for five minutes", 300), ("set a timer for 3 hours and 10 minutes", 11400),
+        ("a ten-minute timer", 600), ("timer for an hour and a half", 5400), ("half an hour", 1800),
+        ("a minute and a half", 90), ("two and a half minutes", 150), ("one minute thirty seconds", 90),
+        ("twenty secs", 20), ("a quarter of an hour", 900), ("1.5 hours", 5400), ("set timer 5 min", 300),
+    ],
+)
+def test_durations_are_read_as_people_say_them(text: str, seconds: float) -> None:
+    duration = parse_duration(normalize(text))
+    assert duration is not None and duration.seconds == seconds
+
+
+def test_a_recorded_timer_request_starts_a_timer_that_is_due_on_the_sample_clock(commands: list[str]) -> None:
+    skill = skills()
+    assert "set a timer for 5 minutes" in commands
+    reply = skill.answer("set a timer for 5 minutes", 10 * S)
+    assert reply is not None and reply.intent == "timer_set" and reply.text == "Okay, five minutes, starting now."
+    (timer,) = skill.timers
+    assert timer.name == "five minute" and timer.due == 310 * S
+    assert skill.due(310 * S - 1) == [] and skill.due(310 * S) == [timer] and skill.timers == []
+    assert said(skill, "set a timer for 3 hours and 10 minutes") == "Okay, three hours and ten minutes, starting now."
+
+
+def test_what_is_left_is_said_as_a_person_would() -> None:
+    skill = skills()
+    skill.answer("set a pasta timer for eight minutes", 0)
+    assert said(skill, "how much time is left", 70 * S) == "Your pasta timer has six minutes and fifty seconds left."
+    skill.answer("set a timer for an hour", 0)
+    assert said(skill, "what timers do I have", 90 * S) == (
+        "Your pasta timer has six minutes and thirty seconds left and your one hour timer has fifty-eight minutes "
+        "left.")
+    assert said(skill, "how long is left on the pasta timer", 90 * S) == (
+        "Your pasta timer has six minutes and thirty seconds left.")
+    assert said(skills(), "how much time is left") == "You have no timers running."
+    assert spoken_duration(3725) == "one hour, two minutes and five seconds"
+
+
+def test_set_a_timer_asks_how_long_and_takes_the_answer_from_the_next_turn_only() -> None:
+    skill = skills()
+    reply = skill.answer("set a timer", 0)
+    assert reply is not None and (reply.intent, reply.text) == ("timer_ask", "For how long?")
+    assert skill.recognizes("ten minutes")
+    assert said(skill, "ten minutes please", 5 * S) == "Okay, ten minutes, starting now."
+    assert skill.timers[0].due == 605 * S
+    skill.answer("set a tea timer", 0)
+    assert said(skill, "what's the weather like") is None  # something else: the question is over
+    assert not skill.recognizes("ten minutes") and said(skill, "ten minutes") is None
+    assert len(skill.timers) == 1
+
+
+def test_timers_are_cancelled_by_name_by_length_or_all_and_an_unclear_request_asks_which(commands: list[str]) -> None:
+    assert {"cancel timer", "cancel all timers"} <= set(commands)
+    skill = skills()
+    skill.answer("set a pasta timer for 8 minutes", 0)
+    skill.answer("set a timer for 5 minutes", 0)
+    skill.answer("set a timer for 3 hours and 10 minutes", 0)
+    assert said(skill, "cancel timer") == (
+        "You have three timers: five minute, pasta and three hour ten minute. Say which one to cancel, or cancel all "
+        "timers.")
+    assert said(skill, "cancel the pasta timer") == "Okay, I've cancelled your pasta timer."
+    assert said(skill, "turn the five minute timer off") == "Okay, I've cancelled your five minute timer."
+    assert said(skill, "cancel the eggs timer") == "You have no such timer. Your timers are three hour ten minute."
+    skill.answer("set a timer for 1 minute", 0)
+    assert said(skill, "cancel all timers") == "Okay, I've cancelled your two timers."
+    assert skill.timers == [] and said(skill, "cancel timer") == "You have no timers running."
+
+
+def test_a_paused_timer_does_not_run_out_and_resumes_with_what_it_had_left(commands: list[str]) -> None:
+    assert "pause timer" in commands
+    skill = skills()
+    skill.answer("set a timer for 2 minutes", 0)
+    assert said(skill, "pause timer", 30 * S) == "Okay, your two minute timer is paused."
+    assert skill.due(10_000 * S) == []
+    assert said(skill, "how much time is left", 500 * S) == "Your two minute timer is paused with one minute and " \
+        "thirty seconds left."
+    assert said(skill, "pause timer", 500 * S) == "You have no timers running."
+    assert said(skill, "resume the timer", 1000 * S) == "Okay, your two minute timer is running again."
+    assert skill.due(1090 * S - 1) == [] and len(skill.due(1090 * S)) == 1
+
+
+def test_stop_the_timer_just_after_one_rang_is_about_that_one() -> None:
+    skill = skills()
+    skill.answer("set a timer for 1 minute", 0)
+    skill.answer("set a pasta timer for 8 minutes", 0)
+    assert [t.name for t in skill.due(60 * S)] == ["one minute"]
+    assert said(skill, "stop the timer", 65 * S) == "Okay."
+    assert [t.name for t in skill.timers] == ["pasta"]  # the other timer runs on
+    assert said(skill, "stop the timer", 70 * S) == "Okay, I've cancelled your pasta timer."
+
+
+def test_timers_have_bounds() -> None:
+    skill = skills()
+    assert said(skill, "set a timer for 25 hours") == "I can set timers from one second up to twenty-four hours."
+    for _ in range(MAX_TIMERS):
+        skill.answer("set a timer for 1 minute", 0)
+    assert said(skill, "set a timer for 1 minute") == "You already have twenty timers. Cancel one first."
+    assert len(skill.timers) == MAX_TIMERS
+
+
+# ---------------------------------------------------------------------------------------- the controller
+
+
+class _Rig:
+    """A controller whose speaker is a simulated room, read block by block as the audio thread would."""
+
+    def __init__(self, **conversation: Any) -> None:
+        self.room = SimulatedRoom([], RoomSetup(), realtime=False)
+        self.room.start()
+        self.turns = Turns()
+        self.sent: list[Any] = []
+        config = Config(conversation=ConversationConfig(**conversation))
+        self.controller = Controller(
+            config, self.room, Speaker(self.room, self.turns, max_ahead_s=None), turns=self.turns,
+            state=ListenState(), trace=Trace(self.room.playback_position), to_brain=self.sent.append,
+            to_tts=self.sent.append, wake_required=False, trace_audible=True, skills=skills(),
+        )
+
+    def run(self, seconds: float) -> None:
+        """The room's clock goes on; the controller gets a Clock every block."""
+        for _ in range(round(seconds * 100)):
+            self.room.read(0.1)
+            self.controller.handle(Clock(self.room.clock))
+
+    def user_says(self, text: str) -> int:
+        turn = self.turns.open()
+        now = self.room.clock
+        self.controller.handle(TurnStarted(turn, now, now, False))
+        self.controller.handle(TurnEnded(turn, now + 10, now + 5, "silence", 350))
+        self.controller.handle(Heard(turn, Transcript(text, "en", (), 1.0, 0.1, "test"), 0.01))
+        return turn
+
+    def speak(self) -> list[Say]:
+        """Text-to-speech: every Say sent so far is played (a second of tone per sentence)."""
+        says = [m for m in self.sent if isinstance(m, Say)]
+        self.sent[:] = [m for m in self.sent if not isinstance(m, Say)]
+        for say in says:
+            placed = self.controller.speaker.speak(say, say.text, np.full(S, 0.1, np.float32), S, True)
+            if isinstance(placed, Queued):
+                self.controller.handle(placed)
+            self.controller.handle(Spoken(say.turn, say.index, reply=say.reply))
+        return says
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        return [e for e in self.controller.trace.events if e["event"] == name]
+
+
+def test_the_controller_answers_a_timer_request_itself_and_the_brain_only_remembers_it() -> None:
+    rig = _Rig()
+    turn = rig.user_says("set a timer for 5 minutes")
+    assert not [m for m in rig.sent if isinstance(m, Prompt)]
+    (say,) = rig.speak()
+    assert (say.turn, say.text) == (turn, "Okay, five minutes, starting now.")
+    assert [e["intent"] for e in rig.events("skill")] == ["timer_set"]
+    rig.run(1.5)
+    assert rig.controller.idle
+    assert [(m.user, m.heard) for m in rig.sent] == [("set a timer for 5 minutes", "Okay, five minutes, starting now.")]
+
+
+def test_a_skill_request_is_not_started_early_while_the_user_pauses() -> None:
+    rig = _Rig()
+    turn = rig.turns.open()
+    rig.controller.handle(TurnStarted(turn, 0, 0, False))
+    rig.controller.handle(Heard(turn, Transcript("what time is it", "en", (), 1.0, 0.1, "test"), 0.01, early=True))
+    assert not rig.sent and not rig.events("speculate")
+    rig.controller.handle(Heard(turn, Transcript("tell me a joke", "en", (), 1.0, 0.1, "test"), 0.01, early=True))
+    assert [m.text for m in rig.sent if isinstance(m, Prompt)] == ["tell me a joke"]
+
+
+def test_a_timer_that_runs_out_rings_until_the_user_speaks() -> None:
+    rig = _Rig()
+    rig.user_says("set a pasta timer for 2 seconds")
+    rig.speak()
+    rig.run(1.0)  # the confirmation plays (a second), the timer runs
+    assert not rig.events("timer")
+    rig.run(1.2)
+    (done,) = rig.events("timer")
+    assert done["action"] == "done" and done["name"] == "pasta"
+    ring = rig.controller.current
+    assert ring is not None and ring.kind == "timer" and ring.phase == "speaking"  # the chime is queued
+    assert [s.text for s in rig.speak()] == ["Your pasta timer is done."]
+    rig.run(2.0 + RING_GAP_S + 0.2)  # chime, sentence, the gap: it rings again
+    assert rig.controller.current is not ring and rig.controller.current.kind == "timer"  # type: ignore[union-attr]
+    assert [s.text for s in rig.speak()] == ["Your pasta timer is done."]
+    rig.run(0.5)
+    rig.user_says("okay thanks")  # over the ring: it stops, for good
+    assert [e["why"] for e in rig.events("timer") if e["action"] == "stopped"] == ["the user spoke"]
+    rig.speak()
+    rig.run(10.0)
+    assert len([e for e in rig.events("reply_sentence") if e.get("kind") == "timer"]) == 2
+
+
+def test_a_timer_nobody_answers_stops_ringing_after_timer_ring_s_and_one_never_rings_over_the_user() -> None:
+    rig = _Rig(timer_ring_s=10.0)
+    rig.user_says("set a timer for 1 second")
+    rig.speak()
+    # The user is speaking when it runs out: the ring waits for the conversation to pause.
+    talking = rig.turns.open()
+    rig.controller.handle(TurnStarted(talking, rig.room.clock, rig.room.clock, False))
+    rig.run(3.0)
+    assert [e["action"] for e in rig.events("timer")] == ["done"]
+    assert rig.controller.current is not None and rig.controller.current.kind == "user"
+    rig.controller.handle(TurnEnded(talking, rig.room.clock, rig.room.clock, "silence", 350))
+    rig.controller.handle(Heard(talking, Transcript("", "en", (), 1.0, 0.1, "test"), 0.01))  # noise: dropped
+    rings = 0
+    for _ in range(30):
+        rig.run(0.5)
+        rings += len(rig.speak())
+    assert 2 <= rings <= 3  # 10 s of rings of 1.8 s each, 3 s apart
+    assert [e["why"] for e in rig.events("timer") if e["action"] == "stopped"] == ["nobody answered"]
