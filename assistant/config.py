@@ -369,15 +369,16 @@ class ConversationConfig:
     )
     memory: bool = setting(True, "Keep the conversation across restarts (a file in the state folder).")
     apology: str = setting("Sorry, something went wrong.", "Said when a stage fails.")
-    skills: list[Literal["time", "date", "timers"]] = setting(
-        ["time", "date", "timers"],
+    skills: list[Literal["time", "date", "timers", "alarms"]] = setting(
+        ["time", "date", "timers", "alarms"],
         "Answered on the device, at once and right, before the language model sees them (it cannot know the "
         "time): the time; the date and the day; timers (\"set a pasta timer for eight minutes\", \"how much time "
-        "is left\", \"cancel all timers\"). Empty: the language model answers everything.",
+        "is left\", \"cancel all timers\"); alarms (\"wake me up at seven AM\", \"snooze\"). Empty: the "
+        "language model answers everything.",
     )
     timer_ring_s: float = setting(
         60.0,
-        "How long a timer that ran out rings (a chime and \"your pasta timer is done\", again every few "
+        "How long a timer or alarm that ran out rings (a chime and \"your pasta timer is done\", again every few "
         "seconds) unless the user speaks.",
         min=5.0,
         max=3600.0,

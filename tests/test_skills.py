@@ -20,7 +20,15 @@ from assistant.audio.room import RoomSetup, SimulatedRoom
 from assistant.config import Config, ConversationConfig, load_config
 from assistant.conversation.controller import RING_GAP_S, Controller
 from assistant.conversation.messages import Clock, Heard, Prompt, Queued, Say, Spoken, TurnEnded, TurnStarted
-from assistant.conversation.skills import MAX_TIMERS, Skills, parse_duration, spoken_duration
+from assistant.conversation.skills import (
+    MAX_TIMERS,
+    SKILLS,
+    SNOOZE_S,
+    Skills,
+    parse_clock_time,
+    parse_duration,
+    spoken_duration,
+)
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Turns
 from assistant.conversation.workers import Speaker
@@ -32,7 +40,7 @@ TUESDAY = datetime(2024, 3, 5, 15, 5)
 S = SAMPLE_RATE
 
 
-def skills(at: datetime = TUESDAY, enabled: tuple[str, ...] = ("time", "date", "timers")) -> Skills:
+def skills(at: datetime = TUESDAY, enabled: tuple[str, ...] = SKILLS) -> Skills:
     return Skills(enabled, clock=lambda: at)
 
 
@@ -108,7 +116,7 @@ def test_only_the_configured_skills_answer() -> None:
     assert said(timers_only, "set a timer for 5 minutes") == "Okay, five minutes, starting now."
     none = skills(enabled=())
     assert none.answer("what time is it", 0) is None and none.answer("set a timer for 5 minutes", 0) is None
-    assert none.describe() == "" and skills().describe() == "tell you the time and the date and set timers"
+    assert none.describe() == "" and skills().describe() == "tell you the time and the date and set timers and alarms"
     with pytest.raises(ValueError, match=r"unknown skills.*weather"):
         Skills(["time", "weather"])
 
@@ -226,6 +234,66 @@ def test_timers_have_bounds() -> None:
         skill.answer("set a timer for 1 minute", 0)
     assert said(skill, "set a timer for 1 minute") == "You already have twenty timers. Cancel one first."
     assert len(skill.timers) == MAX_TIMERS
+
+
+# ---------------------------------------------------------------------------------------------- alarms
+
+
+@pytest.mark.parametrize(
+    ("text", "reply", "due"),
+    [
+        ("wake me up at seven am", "Okay, alarm for seven o'clock AM tomorrow.", datetime(2024, 3, 6, 7, 0)),
+        ("set an alarm for 7", "Okay, alarm for seven o'clock PM today.", datetime(2024, 3, 5, 19, 0)),
+        ("set an alarm for 6:30 a.m.", "Okay, alarm for six thirty AM tomorrow.", datetime(2024, 3, 6, 6, 30)),
+        ("set an alarm for half past six in the morning", "Okay, alarm for six thirty AM tomorrow.",
+         datetime(2024, 3, 6, 6, 30)),
+        ("set an alarm for quarter to eight tomorrow morning", "Okay, alarm for seven forty-five AM tomorrow.",
+         datetime(2024, 3, 6, 7, 45)),
+        ("set an alarm for tomorrow at 3", "Okay, alarm for three o'clock AM tomorrow.", datetime(2024, 3, 6, 3, 0)),
+        ("alarm at seven fifteen pm", "Okay, alarm for seven fifteen PM today.", datetime(2024, 3, 5, 19, 15)),
+        ("set an alarm for noon", "Okay, alarm for twelve o'clock PM tomorrow.", datetime(2024, 3, 6, 12, 0)),
+        ("wake me at six oh five", "Okay, alarm for six oh five PM today.", datetime(2024, 3, 5, 18, 5)),
+    ],
+)
+def test_an_alarm_rings_at_the_next_such_time_of_day(text: str, reply: str, due: datetime) -> None:
+    skill = skills()  # Tuesday 3:05 PM
+    assert said(skill, text, 10 * S) == reply
+    (alarm,) = skill.timers
+    assert alarm.kind == "alarm" and alarm.at == due
+    assert alarm.due == 10 * S + round((due - TUESDAY).total_seconds()) * S
+
+
+def test_alarms_are_listed_and_cancelled_apart_from_timers() -> None:
+    skill = skills()
+    skill.answer("set an alarm for 6:30 am", 0)
+    skill.answer("set an alarm for 6:30 pm", 0)
+    skill.answer("set a timer for 5 minutes", 0)
+    assert said(skill, "when is my alarm") == "You have alarms for six thirty PM today and six thirty AM tomorrow."
+    assert said(skill, "cancel the 6 30 alarm") == (
+        "You have two alarms: six thirty PM and six thirty AM. Say which one to cancel, or cancel all alarms.")
+    assert said(skill, "cancel the 6 30 am alarm") == "Okay, I've cancelled your six thirty AM alarm."
+    assert said(skill, "cancel all timers") == "Okay, I've cancelled your five minute timer."
+    assert said(skill, "what alarms do I have") == "You have an alarm for six thirty PM today."
+    assert said(skill, "turn off all alarms") == "Okay, I've cancelled your six thirty PM alarm."
+    assert skill.timers == [] and said(skill, "cancel the alarm") == "You have no alarms set."
+    assert said(skill, "set an alarm") == "For what time? Say, for example: wake me up at seven AM."
+    assert said(skill, "wake me up in twenty minutes") == "Okay, twenty minutes, starting now."  # a timer
+    assert parse_clock_time(normalize("set an alarm for 25")) is None
+    assert not skill.recognizes("what is an alarm")
+
+
+def test_an_alarm_that_rang_can_be_snoozed_or_stopped() -> None:
+    skill = skills()
+    assert said(skill, "snooze") == "There's nothing to snooze."
+    skill.answer("wake me up at 3:06 pm", 0)  # a minute from now
+    (alarm,) = skill.due(60 * S)
+    assert skill.done_sentence([alarm]) == "It's three oh six PM: your alarm."
+    assert said(skill, "snooze", 62 * S) == "Okay, snoozing for nine minutes."
+    (snoozed,) = skill.timers
+    assert snoozed.kind == "alarm" and snoozed.due == (62 + SNOOZE_S) * S
+    assert skill.due((62 + SNOOZE_S) * S) == [snoozed]
+    assert said(skill, "turn off the alarm", (63 + SNOOZE_S) * S) == "Okay."
+    assert said(skill, "snooze for 5 minutes", (64 + SNOOZE_S) * S) == "There's nothing to snooze."
 
 
 # ---------------------------------------------------------------------------------------- the controller

@@ -1,7 +1,7 @@
 """Skills: what the assistant answers on the device itself, at once and right, before any language model.
 
 A language model cannot know the time (a small one makes it up with confidence) and cannot ring in five
-minutes. So the time, the date and timers are answered here, by rules, whichever brain is installed: the
+minutes. So the time, the date, timers and alarms are answered here, by rules, whichever brain is installed: the
 controller asks `Skills.answer` with each final transcript before the brain sees it; the brain only gets
 the exchange for its history. Which skills are on is `conversation.skills`.
 
@@ -10,7 +10,12 @@ Timers: "set a (pasta) timer for five minutes", "a ten minute timer", "timer for
 left", "pause the timer", "resume the timer", "cancel the pasta timer", "cancel all timers". Their deadlines
 are on the microphone's sample clock (the controller's), so a simulated room rings them on its own clock. A
 timer that ran out is the controller's to ring (`due`); "stop the timer" just after is answered "Okay."
-Timers live in the process: a restart forgets them.
+
+Alarms: "wake me up at seven AM", "set an alarm for 6:30" (without AM or PM: the next such time, 6:30 PM at
+3 PM), "for half past six tomorrow", "when is my alarm", "cancel the 6:30 alarm", "snooze" (nine minutes). An
+alarm is a Timer of kind "alarm" due at the sample that many seconds on: the microphone's clock and the wall
+clock drift apart by the sound card's error (100 ppm is 3 s over 8 hours). Timers and alarms live in the
+process: a restart forgets them.
 
 Phrases are matched on `assistant.text_norm.normalize`d text ("five" is "5", "what's" is "what is"), in
 English. A skill's phrase must be (nearly) the whole utterance: "what time is it in Tokyo", "don't set a
@@ -22,15 +27,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Literal
 
 from assistant.audio.io import SAMPLE_RATE
 from assistant.text_norm import normalize
 
-SKILLS = ("time", "date", "timers")
+SKILLS = ("time", "date", "timers", "alarms")
 MAX_TIMER_S = 24 * 3600
-MAX_TIMERS = 20  # a runaway loop of "set a timer" must not fill the memory of a weeks-long run
-RECENTLY_RUNG_S = 120.0  # "stop the timer" this soon after one ran out is about that one (it may still ring)
+MAX_TIMERS = 20  # timers and alarms: a runaway loop of "set a timer" must not fill a weeks-long run's memory
+RECENTLY_RUNG_S = 120.0  # "stop the timer", "snooze" this soon after one ran out are about that one
+SNOOZE_S = 540  # nine minutes, as alarm clocks do
 
 # ------------------------------------------------------------------------------------------ spoken forms
 
@@ -209,12 +216,92 @@ _LEFT = re.compile(r"\bhow (?:much (?:time|longer)|long) (?:is |do i have )?(?:l
                    r"|\bhow much longer\b")
 
 
+# ------------------------------------------------------------------------------------------------ alarms
+
+_ALARM_WORDS = frozenset({"alarm", "alarms"})
+_WAKE_ME = re.compile(r"\bwake me(?: up)?\b")
+_MERIDIEM = {"am": "am", "a m": "am", "in the morning": "am", "morning": "am", "pm": "pm", "p m": "pm",
+             "in the afternoon": "pm", "in the evening": "pm", "evening": "pm", "at night": "pm", "tonight": "pm"}
+_TIME_OF_DAY = (
+    r"(?:(?P<noon>noon|midday|midnight)|(?P<part>half|quarter) past (?P<past>\d{1,2})|quarter to (?P<to>\d{1,2})"
+    r"|(?P<hhmm>\d{3,4})|(?P<h>\d{1,2})(?: (?:oh )?(?P<m>\d{1,2}))?(?: oclock)?)"
+    r"(?: tomorrow)?(?: (?P<meridiem>" + "|".join(sorted(_MERIDIEM, key=len, reverse=True)) + r"))?"
+)
+# "at 7 am", "for tomorrow at 630"; or just before "alarm": "cancel the 6 30 alarm".
+_CLOCK_TIMES = (re.compile(rf"\b(?:at|for) (?:tomorrow (?:at )?)?{_TIME_OF_DAY}\b"),
+                re.compile(rf"\b{_TIME_OF_DAY} alarm\b"))
+_DEFINITION = re.compile(r"^(?:what|which) (?:is|are) an? ")  # "what is an alarm": the language model's
+
+
+@dataclass(frozen=True)
+class ClockTime:
+    """A time of day as said: `hour` 0-23, or 1-12 with `meridiem` None when the user did not say which."""
+
+    hour: int
+    minute: int
+    meridiem: str | None  # "am", "pm", None
+    tomorrow: bool = False
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first such time after `moment` (tomorrow's when said so): "at 7" at 3 PM is 7 PM."""
+        if self.meridiem is not None:
+            hours: tuple[int, ...] = (self.hour % 12 + (12 if self.meridiem == "pm" else 0),)
+        elif 1 <= self.hour <= 12:
+            hours = (self.hour % 12, self.hour % 12 + 12)
+        else:
+            hours = (self.hour,)
+        today = moment.replace(second=0, microsecond=0)
+        days = (1,) if self.tomorrow else (0, 1)
+        return min(c for c in ((today + timedelta(days=d)).replace(hour=h, minute=self.minute)
+                               for d in days for h in hours) if c > moment)
+
+    def matches(self, at: datetime) -> bool:
+        hour_ok = at.hour == self.hour if self.meridiem is None and self.hour > 12 else at.hour % 12 == self.hour % 12
+        meridiem_ok = self.meridiem is None or (at.hour >= 12) == (self.meridiem == "pm")
+        return hour_ok and meridiem_ok and at.minute == self.minute
+
+
+def parse_clock_time(normalized: str) -> ClockTime | None:
+    """The time of day said after "at" or "for" ("at 7 am", "for 630", "at half past 6", "for noon"), or before
+    "alarm" ("the 7 am alarm")."""
+    match = _CLOCK_TIMES[0].search(normalized) or _CLOCK_TIMES[1].search(normalized)
+    if match is None:
+        return None
+    meridiem = _MERIDIEM.get(match["meridiem"] or "")
+    tomorrow = "tomorrow" in normalized.split()
+    if match["noon"]:
+        return ClockTime(12, 0, "am" if match["noon"] == "midnight" else "pm", tomorrow)
+    if match["past"] or match["to"]:
+        hour = int(match["past"] or match["to"])
+        hour, minute = (hour, 30 if match["part"] == "half" else 15) if match["past"] else (hour - 1 or 12, 45)
+    elif match["hhmm"]:
+        hour, minute = divmod(int(match["hhmm"]), 100)
+    else:
+        hour, minute = int(match["h"]), int(match["m"] or 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59) or (meridiem is not None and not 1 <= hour <= 12):
+        return None
+    return ClockTime(hour, minute, meridiem, tomorrow)
+
+
+def _day(at: datetime, moment: datetime) -> str:
+    days = (at.date() - moment.date()).days
+    return "today" if days == 0 else "tomorrow" if days == 1 else f"on {WEEKDAYS[at.weekday()]}"
+
+
 @dataclass
 class Timer:
-    name: str  # what the user called it ("pasta"), else its length ("five minute")
+    """A timer, or an alarm (`kind`): both ring on the sample clock."""
+
+    name: str  # what the user called it ("pasta"), else its length ("five minute"); an alarm's time
     seconds: float
     due: int  # microphone sample at which it rings (while it runs)
     paused_left: int | None = None  # samples it had left when paused; None: running
+    kind: Literal["timer", "alarm"] = "timer"
+    at: datetime | None = None  # an alarm's wall-clock time
+
+    @property
+    def called(self) -> str:
+        return f"{self.name} {self.kind}"
 
     def left_s(self, now: int) -> float:
         left = max(self.due - now, 0) if self.paused_left is None else self.paused_left
@@ -223,7 +310,7 @@ class Timer:
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, date, day, timer_set, timer_ask, timer_left, timer_cancel, timer_pause, timer_resume
+    intent: str  # time, date, day, timer_*, alarm_*
     text: str
 
 
@@ -234,6 +321,7 @@ class _Request:
     name: str = ""
     every: bool = False  # "cancel all timers"
     answer: Callable[[datetime], str] | None = None
+    at: ClockTime | None = None  # an alarm's time
 
 
 class Skills:
@@ -247,6 +335,7 @@ class Skills:
         self.clock = clock
         self.timers: list[Timer] = []
         self._rung_at: int | None = None  # when a timer last ran out
+        self._rung: list[Timer] = []  # the ones that did (snooze)
         self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
 
     def recognizes(self, text: str) -> bool:
@@ -261,6 +350,8 @@ class Skills:
             return None
         if request.answer is not None:
             return SkillReply(request.intent, request.answer(self.clock()))
+        if request.intent.startswith("alarm"):
+            return SkillReply(request.intent, self._alarm(request, now))
         if request.intent == "timer_set":
             return self._set(request, now)
         if request.intent == "timer_left":
@@ -274,15 +365,16 @@ class Skills:
         done = [t for t in self.timers if t.paused_left is None and t.due <= now]
         if done:
             self.timers = [t for t in self.timers if t not in done]
-            self._rung_at = now
+            self._rung_at, self._rung = now, done
         return done
 
     def describe(self) -> str:
         """What the enabled skills do, for a spoken list of what the assistant can do."""
         told = [what for skill, what in (("time", "the time"), ("date", "the date")) if skill in self.enabled]
         said = [f"tell you {' and '.join(told)}"] if told else []
-        if "timers" in self.enabled:
-            said.append("set timers")
+        sets = [what for what in ("timers", "alarms") if what in self.enabled]
+        if sets:
+            said.append(f"set {' and '.join(sets)}")
         return " and ".join(said)
 
     # -------------------------------------------------------------------------------------- requests
@@ -292,14 +384,18 @@ class Skills:
         found = match_phrase(text, _CLOCK_INTENTS)
         if found is not None and _SKILL_OF_INTENT[found[0]] in self.enabled:
             return _Request(found[0], answer=found[1])
-        if "timers" not in self.enabled:
-            return None
         words = normalized.split()
-        if not words or len(words) > _MAX_WORDS or _CHATTER & set(words):
+        if not words or len(words) > _MAX_WORDS or _CHATTER & set(words) or _DEFINITION.search(normalized):
             return None
         duration = parse_duration(normalized)
         others = _without(normalized, duration.spans) if duration else words
         seconds = duration.seconds if duration else None
+        if "alarms" in self.enabled and (_ALARM_WORDS & set(words) or _WAKE_ME.search(normalized) or "snooze" in words):
+            alarm = self._alarm_request(normalized, words, seconds)
+            if alarm is not None:
+                return alarm
+        if "timers" not in self.enabled:
+            return None
         if not _TIMER_WORDS & set(words):
             if _LEFT.search(normalized):
                 return _Request("timer_left")
@@ -321,6 +417,68 @@ class Skills:
             return _Request("timer_set", seconds, name)
         return None
 
+    def _alarm_request(self, normalized: str, words: list[str], seconds: float | None) -> _Request | None:
+        if "snooze" in words:
+            return _Request("alarm_snooze", seconds)
+        at = parse_clock_time(normalized)
+        every = "all" in words or "alarms" in words
+        if _CANCEL_WORDS & set(words) or _TURN_OFF.search(normalized):
+            return _Request("alarm_cancel", at=at, every=every)
+        if at is not None:
+            return _Request("alarm_set", at=at)
+        if seconds is not None:  # "wake me up in twenty minutes": a timer
+            return _Request("timer_set", seconds) if "timers" in self.enabled else None
+        if _ASK_WORDS & set(words):
+            return _Request("alarm_list")
+        if _SET_WORDS & set(words) or _WAKE_ME.search(normalized):
+            return _Request("alarm_set")
+        return None
+
+    def _alarm(self, request: _Request, now: int) -> str:
+        moment = self.clock()
+        alarms = [t for t in self.timers if t.kind == "alarm"]
+        if request.intent == "alarm_snooze":
+            rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
+            if not (rang_lately and self._rung):
+                return "There's nothing to snooze."
+            seconds = round(request.seconds or SNOOZE_S)
+            for rung in self._rung:
+                self._add(Timer(rung.name, rung.seconds, now + seconds * SAMPLE_RATE, kind=rung.kind, at=rung.at))
+            self._rung_at, self._rung = None, []
+            return f"Okay, snoozing for {spoken_duration(seconds)}."
+        if request.intent == "alarm_set":
+            if request.at is None:
+                return "For what time? Say, for example: wake me up at seven AM."
+            if len(self.timers) >= MAX_TIMERS:
+                return f"You already have {number_words(MAX_TIMERS)} timers and alarms. Cancel one first."
+            at = request.at.next_after(moment)
+            seconds = round((at - moment).total_seconds())
+            self._add(Timer(spoken_time(at), 0, now + seconds * SAMPLE_RATE, kind="alarm", at=at))
+            return f"Okay, alarm for {spoken_time(at)} {_day(at, moment)}."
+        if request.intent == "alarm_list":
+            if not alarms:
+                return "You have no alarms set."
+            when = _and([f"{t.name} {_day(t.at or moment, moment)}" for t in alarms])
+            return f"You have {'an alarm' if len(alarms) == 1 else 'alarms'} for {when}."
+        rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
+        if rang_lately and not (request.every or request.at):
+            self._rung_at = None
+            return "Okay."
+        if not alarms:
+            return "You have no alarms set."
+        chosen = alarms if request.every else [t for t in alarms if request.at is None or request.at.matches(t.at)]
+        if not chosen:
+            return f"You have no such alarm. Your alarms are for {_and([t.name for t in alarms])}."
+        if len(chosen) > 1 and not request.every:
+            return (f"You have {number_words(len(chosen))} alarms: {_and([t.name for t in chosen])}. Say which one "
+                    "to cancel, or cancel all alarms.")
+        self.timers = [t for t in self.timers if t not in chosen]
+        return f"Okay, I've cancelled {_yours(chosen)}."
+
+    def _add(self, timer: Timer) -> None:
+        self.timers.append(timer)
+        self.timers.sort(key=lambda t: t.due)
+
     def _set(self, request: _Request, now: int) -> SkillReply:
         if request.seconds is None:
             self._asked_how_long = request.name
@@ -331,15 +489,15 @@ class Skills:
         if len(self.timers) >= MAX_TIMERS:
             return SkillReply("timer_set", f"You already have {number_words(MAX_TIMERS)} timers. Cancel one first.")
         timer = Timer(request.name or _duration_name(seconds), seconds, now + seconds * SAMPLE_RATE)
-        self.timers.append(timer)
-        self.timers.sort(key=lambda t: t.due)
+        self._add(timer)
         named = f"{timer.name} timer for " if request.name else ""
         return SkillReply("timer_set", f"Okay, {named}{spoken_duration(seconds)}, starting now.")
 
     def _left(self, request: _Request, now: int) -> str:
-        if not self.timers:
+        running = self._timers()
+        if not running:
             return "You have no timers running."
-        timers = [t for t in self.timers if request.name and t.name == request.name] or self.timers
+        timers = [t for t in running if request.name and t.name == request.name] or running
         said = [f"your {t.name} timer {'is paused with' if t.paused_left is not None else 'has'} "
                 f"{_time_left(t.left_s(now))} left" for t in timers]
         text = _and(said)
@@ -350,14 +508,14 @@ class Skills:
         if rang_lately and not (request.every or request.name or request.seconds is not None):
             self._rung_at = None  # the user has noticed; the one that rang is already off the list
             return SkillReply("timer_cancel", "Okay.")
-        timers = self._pick(request, "cancel", self.timers)
+        timers = self._pick(request, "cancel", self._timers())
         if isinstance(timers, str):
             return SkillReply("timer_cancel", timers)
         self.timers = [t for t in self.timers if t not in timers]
         return SkillReply("timer_cancel", f"Okay, I've cancelled {_yours(timers)}.")
 
     def _pause(self, request: _Request, now: int, pause: bool) -> str:
-        candidates = [t for t in self.timers if (t.paused_left is None) == pause]
+        candidates = [t for t in self._timers() if (t.paused_left is None) == pause]
         timers = self._pick(request, "pause" if pause else "resume", candidates)
         if isinstance(timers, str):
             return timers
@@ -380,22 +538,27 @@ class Skills:
         if request.name or request.seconds is not None:
             timers = [t for t in candidates
                       if t.name == request.name or (not request.name and t.seconds == round(request.seconds or 0))]
-            return timers[:1] or f"You have no such timer. Your timers are {_and([t.name for t in self.timers])}."
+            return timers[:1] or f"You have no such timer. Your timers are {_and([t.name for t in self._timers()])}."
         if len(candidates) == 1:
             return candidates
         names = _and([t.name for t in candidates])
         return (f"You have {number_words(len(candidates))} timers: {names}. Say which one to {verb}, or {verb} all "
                 "timers.")
 
+    def _timers(self) -> list[Timer]:
+        return [t for t in self.timers if t.kind == "timer"]
+
     def done_sentence(self, timers: Sequence[Timer]) -> str:
-        """What is said when `timers` ring: "Your pasta timer is done."."""
-        if len(timers) == 1:
-            return f"Your {timers[0].name} timer is done."
-        return f"Your {_and([t.name for t in timers])} timers are done."
+        """What is said when `timers` ring: "Your pasta timer is done.", "It's seven o'clock AM: your alarm."."""
+        said = [f"It's {alarm.name}: your alarm." for alarm in timers if alarm.kind == "alarm"][:1]
+        done = [t.name for t in timers if t.kind == "timer"]
+        if done:
+            said.append(f"Your {_and(done)} timer{' is' if len(done) == 1 else 's are'} done.")
+        return " ".join(said)
 
 
 def _yours(timers: Sequence[Timer]) -> str:
-    return f"your {timers[0].name} timer" if len(timers) == 1 else f"your {number_words(len(timers))} timers"
+    return f"your {timers[0].called}" if len(timers) == 1 else f"your {number_words(len(timers))} {timers[0].kind}s"
 
 
 def _timer_name(words: Sequence[str]) -> str:
