@@ -8,6 +8,7 @@ User turns are the transcripts of the shared recordings where they exist ("set a
 from __future__ import annotations
 
 import csv
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -261,6 +262,21 @@ def test_an_alarm_rings_at_the_next_such_time_of_day(text: str, reply: str, due:
     (alarm,) = skill.timers
     assert alarm.kind == "alarm" and alarm.at == due
     assert alarm.due == 10 * S + round((due - TUESDAY).total_seconds()) * S
+
+
+def test_an_alarm_across_the_change_to_summer_time_rings_at_the_time_on_the_wall(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # New York's rule, as POSIX writes it (no time zone files needed): clocks went forward on 10 March 2024.
+    monkeypatch.setenv("TZ", "EST5EDT,M3.2.0,M11.1.0")
+    time.tzset()
+    try:
+        skill = skills(datetime(2024, 3, 9, 22, 0))
+        assert said(skill, "wake me up at 7 am") == "Okay, alarm for seven o'clock AM tomorrow."
+        assert skill.timers[0].due == 8 * 3600 * S  # nine hours on the clock face, eight in fact
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_alarms_are_listed_and_cancelled_apart_from_timers() -> None:

@@ -89,9 +89,8 @@ def _parts(seconds: float) -> list[tuple[int, str]]:
 
 
 def spoken_duration(seconds: float) -> str:
-    """ "one hour and five minutes", "thirty seconds"."""
-    said = [f"{number_words(n)} {unit}{'s' if n != 1 else ''}" for n, unit in _parts(seconds)] or ["zero seconds"]
-    return said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
+    """A length as said: "one hour, five minutes and ten seconds", "thirty seconds"."""
+    return _and([f"{number_words(n)} {unit}{'s' if n != 1 else ''}" for n, unit in _parts(seconds)] or ["zero seconds"])
 
 
 def _duration_name(seconds: float) -> str:
@@ -452,7 +451,7 @@ class Skills:
             if len(self.timers) >= MAX_TIMERS:
                 return f"You already have {number_words(MAX_TIMERS)} timers and alarms. Cancel one first."
             at = request.at.next_after(moment)
-            seconds = round((at - moment).total_seconds())
+            seconds = round(at.timestamp() - moment.timestamp())  # local times: across a DST change too
             self._add(Timer(spoken_time(at), 0, now + seconds * SAMPLE_RATE, kind="alarm", at=at))
             return f"Okay, alarm for {spoken_time(at)} {_day(at, moment)}."
         if request.intent == "alarm_list":
