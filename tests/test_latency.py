@@ -100,6 +100,15 @@ def test_waiting_for_the_first_sentence_is_the_brain_s_time_not_overhead() -> No
     assert turn.overhead == pytest.approx(0.09)
 
 
+def test_a_turn_the_device_answered_itself_is_measured_through_its_skill_event() -> None:
+    events = [e for e in _turn(1, spoke=1.0, stopped=2.0) if e["event"] != "llm_first_token"]
+    events.append(_event(2.36, "skill", 1, intent="time", compute_s=0.0004, attempt=0))
+    [turn] = turn_metrics(events)
+    assert turn.llm_first_token == pytest.approx(0.01)  # the rules answer at once, after a hand-off
+    assert turn.overhead == pytest.approx(0.31 - 0.0004 - 0.03 - 0.14 - 0.06)
+    assert turn.voice_to_voice == pytest.approx(0.61)
+
+
 def test_a_slow_hand_off_between_stages_is_overhead() -> None:
     events = _turn(1, spoke=1.0, stopped=2.0)
     for e in events:

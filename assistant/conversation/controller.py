@@ -17,6 +17,7 @@ or `conversation.timer_ring_s` has passed.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -336,9 +337,11 @@ class Controller:
                 return
             if turn.speculation is not None:
                 self._retract(turn, "the final transcript differs")
+            started = time.perf_counter()
             answer = self.skills.answer(text, self.now)
             if answer is not None:
-                self.trace.emit("skill", turn.number, intent=answer.intent)
+                compute_s = round(time.perf_counter() - started, 4)
+                self.trace.emit("skill", turn.number, intent=answer.intent, attempt=turn.reply, compute_s=compute_s)
                 log.info("turn %d: answered on the device (%s)", turn.number, answer.intent)
                 self._say(turn, answer.text)
                 return

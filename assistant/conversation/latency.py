@@ -6,9 +6,11 @@ A trace is a list of events, one dict each: `{"t": seconds on the room clock, "t
 events of a turn: `vad_start`, `turn_end`, `transcript` (text), `llm_first_token`, `reply_sentence` (text),
 `tts_first_audio`, `barge_in`, `reply_heard` (text), `turn_dropped` (reason); `transcript`, `llm_first_token` and
 `tts_first_audio` carry `compute_s`, the seconds spent inside the engine (the recognizer; the brain until its
-first piece; synthesize() until its first chunk). A reply started early on a pause (`speculate`) and taken back
-(`speculation`, outcome "retracted") leaves a second attempt: events of a reply carry its attempt number
-(`attempt`), and the figures are those of the last attempt, the one that could be heard.
+first piece; synthesize() until its first chunk). A turn the device answered itself (the time, a timer:
+assistant.conversation.skills) has `skill` in place of `llm_first_token`, with the rules' compute_s. A reply
+started early on a pause (`speculate`) and taken back (`speculation`, outcome "retracted") leaves a second
+attempt: events of a reply carry its attempt number (`attempt`), and the figures are those of the last attempt,
+the one that could be heard.
 
 A turn is measured when it has a `transcript`. U, the end of the user's speech, is the last `user_speech_end`
 at or before the turn's `turn_end`; everything is timed from U on the room's sample clock:
@@ -76,7 +78,7 @@ METRICS = (
     "barge_in_reaction",
 )
 # Events of one reply attempt (field `attempt`); a turn's figures use its last attempt's.
-REPLY_EVENTS = ("speculate", "speculation", "llm_first_token", "reply_sentence", "tts_first_audio")
+REPLY_EVENTS = ("speculate", "speculation", "llm_first_token", "skill", "reply_sentence", "tts_first_audio")
 
 # Voice-to-voice as a chain: each stage runs from the previous event to its own (U first). Playback is what
 # the pipeline adds after synthesis: queues, the playback ring and the device's buffer.
@@ -199,9 +201,15 @@ class _Trace:
         found = self.of(turn, name)
         return found[0]["t"] if found else None
 
+    def answered(self, turn: int) -> list[Mapping[str, Any]]:
+        """The brain's first piece, or the device's own answer (`skill`)."""
+        return self.of(turn, "llm_first_token") or self.of(turn, "skill")
+
     def marks(self, turn: int) -> dict[str, float | None]:
         """When the turn reached each point of the voice-to-voice chain: U first, then STAGES' events."""
         marks = {event: self.first(turn, event) for _, event, _ in STAGES}
+        answered = self.answered(turn)
+        marks["llm_first_token"] = answered[0]["t"] if answered else None
         # Without turn_end (a live trace, a listener that crashed) the transcript still tells which speech it was.
         anchor = marks["turn_end"] if marks["turn_end"] is not None else marks["transcript"]
         return {"user_speech_end": _last_at_or_before(self.speech_ends, anchor), **marks}
@@ -209,7 +217,7 @@ class _Trace:
     def engine_work(self, turn: int) -> list[tuple[float, float]] | None:
         """When an engine worked on the turn's reply: (start, end) of the final transcript's computation, the
         brain's until its first piece, the wait for the first sentence, the synthesis of the first audio."""
-        transcript, llm = self.of(turn, "transcript"), self.of(turn, "llm_first_token")
+        transcript, llm = self.of(turn, "transcript"), self.answered(turn)
         sentence, tts = self.of(turn, "reply_sentence"), self.of(turn, "tts_first_audio")
         if not (transcript and llm and sentence and tts):
             return None
