@@ -367,7 +367,9 @@ class ConversationConfig:
     history_tokens: int = setting(
         1024, "Token budget for remembered turns; the oldest are dropped beyond it.", min=0, max=131072
     )
-    memory: bool = setting(True, "Keep the conversation across restarts (a file in the state folder).")
+    memory: bool = setting(
+        True, "Keep the conversation, and the timers and alarms, across restarts (files in the state folder)."
+    )
     apology: str = setting("Sorry, something went wrong.", "Said when a stage fails.")
     skills: list[Literal["time", "date", "timers", "alarms"]] = setting(
         ["time", "date", "timers", "alarms"],

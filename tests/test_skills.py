@@ -8,6 +8,7 @@ User turns are the transcripts of the shared recordings where they exist ("set a
 from __future__ import annotations
 
 import csv
+import logging
 import time
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ import pytest
 
 from assistant.audio.io import SAMPLE_RATE
 from assistant.audio.room import RoomSetup, SimulatedRoom
-from assistant.config import Config, ConversationConfig, load_config
+from assistant.config import Config, ConversationConfig, GeneralConfig, load_config
 from assistant.conversation.controller import RING_GAP_S, Controller
 from assistant.conversation.messages import Clock, Heard, Prompt, Queued, Say, Spoken, TurnEnded, TurnStarted
 from assistant.conversation.skills import (
@@ -29,7 +30,9 @@ from assistant.conversation.skills import (
     parse_clock_time,
     parse_duration,
     spoken_duration,
+    timers_file,
 )
+from assistant.conversation.state_file import StateFile
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Turns
 from assistant.conversation.workers import Speaker
@@ -310,6 +313,73 @@ def test_an_alarm_that_rang_can_be_snoozed_or_stopped() -> None:
     assert skill.due((62 + SNOOZE_S) * S) == [snoozed]
     assert said(skill, "turn off the alarm", (63 + SNOOZE_S) * S) == "Okay."
     assert said(skill, "snooze for 5 minutes", (64 + SNOOZE_S) * S) == "There's nothing to snooze."
+
+
+# ---------------------------------------------------------------------------------------- across restarts
+
+
+def _kept(path: Path, at: datetime, now: int = 0) -> Skills:
+    """Skills keeping their timers in `path`, started at `at` (a restart)."""
+    return Skills(SKILLS, clock=lambda: at, store=StateFile(path, "timers and alarms", 1), now=now)
+
+
+def test_timers_and_alarms_come_back_after_a_restart_on_the_wall_clock(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "timers.json"
+    before = _kept(path, TUESDAY)
+    before.answer("set a pasta timer for 8 minutes", 10 * S)
+    before.answer("set a timer for 2 minutes", 10 * S)
+    before.answer("pause the 2 minute timer", 40 * S)  # 90 s left
+    before.answer("wake me up at 7 am", 10 * S)
+    after = _kept(path, datetime(2024, 3, 5, 15, 7), now=100)  # two minutes later, the sample clock anew
+    pasta, paused, alarm = sorted(after.timers, key=lambda t: ["pasta", "two minute", "seven o'clock AM"].index(t.name))
+    assert (pasta.name, pasta.due) == ("pasta", 100 + (8 * 60 - 120) * S)
+    assert (paused.name, paused.paused_left, paused.due) == ("two minute", 90 * S, 100)
+    assert (alarm.kind, alarm.at) == ("alarm", datetime(2024, 3, 6, 7, 0))
+    assert alarm.due == 100 + round(((datetime(2024, 3, 6, 7) - TUESDAY).total_seconds() - 120) * S)
+    assert said(after, "resume the timer", 100) == "Okay, your two minute timer is running again."
+    assert said(after, "cancel all timers", 100) == "Okay, I've cancelled your two timers."
+    assert [t.name for t in _kept(path, TUESDAY).timers] == ["seven o'clock AM"]
+    after.due(alarm.due)
+    assert _kept(path, TUESDAY).timers == []  # rung: not kept
+
+
+def test_one_that_ran_out_while_the_assistant_was_down_rings_at_once_if_recent_else_is_dropped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "timers.json"
+    before = _kept(path, TUESDAY)
+    before.answer("set a tea timer for 3 minutes", 0)
+    before.answer("set an alarm for 3:06 pm", 0)  # a minute from now
+    with caplog.at_level(logging.WARNING):
+        after = _kept(path, datetime(2024, 3, 5, 15, 10), now=50)  # the tea is 2 minutes late, the alarm 4
+    assert sorted((t.called, t.due) for t in after.timers) == [("tea timer", 50), ("three oh six PM alarm", 50)]
+    assert len(after.due(50)) == 2 and "dropped" not in caplog.text
+    later = _kept(path, TUESDAY)
+    later.answer("set an alarm for 3:06 pm", 0)
+    with caplog.at_level(logging.WARNING):
+        assert _kept(path, datetime(2024, 3, 5, 16, 0)).timers == []
+    assert "three oh six PM alarm ran out 54 minutes ago while the assistant was not running: dropped" in caplog.text
+
+
+def test_a_damaged_timers_file_is_set_aside_and_one_that_cannot_be_written_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "timers.json"
+    path.write_text('{"version": 1, "timers": [{"name": "pasta"}]}')
+    with caplog.at_level(logging.WARNING):
+        skill = _kept(path, TUESDAY)
+    assert skill.timers == [] and "timer 0 is not a timer" in caplog.text
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("timers.json.corrupt-")]
+    (tmp_path / "a-file").write_text("")
+    blocked = _kept(tmp_path / "a-file" / "timers.json", TUESDAY)  # its folder is a file
+    with caplog.at_level(logging.WARNING):
+        assert said(blocked, "set a timer for 1 minute") == "Okay, one minute, starting now."
+    assert "could not keep the timers" in caplog.text and len(blocked.timers) == 1
+
+
+def test_the_pipeline_keeps_timers_in_the_state_folder_when_memory_is_on(tmp_path: Path) -> None:
+    config = Config(general=GeneralConfig(state_dir=str(tmp_path)))
+    assert timers_file(config, {}).path == tmp_path / "timers.json"
 
 
 # ---------------------------------------------------------------------------------------- the controller

@@ -14,8 +14,12 @@ timer that ran out is the controller's to ring (`due`); "stop the timer" just af
 Alarms: "wake me up at seven AM", "set an alarm for 6:30" (without AM or PM: the next such time, 6:30 PM at
 3 PM), "for half past six tomorrow", "when is my alarm", "cancel the 6:30 alarm", "snooze" (nine minutes). An
 alarm is a Timer of kind "alarm" due at the sample that many seconds on: the microphone's clock and the wall
-clock drift apart by the sound card's error (100 ppm is 3 s over 8 hours). Timers and alarms live in the
-process: a restart forgets them.
+clock drift apart by the sound card's error (100 ppm is 3 s over 8 hours).
+
+With `conversation.memory` on, timers and alarms are kept in `timers.json` in the state folder (rewritten
+on every change, on the wall clock) and come back after a restart: one that ran out while the assistant was
+down rings at once if that was within RING_LATE_S, else it is dropped with a line in the log (a seven o'clock
+alarm is no use at noon).
 
 Phrases are matched on `assistant.text_norm.normalize`d text ("five" is "5", "what's" is "what is"), in
 English. A skill's phrase must be (nearly) the whole utterance: "what time is it in Tokyo", "don't set a
@@ -24,20 +28,35 @@ timer" and "tell me a story about a timer" are the language model's.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.audio.io import SAMPLE_RATE
+from assistant.conversation.state_file import StateFile, state_path
 from assistant.text_norm import normalize
+
+if TYPE_CHECKING:
+    from assistant.config import Config
+
+log = logging.getLogger(__name__)
 
 SKILLS = ("time", "date", "timers", "alarms")
 MAX_TIMER_S = 24 * 3600
 MAX_TIMERS = 20  # timers and alarms: a runaway loop of "set a timer" must not fill a weeks-long run's memory
 RECENTLY_RUNG_S = 120.0  # "stop the timer", "snooze" this soon after one ran out are about that one
 SNOOZE_S = 540  # nine minutes, as alarm clocks do
+RING_LATE_S = 600.0  # one that ran out while the assistant was not running still rings if this recent
+FILE_NAME = "timers.json"
+VERSION = 1
+
+
+def timers_file(config: Config, env: Mapping[str, str]) -> StateFile:
+    """Where timers and alarms are kept across restarts: timers.json in the state folder."""
+    return StateFile(state_path(config, env, FILE_NAME), "timers and alarms", VERSION)
 
 # ------------------------------------------------------------------------------------------ spoken forms
 
@@ -326,13 +345,24 @@ class _Request:
 class Skills:
     """The skills in `enabled` (of SKILLS) and the running timers. Owned by the controller's thread."""
 
-    def __init__(self, enabled: Collection[str] = SKILLS, clock: Callable[[], datetime] = datetime.now) -> None:
+    def __init__(
+        self,
+        enabled: Collection[str] = SKILLS,
+        clock: Callable[[], datetime] = datetime.now,
+        *,
+        store: StateFile | None = None,
+        now: int = 0,
+    ) -> None:
+        """`store`: where timers are kept across restarts (they are read back now, at sample `now`)."""
         unknown = set(enabled) - set(SKILLS)
         if unknown:
             raise ValueError(f"unknown skills {sorted(unknown)} (known: {', '.join(SKILLS)})")
         self.enabled = frozenset(enabled)
         self.clock = clock
+        self.store = store
         self.timers: list[Timer] = []
+        if store is not None:
+            self._restore(store.load(_parse_timers) or [], now)
         self._rung_at: int | None = None  # when a timer last ran out
         self._rung: list[Timer] = []  # the ones that did (snooze)
         self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
@@ -349,6 +379,12 @@ class Skills:
             return None
         if request.answer is not None:
             return SkillReply(request.intent, request.answer(self.clock()))
+        reply = self._act(request, now)
+        if request.intent not in ("timer_left", "timer_ask", "alarm_list"):
+            self._save(now)
+        return reply
+
+    def _act(self, request: _Request, now: int) -> SkillReply:
         if request.intent.startswith("alarm"):
             return SkillReply(request.intent, self._alarm(request, now))
         if request.intent == "timer_set":
@@ -365,7 +401,42 @@ class Skills:
         if done:
             self.timers = [t for t in self.timers if t not in done]
             self._rung_at, self._rung = now, done
+            self._save(now)
         return done
+
+    # ------------------------------------------------------------------------------------------ keeping
+
+    def _save(self, now: int) -> None:
+        if self.store is None:
+            return
+        wall = self.clock().timestamp()
+        kept = [{
+            "name": t.name, "seconds": t.seconds, "kind": t.kind, "at": t.at.isoformat() if t.at else None,
+            "due_at": None if t.paused_left is not None else wall + (t.due - now) / SAMPLE_RATE,
+            "paused_left_s": None if t.paused_left is None else t.paused_left / SAMPLE_RATE,
+        } for t in self.timers]
+        try:
+            self.store.save({"timers": kept})
+        except OSError as exc:
+            log.warning("could not keep the timers in %s (%s): they are lost on a restart; make its folder "
+                        "writable or set general.state_dir", self.store.path, exc.strerror or exc)
+
+    def _restore(self, kept: list[dict[str, Any]], now: int) -> None:
+        wall = self.clock().timestamp()
+        for saved in kept:
+            timer = Timer(saved["name"], saved["seconds"], now, kind=saved["kind"], at=saved["at"])
+            if saved["paused_left_s"] is not None:
+                timer.paused_left = round(saved["paused_left_s"] * SAMPLE_RATE)
+            else:
+                left = saved["due_at"] - wall
+                if left < -RING_LATE_S:
+                    log.warning("%s ran out %.0f minutes ago while the assistant was not running: dropped",
+                                timer.called, -left / 60)
+                    continue
+                timer.due = now + round(max(left, 0.0) * SAMPLE_RATE)
+            self._add(timer)
+        if self.timers:
+            log.info("%d timers and alarms kept from before the restart", len(self.timers))
 
     def describe(self) -> str:
         """What the enabled skills do, for a spoken list of what the assistant can do."""
@@ -554,6 +625,27 @@ class Skills:
         if done:
             said.append(f"Your {_and(done)} timer{' is' if len(done) == 1 else 's are'} done.")
         return " ".join(said)
+
+
+def _parse_timers(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The timers of a decoded timers file, checked; ValueError says what is wrong."""
+    kept = data.get("timers")
+    if not isinstance(kept, list):
+        raise ValueError("no list of timers")
+    out = []
+    for index, saved in enumerate(kept):
+        try:
+            when = saved["due_at"], saved["paused_left_s"]
+            ok = (isinstance(saved["name"], str) and isinstance(saved["seconds"], int | float)
+                  and saved["kind"] in ("timer", "alarm") and (saved["at"] is None or isinstance(saved["at"], str))
+                  and sum(isinstance(w, int | float) for w in when) == 1 and None in when)
+            at = datetime.fromisoformat(saved["at"]) if saved["at"] else None
+        except (TypeError, KeyError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"timer {index} is not a timer")
+        out.append({**saved, "at": at})
+    return out
 
 
 def _yours(timers: Sequence[Timer]) -> str:
