@@ -22,16 +22,9 @@ from assistant.audio.room import RoomSetup, SimulatedRoom
 from assistant.config import Config, ConversationConfig, GeneralConfig, load_config
 from assistant.conversation.controller import RING_GAP_S, Controller
 from assistant.conversation.messages import Clock, Heard, Prompt, Queued, Say, Spoken, TurnEnded, TurnStarted
-from assistant.conversation.skills import (
-    MAX_TIMERS,
-    SKILLS,
-    SNOOZE_S,
-    Skills,
-    parse_clock_time,
-    parse_duration,
-    spoken_duration,
-    timers_file,
-)
+from assistant.conversation.phrases import parse_clock_time, parse_duration
+from assistant.conversation.skills import MAX_TIMERS, SKILLS, SNOOZE_S, Skills, timers_file
+from assistant.conversation.spoken import spoken_duration
 from assistant.conversation.state_file import StateFile
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Turns

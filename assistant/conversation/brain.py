@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from assistant.brain.history import History
 from assistant.conversation.memory import MemoryFile, is_forget_request, memory_path
-from assistant.conversation.skills import PhraseIntent, Skills, match_phrase, phrase_intents
+from assistant.conversation.phrases import PhraseIntent, match_phrase, phrase_intents
+from assistant.conversation.skills import Skills
 
 if TYPE_CHECKING:
     from assistant.brain.llm import ChatModel

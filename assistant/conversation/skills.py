@@ -21,9 +21,10 @@ on every change, on the wall clock) and come back after a restart: one that ran 
 down rings at once if that was within RING_LATE_S, else it is dropped with a line in the log (a seven o'clock
 alarm is no use at noon).
 
-Phrases are matched on `assistant.text_norm.normalize`d text ("five" is "5", "what's" is "what is"), in
-English. A skill's phrase must be (nearly) the whole utterance: "what time is it in Tokyo", "don't set a
-timer" and "tell me a story about a timer" are the language model's.
+Requests are read on normalized text (assistant.conversation.phrases: "five" is "5", "what's" is "what is"),
+in English, and answered in words (assistant.conversation.spoken). A skill's phrase must be (nearly) the whole
+utterance: "what time is it in Tokyo", "don't set a timer" and "tell me a story about a timer" are the language
+model's.
 """
 
 from __future__ import annotations
@@ -32,10 +33,29 @@ import logging
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.audio.io import SAMPLE_RATE
+from assistant.conversation.phrases import (
+    ClockTime,
+    match_phrase,
+    parse_clock_time,
+    parse_duration,
+    phrase_intents,
+    words_outside,
+)
+from assistant.conversation.spoken import (
+    WEEKDAYS,
+    duration_name,
+    number_words,
+    spoken_date,
+    spoken_day,
+    spoken_duration,
+    spoken_list,
+    spoken_time,
+    time_left,
+)
 from assistant.conversation.state_file import StateFile, state_path
 from assistant.text_norm import normalize
 
@@ -58,106 +78,8 @@ def timers_file(config: Config, env: Mapping[str, str]) -> StateFile:
     """Where timers and alarms are kept across restarts: timers.json in the state folder."""
     return StateFile(state_path(config, env, FILE_NAME), "timers and alarms", VERSION)
 
-# ------------------------------------------------------------------------------------------ spoken forms
 
-_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-
-
-def number_words(n: int) -> str:
-    """0..99 in words (a voice reads them the same way whatever its text front-end does with digits)."""
-    if n < 20:
-        return _ONES[n]
-    tens, ones = divmod(n, 10)
-    return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
-
-
-def spoken_time(moment: datetime) -> str:
-    """The time as a voice says it: "three oh five PM", "twelve o'clock AM"."""
-    hour = moment.hour % 12 or 12
-    minute = moment.minute
-    minutes = "o'clock" if minute == 0 else f"oh {_ONES[minute]}" if minute < 10 else number_words(minute)
-    return f"{_ONES[hour]} {minutes} {'AM' if moment.hour < 12 else 'PM'}"
-
-
-# English names whatever the process locale (strftime's %A and %B would follow it).
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
-
-
-def spoken_date(moment: datetime) -> str:
-    """The date as a voice says it: "Tuesday, March the 5th, 2024" (text-to-speech reads "5th" as fifth)."""
-    day = moment.day
-    suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return f"{WEEKDAYS[moment.weekday()]}, {_MONTHS[moment.month - 1]} the {day}{suffix}, {moment.year}"
-
-
-_UNITS = (("hour", 3600), ("minute", 60), ("second", 1))
-
-
-def _parts(seconds: float) -> list[tuple[int, str]]:
-    left = round(seconds)
-    parts = []
-    for unit, size in _UNITS:
-        count, left = divmod(left, size)
-        if count:
-            parts.append((count, unit))
-    return parts
-
-
-def spoken_duration(seconds: float) -> str:
-    """A length as said: "one hour, five minutes and ten seconds", "thirty seconds"."""
-    return _and([f"{number_words(n)} {unit}{'s' if n != 1 else ''}" for n, unit in _parts(seconds)] or ["zero seconds"])
-
-
-def _duration_name(seconds: float) -> str:
-    """A timer named by its length, as in "your five minute timer", "your one hour thirty minute timer"."""
-    return " ".join(f"{number_words(n)} {unit}" for n, unit in _parts(seconds))
-
-
-def _time_left(seconds: float) -> str:
-    """What is left, as precisely as a person would say it: seconds under ten minutes, minutes above."""
-    if seconds >= 600:
-        seconds = 60 * round(seconds / 60)
-    return spoken_duration(max(seconds, 1))
-
-
-def _and(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-# ---------------------------------------------------------------------------------------- phrase intents
-
-# (intent, pattern on normalized text, answer at a moment)
-PhraseIntent = tuple[str, re.Pattern[str], Callable[[datetime], str]]
-
-
-def phrase_intents(*intents: tuple[str, str, Callable[[datetime], str]]) -> tuple[PhraseIntent, ...]:
-    return tuple((name, re.compile(rf"\b(?:{pattern})\b"), answer) for name, pattern, answer in intents)
-
-
-_MAX_BEFORE = 6  # "hey jarvis do you happen to know what time it is"
-# Words that may follow a phrase: "thanks a lot", "what time is it now please", "hello Jarvis" (the names of
-# the shipped wake words). Anything else makes it another question ("what time is it in Tokyo").
-_AFTER = frozenset({"please", "now", "right", "today", "again", "then", "so", "very", "much", "a", "lot", "there",
-                    "to", "you", "for", "me", "everyone", "exactly", "currently", "doing",
-                    "assistant", "computer", "jarvis", "alexa", "mycroft"})
-
-
-def match_phrase(text: str, intents: Sequence[PhraseIntent]) -> tuple[str, Callable[[datetime], str]] | None:
-    """The first intent whose phrase `text` says with at most a few words before it and only _AFTER after."""
-    normalized = normalize(text)
-    for name, pattern, answer in intents:
-        match = pattern.search(normalized)
-        if match is None:
-            continue
-        before, after = normalized[: match.start()].split(), normalized[match.end():].split()
-        if len(before) <= _MAX_BEFORE and set(after) <= _AFTER:
-            return name, answer
-    return None
-
+# ---------------------------------------------------------------------------------------- the clock
 
 _CLOCK_INTENTS = phrase_intents(
     ("time", r"time is it|what time it is|what is the (?:current )?time|(?:tell|give) me the time"
@@ -170,44 +92,6 @@ _CLOCK_INTENTS = phrase_intents(
      lambda now: f"Today is {WEEKDAYS[now.weekday()]}."),
 )
 _SKILL_OF_INTENT = {"time": "time", "date": "date", "day": "date"}
-
-# ------------------------------------------------------------------------------------------ durations
-
-_AMOUNT = r"(?P<amount>\d+(?:\.\d+)?|an?|half an?|half a|a quarter of an?|quarter of an?)"
-_UNIT = r"(?P<unit>hours?|hrs?|minutes?|mins?|seconds?|secs?)"
-_DURATION_PART = re.compile(rf"\b{_AMOUNT}(?P<half> and a half)? {_UNIT}\b(?P<half_after> and a half)?")
-_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
-
-
-@dataclass(frozen=True)
-class Duration:
-    seconds: float
-    spans: tuple[tuple[int, int], ...]  # where in the normalized text it was said
-
-
-def parse_duration(normalized: str) -> Duration | None:
-    """The length said in `normalized` ("5 minutes", "an hour and a half", "1 hour and 30 minutes")."""
-    seconds = 0.0
-    spans = []
-    for match in _DURATION_PART.finditer(normalized):
-        amount = match["amount"]
-        count = (0.5 if amount.startswith("half") else 0.25 if "quarter" in amount
-                 else 1.0 if amount in ("a", "an") else float(amount))
-        if match["half"] or match["half_after"]:
-            count += 0.5
-        seconds += count * _UNIT_SECONDS[match["unit"][0]]
-        spans.append(match.span())
-    return Duration(seconds, tuple(spans)) if spans else None
-
-
-def _without(normalized: str, spans: Sequence[tuple[int, int]]) -> list[str]:
-    """The words of `normalized` outside `spans`."""
-    kept, last = [], 0
-    for start, end in spans:
-        kept.append(normalized[last:start])
-        last = end
-    kept.append(normalized[last:])
-    return " ".join(kept).split()
 
 
 # ------------------------------------------------------------------------------------------------ timers
@@ -238,72 +122,7 @@ _LEFT = re.compile(r"\bhow (?:much (?:time|longer)|long) (?:is |do i have )?(?:l
 
 _ALARM_WORDS = frozenset({"alarm", "alarms"})
 _WAKE_ME = re.compile(r"\bwake me(?: up)?\b")
-_MERIDIEM = {"am": "am", "a m": "am", "in the morning": "am", "morning": "am", "pm": "pm", "p m": "pm",
-             "in the afternoon": "pm", "in the evening": "pm", "evening": "pm", "at night": "pm", "tonight": "pm"}
-_TIME_OF_DAY = (
-    r"(?:(?P<noon>noon|midday|midnight)|(?P<part>half|quarter) past (?P<past>\d{1,2})|quarter to (?P<to>\d{1,2})"
-    r"|(?P<hhmm>\d{3,4})|(?P<h>\d{1,2})(?: (?:oh )?(?P<m>\d{1,2}))?(?: oclock)?)"
-    r"(?: tomorrow)?(?: (?P<meridiem>" + "|".join(sorted(_MERIDIEM, key=len, reverse=True)) + r"))?"
-)
-# "at 7 am", "for tomorrow at 630"; or just before "alarm": "cancel the 6 30 alarm".
-_CLOCK_TIMES = (re.compile(rf"\b(?:at|for) (?:tomorrow (?:at )?)?{_TIME_OF_DAY}\b"),
-                re.compile(rf"\b{_TIME_OF_DAY} alarm\b"))
 _DEFINITION = re.compile(r"^(?:what|which) (?:is|are) an? ")  # "what is an alarm": the language model's
-
-
-@dataclass(frozen=True)
-class ClockTime:
-    """A time of day as said: `hour` 0-23, or 1-12 with `meridiem` None when the user did not say which."""
-
-    hour: int
-    minute: int
-    meridiem: str | None  # "am", "pm", None
-    tomorrow: bool = False
-
-    def next_after(self, moment: datetime) -> datetime:
-        """The first such time after `moment` (tomorrow's when said so): "at 7" at 3 PM is 7 PM."""
-        if self.meridiem is not None:
-            hours: tuple[int, ...] = (self.hour % 12 + (12 if self.meridiem == "pm" else 0),)
-        elif 1 <= self.hour <= 12:
-            hours = (self.hour % 12, self.hour % 12 + 12)
-        else:
-            hours = (self.hour,)
-        today = moment.replace(second=0, microsecond=0)
-        days = (1,) if self.tomorrow else (0, 1)
-        return min(c for c in ((today + timedelta(days=d)).replace(hour=h, minute=self.minute)
-                               for d in days for h in hours) if c > moment)
-
-    def matches(self, at: datetime) -> bool:
-        hour_ok = at.hour == self.hour if self.meridiem is None and self.hour > 12 else at.hour % 12 == self.hour % 12
-        meridiem_ok = self.meridiem is None or (at.hour >= 12) == (self.meridiem == "pm")
-        return hour_ok and meridiem_ok and at.minute == self.minute
-
-
-def parse_clock_time(normalized: str) -> ClockTime | None:
-    """The time of day said after "at" or "for" ("at 7 am", "for 630", "at half past 6", "for noon"), or before
-    "alarm" ("the 7 am alarm")."""
-    match = _CLOCK_TIMES[0].search(normalized) or _CLOCK_TIMES[1].search(normalized)
-    if match is None:
-        return None
-    meridiem = _MERIDIEM.get(match["meridiem"] or "")
-    tomorrow = "tomorrow" in normalized.split()
-    if match["noon"]:
-        return ClockTime(12, 0, "am" if match["noon"] == "midnight" else "pm", tomorrow)
-    if match["past"] or match["to"]:
-        hour = int(match["past"] or match["to"])
-        hour, minute = (hour, 30 if match["part"] == "half" else 15) if match["past"] else (hour - 1 or 12, 45)
-    elif match["hhmm"]:
-        hour, minute = divmod(int(match["hhmm"]), 100)
-    else:
-        hour, minute = int(match["h"]), int(match["m"] or 0)
-    if not (0 <= hour <= 23 and 0 <= minute <= 59) or (meridiem is not None and not 1 <= hour <= 12):
-        return None
-    return ClockTime(hour, minute, meridiem, tomorrow)
-
-
-def _day(at: datetime, moment: datetime) -> str:
-    days = (at.date() - moment.date()).days
-    return "today" if days == 0 else "tomorrow" if days == 1 else f"on {WEEKDAYS[at.weekday()]}"
 
 
 @dataclass
@@ -458,7 +277,7 @@ class Skills:
         if not words or len(words) > _MAX_WORDS or _CHATTER & set(words) or _DEFINITION.search(normalized):
             return None
         duration = parse_duration(normalized)
-        others = _without(normalized, duration.spans) if duration else words
+        others = words_outside(normalized, duration.spans) if duration else words
         seconds = duration.seconds if duration else None
         if "alarms" in self.enabled and (_ALARM_WORDS & set(words) or _WAKE_ME.search(normalized) or "snooze" in words):
             alarm = self._alarm_request(normalized, words, seconds)
@@ -524,11 +343,11 @@ class Skills:
             at = request.at.next_after(moment)
             seconds = round(at.timestamp() - moment.timestamp())  # local times: across a DST change too
             self._add(Timer(spoken_time(at), 0, now + seconds * SAMPLE_RATE, kind="alarm", at=at))
-            return f"Okay, alarm for {spoken_time(at)} {_day(at, moment)}."
+            return f"Okay, alarm for {spoken_time(at)} {spoken_day(at, moment)}."
         if request.intent == "alarm_list":
             if not alarms:
                 return "You have no alarms set."
-            when = _and([f"{t.name} {_day(t.at or moment, moment)}" for t in alarms])
+            when = spoken_list([f"{t.name} {spoken_day(t.at or moment, moment)}" for t in alarms])
             return f"You have {'an alarm' if len(alarms) == 1 else 'alarms'} for {when}."
         rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
         if rang_lately and not (request.every or request.at):
@@ -538,9 +357,9 @@ class Skills:
             return "You have no alarms set."
         chosen = alarms if request.every else [t for t in alarms if request.at is None or request.at.matches(t.at)]
         if not chosen:
-            return f"You have no such alarm. Your alarms are for {_and([t.name for t in alarms])}."
+            return f"You have no such alarm. Your alarms are for {_names(alarms)}."
         if len(chosen) > 1 and not request.every:
-            return (f"You have {number_words(len(chosen))} alarms: {_and([t.name for t in chosen])}. Say which one "
+            return (f"You have {number_words(len(chosen))} alarms: {_names(chosen)}. Say which one "
                     "to cancel, or cancel all alarms.")
         self.timers = [t for t in self.timers if t not in chosen]
         return f"Okay, I've cancelled {_yours(chosen)}."
@@ -558,7 +377,7 @@ class Skills:
             return SkillReply("timer_set", "I can set timers from one second up to twenty-four hours.")
         if len(self.timers) >= MAX_TIMERS:
             return SkillReply("timer_set", f"You already have {number_words(MAX_TIMERS)} timers. Cancel one first.")
-        timer = Timer(request.name or _duration_name(seconds), seconds, now + seconds * SAMPLE_RATE)
+        timer = Timer(request.name or duration_name(seconds), seconds, now + seconds * SAMPLE_RATE)
         self._add(timer)
         named = f"{timer.name} timer for " if request.name else ""
         return SkillReply("timer_set", f"Okay, {named}{spoken_duration(seconds)}, starting now.")
@@ -569,8 +388,8 @@ class Skills:
             return "You have no timers running."
         timers = [t for t in running if request.name and t.name == request.name] or running
         said = [f"your {t.name} timer {'is paused with' if t.paused_left is not None else 'has'} "
-                f"{_time_left(t.left_s(now))} left" for t in timers]
-        text = _and(said)
+                f"{time_left(t.left_s(now))} left" for t in timers]
+        text = spoken_list(said)
         return text[0].upper() + text[1:] + "."
 
     def _cancel(self, request: _Request, now: int) -> SkillReply:
@@ -608,10 +427,10 @@ class Skills:
         if request.name or request.seconds is not None:
             timers = [t for t in candidates
                       if t.name == request.name or (not request.name and t.seconds == round(request.seconds or 0))]
-            return timers[:1] or f"You have no such timer. Your timers are {_and([t.name for t in self._timers()])}."
+            return timers[:1] or f"You have no such timer. Your timers are {_names(self._timers())}."
         if len(candidates) == 1:
             return candidates
-        names = _and([t.name for t in candidates])
+        names = _names(candidates)
         return (f"You have {number_words(len(candidates))} timers: {names}. Say which one to {verb}, or {verb} all "
                 "timers.")
 
@@ -623,7 +442,7 @@ class Skills:
         said = [f"It's {alarm.name}: your alarm." for alarm in timers if alarm.kind == "alarm"][:1]
         done = [t.name for t in timers if t.kind == "timer"]
         if done:
-            said.append(f"Your {_and(done)} timer{' is' if len(done) == 1 else 's are'} done.")
+            said.append(f"Your {spoken_list(done)} timer{' is' if len(done) == 1 else 's are'} done.")
         return " ".join(said)
 
 
@@ -646,6 +465,10 @@ def _parse_timers(data: dict[str, Any]) -> list[dict[str, Any]]:
             raise ValueError(f"timer {index} is not a timer")
         out.append({**saved, "at": at})
     return out
+
+
+def _names(timers: Sequence[Timer]) -> str:
+    return spoken_list([t.name for t in timers])
 
 
 def _yours(timers: Sequence[Timer]) -> str:

@@ -1,0 +1,148 @@
+"""Reading a request's words: a phrase said (nearly) alone, a length of time, a time of day.
+
+Everything works on `assistant.text_norm.normalize`d text (lower case, "five" is "5", "what's" is "what is",
+"6:30" is "630"), in English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from assistant.text_norm import normalize
+
+# ---------------------------------------------------------------------------------------- phrase intents
+
+# (intent, pattern on normalized text, answer at a moment)
+PhraseIntent = tuple[str, re.Pattern[str], Callable[[datetime], str]]
+
+
+def phrase_intents(*intents: tuple[str, str, Callable[[datetime], str]]) -> tuple[PhraseIntent, ...]:
+    return tuple((name, re.compile(rf"\b(?:{pattern})\b"), answer) for name, pattern, answer in intents)
+
+
+_MAX_BEFORE = 6  # "hey jarvis do you happen to know what time it is"
+# Words that may follow a phrase: "thanks a lot", "what time is it now please", "hello Jarvis" (the names of
+# the shipped wake words). Anything else makes it another question ("what time is it in Tokyo").
+_AFTER = frozenset({"please", "now", "right", "today", "again", "then", "so", "very", "much", "a", "lot", "there",
+                    "to", "you", "for", "me", "everyone", "exactly", "currently", "doing",
+                    "assistant", "computer", "jarvis", "alexa", "mycroft"})
+
+
+def match_phrase(text: str, intents: Sequence[PhraseIntent]) -> tuple[str, Callable[[datetime], str]] | None:
+    """The first intent whose phrase `text` says with at most a few words before it and only _AFTER after."""
+    normalized = normalize(text)
+    for name, pattern, answer in intents:
+        match = pattern.search(normalized)
+        if match is None:
+            continue
+        before, after = normalized[: match.start()].split(), normalized[match.end():].split()
+        if len(before) <= _MAX_BEFORE and set(after) <= _AFTER:
+            return name, answer
+    return None
+
+
+# ------------------------------------------------------------------------------------------ durations
+
+_AMOUNT = r"(?P<amount>\d+(?:\.\d+)?|an?|half an?|half a|a quarter of an?|quarter of an?)"
+_UNIT = r"(?P<unit>hours?|hrs?|minutes?|mins?|seconds?|secs?)"
+_DURATION_PART = re.compile(rf"\b{_AMOUNT}(?P<half> and a half)? {_UNIT}\b(?P<half_after> and a half)?")
+_UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
+
+
+@dataclass(frozen=True)
+class Duration:
+    seconds: float
+    spans: tuple[tuple[int, int], ...]  # where in the normalized text it was said
+
+
+def parse_duration(normalized: str) -> Duration | None:
+    """The length said in `normalized` ("5 minutes", "an hour and a half", "1 hour and 30 minutes")."""
+    seconds = 0.0
+    spans = []
+    for match in _DURATION_PART.finditer(normalized):
+        amount = match["amount"]
+        count = (0.5 if amount.startswith("half") else 0.25 if "quarter" in amount
+                 else 1.0 if amount in ("a", "an") else float(amount))
+        if match["half"] or match["half_after"]:
+            count += 0.5
+        seconds += count * _UNIT_SECONDS[match["unit"][0]]
+        spans.append(match.span())
+    return Duration(seconds, tuple(spans)) if spans else None
+
+
+def words_outside(normalized: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+    """The words of `normalized` outside `spans`."""
+    kept, last = [], 0
+    for start, end in spans:
+        kept.append(normalized[last:start])
+        last = end
+    kept.append(normalized[last:])
+    return " ".join(kept).split()
+
+
+# ------------------------------------------------------------------------------------------ times of day
+
+_MERIDIEM = {"am": "am", "a m": "am", "in the morning": "am", "morning": "am", "pm": "pm", "p m": "pm",
+             "in the afternoon": "pm", "in the evening": "pm", "evening": "pm", "at night": "pm", "tonight": "pm"}
+_TIME_OF_DAY = (
+    r"(?:(?P<noon>noon|midday|midnight)|(?P<part>half|quarter) past (?P<past>\d{1,2})|quarter to (?P<to>\d{1,2})"
+    r"|(?P<hhmm>\d{3,4})|(?P<h>\d{1,2})(?: (?:oh )?(?P<m>\d{1,2}))?(?: oclock)?)"
+    r"(?: tomorrow)?(?: (?P<meridiem>" + "|".join(sorted(_MERIDIEM, key=len, reverse=True)) + r"))?"
+)
+# "at 7 am", "for tomorrow at 630"; or just before "alarm": "cancel the 6 30 alarm".
+_CLOCK_TIMES = (re.compile(rf"\b(?:at|for) (?:tomorrow (?:at )?)?{_TIME_OF_DAY}\b"),
+                re.compile(rf"\b{_TIME_OF_DAY} alarm\b"))
+
+
+@dataclass(frozen=True)
+class ClockTime:
+    """A time of day as said: `hour` 0-23, or 1-12 with `meridiem` None when the user did not say which."""
+
+    hour: int
+    minute: int
+    meridiem: str | None  # "am", "pm", None
+    tomorrow: bool = False
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first such time after `moment` (tomorrow's when said so): "at 7" at 3 PM is 7 PM."""
+        if self.meridiem is not None:
+            hours: tuple[int, ...] = (self.hour % 12 + (12 if self.meridiem == "pm" else 0),)
+        elif 1 <= self.hour <= 12:
+            hours = (self.hour % 12, self.hour % 12 + 12)
+        else:
+            hours = (self.hour,)
+        today = moment.replace(second=0, microsecond=0)
+        days = (1,) if self.tomorrow else (0, 1)
+        return min(c for c in ((today + timedelta(days=d)).replace(hour=h, minute=self.minute)
+                               for d in days for h in hours) if c > moment)
+
+    def matches(self, at: datetime) -> bool:
+        hour_ok = at.hour == self.hour if self.meridiem is None and self.hour > 12 else at.hour % 12 == self.hour % 12
+        meridiem_ok = self.meridiem is None or (at.hour >= 12) == (self.meridiem == "pm")
+        return hour_ok and meridiem_ok and at.minute == self.minute
+
+
+def parse_clock_time(normalized: str) -> ClockTime | None:
+    """The time of day said after "at" or "for" ("at 7 am", "for 630", "at half past 6", "for noon"), or before
+    "alarm" ("the 7 am alarm")."""
+    match = _CLOCK_TIMES[0].search(normalized) or _CLOCK_TIMES[1].search(normalized)
+    if match is None:
+        return None
+    meridiem = _MERIDIEM.get(match["meridiem"] or "")
+    tomorrow = "tomorrow" in normalized.split()
+    if match["noon"]:
+        return ClockTime(12, 0, "am" if match["noon"] == "midnight" else "pm", tomorrow)
+    if match["past"] or match["to"]:
+        hour = int(match["past"] or match["to"])
+        hour, minute = (hour, 30 if match["part"] == "half" else 15) if match["past"] else (hour - 1 or 12, 45)
+    elif match["hhmm"]:
+        hour, minute = divmod(int(match["hhmm"]), 100)
+    else:
+        hour, minute = int(match["h"]), int(match["m"] or 0)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59) or (meridiem is not None and not 1 <= hour <= 12):
+        return None
+    return ClockTime(hour, minute, meridiem, tomorrow)
+

@@ -1,0 +1,82 @@
+"""How the assistant says numbers, times of day, dates, lengths of time and lists: in words, so that every voice
+reads them the same way, whatever its text front-end does with digits and colons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")
+_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+def number_words(n: int) -> str:
+    """0..99 in words (a voice reads them the same way whatever its text front-end does with digits)."""
+    if n < 20:
+        return _ONES[n]
+    tens, ones = divmod(n, 10)
+    return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+
+
+def spoken_time(moment: datetime) -> str:
+    """The time as a voice says it: "three oh five PM", "twelve o'clock AM"."""
+    hour = moment.hour % 12 or 12
+    minute = moment.minute
+    minutes = "o'clock" if minute == 0 else f"oh {_ONES[minute]}" if minute < 10 else number_words(minute)
+    return f"{_ONES[hour]} {minutes} {'AM' if moment.hour < 12 else 'PM'}"
+
+
+# English names whatever the process locale (strftime's %A and %B would follow it).
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def spoken_date(moment: datetime) -> str:
+    """The date as a voice says it: "Tuesday, March the 5th, 2024" (text-to-speech reads "5th" as fifth)."""
+    day = moment.day
+    suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{WEEKDAYS[moment.weekday()]}, {_MONTHS[moment.month - 1]} the {day}{suffix}, {moment.year}"
+
+
+_UNITS = (("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def _parts(seconds: float) -> list[tuple[int, str]]:
+    left = round(seconds)
+    parts = []
+    for unit, size in _UNITS:
+        count, left = divmod(left, size)
+        if count:
+            parts.append((count, unit))
+    return parts
+
+
+def spoken_duration(seconds: float) -> str:
+    """A length as said: "one hour, five minutes and ten seconds", "thirty seconds"."""
+    said = [f"{number_words(n)} {unit}{'s' if n != 1 else ''}" for n, unit in _parts(seconds)]
+    return spoken_list(said or ["zero seconds"])
+
+
+def duration_name(seconds: float) -> str:
+    """A timer named by its length, as in "your five minute timer", "your one hour thirty minute timer"."""
+    return " ".join(f"{number_words(n)} {unit}" for n, unit in _parts(seconds))
+
+
+def time_left(seconds: float) -> str:
+    """What is left, as precisely as a person would say it: seconds under ten minutes, minutes above."""
+    if seconds >= 600:
+        seconds = 60 * round(seconds / 60)
+    return spoken_duration(max(seconds, 1))
+
+
+def spoken_list(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+
+def spoken_day(at: datetime, moment: datetime) -> str:
+    days = (at.date() - moment.date()).days
+    return "today" if days == 0 else "tomorrow" if days == 1 else f"on {WEEKDAYS[at.weekday()]}"
+
