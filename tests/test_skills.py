@@ -107,6 +107,14 @@ def test_the_other_recorded_commands_and_talk_about_timers_are_left_to_the_langu
     assert not skill.timers
 
 
+def test_no_sentence_of_the_recorded_speech_sets_off_a_skill(shared_audio: Path) -> None:
+    """People's sentences (read books, dictation, several languages) are the language model's, every one."""
+    with (shared_audio / "asr" / "MANIFEST.tsv").open(newline="", encoding="utf-8") as handle:
+        sentences = [r["label"] for r in csv.DictReader(handle, delimiter="\t") if not r["label"].startswith("<")]
+    assert len(sentences) >= 50
+    assert [t for t in sentences if skills().recognizes(t)] == []
+
+
 def test_only_the_configured_skills_answer() -> None:
     timers_only = skills(enabled=("timers",))
     assert timers_only.answer("what time is it", 0) is None
