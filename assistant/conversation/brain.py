@@ -4,8 +4,8 @@ Two brains implement `Brain`:
 - `LlmBrain`: a language model (llama.cpp through LlamaChat) answering with the conversation so far;
 - `RuleBrain`: the zero-download brain for an assistant with no language model installed: it answers
   greetings and a few questions about itself, and otherwise says honestly that it heard the user but cannot
-  answer yet, and how to install a model. (The time, the date and timers never reach a brain: the controller
-  answers them, assistant.conversation.skills.)
+  answer yet, and how to install a model. (The time, the date, timers and alarms never reach a brain: the
+  controller answers them, assistant.conversation.skills.)
 `open_brain(config)` picks one by the configuration (assistant.selection).
 
 Both keep the turns in a History within `conversation.history_tokens` and, with `conversation.memory` on,
@@ -174,11 +174,12 @@ def _greeting(moment: datetime) -> str:
     return f"{hello}! What can I do for you?"
 
 
-def _intents(skills: str) -> tuple[PhraseIntent, ...]:
-    """The rule brain's phrases; `skills`: what the device answers itself (Skills.describe), said when asked."""
-    simple = f" simple things like {skills}" if skills else " nothing but a few fixed things"
+def _intents(device_does: str) -> tuple[PhraseIntent, ...]:
+    """The rule brain's phrases; `device_does`: what the device answers itself (Skills.describe), said when asked."""
+    simple = f" simple things like {device_does}" if device_does else " nothing but a few fixed things"
     no_model = f"No language model is installed yet, so I can only do{simple}."
-    can = f"Without a language model I can {skills}, and forget" if skills else "Without a language model I can forget"
+    can = f"Without a language model I can {device_does}, and forget" if device_does else (
+        "Without a language model I can forget")
     return phrase_intents(
         ("identity", r"who are you|what are you|what is your name|who am i (?:talking|speaking) (?:to|with)"
                      r"|introduce yourself",
