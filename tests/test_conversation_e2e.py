@@ -612,6 +612,24 @@ def test_a_timer_nobody_answers_rings_for_timer_ring_s_and_the_conversation_goes
     assert result.turns[-1].transcript and result.turns[-1].reply
 
 
+def test_a_timer_set_before_a_restart_is_there_after_it(config: Config, tmp_path: Path) -> None:
+    """The assistant's pipeline keeps timers in the state folder (config_file's state_dir) with memory on."""
+    from assistant.audio.room import RoomSetup, SimulatedRoom
+
+    assert config.conversation.memory
+    engines = Engines.build(config, wake=False)
+    try:
+        first = Pipeline(config, SimulatedRoom([], RoomSetup(), realtime=False), engines, greet=False)
+        assert first.controller.skills.answer("set a pasta timer for eight minutes", 0) is not None
+        again = Pipeline(config, SimulatedRoom([], RoomSetup(), realtime=False), engines, greet=False)
+        assert [t.called for t in again.controller.skills.timers] == ["pasta timer"]
+        assert (tmp_path / "state" / "timers.json").exists()
+        forgetful = Pipeline(simulation_config(config), SimulatedRoom([], RoomSetup(), realtime=False), engines)
+        assert forgetful.controller.skills.store is None  # simulations keep nothing
+    finally:
+        engines.close()
+
+
 def test_an_echo_only_reply_of_thirty_seconds_makes_no_turn(config: Config, shared_audio: Path, tmp_path: Path) -> None:
     """A long reply into the room through the RIR at the default echo gain, and nobody speaking."""
     from assistant.audio.room import RoomSetup, SimulatedRoom
