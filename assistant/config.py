@@ -368,15 +368,16 @@ class ConversationConfig:
         1024, "Token budget for remembered turns; the oldest are dropped beyond it.", min=0, max=131072
     )
     memory: bool = setting(
-        True, "Keep the conversation, and the timers and alarms, across restarts (files in the state folder)."
+        True,
+        "Keep the conversation, the timers and alarms, and the volume across restarts (files in the state folder).",
     )
     apology: str = setting("Sorry, something went wrong.", "Said when a stage fails.")
-    skills: list[Literal["time", "date", "timers", "alarms"]] = setting(
-        ["time", "date", "timers", "alarms"],
+    skills: list[Literal["time", "date", "timers", "alarms", "volume"]] = setting(
+        ["time", "date", "timers", "alarms", "volume"],
         "Answered on the device, at once and right, before the language model sees them (it cannot know the "
         "time): the time; the date and the day; timers (\"set a pasta timer for eight minutes\", \"how much time "
-        "is left\", \"cancel all timers\"); alarms (\"wake me up at seven AM\", \"snooze\"). Empty: the "
-        "language model answers everything.",
+        "is left\", \"cancel all timers\"); alarms (\"wake me up at seven AM\", \"snooze\"); the volume "
+        "(\"louder\", \"set the volume to four\"). Empty: the language model answers everything.",
     )
     timer_ring_s: float = setting(
         60.0,

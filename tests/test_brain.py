@@ -222,7 +222,7 @@ def rules(memory: MemoryFile | None = None, at: datetime = TUESDAY, **conversati
         ("Thank you very much.", "thanks", "You're welcome."),
         ("thanks", "thanks", "You're welcome."),
         ("What can you do?", "capabilities", "Without a language model I can tell you the time and the date and set "
-                                             "timers and alarms, and forget our conversation"),
+                                             "timers, alarms and the volume, and forget our conversation"),
         ("forget everything", "forget", FORGOTTEN),
     ],
 )

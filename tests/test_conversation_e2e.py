@@ -623,7 +623,7 @@ def test_a_timer_set_before_a_restart_is_there_after_it(config: Config, tmp_path
         assert first.controller.skills.answer("set a pasta timer for eight minutes", 0) is not None
         again = Pipeline(config, SimulatedRoom([], RoomSetup(), realtime=False), engines, greet=False)
         assert [t.called for t in again.controller.skills.timers] == ["pasta timer"]
-        assert (tmp_path / "state" / "timers.json").exists()
+        assert (tmp_path / "state" / "skills.json").exists()
         forgetful = Pipeline(simulation_config(config), SimulatedRoom([], RoomSetup(), realtime=False), engines)
         assert forgetful.controller.skills.store is None  # simulations keep nothing
     finally:

@@ -21,9 +21,10 @@ from assistant.audio.io import SAMPLE_RATE
 from assistant.audio.room import RoomSetup, SimulatedRoom
 from assistant.config import Config, ConversationConfig, GeneralConfig, load_config
 from assistant.conversation.controller import RING_GAP_S, Controller
-from assistant.conversation.messages import Clock, Heard, Prompt, Queued, Say, Spoken, TurnEnded, TurnStarted
+from assistant.conversation.messages import Clock, Duck, Heard, Prompt, Queued, Say, Spoken, TurnEnded, TurnStarted
 from assistant.conversation.phrases import parse_clock_time, parse_duration
-from assistant.conversation.skills import MAX_TIMERS, SKILLS, SNOOZE_S, Skills, timers_file
+from assistant.conversation.skills import MAX_TIMERS, SKILLS, SNOOZE_S, Skills, skills_file
+from assistant.conversation.spoken import number_words as spoken_words
 from assistant.conversation.spoken import spoken_duration
 from assistant.conversation.state_file import StateFile
 from assistant.conversation.trace import Trace
@@ -121,7 +122,8 @@ def test_only_the_configured_skills_answer() -> None:
     assert said(timers_only, "set a timer for 5 minutes") == "Okay, five minutes, starting now."
     none = skills(enabled=())
     assert none.answer("what time is it", 0) is None and none.answer("set a timer for 5 minutes", 0) is None
-    assert none.describe() == "" and skills().describe() == "tell you the time and the date and set timers and alarms"
+    assert none.describe() == ""
+    assert skills().describe() == "tell you the time and the date and set timers, alarms and the volume"
     with pytest.raises(ValueError, match=r"unknown skills.*weather"):
         Skills(["time", "weather"])
 
@@ -316,16 +318,49 @@ def test_an_alarm_that_rang_can_be_snoozed_or_stopped() -> None:
     assert said(skill, "snooze for 5 minutes", (64 + SNOOZE_S) * S) == "There's nothing to snooze."
 
 
+# ---------------------------------------------------------------------------------------------- volume
+
+
+@pytest.mark.parametrize(
+    ("text", "volume"),
+    [
+        ("louder", 6), ("turn it up a bit", 6), ("turn up the volume please", 6), ("speak up", 6),
+        ("could you be a little louder", 6), ("quieter", 4), ("turn it down", 4), ("you're way too loud", 4),
+        ("volume down", 4), ("set the volume to seven", 7), ("volume 3", 3), ("volume 80 percent", 8),
+        ("max volume", 10), ("volume to 0", 1),
+    ],
+)
+def test_the_volume_goes_up_down_or_to_a_level(text: str, volume: int) -> None:
+    skill = skills()
+    skill.volume = 5
+    reply = skill.answer(text, 0)
+    assert reply is not None and reply.text == f"Okay, volume {spoken_words(volume)}."
+    assert skill.volume == volume and skill.volume_db == (volume - 10) * 3
+
+
+def test_the_volume_has_ends_and_other_things_turned_up_are_not_it() -> None:
+    skill = skills()
+    assert (skill.volume, skill.volume_db) == (10, 0.0)
+    assert said(skill, "louder") == "That's as loud as I go."
+    assert said(skill, "what's the volume") == "The volume is ten."
+    assert said(skill, "volume 50") == "Say a volume from one to ten." and skill.volume == 10
+    skill.answer("volume 1", 0)
+    assert said(skill, "quieter") == "That's as quiet as I go." and skill.volume_db == -27.0
+    for text in ("turn up the heat", "turn the lights down", "turn down the music", "the tv is too loud",
+                 "louder than a bomb"):
+        assert skill.answer(text, 0) is None, text
+
+
 # ---------------------------------------------------------------------------------------- across restarts
 
 
 def _kept(path: Path, at: datetime, now: int = 0) -> Skills:
     """Skills keeping their timers in `path`, started at `at` (a restart)."""
-    return Skills(SKILLS, clock=lambda: at, store=StateFile(path, "timers and alarms", 1), now=now)
+    return Skills(SKILLS, clock=lambda: at, store=StateFile(path, "timers, alarms and volume", 1), now=now)
 
 
 def test_timers_and_alarms_come_back_after_a_restart_on_the_wall_clock(tmp_path: Path) -> None:
-    path = tmp_path / "state" / "timers.json"
+    path = tmp_path / "state" / "skills.json"
     before = _kept(path, TUESDAY)
     before.answer("set a pasta timer for 8 minutes", 10 * S)
     before.answer("set a timer for 2 minutes", 10 * S)
@@ -338,6 +373,9 @@ def test_timers_and_alarms_come_back_after_a_restart_on_the_wall_clock(tmp_path:
     assert (alarm.kind, alarm.at) == ("alarm", datetime(2024, 3, 6, 7, 0))
     assert alarm.due == 100 + round(((datetime(2024, 3, 6, 7) - TUESDAY).total_seconds() - 120) * S)
     assert said(after, "resume the timer", 100) == "Okay, your two minute timer is running again."
+    assert after.volume == 10
+    after.answer("volume 4", 100)
+    assert _kept(path, TUESDAY).volume == 4
     assert said(after, "cancel all timers", 100) == "Okay, I've cancelled your two timers."
     assert [t.name for t in _kept(path, TUESDAY).timers] == ["seven o'clock AM"]
     after.due(alarm.due)
@@ -347,7 +385,7 @@ def test_timers_and_alarms_come_back_after_a_restart_on_the_wall_clock(tmp_path:
 def test_one_that_ran_out_while_the_assistant_was_down_rings_at_once_if_recent_else_is_dropped(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = tmp_path / "timers.json"
+    path = tmp_path / "skills.json"
     before = _kept(path, TUESDAY)
     before.answer("set a tea timer for 3 minutes", 0)
     before.answer("set an alarm for 3:06 pm", 0)  # a minute from now
@@ -362,17 +400,17 @@ def test_one_that_ran_out_while_the_assistant_was_down_rings_at_once_if_recent_e
     assert "three oh six PM alarm ran out 54 minutes ago while the assistant was not running: dropped" in caplog.text
 
 
-def test_a_damaged_timers_file_is_set_aside_and_one_that_cannot_be_written_is_logged(
+def test_a_damaged_skills_file_is_set_aside_and_one_that_cannot_be_written_is_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = tmp_path / "timers.json"
-    path.write_text('{"version": 1, "timers": [{"name": "pasta"}]}')
+    path = tmp_path / "skills.json"
+    path.write_text('{"version": 1, "volume": 5, "timers": [{"name": "pasta"}]}')
     with caplog.at_level(logging.WARNING):
         skill = _kept(path, TUESDAY)
     assert skill.timers == [] and "timer 0 is not a timer" in caplog.text
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("timers.json.corrupt-")]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("skills.json.corrupt-")]
     (tmp_path / "a-file").write_text("")
-    blocked = _kept(tmp_path / "a-file" / "timers.json", TUESDAY)  # its folder is a file
+    blocked = _kept(tmp_path / "a-file" / "skills.json", TUESDAY)  # its folder is a file
     with caplog.at_level(logging.WARNING):
         assert said(blocked, "set a timer for 1 minute") == "Okay, one minute, starting now."
     assert "could not keep the timers" in caplog.text and len(blocked.timers) == 1
@@ -380,7 +418,7 @@ def test_a_damaged_timers_file_is_set_aside_and_one_that_cannot_be_written_is_lo
 
 def test_the_pipeline_keeps_timers_in_the_state_folder_when_memory_is_on(tmp_path: Path) -> None:
     config = Config(general=GeneralConfig(state_dir=str(tmp_path)))
-    assert timers_file(config, {}).path == tmp_path / "timers.json"
+    assert skills_file(config, {}).path == tmp_path / "skills.json"
 
 
 # ---------------------------------------------------------------------------------------- the controller
@@ -440,6 +478,26 @@ def test_the_controller_answers_a_timer_request_itself_and_the_brain_only_rememb
     rig.run(1.5)
     assert rig.controller.idle
     assert [(m.user, m.heard) for m in rig.sent] == [("set a timer for 5 minutes", "Okay, five minutes, starting now.")]
+
+
+def test_the_volume_set_by_voice_is_what_the_speaker_plays_at_ducks_included() -> None:
+    rig = _Rig()
+    rig.user_says("set the volume to 6")
+    gain = rig.room._gain  # type: ignore[attr-defined]  # what the room's speaker plays at
+    assert gain == pytest.approx(10 ** (-12 / 20))  # already for the answer itself
+    rig.speak()
+    rig.controller.handle(Duck(True, rig.room.clock))
+    assert rig.room._gain == pytest.approx(gain * rig.controller.duck_gain)  # type: ignore[attr-defined]
+    rig.controller.handle(Duck(False, rig.room.clock))
+    rig.run(1.5)
+    assert rig.room._gain == pytest.approx(gain)  # type: ignore[attr-defined]
+    kept = Skills(SKILLS)
+    kept.volume = 3
+    restarted = SimulatedRoom([], RoomSetup(), realtime=False)
+    Controller(Config(), restarted, Speaker(restarted, Turns(), max_ahead_s=None), turns=Turns(), state=ListenState(),
+               trace=Trace(restarted.playback_position), to_brain=print, to_tts=print, wake_required=False,
+               trace_audible=True, skills=kept)
+    assert restarted._gain == pytest.approx(10 ** (-21 / 20))  # type: ignore[attr-defined]
 
 
 def test_a_skill_request_is_not_started_early_while_the_user_pauses() -> None:

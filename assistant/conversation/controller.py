@@ -155,6 +155,7 @@ class Controller:
         self.stop_check_sample = 0
         self.completed = 0
         self.failures = 0
+        self._apply_gain()  # the volume the user set before a restart
 
     @property
     def idle(self) -> bool:
@@ -343,6 +344,7 @@ class Controller:
                 compute_s = round(time.perf_counter() - started, 4)
                 self.trace.emit("skill", turn.number, intent=answer.intent, attempt=turn.reply, compute_s=compute_s)
                 log.info("turn %d: answered on the device (%s)", turn.number, answer.intent)
+                self._apply_gain()  # the answer to "louder" is said louder
                 self._say(turn, answer.text)
                 return
             self.to_brain(Prompt(turn.number, text, turn.reply))
@@ -487,7 +489,8 @@ class Controller:
 
     def _apply_gain(self) -> None:
         down = self.ducked or self.stop_checks > 0
-        self.audio.set_output_gain(10 ** (self.level_db / 20) * (self.duck_gain if down else 1.0))
+        db = self.level_db + self.skills.volume_db
+        self.audio.set_output_gain(10 ** (db / 20) * (self.duck_gain if down else 1.0))
 
     # ---------------------------------------------------------------------------------------- timers
 

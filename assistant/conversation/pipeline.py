@@ -29,7 +29,7 @@ from assistant.conversation.controller import Controller
 from assistant.conversation.listener import Listener
 from assistant.conversation.messages import StageFailed
 from assistant.conversation.queues import Pacer, WorkQueue
-from assistant.conversation.skills import Skills, timers_file
+from assistant.conversation.skills import Skills, skills_file
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Partial, Turns
 from assistant.conversation.workers import (
@@ -199,12 +199,12 @@ class Pipeline:
             to_stt=self.stt_q.put, to_controller=self.control_q.put, trace=self.trace,
             fresh_vad=engines.vad.fork(),
         )
-        timers = timers_file(config, os.environ) if config.conversation.memory else None
+        kept = skills_file(config, os.environ) if config.conversation.memory else None
         self.controller = Controller(
             config, audio, self.speaker, turns=self.turns, state=self.state, trace=self.trace,
             to_brain=self.brain_q.put, to_tts=self.tts_q.put,
             wake_required=engines.wake is not None, trace_audible=trace_audible,
-            skills=Skills(config.conversation.skills, store=timers),
+            skills=Skills(config.conversation.skills, store=kept),
         )
         self.audio_worker = AudioWorker(
             audio, engines.frontend, self.listen_q.put, pacer=self.pacer, heartbeats=self.heartbeats,

@@ -16,10 +16,14 @@ Alarms: "wake me up at seven AM", "set an alarm for 6:30" (without AM or PM: the
 alarm is a Timer of kind "alarm" due at the sample that many seconds on: the microphone's clock and the wall
 clock drift apart by the sound card's error (100 ppm is 3 s over 8 hours).
 
-With `conversation.memory` on, timers and alarms are kept in `timers.json` in the state folder (rewritten
-on every change, on the wall clock) and come back after a restart: one that ran out while the assistant was
-down rings at once if that was within RING_LATE_S, else it is dropped with a line in the log (a seven o'clock
-alarm is no use at noon).
+Volume: "louder", "quieter", "turn it up", "volume down", "set the volume to 4", "volume 70 percent", "max
+volume", "what's the volume": ten steps of 3 dB (10: as played, 1: 27 dB down), applied by the controller to
+everything the speaker plays, and kept.
+
+With `conversation.memory` on, timers, alarms and the volume are kept in `skills.json` in the state folder
+(rewritten on every change; deadlines on the wall clock) and come back after a restart: a timer that ran out
+while the assistant was down rings at once if that was within RING_LATE_S, else it is dropped with a line in the
+log (a seven o'clock alarm is no use at noon).
 
 Requests are read on normalized text (assistant.conversation.phrases: "five" is "5", "what's" is "what is"),
 in English, and answered in words (assistant.conversation.spoken). A skill's phrase must be (nearly) the whole
@@ -64,19 +68,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SKILLS = ("time", "date", "timers", "alarms")
+SKILLS = ("time", "date", "timers", "alarms", "volume")
 MAX_TIMER_S = 24 * 3600
 MAX_TIMERS = 20  # timers and alarms: a runaway loop of "set a timer" must not fill a weeks-long run's memory
 RECENTLY_RUNG_S = 120.0  # "stop the timer", "snooze" this soon after one ran out are about that one
 SNOOZE_S = 540  # nine minutes, as alarm clocks do
 RING_LATE_S = 600.0  # one that ran out while the assistant was not running still rings if this recent
-FILE_NAME = "timers.json"
+VOLUME_STEP_DB = 3.0
+MAX_VOLUME = 10
+FILE_NAME = "skills.json"
 VERSION = 1
 
 
-def timers_file(config: Config, env: Mapping[str, str]) -> StateFile:
-    """Where timers and alarms are kept across restarts: timers.json in the state folder."""
-    return StateFile(state_path(config, env, FILE_NAME), "timers and alarms", VERSION)
+def skills_file(config: Config, env: Mapping[str, str]) -> StateFile:
+    """Where timers, alarms and the volume are kept across restarts: skills.json in the state folder."""
+    return StateFile(state_path(config, env, FILE_NAME), "timers, alarms and volume", VERSION)
 
 
 # ---------------------------------------------------------------------------------------- the clock
@@ -124,6 +130,23 @@ _ALARM_WORDS = frozenset({"alarm", "alarms"})
 _WAKE_ME = re.compile(r"\bwake me(?: up)?\b")
 _DEFINITION = re.compile(r"^(?:what|which) (?:is|are) an? ")  # "what is an alarm": the language model's
 
+# ------------------------------------------------------------------------------------------------ volume
+
+_SOUND = r"(?:it|yourself|the volume|the sound|your voice)"
+_LOUDER = re.compile(rf"\b(?:louder|speak up|(?:turn|crank) (?:{_SOUND} up|up {_SOUND})|volume up|turn up"
+                     r"|(?:raise|increase) (?:the )?volume|more volume)\b")
+_QUIETER = re.compile(rf"\b(?:quieter|softer|turn (?:{_SOUND} down|down {_SOUND})|volume down|turn down"
+                      r"|(?:lower|decrease|reduce) (?:the )?volume|less volume)\b"
+                      r"|^(?:please )?(?:you are |it is |that is )?"
+                      r"(?:way |a bit |a little |much )?too loud\b")
+# Only these may follow a volume request: "turn it up a bit please"; "turn up the heat" is something else.
+_VOLUME_AFTER = frozenset({"please", "a", "bit", "little", "lot", "more", "now", "again", "then", "some", "notch",
+                           "one", "step", "for", "me", "jarvis", "alexa", "mycroft", "assistant", "computer"})
+_VOLUME_TO = re.compile(r"\bvolume (?:to |at |on )?(?:level )?(?P<level>\d+)(?P<percent> percent)?\b"
+                        r"|\bvolume (?:to )?(?P<max>max|maximum|full|the max|the maximum)\b"
+                        r"|\b(?P<maxed>max|maximum|full) volume\b")
+_VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your )?volume\b|\bhow loud are you\b")
+
 
 @dataclass
 class Timer:
@@ -159,6 +182,7 @@ class _Request:
     every: bool = False  # "cancel all timers"
     answer: Callable[[datetime], str] | None = None
     at: ClockTime | None = None  # an alarm's time
+    amount: int = 0  # a volume level, or a step
 
 
 class Skills:
@@ -180,8 +204,9 @@ class Skills:
         self.clock = clock
         self.store = store
         self.timers: list[Timer] = []
+        self.volume = MAX_VOLUME
         if store is not None:
-            self._restore(store.load(_parse_timers) or [], now)
+            self._restore(store.load(_parse_kept) or {"timers": [], "volume": MAX_VOLUME}, now)
         self._rung_at: int | None = None  # when a timer last ran out
         self._rung: list[Timer] = []  # the ones that did (snooze)
         self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
@@ -199,11 +224,18 @@ class Skills:
         if request.answer is not None:
             return SkillReply(request.intent, request.answer(self.clock()))
         reply = self._act(request, now)
-        if request.intent not in ("timer_left", "timer_ask", "alarm_list"):
+        if request.intent not in ("timer_left", "timer_ask", "alarm_list", "volume_ask"):
             self._save(now)
         return reply
 
+    @property
+    def volume_db(self) -> float:
+        """The user's volume as a gain in dB (0 at the top step)."""
+        return (self.volume - MAX_VOLUME) * VOLUME_STEP_DB
+
     def _act(self, request: _Request, now: int) -> SkillReply:
+        if request.intent.startswith("volume"):
+            return SkillReply(request.intent, self._set_volume(request))
         if request.intent.startswith("alarm"):
             return SkillReply(request.intent, self._alarm(request, now))
         if request.intent == "timer_set":
@@ -235,14 +267,15 @@ class Skills:
             "paused_left_s": None if t.paused_left is None else t.paused_left / SAMPLE_RATE,
         } for t in self.timers]
         try:
-            self.store.save({"timers": kept})
+            self.store.save({"timers": kept, "volume": self.volume})
         except OSError as exc:
-            log.warning("could not keep the timers in %s (%s): they are lost on a restart; make its folder "
-                        "writable or set general.state_dir", self.store.path, exc.strerror or exc)
+            log.warning("could not keep the timers and the volume in %s (%s): they are lost on a restart; make its "
+                        "folder writable or set general.state_dir", self.store.path, exc.strerror or exc)
 
-    def _restore(self, kept: list[dict[str, Any]], now: int) -> None:
+    def _restore(self, kept: dict[str, Any], now: int) -> None:
+        self.volume = kept["volume"]
         wall = self.clock().timestamp()
-        for saved in kept:
+        for saved in kept["timers"]:
             timer = Timer(saved["name"], saved["seconds"], now, kind=saved["kind"], at=saved["at"])
             if saved["paused_left_s"] is not None:
                 timer.paused_left = round(saved["paused_left_s"] * SAMPLE_RATE)
@@ -261,9 +294,9 @@ class Skills:
         """What the enabled skills do, for a spoken list of what the assistant can do."""
         told = [what for skill, what in (("time", "the time"), ("date", "the date")) if skill in self.enabled]
         said = [f"tell you {' and '.join(told)}"] if told else []
-        sets = [what for what in ("timers", "alarms") if what in self.enabled]
+        sets = [what for what in ("timers", "alarms", "the volume") if what.split()[-1] in self.enabled]
         if sets:
-            said.append(f"set {' and '.join(sets)}")
+            said.append(f"set {spoken_list(sets)}")
         return " and ".join(said)
 
     # -------------------------------------------------------------------------------------- requests
@@ -279,6 +312,10 @@ class Skills:
         duration = parse_duration(normalized)
         others = words_outside(normalized, duration.spans) if duration else words
         seconds = duration.seconds if duration else None
+        if "volume" in self.enabled:
+            volume = self._volume_request(normalized)
+            if volume is not None:
+                return volume
         if "alarms" in self.enabled and (_ALARM_WORDS & set(words) or _WAKE_ME.search(normalized) or "snooze" in words):
             alarm = self._alarm_request(normalized, words, seconds)
             if alarm is not None:
@@ -305,6 +342,31 @@ class Skills:
         if seconds is not None or _SET_WORDS & set(words) or words in (["timer"], ["a", "timer"]):
             return _Request("timer_set", seconds, name)
         return None
+
+    def _volume_request(self, normalized: str) -> _Request | None:
+        if _VOLUME_ASK.search(normalized):
+            return _Request("volume_ask")
+        to = _VOLUME_TO.search(normalized)
+        if to is not None:
+            level = MAX_VOLUME if to["max"] or to["maxed"] else int(to["level"])
+            return _Request("volume_set", amount=round(level / 10) if to["percent"] else level)
+        for pattern, step in ((_LOUDER, 1), (_QUIETER, -1)):
+            match = pattern.search(normalized)
+            if match is not None and set(normalized[match.end():].split()) <= _VOLUME_AFTER:
+                return _Request("volume_up" if step > 0 else "volume_down", amount=step)
+        return None
+
+    def _set_volume(self, request: _Request) -> str:
+        if request.intent == "volume_ask":
+            return f"The volume is {number_words(self.volume)}."
+        wanted = request.amount if request.intent == "volume_set" else self.volume + request.amount
+        if not 0 <= wanted <= MAX_VOLUME + 1:
+            return "Say a volume from one to ten."
+        level = min(max(wanted, 1), MAX_VOLUME)
+        if level == self.volume and wanted != level:
+            return "That's as loud as I go." if wanted > level else "That's as quiet as I go."
+        self.volume = level
+        return f"Okay, volume {number_words(level)}."
 
     def _alarm_request(self, normalized: str, words: list[str], seconds: float | None) -> _Request | None:
         if "snooze" in words:
@@ -446,11 +508,13 @@ class Skills:
         return " ".join(said)
 
 
-def _parse_timers(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The timers of a decoded timers file, checked; ValueError says what is wrong."""
-    kept = data.get("timers")
+def _parse_kept(data: dict[str, Any]) -> dict[str, Any]:
+    """The timers and the volume of a decoded skills file, checked; ValueError says what is wrong."""
+    kept, volume = data.get("timers"), data.get("volume")
     if not isinstance(kept, list):
         raise ValueError("no list of timers")
+    if not (isinstance(volume, int) and 1 <= volume <= MAX_VOLUME):
+        raise ValueError(f"volume {volume!r} is not 1 to {MAX_VOLUME}")
     out = []
     for index, saved in enumerate(kept):
         try:
@@ -464,7 +528,7 @@ def _parse_timers(data: dict[str, Any]) -> list[dict[str, Any]]:
         if not ok:
             raise ValueError(f"timer {index} is not a timer")
         out.append({**saved, "at": at})
-    return out
+    return {"timers": out, "volume": volume}
 
 
 def _names(timers: Sequence[Timer]) -> str:
