@@ -372,12 +372,13 @@ class ConversationConfig:
         "Keep the conversation, the timers and alarms, and the volume across restarts (files in the state folder).",
     )
     apology: str = setting("Sorry, something went wrong.", "Said when a stage fails.")
-    skills: list[Literal["time", "date", "timers", "alarms", "volume"]] = setting(
-        ["time", "date", "timers", "alarms", "volume"],
+    skills: list[Literal["time", "date", "timers", "alarms", "volume", "repeat"]] = setting(
+        ["time", "date", "timers", "alarms", "volume", "repeat"],
         "Answered on the device, at once and right, before the language model sees them (it cannot know the "
         "time): the time; the date and the day; timers (\"set a pasta timer for eight minutes\", \"how much time "
         "is left\", \"cancel all timers\"); alarms (\"wake me up at seven AM\", \"snooze\"); the volume "
-        "(\"louder\", \"set the volume to four\"). Empty: the language model answers everything.",
+        "(\"louder\", \"set the volume to four\"); \"say that again\" (the last reply, whole). Empty: the language "
+        "model answers everything.",
     )
     timer_ring_s: float = setting(
         60.0,

@@ -70,6 +70,11 @@ def test_the_recorded_questions_about_time_and_date_are_answered(commands: list[
         "time", "date", "day"]
 
 
+@pytest.mark.parametrize("text", ["what day is tomorrow", "what's tomorrow's date", "what's the date tomorrow"])
+def test_tomorrow_is_known_too(text: str) -> None:
+    assert said(skills(datetime(2024, 2, 28, 23, 30)), text) == "Tomorrow is Thursday, February the 29th, 2024."
+
+
 @pytest.mark.parametrize(
     ("at", "text"),
     [
@@ -498,6 +503,19 @@ def test_the_volume_set_by_voice_is_what_the_speaker_plays_at_ducks_included() -
                trace=Trace(restarted.playback_position), to_brain=print, to_tts=print, wake_required=False,
                trace_audible=True, skills=kept)
     assert restarted._gain == pytest.approx(10 ** (-21 / 20))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("text", ["say that again", "what did you say?", "Could you repeat that, please?", "Pardon?",
+                                  "I didn't catch that."])
+def test_say_that_again_says_the_last_reply_whole(text: str) -> None:
+    rig = _Rig()
+    assert said(rig.controller.skills, text) == "I haven't said anything yet."
+    rig.user_says("what time is it")
+    (answer,) = rig.speak()
+    rig.run(1.5)
+    rig.user_says(text)
+    assert [s.text for s in rig.speak()] == [answer.text]
+    assert rig.controller.skills.answer("repeat after me the cat sat on the mat", 0) is None
 
 
 def test_a_skill_request_is_not_started_early_while_the_user_pauses() -> None:

@@ -451,6 +451,7 @@ class Controller:
     def _finish(self, turn: Turn, heard: str) -> None:
         turn.phase = "done"
         self._stop_speaking()
+        self.skills.last_reply = turn.heard(None) or self.skills.last_reply  # "say that again": all of it
         if turn.kind == "timer" and self.ringing is not None:
             self.ringing.next_at = self.now + round(RING_GAP_S * SAMPLE_RATE)
         self.completed += 1

@@ -1,9 +1,10 @@
 """Skills: what the assistant answers on the device itself, at once and right, before any language model.
 
-A language model cannot know the time (a small one makes it up with confidence) and cannot ring in five
-minutes. So the time, the date, timers and alarms are answered here, by rules, whichever brain is installed: the
-controller asks `Skills.answer` with each final transcript before the brain sees it; the brain only gets
-the exchange for its history. Which skills are on is `conversation.skills`.
+A language model cannot know the time (a small one makes it up with confidence), cannot ring in five minutes
+and cannot turn the speaker down. So the time, the date, timers, alarms, the volume and "say that again" are
+answered here, by rules, whichever brain is installed: the controller asks `Skills.answer` with each final
+transcript before the brain sees it; the brain only gets the exchange for its history. Which skills are on is
+`conversation.skills`.
 
 Timers: "set a (pasta) timer for five minutes", "a ten minute timer", "timer for an hour and a half";
 "set a timer" alone asks "For how long?" and takes a bare "five minutes" as the next turn; "how much time is
@@ -37,7 +38,7 @@ import logging
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.audio.io import SAMPLE_RATE
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SKILLS = ("time", "date", "timers", "alarms", "volume")
+SKILLS = ("time", "date", "timers", "alarms", "volume", "repeat")
 MAX_TIMER_S = 24 * 3600
 MAX_TIMERS = 20  # timers and alarms: a runaway loop of "set a timer" must not fill a weeks-long run's memory
 RECENTLY_RUNG_S = 120.0  # "stop the timer", "snooze" this soon after one ran out are about that one
@@ -88,6 +89,9 @@ def skills_file(config: Config, env: Mapping[str, str]) -> StateFile:
 # ---------------------------------------------------------------------------------------- the clock
 
 _CLOCK_INTENTS = phrase_intents(
+    ("tomorrow", r"what (?:day|date) is (?:it )?tomorrow|what is (?:the date|the day) tomorrow"
+                 r"|what is tomorrow(?: is)?(?: date| day)?",
+     lambda now: f"Tomorrow is {spoken_date(now + timedelta(days=1))}."),
     ("time", r"time is it|what time it is|what is the (?:current )?time|(?:tell|give) me the time"
              r"|(?:know|have|got) the time|the time please",
      lambda now: f"It's {spoken_time(now)}."),
@@ -97,7 +101,13 @@ _CLOCK_INTENTS = phrase_intents(
     ("day", r"what day is (?:it|today)|what day of the week|which day is (?:it|today)|what is the day",
      lambda now: f"Today is {WEEKDAYS[now.weekday()]}."),
 )
-_SKILL_OF_INTENT = {"time": "time", "date": "date", "day": "date"}
+_SKILL_OF_INTENT = {"time": "time", "date": "date", "day": "date", "tomorrow": "date"}
+_REPEAT = phrase_intents(
+    ("repeat", r"repeat (?:that|it|yourself|the (?:last )?answer|what you said)|repeat|say (?:that|it) again"
+               r"|what did you (?:just )?say|come again|pardon(?: me)?|i did not (?:catch|hear|get) (?:that|it|you)"
+               r"|sorry what",
+     lambda now: ""),
+)
 
 
 # ------------------------------------------------------------------------------------------------ timers
@@ -205,6 +215,7 @@ class Skills:
         self.store = store
         self.timers: list[Timer] = []
         self.volume = MAX_VOLUME
+        self.last_reply = ""  # what the assistant said last, for "say that again" (the controller tells)
         if store is not None:
             self._restore(store.load(_parse_kept) or {"timers": [], "volume": MAX_VOLUME}, now)
         self._rung_at: int | None = None  # when a timer last ran out
@@ -224,7 +235,7 @@ class Skills:
         if request.answer is not None:
             return SkillReply(request.intent, request.answer(self.clock()))
         reply = self._act(request, now)
-        if request.intent not in ("timer_left", "timer_ask", "alarm_list", "volume_ask"):
+        if request.intent not in ("timer_left", "timer_ask", "alarm_list", "volume_ask", "repeat"):
             self._save(now)
         return reply
 
@@ -234,6 +245,8 @@ class Skills:
         return (self.volume - MAX_VOLUME) * VOLUME_STEP_DB
 
     def _act(self, request: _Request, now: int) -> SkillReply:
+        if request.intent == "repeat":
+            return SkillReply("repeat", self.last_reply or "I haven't said anything yet.")
         if request.intent.startswith("volume"):
             return SkillReply(request.intent, self._set_volume(request))
         if request.intent.startswith("alarm"):
@@ -306,6 +319,8 @@ class Skills:
         found = match_phrase(text, _CLOCK_INTENTS)
         if found is not None and _SKILL_OF_INTENT[found[0]] in self.enabled:
             return _Request(found[0], answer=found[1])
+        if "repeat" in self.enabled and match_phrase(text, _REPEAT) is not None:
+            return _Request("repeat")
         words = normalized.split()
         if not words or len(words) > _MAX_WORDS or _CHATTER & set(words) or _DEFINITION.search(normalized):
             return None
