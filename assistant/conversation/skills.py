@@ -359,16 +359,20 @@ class Skills:
         return None
 
     def _volume_request(self, normalized: str) -> _Request | None:
-        if _VOLUME_ASK.search(normalized):
+        def alone(pattern: re.Pattern[str]) -> re.Match[str] | None:
+            match = pattern.search(normalized)  # "what is the volume of a sphere" is not about the speaker
+            return match if match and set(normalized[match.end():].split()) <= _VOLUME_AFTER else None
+
+        if alone(_VOLUME_ASK):
             return _Request("volume_ask")
-        to = _VOLUME_TO.search(normalized)
+        to = alone(_VOLUME_TO)
         if to is not None:
             level = MAX_VOLUME if to["max"] or to["maxed"] else int(to["level"])
             return _Request("volume_set", amount=round(level / 10) if to["percent"] else level)
-        for pattern, step in ((_LOUDER, 1), (_QUIETER, -1)):
-            match = pattern.search(normalized)
-            if match is not None and set(normalized[match.end():].split()) <= _VOLUME_AFTER:
-                return _Request("volume_up" if step > 0 else "volume_down", amount=step)
+        if alone(_LOUDER):
+            return _Request("volume_up", amount=1)
+        if alone(_QUIETER):
+            return _Request("volume_down", amount=-1)
         return None
 
     def _set_volume(self, request: _Request) -> str:
