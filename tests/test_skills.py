@@ -184,6 +184,7 @@ def test_what_is_left_is_said_as_a_person_would() -> None:
         "Your pasta timer has six minutes and thirty seconds left.")
     assert said(skills(), "how much time is left") == "You have no timers running."
     assert spoken_duration(3725) == "one hour, two minutes and five seconds"
+    assert spoken_duration(150 * 3600) == "150 hours"  # beyond the words it knows: digits, never a crash
 
 
 def test_set_a_timer_asks_how_long_and_takes_the_answer_from_the_next_turn_only() -> None:

@@ -411,7 +411,7 @@ class Skills:
             rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
             if not (rang_lately and self._rung):
                 return "There's nothing to snooze."
-            seconds = round(request.seconds or SNOOZE_S)
+            seconds = min(max(round(request.seconds or SNOOZE_S), 1), MAX_TIMER_S)
             for rung in self._rung:
                 self._add(Timer(rung.name, rung.seconds, now + seconds * SAMPLE_RATE, kind=rung.kind, at=rung.at))
             self._rung_at, self._rung = None, []

@@ -12,7 +12,10 @@ _TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eigh
 
 
 def number_words(n: int) -> str:
-    """0..99 in words (a voice reads them the same way whatever its text front-end does with digits)."""
+    """0..99 in words (a voice reads them the same way whatever its text front-end does with digits); other
+    numbers in digits."""
+    if not 0 <= n < 100:
+        return str(n)
     if n < 20:
         return _ONES[n]
     tens, ones = divmod(n, 10)
