@@ -180,7 +180,7 @@ class Timer:
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, date, day, timer_*, alarm_*
+    intent: str  # time, date, day, tomorrow, timer_*, alarm_*, volume_*, repeat
     text: str
 
 
@@ -196,7 +196,8 @@ class _Request:
 
 
 class Skills:
-    """The skills in `enabled` (of SKILLS) and the running timers. Owned by the controller's thread."""
+    """The skills in `enabled` (of SKILLS) and what they keep: the timers and alarms, the volume, the last reply.
+    Owned by the controller's thread."""
 
     def __init__(
         self,
@@ -206,7 +207,7 @@ class Skills:
         store: StateFile | None = None,
         now: int = 0,
     ) -> None:
-        """`store`: where timers are kept across restarts (they are read back now, at sample `now`)."""
+        """`store`: where timers, alarms and the volume are kept across restarts (read back now, at sample `now`)."""
         unknown = set(enabled) - set(SKILLS)
         if unknown:
             raise ValueError(f"unknown skills {sorted(unknown)} (known: {', '.join(SKILLS)})")
