@@ -7,11 +7,11 @@ pause (held by the speaker until the turn ends with the same words, else taken b
 own echo, opens the follow-up window, plays the earcon, the greeting and the apology, and writes the story of
 each turn to the log.
 
-What the device answers itself (the time, the date, timers: assistant.conversation.skills) is answered here,
-on the final transcript, without the brain; the brain gets the exchange for its history. A timer that runs
-out rings when nothing else is going on: a chime and "your pasta timer is done", as an assistant turn of its
-own, again every RING_GAP_S until the user speaks (over it, which interrupts it like any reply, or after it)
-or `conversation.timer_ring_s` has passed.
+What the device answers itself (the time, the date, timers, alarms, the volume, "say that again":
+assistant.conversation.skills) is answered here, on the final transcript, without the brain; the brain gets the
+exchange for its history. A timer or alarm that runs out rings when nothing else is going on: a chime and "your
+pasta timer is done", as an assistant turn of its own, again every RING_GAP_S until the user speaks (over it,
+which interrupts it like any reply, or after it) or `conversation.timer_ring_s` has passed.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Piece:
 
 @dataclass
 class Ringing:
-    """Timers that ran out and ring until the user speaks or `until`."""
+    """Timers and alarms that ran out and ring until the user speaks or `until`."""
 
     timers: list[Timer]
     until: int  # microphone sample after which no new ring starts
@@ -499,8 +499,8 @@ class Controller:
         done = self.skills.due(self.now)
         for timer in done:
             self.trace.emit("timer", self.turns.current, sample=self.now, action="done", name=timer.name,
-                            seconds=timer.seconds)
-            log.info("timer %r (%d s) is done", timer.name, timer.seconds)
+                            kind=timer.kind, seconds=timer.seconds)
+            log.info("%s is done", timer.called)
         until = self.now + round(self.conversation.timer_ring_s * SAMPLE_RATE)
         if done and self.ringing is None:
             self.ringing = Ringing(done, until, next_at=self.now)
