@@ -172,6 +172,17 @@ def test_a_recorded_timer_request_starts_a_timer_that_is_due_on_the_sample_clock
     assert said(skill, "set a timer for 3 hours and 10 minutes") == "Okay, three hours and ten minutes, starting now."
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["set a pasta timer for 8 minutes", "set a timer for 8 minutes for the pasta", "set a timer for the pasta for 8 "
+     "minutes", "set a timer called pasta for 8 minutes", "hey jarvis set a pasta timer for eight minutes please"],
+)
+def test_a_timer_is_named_as_people_name_it(text: str) -> None:
+    skill = skills()
+    assert said(skill, text) == "Okay, pasta timer for eight minutes, starting now."
+    assert said(skill, "how long is left on the timer for the pasta") == "Your pasta timer has eight minutes left."
+
+
 def test_what_is_left_is_said_as_a_person_would() -> None:
     skill = skills()
     skill.answer("set a pasta timer for eight minutes", 0)
@@ -517,6 +528,19 @@ def test_say_that_again_says_the_last_reply_whole(text: str) -> None:
     rig.user_says(text)
     assert [s.text for s in rig.speak()] == [answer.text]
     assert rig.controller.skills.answer("repeat after me the cat sat on the mat", 0) is None
+
+
+def test_a_request_the_user_went_on_from_before_hearing_the_answer_is_taken_back() -> None:
+    rig = _Rig()
+    rig.user_says("set a timer for ten minutes")
+    assert [t.name for t in rig.controller.skills.timers] == ["ten minute"]
+    going_on = rig.turns.open()  # the user goes on before "Okay, ten minutes" is audible
+    rig.controller.handle(TurnStarted(going_on, rig.room.clock, rig.room.clock, False))
+    assert rig.controller.skills.timers == []
+    rig.controller.handle(TurnEnded(going_on, rig.room.clock, rig.room.clock, "silence", 350))
+    rig.controller.handle(Heard(going_on, Transcript("for the pasta", "en", (), 1.0, 0.1, "test"), 0.01))
+    assert [t.called for t in rig.controller.skills.timers] == ["pasta timer"]  # one timer, named
+    assert [s.text for s in rig.speak()][-1] == "Okay, pasta timer for ten minutes, starting now."
 
 
 def test_a_skill_request_is_not_started_early_while_the_user_pauses() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -94,6 +95,7 @@ class Turn:
     merge_into: int | None = None  # a newer turn takes this turn's words
     reply: int = 0  # the current reply attempt (Turns.retract)
     speculation: str | None = None  # the early transcript an unconfirmed reply answers; its audio is held
+    take_back: Callable[[], None] | None = None  # undoes what the device did answering it (a timer set)
 
     def heard(self, cut: int | None) -> str:
         """The reply as heard: sentences played before `cut` (None: all), the one cut off in proportion."""
@@ -254,6 +256,9 @@ class Controller:
             self._barge_in(previous, message)
         elif previous is not None and previous.phase == "thinking" and previous.kind == "user":
             # The user went on before any reply was heard: the new turn carries on from the old one's words.
+            if previous.take_back is not None:  # "set a timer for ten minutes ... for the pasta": one timer
+                previous.take_back()
+                self._apply_gain()
             previous.merge_into = turn.number
             turn.carried = previous.user
             self._old[previous.number] = previous
@@ -345,6 +350,7 @@ class Controller:
                 self.trace.emit("skill", turn.number, intent=answer.intent, attempt=turn.reply, compute_s=compute_s)
                 log.info("turn %d: answered on the device (%s)", turn.number, answer.intent)
                 self._apply_gain()  # the answer to "louder" is said louder
+                turn.take_back = answer.take_back
                 self._say(turn, answer.text)
                 return
             self.to_brain(Prompt(turn.number, text, turn.reply))

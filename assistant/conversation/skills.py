@@ -34,10 +34,11 @@ model's.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -182,6 +183,8 @@ class Timer:
 class SkillReply:
     intent: str  # time, date, day, tomorrow, timer_*, alarm_*, volume_*, repeat
     text: str
+    # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
+    take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -235,10 +238,18 @@ class Skills:
             return None
         if request.answer is not None:
             return SkillReply(request.intent, request.answer(self.clock()))
+        kept = [dataclasses.replace(t) for t in self.timers], self.volume, self._rung_at, list(self._rung)
         reply = self._act(request, now)
-        if request.intent not in ("timer_left", "timer_ask", "alarm_list", "volume_ask", "repeat"):
+        if request.intent in ("timer_left", "timer_ask", "alarm_list", "volume_ask", "repeat"):
+            return reply
+
+        def take_back() -> None:
+            self.timers, self.volume, self._rung_at, self._rung = kept
             self._save(now)
-        return reply
+            log.info("%s taken back: the user went on speaking before hearing the answer", request.intent)
+
+        self._save(now)
+        return dataclasses.replace(reply, take_back=take_back)
 
     @property
     def volume_db(self) -> float:
@@ -561,7 +572,8 @@ def _yours(timers: Sequence[Timer]) -> str:
 
 def _timer_name(words: Sequence[str]) -> str:
     """The name the user gave a timer: the words right before "timer" that are not its length or a request word
-    ("set a pasta timer for 8 minutes": "pasta"), or after "called" / "named"."""
+    ("set a pasta timer for 8 minutes": "pasta"), after "called" / "named", or after "for the" ("set a timer
+    for ten minutes for the pasta")."""
     for marker in ("called", "named"):
         if marker in words:
             after = [w for w in words[words.index(marker) + 1:] if w not in _NOT_NAME]
@@ -575,4 +587,8 @@ def _timer_name(words: Sequence[str]) -> str:
         if word in _NOT_NAME or word.isdigit():
             break
         name.insert(0, word)
+    tail = words[at + 1:]
+    for i in range(len(tail) - 2):
+        if not name and tail[i] == "for" and tail[i + 1] in ("the", "my") and tail[i + 2] not in _NOT_NAME:
+            name = [tail[i + 2]]
     return " ".join(name[-3:])
