@@ -154,6 +154,8 @@ def test_a_skill_missing_from_the_known_ones_is_a_config_error_naming_the_field(
         ("a ten-minute timer", 600), ("timer for an hour and a half", 5400), ("half an hour", 1800),
         ("a minute and a half", 90), ("two and a half minutes", 150), ("one minute thirty seconds", 90),
         ("twenty secs", 20), ("a quarter of an hour", 900), ("1.5 hours", 5400), ("set timer 5 min", 300),
+        ("set a timer for ten minutes, no, five minutes", 300), ("ten minutes, I mean fifteen minutes", 900),
+        ("an hour, actually an hour and a half", 5400),
     ],
 )
 def test_durations_are_read_as_people_say_them(text: str, seconds: float) -> None:

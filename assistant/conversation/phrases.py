@@ -58,11 +58,18 @@ class Duration:
     spans: tuple[tuple[int, int], ...]  # where in the normalized text it was said
 
 
+# Said between two lengths, these take the first back: "ten minutes, no, five minutes", "... I mean fifteen".
+_CORRECTIONS = frozenset({"no", "actually", "sorry", "rather", "mean", "make", "instead", "wait"})
+
+
 def parse_duration(normalized: str) -> Duration | None:
-    """The length said in `normalized` ("5 minutes", "an hour and a half", "1 hour and 30 minutes")."""
+    """The length said in `normalized` ("5 minutes", "an hour and a half", "1 hour and 30 minutes"; "10 minutes no
+    5 minutes": 5 minutes)."""
     seconds = 0.0
-    spans = []
+    spans: list[tuple[int, int]] = []
     for match in _DURATION_PART.finditer(normalized):
+        if spans and _CORRECTIONS & set(normalized[spans[-1][1]:match.start()].split()):
+            seconds = 0.0  # a correction: the length said after it is the one meant (its spans stay: not a name)
         amount = match["amount"]
         count = (0.5 if amount.startswith("half") else 0.25 if "quarter" in amount
                  else 1.0 if amount in ("a", "an") else float(amount))
