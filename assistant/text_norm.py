@@ -201,7 +201,8 @@ def _strip_accents(text: str) -> str:
 def normalize(text: str) -> str:
     """`text` in the normalized form WER is computed on: lower-case words and digits, single spaces."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
+    # An underscore ends a word like any punctuation, before the whole-word rules ("mr_" is "mister").
+    text = text.replace("_", " ").replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     text = _BRACKETED.sub(" ", text)
     text = _strip_accents(text)
     for pattern, replacement in _SPECIAL.items():

@@ -4,7 +4,7 @@ and the edit distance counts what is left."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from assistant.text_norm import WordErrors, align, normalize, wer, word_errors
@@ -122,6 +122,7 @@ def test_years_read_in_pairs_match_their_digits(century: int, year: int) -> None
 
 
 @given(st.text(max_size=80))
+@example("MR_")  # found by CI: "mr_" was "mr", and "mr" is "mister"
 def test_normalizing_is_idempotent_and_never_fails(text: str) -> None:
     once = normalize(text)
     assert normalize(once) == once
