@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assistant.audio.io import SAMPLE_RATE
 from assistant.audio.room import RoomSetup, SimulatedRoom
@@ -119,6 +121,21 @@ def test_no_sentence_of_the_recorded_speech_sets_off_a_skill(shared_audio: Path)
         sentences = [r["label"] for r in csv.DictReader(handle, delimiter="\t") if not r["label"].startswith("<")]
     assert len(sentences) >= 50
     assert [t for t in sentences if skills().recognizes(t)] == []
+
+
+_WORDS = ("set a an the timer timers alarm for at to 5 0 99 1205 2500 7 30 am pm minutes hours seconds half quarter "
+          "past cancel stop pause resume snooze volume louder quieter up down turn it what is how much time left "
+          "wake me tomorrow noon and percent max repeat say that again no 1.5 off all my pasta called")
+
+
+@given(st.lists(st.sampled_from(_WORDS.split()), min_size=1, max_size=10).map(" ".join) | st.text(max_size=40))
+def test_any_words_are_answered_or_left_alone_and_never_break_it(text: str) -> None:
+    skill = skills()
+    recognized = skill.recognizes(text)
+    reply = skill.answer(text, 10 * S)
+    assert recognized == (reply is not None)
+    assert reply is None or (reply.text and reply.text == reply.text.strip())
+    skill.due(10**12)
 
 
 def test_only_the_configured_skills_answer() -> None:
