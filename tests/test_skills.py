@@ -25,7 +25,7 @@ from assistant.config import Config, ConversationConfig, GeneralConfig, load_con
 from assistant.conversation.controller import RING_GAP_S, Controller
 from assistant.conversation.messages import Clock, Duck, Heard, Prompt, Queued, Say, Spoken, TurnEnded, TurnStarted
 from assistant.conversation.phrases import parse_clock_time, parse_duration
-from assistant.conversation.skills import MAX_TIMERS, SKILLS, SNOOZE_S, Skills, skills_file
+from assistant.conversation.skills import MAX_TIMERS, SKILLS, SNOOZE_S, Skills, describe, skills_file
 from assistant.conversation.spoken import number_words as spoken_words
 from assistant.conversation.spoken import spoken_duration
 from assistant.conversation.state_file import StateFile
@@ -144,8 +144,8 @@ def test_only_the_configured_skills_answer() -> None:
     assert said(timers_only, "set a timer for 5 minutes") == "Okay, five minutes, starting now."
     none = skills(enabled=())
     assert none.answer("what time is it", 0) is None and none.answer("set a timer for 5 minutes", 0) is None
-    assert none.describe() == ""
-    assert skills().describe() == "tell you the time and the date and set timers, alarms and the volume"
+    assert describe(()) == ""
+    assert describe(SKILLS) == "tell you the time and the date and set timers, alarms and the volume"
     with pytest.raises(ValueError, match=r"unknown skills.*weather"):
         Skills(["time", "weather"])
 

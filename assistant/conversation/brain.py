@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Protocol
 from assistant.brain.history import History
 from assistant.conversation.memory import MemoryFile, is_forget_request, memory_path
 from assistant.conversation.phrases import PhraseIntent, match_phrase, phrase_intents
-from assistant.conversation.skills import Skills
+from assistant.conversation.skills import describe
 
 if TYPE_CHECKING:
     from assistant.brain.llm import ChatModel
@@ -175,7 +175,7 @@ def _greeting(moment: datetime) -> str:
 
 
 def _intents(device_does: str) -> tuple[PhraseIntent, ...]:
-    """The rule brain's phrases; `device_does`: what the device answers itself (Skills.describe), said when asked."""
+    """The rule brain's phrases; `device_does`: what the device answers itself (skills.describe), said when asked."""
     simple = f" simple things like {device_does}" if device_does else " nothing but a few fixed things"
     no_model = f"No language model is installed yet, so I can only do{simple}."
     can = f"Without a language model I can {device_does}, and forget" if device_does else (
@@ -226,7 +226,7 @@ class RuleBrain:
         )
         self._turns = _Turns(history, memory, config)
         self._stats: Stats = {}
-        self._intents = _intents(Skills(config.conversation.skills).describe())
+        self._intents = _intents(describe(config.conversation.skills))
 
     @property
     def history(self) -> History:

@@ -315,15 +315,6 @@ class Skills:
         if self.timers:
             log.info("%d timers and alarms kept from before the restart", len(self.timers))
 
-    def describe(self) -> str:
-        """What the enabled skills do, for a spoken list of what the assistant can do."""
-        told = [what for skill, what in (("time", "the time"), ("date", "the date")) if skill in self.enabled]
-        said = [f"tell you {' and '.join(told)}"] if told else []
-        sets = [what for what in ("timers", "alarms", "the volume") if what.split()[-1] in self.enabled]
-        if sets:
-            said.append(f"set {spoken_list(sets)}")
-        return " and ".join(said)
-
     # -------------------------------------------------------------------------------------- requests
 
     def _request(self, text: str) -> _Request | None:
@@ -537,6 +528,16 @@ class Skills:
         if done:
             said.append(f"Your {spoken_list(done)} timer{' is' if len(done) == 1 else 's are'} done.")
         return " ".join(said)
+
+
+def describe(enabled: Collection[str]) -> str:
+    """What the skills in `enabled` do, for a spoken list of what the assistant can do."""
+    told = [what for skill, what in (("time", "the time"), ("date", "the date")) if skill in enabled]
+    said = [f"tell you {' and '.join(told)}"] if told else []
+    sets = [what for what in ("timers", "alarms", "the volume") if what.split()[-1] in enabled]
+    if sets:
+        said.append(f"set {spoken_list(sets)}")
+    return " and ".join(said)
 
 
 def _parse_kept(data: dict[str, Any]) -> dict[str, Any]:
