@@ -221,8 +221,9 @@ def rules(memory: MemoryFile | None = None, at: datetime = TUESDAY, **conversati
         ("what are you", "identity", "I'm your offline voice assistant"),
         ("Thank you very much.", "thanks", "You're welcome."),
         ("thanks", "thanks", "You're welcome."),
-        ("What can you do?", "capabilities", "Without a language model I can tell you the time and the date and set "
-                                             "timers, alarms and the volume, and forget our conversation"),
+        ("What can you do?", "capabilities", "Without a language model I can tell you the time and the date, set "
+                                             "timers, alarms and the volume, do sums and convert units, and forget "
+                                             "our conversation"),
         ("forget everything", "forget", FORGOTTEN),
     ],
 )

@@ -125,7 +125,9 @@ def test_no_sentence_of_the_recorded_speech_sets_off_a_skill(shared_audio: Path)
 
 _WORDS = ("set a an the timer timers alarm for at to 5 0 99 1205 2500 7 30 am pm minutes hours seconds half quarter "
           "past cancel stop pause resume snooze volume louder quieter up down turn it what is how much time left "
-          "wake me tomorrow noon and percent max repeat say that again no 1.5 off all my pasta called")
+          "wake me tomorrow noon and percent max repeat say that again no 1.5 off all my pasta called plus minus "
+          "times divided by over squared square root of power + - / ^ √ ² cups ounces in degrees celsius "
+          "fahrenheit convert many")
 
 
 @given(st.lists(st.sampled_from(_WORDS.split()), min_size=1, max_size=10).map(" ".join) | st.text(max_size=40))
@@ -145,7 +147,8 @@ def test_only_the_configured_skills_answer() -> None:
     none = skills(enabled=())
     assert none.answer("what time is it", 0) is None and none.answer("set a timer for 5 minutes", 0) is None
     assert describe(()) == ""
-    assert describe(SKILLS) == "tell you the time and the date and set timers, alarms and the volume"
+    assert describe(SKILLS) == (
+        "tell you the time and the date, set timers, alarms and the volume, do sums and convert units")
     with pytest.raises(ValueError, match=r"unknown skills.*weather"):
         Skills(["time", "weather"])
 
@@ -514,6 +517,27 @@ def test_the_controller_answers_a_timer_request_itself_and_the_brain_only_rememb
     rig.run(1.5)
     assert rig.controller.idle
     assert [(m.user, m.heard) for m in rig.sent] == [("set a timer for 5 minutes", "Okay, five minutes, starting now.")]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "reply"),
+    [
+        ("What's 15 x 23?", "math", "15 times 23 is 345."),
+        ("two point five plus three point five", "math", "2.5 plus 3.5 is 6."),
+        ("what is one inch in centimeters", "units", "1 inch is 2.54 centimeters."),
+    ],
+)
+def test_the_controller_works_out_a_sum_or_a_conversion_itself_in_one_sentence(
+    text: str, intent: str, reply: str
+) -> None:
+    rig = _Rig()
+    turn = rig.user_says(text)
+    assert not [m for m in rig.sent if isinstance(m, Prompt)]
+    (say,) = rig.speak()  # a decimal point does not end a sentence
+    assert (say.turn, say.text) == (turn, reply)
+    assert [e["intent"] for e in rig.events("skill")] == [intent]
+    rig.run(1.5)
+    assert [(m.user, m.heard) for m in rig.sent] == [(text, reply)]
 
 
 def test_the_volume_set_by_voice_is_what_the_speaker_plays_at_ducks_included() -> None:

@@ -21,6 +21,9 @@ Volume: "louder", "quieter", "turn it up", "volume down", "set the volume to 4",
 volume", "what's the volume": ten steps of 3 dB (10: as played, 1: 27 dB down), applied by the controller to
 everything the speaker plays, and kept.
 
+Sums ("what's 15 times 23") and units ("how many ounces in a pound") are worked out exactly by
+assistant.conversation.arithmetic and assistant.conversation.units, which a small model gets wrong.
+
 With `conversation.memory` on, timers, alarms and the volume are kept in `skills.json` in the state folder
 (rewritten on every change; deadlines on the wall clock) and come back after a restart: a timer that ran out
 while the assistant was down rings at once if that was within RING_LATE_S, else it is dropped with a line in the
@@ -43,6 +46,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.audio.io import SAMPLE_RATE
+from assistant.conversation import arithmetic, units
 from assistant.conversation.phrases import (
     ClockTime,
     match_phrase,
@@ -70,7 +74,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SKILLS = ("time", "date", "timers", "alarms", "volume", "repeat")
+SKILLS = ("time", "date", "timers", "alarms", "volume", "repeat", "math", "units")
 MAX_TIMER_S = 24 * 3600
 MAX_TIMERS = 20  # timers and alarms: a runaway loop of "set a timer" must not fill a weeks-long run's memory
 RECENTLY_RUNG_S = 120.0  # "stop the timer", "snooze" this soon after one ran out are about that one
@@ -181,7 +185,7 @@ class Timer:
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, date, day, tomorrow, timer_*, alarm_*, volume_*, repeat
+    intent: str  # time, date, day, tomorrow, timer_*, alarm_*, volume_*, repeat, math, units
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
@@ -324,6 +328,10 @@ class Skills:
             return _Request(found[0], answer=found[1])
         if "repeat" in self.enabled and match_phrase(text, _REPEAT) is not None:
             return _Request("repeat")
+        for skill, module in (("math", arithmetic), ("units", units)):
+            said = module.answer(text) if skill in self.enabled else None
+            if said is not None:
+                return _Request(skill, answer=lambda now, said=said: said)
         words = normalized.split()
         if not words or len(words) > _MAX_WORDS or _CHATTER & set(words) or _DEFINITION.search(normalized):
             return None
@@ -537,7 +545,9 @@ def describe(enabled: Collection[str]) -> str:
     sets = [what for what in ("timers", "alarms", "the volume") if what.split()[-1] in enabled]
     if sets:
         said.append(f"set {spoken_list(sets)}")
-    return " and ".join(said)
+    works = [what for skill, what in (("math", "do sums"), ("units", "convert units")) if skill in enabled]
+    said += works
+    return spoken_list(said) if said else ""
 
 
 def _parse_kept(data: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@ reads them the same way, whatever its text front-end does with digits and colons
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -20,6 +21,28 @@ def number_words(n: int) -> str:
         return _ONES[n]
     tens, ones = divmod(n, 10)
     return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+
+
+def spoken_number(value: float, significant: int, min_decimals: int = 0) -> tuple[str, bool]:
+    """`value` as a voice reads a result ("345", "33.33", "minus 4", "1.268 times 10 to the power of 30"), rounded
+    to `significant` figures but never within its whole part nor to fewer than `min_decimals` places, and whether
+    that is its exact value. Digits: every voice here reads them (espeak-ng's front-end, which Piper's phonemizer
+    is, says "1234567" in words)."""
+    sign = "minus " if value < 0 else ""
+    size = abs(value)
+    if size >= 1e15:
+        exponent = math.floor(math.log10(size))
+        mantissa, _ = spoken_number(size / 10**exponent, significant)
+        return f"{sign}{mantissa} times 10 to the power of {exponent}", False
+    if size >= 1:
+        decimals = significant - len(str(int(size)))
+    else:
+        decimals = significant - 1 - math.floor(math.log10(size)) if size else 0
+    text = f"{size:.{min(max(decimals, min_decimals), 9)}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    exact = math.isclose(float(text), size, rel_tol=1e-9, abs_tol=1e-12)
+    return ("" if text == "0" else sign) + text, exact
 
 
 def spoken_time(moment: datetime) -> str:

@@ -1,0 +1,150 @@
+"""Units converted: "how many ounces in a pound", "5 miles in kilometers", "what is 350 degrees Fahrenheit in
+Celsius", "how many milliliters is a cup", "convert 2 and a half cups to milliliters".
+
+Kitchens and workshops ask these of an assistant all day, and a small language model gets the factors wrong.
+Length, mass, volume (US cooking measures), temperature, speed and time, with the factors from their
+definitions (an inch is 2.54 cm exactly, a pound 453.59237 g, a US cup half a US pint). "Ounces" is a fluid ounce
+when the other unit is a volume. Results are rounded to three figures ("about 8.05 kilometers"); an exact one is
+said exactly ("There are 16 ounces in a pound."). Something that needs a density ("how many grams in a cup of
+flour") or a unit not here stays the language model's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.conversation.arithmetic import Words, read_amount, request_words
+from assistant.conversation.spoken import spoken_number
+
+
+@dataclass(frozen=True)
+class Unit:
+    singular: str
+    plural: str
+    dimension: str
+    factor: float  # to the dimension's base unit (meter, gram, milliliter, meter per second, second, kelvin)
+    offset: float = 0.0  # temperatures: base = value * factor + offset
+
+    def name(self, amount: float, said: str = "") -> str:
+        """Its name after `amount` (said as `said`): "1 cup", "half a cup", "2 cups"."""
+        return self.singular if amount == 1 or said.split()[-1:] in (["a"], ["an"]) else self.plural
+
+
+_GALLON_ML = 3785.411784
+_UNITS = {
+    # length: meters
+    ("millimeter", "millimeters", "mm"): ("length", 0.001),
+    ("centimeter", "centimeters", "cm"): ("length", 0.01),
+    ("meter", "meters", "metre", "metres", "m"): ("length", 1.0),
+    ("kilometer", "kilometers", "kilometre", "kilometres", "km", "kms"): ("length", 1000.0),
+    ("inch", "inches"): ("length", 0.0254),
+    ("foot", "feet", "ft"): ("length", 0.3048),
+    ("yard", "yards", "yd", "yds"): ("length", 0.9144),
+    ("mile", "miles", "mi"): ("length", 1609.344),
+    # mass: grams
+    ("milligram", "milligrams", "mg"): ("mass", 0.001),
+    ("gram", "grams", "g"): ("mass", 1.0),
+    ("kilogram", "kilograms", "kg", "kgs", "kilo", "kilos"): ("mass", 1000.0),
+    ("ounce", "ounces", "oz"): ("mass", 28.349523125),
+    ("pound", "pounds", "lb", "lbs"): ("mass", 453.59237),
+    ("stone", "stones"): ("mass", 6350.29318),
+    ("tonne", "tonnes", "metric ton", "metric tons"): ("mass", 1e6),
+    # volume: milliliters (US measures)
+    ("milliliter", "milliliters", "millilitre", "millilitres", "ml"): ("volume", 1.0),
+    ("centiliter", "centiliters", "centilitre", "centilitres", "cl"): ("volume", 10.0),
+    ("deciliter", "deciliters", "decilitre", "decilitres", "dl"): ("volume", 100.0),
+    ("liter", "liters", "litre", "litres", "l"): ("volume", 1000.0),
+    ("teaspoon", "teaspoons", "tsp"): ("volume", _GALLON_ML / 768),
+    ("tablespoon", "tablespoons", "tbsp"): ("volume", _GALLON_ML / 256),
+    ("fluid ounce", "fluid ounces", "fl oz"): ("volume", _GALLON_ML / 128),
+    ("cup", "cups"): ("volume", _GALLON_ML / 16),
+    ("pint", "pints"): ("volume", _GALLON_ML / 8),
+    ("quart", "quarts"): ("volume", _GALLON_ML / 4),
+    ("gallon", "gallons"): ("volume", _GALLON_ML),
+    # speed: meters per second
+    ("meter per second", "meters per second", "metres per second"): ("speed", 1.0),
+    ("kilometer per hour", "kilometers per hour", "kilometres per hour", "km per hour", "km h", "kmh", "kph"):
+        ("speed", 1000 / 3600),
+    ("mile per hour", "miles per hour", "mph"): ("speed", 1609.344 / 3600),
+    ("knot", "knots"): ("speed", 1852 / 3600),
+    # time: seconds
+    ("second", "seconds", "sec", "secs"): ("time", 1.0),
+    ("minute", "minutes", "min", "mins"): ("time", 60.0),
+    ("hour", "hours", "hr", "hrs"): ("time", 3600.0),
+    ("day", "days"): ("time", 86400.0),
+    ("week", "weeks"): ("time", 604800.0),
+}
+_TEMPERATURES = {
+    ("degree Celsius", "degrees Celsius", "celsius", "centigrade", "degrees centigrade", "degrees c", "c"):
+        (1.0, 273.15),
+    ("degree Fahrenheit", "degrees Fahrenheit", "fahrenheit", "degrees f", "f"): (5 / 9, 273.15 - 32 * 5 / 9),
+    ("kelvin", "kelvin", "kelvins", "degrees kelvin"): (1.0, 0.0),
+}
+
+
+def _lookup() -> dict[str, Unit]:
+    """Each unit by every name it may be said by (normalized: lower case); the first two are how it is said."""
+    found: dict[str, Unit] = {}
+    for names, (dimension, factor) in _UNITS.items():
+        for name in names:
+            found[name] = Unit(names[0], names[1], dimension, factor)
+    for names, (factor, offset) in _TEMPERATURES.items():
+        for name in names:
+            found[name.lower()] = Unit(names[0], names[1], "temperature", factor, offset)
+    return found
+
+
+_BY_NAME = _lookup()
+_NAME = "|".join(sorted((re.escape(n) for n in _BY_NAME), key=len, reverse=True))
+_DEGREES = "degrees"  # said alone, the other temperature scale of Celsius and Fahrenheit is meant
+_ANY_UNIT = rf"(?:{_NAME}|{_DEGREES})"
+
+# "how many ounces (are there) in a pound", "how many kilometers is 5 miles", "5 miles (is how many) in km"
+_HOW_MANY_IN = re.compile(rf"^how (?:many|much) (?P<to>{_ANY_UNIT}) (?:are )?(?:there )?(?P<verb>in|is|are|make|equal)"
+                          rf" (?P<article>an? )?(?P<amount>.*?) ?(?P<from>{_ANY_UNIT})$")
+_CONVERT = re.compile(rf"^(?:convert )?(?P<amount>.*?) ?(?P<from>{_ANY_UNIT}) (?:is |are )?(?:in|to|into|as"
+                      rf"|in to|is how many|are how many|equals how many) (?P<to>{_ANY_UNIT})$")
+
+
+def _unit(said: str, other: str) -> Unit | None:
+    """The unit named `said`, given the `other` unit of the conversion (for "ounces", "degrees")."""
+    if said == _DEGREES:
+        scale = {"celsius": "fahrenheit", "fahrenheit": "celsius"}.get(
+            _BY_NAME[other].singular.split()[-1].lower() if other in _BY_NAME else "")
+        return _BY_NAME[scale] if scale else None
+    unit = _BY_NAME[said]
+    if unit.singular == "ounce" and other in _BY_NAME and _BY_NAME[other].dimension == "volume":
+        return _BY_NAME["fluid ounce"]
+    return unit
+
+
+def answer(text: str) -> str | None:
+    """The spoken answer to a conversion `text` asks for ("5 miles is about 8.05 kilometers."), else None."""
+    normalized = request_words(text.replace("°", " degrees "))
+    how_many = _HOW_MANY_IN.match(normalized)
+    match = how_many or _CONVERT.match(normalized)
+    if match is None:
+        return None
+    source, target = _unit(match["from"], match["to"]), _unit(match["to"], match["from"])
+    if source is None or target is None or source.dimension != target.dimension or source == target:
+        return None
+    if match["amount"]:
+        words = Words(match["amount"].split())
+        negative = words.take("minus") or words.take("negative")
+        amount = read_amount(words)
+        if amount is None or not words.done():
+            return None
+        value, said = (-amount.value, f"minus {amount.said}") if negative else (amount.value, amount.said)
+    elif how_many:  # "how many ounces in a pound"
+        value, said = 1.0, (match["article"] or "a ").strip()
+    else:
+        return None
+    converted = (value * source.factor + source.offset - target.offset) / target.factor
+    result, exact = spoken_number(converted, significant=3)
+    about = "" if exact else "about "
+    if how_many and how_many["verb"] == "in":
+        there = "There is" if exact and result == "1" else "There are"
+        return f"{there} {about}{result} {target.name(converted)} in {said} {source.name(value, said)}."
+    sentence = f"{said} {source.name(value, said)} is {about}{result} {target.name(converted)}."
+    return sentence[0].upper() + sentence[1:]

@@ -1,0 +1,158 @@
+"""Sums said aloud (assistant.conversation.arithmetic) and how results are said (spoken.spoken_number)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assistant.conversation import arithmetic
+from assistant.conversation.skills import SKILLS, Skills
+from assistant.conversation.spoken import number_words, spoken_number
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        # as a streaming recognizer writes it (words) and as whisper does (digits, signs)
+        ("what is fifteen times twenty three", "15 times 23 is 345."),
+        ("What's 15 x 23?", "15 times 23 is 345."),
+        ("What is 15 × 23?", "15 times 23 is 345."),
+        ("15*23", "15 times 23 is 345."),
+        ("how much is seven times eight", "7 times 8 is 56."),
+        ("what's 20% of 85", "20 percent of 85 is 17."),
+        ("what is twenty percent of eighty five", "20 percent of 85 is 17."),
+        ("what is the square root of 144", "The square root of 144 is 12."),
+        ("square root of two", "The square root of 2 is about 1.414."),
+        ("√81", "The square root of 81 is 9."),
+        ("the cube root of 27", "The cube root of 27 is 3."),
+        ("a hundred divided by three", "100 divided by 3 is about 33.33."),
+        ("what's 1/3", "1 divided by 3 is about 0.3333."),
+        ("12 over 4", "12 divided by 4 is 3."),
+        ("2 to the power of 10", "2 to the power of 10 is 1024."),
+        ("two to the tenth power", "2 to the power of 10 is 1024."),
+        ("2^8", "2 to the power of 8 is 256."),
+        ("seven squared", "7 squared is 49."),
+        ("3³", "3 cubed is 27."),
+        ("what is 2 plus 3 times 4", "2 plus 3 times 4 is 14."),  # the usual order of operations
+        ("10 minus 2 minus 3", "10 minus 2 minus 3 is 5."),  # from the left
+        ("minus four plus two", "Minus 4 plus 2 is minus 2."),
+        ("minus four squared", "Minus 4 squared is 16."),  # a spoken minus belongs to its number
+        ("2 to the power of 3 to the power of 2", "2 to the power of 3 to the power of 2 is 512."),
+        ("-4 + 2", "Minus 4 plus 2 is minus 2."),
+        ("10-3", "10 minus 3 is 7."),
+        ("5 times negative 3", "5 times minus 3 is minus 15."),
+        ("two point five plus three point five", "2.5 plus 3.5 is 6."),
+        ("0.1 plus 0.2", "0.1 plus 0.2 is 0.3."),
+        ("1,000 divided by 8", "1000 divided by 8 is 125."),
+        ("one and a half times four", "1 and a half times 4 is 6."),
+        ("half of seventy", "Half of 70 is 35."),
+        ("a quarter of eighty", "A quarter of 80 is 20."),
+        ("three quarters of eighty", "3 quarters of 80 is 60."),
+        ("double thirty five", "Double 35 is 70."),
+        ("add five and seven", "5 plus 7 is 12."),
+        ("add 5 to 7", "5 plus 7 is 12."),
+        ("subtract three from ten", "10 minus 3 is 7."),
+        ("multiply six by seven", "6 times 7 is 42."),
+        ("divide 100 by 4", "100 divided by 4 is 25."),
+        ("what is the sum of 3 and 4", "3 plus 4 is 7."),
+        ("what does five plus three equal", "5 plus 3 is 8."),
+        ("hey jarvis what is twelve times twelve please", "12 times 12 is 144."),
+        ("can you tell me what 99 times 99 is", "99 times 99 is 9801."),
+        ("calculate 17 times 3", "17 times 3 is 51."),
+        ("add 1000 to 2.5", "1000 plus 2.5 is 1002.5."),  # two places at least, whatever the whole part
+        ("1234.5678 times 1", "1234.5678 times 1 is about 1234.57."),
+        ("what is 2 to the power of 100", "2 to the power of 100 is about 1.268 times 10 to the power of 30."),
+        # no answer, said so
+        ("what's five divided by zero", "Dividing by zero has no answer."),
+        ("1 over 0", "Dividing by zero has no answer."),
+        ("divide 3 by 0", "Dividing by zero has no answer."),
+        ("the square root of minus four", "A negative number has no square root in real numbers."),
+        ("10 to the power of 1000", "That number is too big for me to say."),
+        ("0 to the power of minus 1", "Zero to a negative power has no answer."),
+    ],
+)
+def test_a_sum_is_worked_out_exactly_and_said_back_as_heard(text: str, reply: str) -> None:
+    assert arithmetic.answer(text) == reply
+    skill = Skills(SKILLS).answer(text, 0)
+    assert skill is not None and (skill.intent, skill.text) == ("math", reply)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is 1 direction", "what is 2 plus 2 in binary", "tell me a story about 2 plus 2", "what is 5",
+        "what is 20 percent", "what is 1 plus", "plus 2", "what is 2 times", "times", "what is the time",
+        "set a timer for 5 minutes", "I have 2 dogs and 3 cats", "what is half", "take 2 pills", "add apples",
+        "how many times have I asked", "what is the square root", "one more time", "add a to b",
+    ],
+)
+def test_what_is_not_a_sum_is_left_to_the_language_model(text: str) -> None:
+    assert arithmetic.answer(text) is None
+    reply = Skills(SKILLS).answer(text, 0)
+    assert reply is None or reply.intent != "math"
+
+
+def test_sums_can_be_left_to_the_model() -> None:
+    assert Skills([s for s in SKILLS if s != "math"]).answer("what is 2 plus 2", 0) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "significant", "said", "exact"),
+    [
+        (345.0, 4, "345", True),
+        (100 / 3, 4, "33.33", False),
+        (1 / 3, 4, "0.3333", False),
+        (1234.5678, 4, "1235", False),  # the whole part is never rounded away
+        (1234567.0, 3, "1234567", True),
+        (-2.0, 4, "minus 2", True),
+        (8.04672, 3, "8.05", False),
+        (0.30000000000000004, 4, "0.3", True),
+        (2.0**100, 4, "1.268 times 10 to the power of 30", False),
+        (0.0, 4, "0", True),
+        (0.000123456, 3, "0.000123", False),
+        (2.54, 3, "2.54", True),
+    ],
+)
+def test_results_are_said_in_digits_rounded_and_marked_exact_or_not(
+    value: float, significant: int, said: str, exact: bool
+) -> None:
+    assert spoken_number(value, significant) == (said, exact)
+
+
+_OPERATORS = {"plus": "+", "minus": "-", "times": "*", "divided by": "/"}
+
+
+@given(
+    st.lists(st.integers(0, 999), min_size=2, max_size=5),
+    st.lists(st.sampled_from(sorted(_OPERATORS)), min_size=4, max_size=4),
+    st.booleans(),
+    st.booleans(),
+)
+def test_any_sum_of_whole_numbers_comes_out_as_python_works_it_out(
+    numbers: list[int], operators: list[str], in_words: bool, negative: bool
+) -> None:
+    """Said with numbers in digits or words (up to 99: text_norm reads them back), the first one maybe negative,
+    the value is Python's with the same order of operations, or the answer says there is none (a division by
+    zero)."""
+    def said(n: int) -> str:
+        return number_words(n) if in_words and n < 100 else str(n)
+
+    minus = "minus " if negative else ""
+    text, digits = minus + said(numbers[0]), minus + str(numbers[0])
+    python = f"(-{numbers[0]})" if negative else str(numbers[0])
+    for number, operator in zip(numbers[1:], operators, strict=False):
+        text += f" {operator} {said(number)}"
+        digits += f" {operator} {number}"
+        python += f" {_OPERATORS[operator]} {number}"
+    try:
+        expected = eval(python)  # digits and + - * / only, built above
+    except ZeroDivisionError:
+        assert arithmetic.answer(f"what is {text}") == "Dividing by zero has no answer."
+        return
+    term = arithmetic.evaluate(f"what is {text}")
+    assert term is not None
+    assert math.isclose(term.value, expected, rel_tol=1e-9, abs_tol=1e-9)
+    assert term.said == digits
