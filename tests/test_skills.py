@@ -8,6 +8,7 @@ User turns are the transcripts of the shared recordings where they exist ("set a
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import time
 from datetime import datetime
@@ -24,7 +25,7 @@ from assistant.audio.room import RoomSetup, SimulatedRoom
 from assistant.config import Config, ConversationConfig, GeneralConfig, load_config
 from assistant.conversation.controller import RING_GAP_S, Controller
 from assistant.conversation.messages import Clock, Duck, Heard, Prompt, Queued, Say, Spoken, TurnEnded, TurnStarted
-from assistant.conversation.phrases import parse_clock_time, parse_duration
+from assistant.conversation.phrases import parse_clock_time, parse_days, parse_duration
 from assistant.conversation.skills import MAX_TIMERS, SKILLS, SNOOZE_S, Skills, describe, skills_file
 from assistant.conversation.spoken import number_words as spoken_words
 from assistant.conversation.spoken import spoken_duration
@@ -298,7 +299,18 @@ def test_timers_have_bounds() -> None:
         ("set an alarm for tomorrow at 3", "Okay, alarm for three o'clock AM tomorrow.", datetime(2024, 3, 6, 3, 0)),
         ("alarm at seven fifteen pm", "Okay, alarm for seven fifteen PM today.", datetime(2024, 3, 5, 19, 15)),
         ("set an alarm for noon", "Okay, alarm for twelve o'clock PM tomorrow.", datetime(2024, 3, 6, 12, 0)),
-        ("wake me at six oh five", "Okay, alarm for six oh five PM today.", datetime(2024, 3, 5, 18, 5)),
+        ("set an alarm for six oh five", "Okay, alarm for six oh five PM today.", datetime(2024, 3, 5, 18, 5)),
+        # "wake me up" without AM or PM is the morning's
+        ("wake me at six oh five", "Okay, alarm for six oh five AM tomorrow.", datetime(2024, 3, 6, 6, 5)),
+        ("set an alarm for 7 am on friday", "Okay, alarm for seven o'clock AM on Friday.", datetime(2024, 3, 8, 7)),
+        ("alarm at 9 every night", "Okay, alarm for nine o'clock PM every day.", datetime(2024, 3, 5, 21, 0)),
+        ("wake me up at 7 every weekday", "Okay, alarm for seven o'clock AM every weekday.",
+         datetime(2024, 3, 6, 7, 0)),
+        ("set an alarm for 8 on weekends", "Okay, alarm for eight o'clock AM on weekends.", datetime(2024, 3, 9, 8)),
+        ("set an alarm for 6:30 am on mondays and thursdays", "Okay, alarm for six thirty AM every Monday and "
+         "Thursday.", datetime(2024, 3, 7, 6, 30)),
+        ("set an alarm for 7 every tuesday", "Okay, alarm for seven o'clock PM every Tuesday.",
+         datetime(2024, 3, 5, 19, 0)),
     ],
 )
 def test_an_alarm_rings_at_the_next_such_time_of_day(text: str, reply: str, due: datetime) -> None:
@@ -307,6 +319,75 @@ def test_an_alarm_rings_at_the_next_such_time_of_day(text: str, reply: str, due:
     (alarm,) = skill.timers
     assert alarm.kind == "alarm" and alarm.at == due
     assert alarm.due == 10 * S + round((due - TUESDAY).total_seconds()) * S
+
+
+@pytest.mark.parametrize(
+    ("text", "days", "weekly"),
+    [
+        ("every day", {0, 1, 2, 3, 4, 5, 6}, True), ("daily", {0, 1, 2, 3, 4, 5, 6}, True),
+        ("every morning", {0, 1, 2, 3, 4, 5, 6}, True), ("on weekdays", {0, 1, 2, 3, 4}, True),
+        ("every work day", {0, 1, 2, 3, 4}, True), ("monday to friday", {0, 1, 2, 3, 4}, True),
+        ("on weekends", {5, 6}, True), ("every weekend", {5, 6}, True), ("on saturdays", {5}, True),
+        ("every monday and thursday", {0, 3}, True), ("on monday and wednesday", {0, 2}, True),
+        ("on friday", {4}, False), ("tomorrow", set(), False), ("", set(), False),
+    ],
+)
+def test_the_days_of_an_alarm_are_read_as_people_say_them(text: str, days: set[int], weekly: bool) -> None:
+    assert parse_days(normalize(f"set an alarm for 7 {text}")) == (frozenset(days), weekly)
+
+
+class _Days:
+    """A wall clock that goes on with the sample clock, as a device's does."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start, self.now = start, 0
+
+    def __call__(self) -> datetime:
+        return datetime.fromtimestamp(self.start.timestamp() + self.now / S)  # local time, summer time included
+
+    def until_rung(self, skill: Skills) -> list[datetime]:
+        """Go on to the next alarm and ring it: the wall-clock times it was set for."""
+        self.now = min(t.due for t in skill.timers)
+        return [t.at for t in skill.due(self.now) if t.at]
+
+
+def test_a_weekly_alarm_rings_on_its_days_at_the_time_on_the_wall_and_again_after_it_is_turned_off() -> None:
+    clock = _Days(TUESDAY)
+    skill = Skills(SKILLS, clock=clock)
+    skill.answer("wake me up at 7 every weekday", 0)
+    rung = [clock.until_rung(skill)[0] for _ in range(6)]
+    assert rung == [datetime(2024, 3, d, 7, 0) for d in (6, 7, 8, 11, 12, 13)]  # not on the weekend
+    assert said(skill, "turn off the alarm", clock.now + 5 * S) == "Okay."  # this morning's: the next one stays
+    (alarm,) = skill.timers
+    assert alarm.at == datetime(2024, 3, 14, 7, 0) and alarm.weekdays == (0, 1, 2, 3, 4)
+    assert said(skill, "when is my alarm", clock.now + 6 * S) == "You have an alarm for seven o'clock AM every weekday."
+    assert said(skill, "wake me up at 7 on weekdays") == (
+        "You already have an alarm for seven o'clock AM every weekday.")
+
+
+def test_a_weekly_alarm_snoozed_rings_again_once_and_keeps_its_days() -> None:
+    clock = _Days(TUESDAY)
+    skill = Skills(SKILLS, clock=clock)
+    skill.answer("set an alarm for 7 am every day", 0)
+    clock.until_rung(skill)
+    assert said(skill, "snooze", clock.now) == "Okay, snoozing for nine minutes."
+    snoozed, weekly = skill.timers
+    assert (snoozed.weekdays, snoozed.due) == ((), clock.now + SNOOZE_S * S)
+    assert (weekly.weekdays, weekly.at) == ((0, 1, 2, 3, 4, 5, 6), datetime(2024, 3, 7, 7, 0))
+    assert clock.until_rung(skill) == [datetime(2024, 3, 6, 7, 0)]  # the snoozed one, then gone
+    assert [t.weekdays for t in skill.timers] == [(0, 1, 2, 3, 4, 5, 6)]
+
+
+def test_a_weekly_alarm_is_cancelled_by_its_days_or_time() -> None:
+    skill = skills()
+    skill.answer("wake me up at 7 every weekday", 0)
+    skill.answer("wake me up at 9 on weekends", 0)
+    skill.answer("set an alarm for 7 am tomorrow", 0)
+    assert said(skill, "cancel my weekend alarm") == "Okay, I've cancelled your nine o'clock AM alarm."
+    assert said(skill, "cancel the 7 am alarm") == (
+        "You have two alarms: seven o'clock AM and seven o'clock AM. Say which one to cancel, or cancel all alarms.")
+    assert said(skill, "delete the weekday alarm") == "Okay, I've cancelled your seven o'clock AM alarm."
+    assert [(t.at, t.weekdays) for t in skill.timers] == [(datetime(2024, 3, 6, 7, 0), ())]
 
 
 def test_an_alarm_across_the_change_to_summer_time_rings_at_the_time_on_the_wall(
@@ -319,6 +400,12 @@ def test_an_alarm_across_the_change_to_summer_time_rings_at_the_time_on_the_wall
         skill = skills(datetime(2024, 3, 9, 22, 0))
         assert said(skill, "wake me up at 7 am") == "Okay, alarm for seven o'clock AM tomorrow."
         assert skill.timers[0].due == 8 * 3600 * S  # nine hours on the clock face, eight in fact
+        clock = _Days(datetime(2024, 3, 8, 22, 0))  # a Friday night
+        weekly = Skills(SKILLS, clock=clock)
+        weekly.answer("wake me up at 7 every day", 0)
+        rung = [(clock.until_rung(weekly), clock.now) for _ in range(3)]
+        assert [at for (at,), _ in rung] == [datetime(2024, 3, d, 7, 0) for d in (9, 10, 11)]
+        assert [now / S / 3600 for _, now in rung] == [9, 9 + 23, 9 + 23 + 24]  # Sunday's day is 23 hours
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -437,6 +524,42 @@ def test_one_that_ran_out_while_the_assistant_was_down_rings_at_once_if_recent_e
     with caplog.at_level(logging.WARNING):
         assert _kept(path, datetime(2024, 3, 5, 16, 0)).timers == []
     assert "three oh six PM alarm ran out 54 minutes ago while the assistant was not running: dropped" in caplog.text
+
+
+def test_a_weekly_alarm_is_kept_and_one_missed_while_the_assistant_was_down_is_set_for_its_next_day(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "skills.json"
+    _kept(path, TUESDAY).answer("wake me up at 7 every weekday", 0)
+    (alarm,) = _kept(path, TUESDAY).timers
+    assert (alarm.at, alarm.weekdays) == (datetime(2024, 3, 6, 7, 0), (0, 1, 2, 3, 4))
+    with caplog.at_level(logging.WARNING):
+        (alarm,) = _kept(path, datetime(2024, 3, 6, 9, 0), now=50).timers  # down from Tuesday to Wednesday 9 AM
+    assert alarm.at == datetime(2024, 3, 7, 7, 0) and alarm.due == 50 + 22 * 3600 * S
+    assert "missed while the assistant was not running: set for its next day" in caplog.text
+
+
+def test_timers_or_alarms_kept_from_before_are_dropped_when_their_skill_is_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "skills.json"
+    before = _kept(path, TUESDAY)
+    before.answer("set a pasta timer for 8 minutes", 0)
+    before.answer("wake me up at 7 am", 0)
+    store = StateFile(path, "timers, alarms and volume", 1)
+    with caplog.at_level(logging.WARNING):
+        after = Skills([s for s in SKILLS if s != "timers"], clock=lambda: TUESDAY, store=store)
+    assert [t.kind for t in after.timers] == ["alarm"]
+    assert "pasta timer kept from before is dropped: conversation.skills leaves timers out" in caplog.text
+
+
+def test_a_skills_file_from_before_weekly_alarms_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "skills.json"
+    alarm = {"name": "seven o'clock AM", "seconds": 0, "kind": "alarm", "at": "2024-03-06T07:00:00",
+             "due_at": datetime(2024, 3, 6, 7, 0).timestamp(), "paused_left_s": None}  # no "weekdays"
+    path.write_text(json.dumps({"version": 1, "volume": 7, "timers": [alarm]}))
+    skill = _kept(path, TUESDAY)
+    assert [(t.at, t.weekdays) for t in skill.timers] == [(datetime(2024, 3, 6, 7, 0), ())] and skill.volume == 7
 
 
 def test_a_damaged_skills_file_is_set_aside_and_one_that_cannot_be_written_is_logged(

@@ -106,15 +106,19 @@ _CLOCK_TIMES = (re.compile(rf"\b(?:at|for) (?:tomorrow (?:at )?)?{_TIME_OF_DAY}\
 
 @dataclass(frozen=True)
 class ClockTime:
-    """A time of day as said: `hour` 0-23, or 1-12 with `meridiem` None when the user did not say which."""
+    """A time of day as said: `hour` 0-23, or 1-12 with `meridiem` None when the user did not say which; on which
+    days of the week (0 is Monday; empty: the next such time, whatever the day), every week if `weekly`."""
 
     hour: int
     minute: int
     meridiem: str | None  # "am", "pm", None
     tomorrow: bool = False
+    weekdays: frozenset[int] = frozenset()
+    weekly: bool = False  # "every weekday", "on Mondays": rings again each week
 
     def next_after(self, moment: datetime) -> datetime:
-        """The first such time after `moment` (tomorrow's when said so): "at 7" at 3 PM is 7 PM."""
+        """The first such time after `moment` (tomorrow's, or on the days said, when said so): "at 7" at 3 PM is 7
+        PM, "at 7 on Monday" is next Monday's (or today's, on a Monday before 7)."""
         if self.meridiem is not None:
             hours: tuple[int, ...] = (self.hour % 12 + (12 if self.meridiem == "pm" else 0),)
         elif 1 <= self.hour <= 12:
@@ -122,9 +126,10 @@ class ClockTime:
         else:
             hours = (self.hour,)
         today = moment.replace(second=0, microsecond=0)
-        days = (1,) if self.tomorrow else (0, 1)
+        days = (1,) if self.tomorrow else range(8) if self.weekdays else (0, 1)
         return min(c for c in ((today + timedelta(days=d)).replace(hour=h, minute=self.minute)
-                               for d in days for h in hours) if c > moment)
+                               for d in days for h in hours)
+                   if c > moment and (not self.weekdays or c.weekday() in self.weekdays))
 
     def matches(self, at: datetime) -> bool:
         hour_ok = at.hour == self.hour if self.meridiem is None and self.hour > 12 else at.hour % 12 == self.hour % 12
@@ -132,17 +137,39 @@ class ClockTime:
         return hour_ok and meridiem_ok and at.minute == self.minute
 
 
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_EVERY_DAY = re.compile(r"\b(?:(?:every|each) (?:single )?(?:day|morning|night|evening)|daily|everyday)\b")
+_WORKDAYS = re.compile(r"\b(?:week ?days?|work ?days?|working days|monday (?:to|through|thru) friday)\b")
+_WEEKENDS = re.compile(r"\bweek ?ends?\b")
+_DAY = re.compile(r"\b(?P<every>(?:every|each) )?(?P<day>" + "|".join(DAY_NAMES) + r")(?P<plural>s)?\b")
+
+
+def parse_days(normalized: str) -> tuple[frozenset[int], bool]:
+    """The days of the week said (0 is Monday) and whether every week: "every day", "on weekdays", "every
+    weekend", "on Mondays and Thursdays", "every Friday" (weekly); "on Friday" (once). None said: (empty, False)."""
+    if _EVERY_DAY.search(normalized):
+        return frozenset(range(7)), True
+    if _WORKDAYS.search(normalized):
+        return frozenset(range(5)), True
+    if _WEEKENDS.search(normalized):
+        return frozenset({5, 6}), True
+    named = list(_DAY.finditer(normalized))
+    days = frozenset(DAY_NAMES.index(m["day"]) for m in named)
+    return days, len(days) > 1 or any(m["every"] or m["plural"] for m in named)
+
+
 def parse_clock_time(normalized: str) -> ClockTime | None:
     """The time of day said after "at" or "for" ("at 7 am", "for 630", "at half past 6", "for noon"), or before
-    "alarm" ("the 7 am alarm")."""
+    "alarm" ("the 7 am alarm"), with the days said ("tomorrow", "on Friday", "every weekday")."""
     match = _CLOCK_TIMES[0].search(normalized) or _CLOCK_TIMES[1].search(normalized)
     if match is None:
         return None
-    meridiem = _MERIDIEM.get(match["meridiem"] or "")
-    tomorrow = "tomorrow" in normalized.split()
+    words = set(normalized.split())
+    meridiem = _MERIDIEM.get(match["meridiem"] or "") or (  # "at 7 every morning"
+        "am" if "morning" in words else "pm" if words & {"evening", "night", "tonight"} else None)
     if match["noon"]:
-        return ClockTime(12, 0, "am" if match["noon"] == "midnight" else "pm", tomorrow)
-    if match["past"] or match["to"]:
+        hour, minute, meridiem = 12, 0, "am" if match["noon"] == "midnight" else "pm"
+    elif match["past"] or match["to"]:
         hour = int(match["past"] or match["to"])
         hour, minute = (hour, 30 if match["part"] == "half" else 15) if match["past"] else (hour - 1 or 12, 45)
     elif match["hhmm"]:
@@ -151,5 +178,5 @@ def parse_clock_time(normalized: str) -> ClockTime | None:
         hour, minute = int(match["h"]), int(match["m"] or 0)
     if not (0 <= hour <= 23 and 0 <= minute <= 59) or (meridiem is not None and not 1 <= hour <= 12):
         return None
-    return ClockTime(hour, minute, meridiem, tomorrow)
-
+    weekdays, weekly = parse_days(normalized)
+    return ClockTime(hour, minute, meridiem, "tomorrow" in words and not weekdays, weekdays, weekly)

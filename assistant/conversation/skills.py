@@ -13,9 +13,12 @@ are on the microphone's sample clock (the controller's), so a simulated room rin
 timer that ran out is the controller's to ring (`due`); "stop the timer" just after is answered "Okay."
 
 Alarms: "wake me up at seven AM", "set an alarm for 6:30" (without AM or PM: the next such time, 6:30 PM at
-3 PM), "for half past six tomorrow", "when is my alarm", "cancel the 6:30 alarm", "snooze" (nine minutes). An
-alarm is a Timer of kind "alarm" due at the sample that many seconds on: the microphone's clock and the wall
-clock drift apart by the sound card's error (100 ppm is 3 s over 8 hours).
+3 PM; "wake me up at 7" is the morning's), "for half past six tomorrow", "at 8 on Friday", "when is my alarm",
+"cancel the 6:30 alarm", "snooze" (nine minutes). Weekly: "wake me up at 7 every weekday", "on weekends", "every
+Monday and Thursday", "every day"; when one rings it is set again for its next day, from the wall clock; "turn
+off the alarm" as it rings leaves that, "cancel my weekday alarm" ends it. An alarm is a Timer of kind "alarm"
+due at the sample that many seconds on: the microphone's clock and the wall clock drift apart by the sound
+card's error (100 ppm is 3 s over 8 hours), which a weekly alarm takes back each time it rings.
 
 Volume: "louder", "quieter", "turn it up", "volume down", "set the volume to 4", "volume 70 percent", "max
 volume", "what's the volume": ten steps of 3 dB (10: as played, 1: 27 dB down), applied by the controller to
@@ -27,7 +30,8 @@ assistant.conversation.arithmetic and assistant.conversation.units, which a smal
 With `conversation.memory` on, timers, alarms and the volume are kept in `skills.json` in the state folder
 (rewritten on every change; deadlines on the wall clock) and come back after a restart: a timer that ran out
 while the assistant was down rings at once if that was within RING_LATE_S, else it is dropped with a line in the
-log (a seven o'clock alarm is no use at noon).
+log (a seven o'clock alarm is no use at noon; a weekly one is set for its next day). Timers or alarms kept while
+their skill was on are dropped, with a log line, once `conversation.skills` leaves it out.
 
 Requests are read on normalized text (assistant.conversation.phrases: "five" is "5", "what's" is "what is"),
 in English, and answered in words (assistant.conversation.spoken). A skill's phrase must be (nearly) the whole
@@ -51,6 +55,7 @@ from assistant.conversation.phrases import (
     ClockTime,
     match_phrase,
     parse_clock_time,
+    parse_days,
     parse_duration,
     phrase_intents,
     words_outside,
@@ -64,6 +69,7 @@ from assistant.conversation.spoken import (
     spoken_duration,
     spoken_list,
     spoken_time,
+    spoken_weekdays,
     time_left,
 )
 from assistant.conversation.state_file import StateFile, state_path
@@ -173,6 +179,12 @@ class Timer:
     paused_left: int | None = None  # samples it had left when paused; None: running
     kind: Literal["timer", "alarm"] = "timer"
     at: datetime | None = None  # an alarm's wall-clock time
+    weekdays: tuple[int, ...] = ()  # an alarm's days of the week to ring again on (0 is Monday); empty: once
+
+    def when(self, moment: datetime) -> str:
+        """An alarm's time and days as said: "seven o'clock AM every weekday", "six thirty AM tomorrow"."""
+        days = spoken_weekdays(self.weekdays) if self.weekdays else spoken_day(self.at or moment, moment)
+        return f"{self.name} {days}"
 
     @property
     def called(self) -> str:
@@ -200,6 +212,7 @@ class _Request:
     answer: Callable[[datetime], str] | None = None
     at: ClockTime | None = None  # an alarm's time
     amount: int = 0  # a volume level, or a step
+    weekdays: tuple[int, ...] = ()  # "cancel my weekday alarm"
 
 
 class Skills:
@@ -280,9 +293,22 @@ class Skills:
         done = [t for t in self.timers if t.paused_left is None and t.due <= now]
         if done:
             self.timers = [t for t in self.timers if t not in done]
+            for alarm in done:
+                if alarm.weekdays:  # a weekly alarm is set again for its next day, on the wall clock
+                    self._add(self._next_week_day(alarm, now))
             self._rung_at, self._rung = now, done
             self._save(now)
         return done
+
+    def _next_week_day(self, alarm: Timer, now: int) -> Timer:
+        """A weekly `alarm` (rung, or missed) set for its next day after the one it was set for and after now."""
+        moment = self.clock()
+        at = alarm.at or moment
+        while at <= moment or at == alarm.at:
+            at = next(at + timedelta(days=d) for d in range(1, 8) if (at + timedelta(days=d)).weekday() in
+                      alarm.weekdays)  # same time on the wall: across a DST change too
+        seconds = round(at.timestamp() - moment.timestamp())
+        return dataclasses.replace(alarm, due=now + seconds * SAMPLE_RATE, at=at)
 
     # ------------------------------------------------------------------------------------------ keeping
 
@@ -294,6 +320,7 @@ class Skills:
             "name": t.name, "seconds": t.seconds, "kind": t.kind, "at": t.at.isoformat() if t.at else None,
             "due_at": None if t.paused_left is not None else wall + (t.due - now) / SAMPLE_RATE,
             "paused_left_s": None if t.paused_left is None else t.paused_left / SAMPLE_RATE,
+            "weekdays": list(t.weekdays),
         } for t in self.timers]
         try:
             self.store.save({"timers": kept, "volume": self.volume})
@@ -305,16 +332,26 @@ class Skills:
         self.volume = kept["volume"]
         wall = self.clock().timestamp()
         for saved in kept["timers"]:
-            timer = Timer(saved["name"], saved["seconds"], now, kind=saved["kind"], at=saved["at"])
+            timer = Timer(saved["name"], saved["seconds"], now, kind=saved["kind"], at=saved["at"],
+                          weekdays=tuple(saved["weekdays"]))
+            if {"timer": "timers", "alarm": "alarms"}[timer.kind] not in self.enabled:
+                log.warning("%s kept from before is dropped: conversation.skills leaves %ss out", timer.called,
+                            timer.kind)
+                continue
             if saved["paused_left_s"] is not None:
                 timer.paused_left = round(saved["paused_left_s"] * SAMPLE_RATE)
             else:
                 left = saved["due_at"] - wall
-                if left < -RING_LATE_S:
+                if left < -RING_LATE_S and timer.weekdays:
+                    log.warning("%s was missed while the assistant was not running: set for its next day",
+                                timer.called)
+                    timer = self._next_week_day(timer, now)
+                elif left < -RING_LATE_S:
                     log.warning("%s ran out %.0f minutes ago while the assistant was not running: dropped",
                                 timer.called, -left / 60)
                     continue
-                timer.due = now + round(max(left, 0.0) * SAMPLE_RATE)
+                else:
+                    timer.due = now + round(max(left, 0.0) * SAMPLE_RATE)
             self._add(timer)
         if self.timers:
             log.info("%d timers and alarms kept from before the restart", len(self.timers))
@@ -402,9 +439,12 @@ class Skills:
         if "snooze" in words:
             return _Request("alarm_snooze", seconds)
         at = parse_clock_time(normalized)
+        if at is not None and at.meridiem is None and 4 <= at.hour <= 11 and _WAKE_ME.search(normalized):
+            at = dataclasses.replace(at, meridiem="am")  # "wake me up at 7" is the morning's
         every = "all" in words or "alarms" in words
         if _CANCEL_WORDS & set(words) or _TURN_OFF.search(normalized):
-            return _Request("alarm_cancel", at=at, every=every)
+            weekdays, weekly = parse_days(normalized)
+            return _Request("alarm_cancel", at=at, every=every, weekdays=tuple(sorted(weekdays)) if weekly else ())
         if at is not None:
             return _Request("alarm_set", at=at)
         if seconds is not None:  # "wake me up in twenty minutes": a timer
@@ -425,6 +465,7 @@ class Skills:
             seconds = min(max(round(request.seconds or SNOOZE_S), 1), MAX_TIMER_S)
             for rung in self._rung:
                 self._add(Timer(rung.name, rung.seconds, now + seconds * SAMPLE_RATE, kind=rung.kind, at=rung.at))
+                # (once: a weekly alarm is already set for its next day)
             self._rung_at, self._rung = None, []
             return f"Okay, snoozing for {spoken_duration(seconds)}."
         if request.intent == "alarm_set":
@@ -434,20 +475,26 @@ class Skills:
                 return f"You already have {number_words(MAX_TIMERS)} timers and alarms. Cancel one first."
             at = request.at.next_after(moment)
             seconds = round(at.timestamp() - moment.timestamp())  # local times: across a DST change too
-            self._add(Timer(spoken_time(at), 0, now + seconds * SAMPLE_RATE, kind="alarm", at=at))
-            return f"Okay, alarm for {spoken_time(at)} {spoken_day(at, moment)}."
+            weekdays = tuple(sorted(request.at.weekdays)) if request.at.weekly else ()
+            alarm = Timer(spoken_time(at), 0, now + seconds * SAMPLE_RATE, kind="alarm", at=at, weekdays=weekdays)
+            if any(t.at == at and t.weekdays == weekdays for t in alarms):
+                return f"You already have an alarm for {alarm.when(moment)}."
+            self._add(alarm)
+            return f"Okay, alarm for {alarm.when(moment)}."
         if request.intent == "alarm_list":
             if not alarms:
                 return "You have no alarms set."
-            when = spoken_list([f"{t.name} {spoken_day(t.at or moment, moment)}" for t in alarms])
+            when = spoken_list([t.when(moment) for t in alarms])
             return f"You have {'an alarm' if len(alarms) == 1 else 'alarms'} for {when}."
         rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
-        if rang_lately and not (request.every or request.at):
-            self._rung_at = None
+        if rang_lately and not (request.every or request.at or request.weekdays):
+            self._rung_at = None  # "turn off the alarm" as it rings: a weekly one still rings next time
             return "Okay."
         if not alarms:
             return "You have no alarms set."
-        chosen = alarms if request.every else [t for t in alarms if request.at is None or request.at.matches(t.at)]
+        chosen = alarms if request.every else [
+            t for t in alarms if (request.at is None or request.at.matches(t.at))
+            and (not request.weekdays or t.weekdays == request.weekdays)]
         if not chosen:
             return f"You have no such alarm. Your alarms are for {_names(alarms)}."
         if len(chosen) > 1 and not request.every:
@@ -565,11 +612,14 @@ def _parse_kept(data: dict[str, Any]) -> dict[str, Any]:
                   and saved["kind"] in ("timer", "alarm") and (saved["at"] is None or isinstance(saved["at"], str))
                   and sum(isinstance(w, int | float) for w in when) == 1 and None in when)
             at = datetime.fromisoformat(saved["at"]) if saved["at"] else None
+            weekdays = saved.get("weekdays", [])  # not in files written before weekly alarms
+            ok = ok and isinstance(weekdays, list) and (not weekdays or at is not None) and all(
+                isinstance(d, int) and 0 <= d <= 6 for d in weekdays)
         except (TypeError, KeyError, ValueError):
             ok = False
         if not ok:
             raise ValueError(f"timer {index} is not a timer")
-        out.append({**saved, "at": at})
+        out.append({**saved, "at": at, "weekdays": sorted(set(weekdays))})
     return {"timers": out, "volume": volume}
 
 

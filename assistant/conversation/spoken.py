@@ -106,3 +106,8 @@ def spoken_day(at: datetime, moment: datetime) -> str:
     days = (at.date() - moment.date()).days
     return "today" if days == 0 else "tomorrow" if days == 1 else f"on {WEEKDAYS[at.weekday()]}"
 
+
+def spoken_weekdays(days: Sequence[int]) -> str:
+    """When a weekly alarm rings: "every day", "every weekday", "on weekends", "every Monday and Thursday"."""
+    named = {(0, 1, 2, 3, 4, 5, 6): "every day", (0, 1, 2, 3, 4): "every weekday", (5, 6): "on weekends"}
+    return named.get(tuple(sorted(days))) or "every " + spoken_list([WEEKDAYS[d] for d in sorted(days)])
