@@ -337,13 +337,15 @@ def test_the_days_of_an_alarm_are_read_as_people_say_them(text: str, days: set[i
 
 
 class _Days:
-    """A wall clock that goes on with the sample clock, as a device's does."""
+    """A wall clock that goes on with the sample clock, as a device's does: at `rate` seconds per second of samples
+    (a sound card's error), `offset_s` ahead (set by NTP)."""
 
     def __init__(self, start: datetime) -> None:
         self.start, self.now = start, 0
+        self.rate, self.offset_s = 1.0, 0.0
 
-    def __call__(self) -> datetime:
-        return datetime.fromtimestamp(self.start.timestamp() + self.now / S)  # local time, summer time included
+    def __call__(self) -> datetime:  # local time, summer time included
+        return datetime.fromtimestamp(self.start.timestamp() + self.offset_s + self.now / S * self.rate)
 
     def until_rung(self, skill: Skills) -> list[datetime]:
         """Go on to the next alarm and ring it: the wall-clock times it was set for."""
@@ -365,6 +367,45 @@ def test_a_weekly_alarm_rings_on_its_days_at_the_time_on_the_wall_and_again_afte
         "You already have an alarm for seven o'clock AM every weekday.")
 
 
+def _ring_time(skill: Skills, clock: _Days, step_s: float = 1.0) -> datetime:
+    """The wall-clock time at which the next alarm rings, `due` asked every `step_s` of samples."""
+    while not skill.due(clock.now):
+        clock.now += round(step_s * S)
+    return clock()
+
+
+def test_an_alarm_rings_when_the_wall_clock_says_whatever_the_sound_card_clock_says() -> None:
+    clock = _Days(TUESDAY)
+    clock.rate = 1 - 0.001  # the sound card's clock 0.1 % fast: 57 s early over 16 hours if alarms followed it
+    skill = Skills(SKILLS, clock=clock)
+    skill.answer("wake me up at 7 am", 0)
+    assert abs((_ring_time(skill, clock) - datetime(2024, 3, 6, 7, 0)).total_seconds()) <= 1.0
+    unfollowed = Skills(SKILLS, clock=_Days(TUESDAY), follow_wall_clock=False)  # a room in lockstep
+    unfollowed.answer("wake me up at 7 am", 0)
+    assert unfollowed.timers[0].due == round((datetime(2024, 3, 6, 7, 0) - TUESDAY).total_seconds()) * S
+
+
+def test_alarms_follow_the_wall_clock_when_it_is_set_after_a_boot_without_a_real_time_clock(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "skills.json"
+    before = _kept(path, datetime(2024, 3, 5, 22, 0))  # set at night, then the power went
+    for request in ("wake me up at 7 am", "set an alarm for 5 am", "wake me up at 6 every day"):
+        before.answer(request, 0)
+    clock = _Days(datetime(2024, 3, 5, 22, 1))  # boots at 6:55 with the time it was shut down at, to the minute
+    after = Skills(SKILLS, clock=clock, store=StateFile(path, "timers, alarms and volume", 1))
+    assert len(after.timers) == 3
+    clock.now, clock.offset_s = 60 * S, (datetime(2024, 3, 6, 6, 55) - datetime(2024, 3, 5, 22, 2)).total_seconds()
+    with caplog.at_level(logging.WARNING):
+        assert after.due(clock.now) == []  # NTP has set the clock: 7 AM is 5 minutes away, 5 AM long past
+    assert "the wall clock moved" in caplog.text and "five o'clock AM alarm: its time passed 115 minutes" in caplog.text
+    assert [(t.at, t.weekdays) for t in after.timers] == [(datetime(2024, 3, 6, 7, 0), ()),
+                                                          (datetime(2024, 3, 7, 6, 0), tuple(range(7)))]
+    assert after.timers[0].due == clock.now + 5 * 60 * S  # not 9 hours on from the boot
+    assert _ring_time(after, clock) == datetime(2024, 3, 6, 7, 0)
+    assert [t.at for t in _kept(path, clock()).timers] == [datetime(2024, 3, 7, 6, 0)]
+
+
 def test_a_weekly_alarm_snoozed_rings_again_once_and_keeps_its_days() -> None:
     clock = _Days(TUESDAY)
     skill = Skills(SKILLS, clock=clock)
@@ -374,7 +415,7 @@ def test_a_weekly_alarm_snoozed_rings_again_once_and_keeps_its_days() -> None:
     snoozed, weekly = skill.timers
     assert (snoozed.weekdays, snoozed.due) == ((), clock.now + SNOOZE_S * S)
     assert (weekly.weekdays, weekly.at) == ((0, 1, 2, 3, 4, 5, 6), datetime(2024, 3, 7, 7, 0))
-    assert clock.until_rung(skill) == [datetime(2024, 3, 6, 7, 0)]  # the snoozed one, then gone
+    assert clock.until_rung(skill) == [datetime(2024, 3, 6, 7, 9)]  # the snoozed one, then gone
     assert [t.weekdays for t in skill.timers] == [(0, 1, 2, 3, 4, 5, 6)]
 
 
@@ -431,15 +472,20 @@ def test_alarms_are_listed_and_cancelled_apart_from_timers() -> None:
 
 
 def test_an_alarm_that_rang_can_be_snoozed_or_stopped() -> None:
-    skill = skills()
+    clock = _Days(TUESDAY)
+    skill = Skills(SKILLS, clock=clock)
     assert said(skill, "snooze") == "There's nothing to snooze."
     skill.answer("wake me up at 3:06 pm", 0)  # a minute from now
-    (alarm,) = skill.due(60 * S)
+    clock.now = 60 * S
+    (alarm,) = skill.due(clock.now)
     assert skill.done_sentence([alarm]) == "It's three oh six PM: your alarm."
-    assert said(skill, "snooze", 62 * S) == "Okay, snoozing for nine minutes."
+    clock.now = 62 * S
+    assert said(skill, "snooze", clock.now) == "Okay, snoozing for nine minutes."
     (snoozed,) = skill.timers
-    assert snoozed.kind == "alarm" and snoozed.due == (62 + SNOOZE_S) * S
-    assert skill.due((62 + SNOOZE_S) * S) == [snoozed]
+    assert (snoozed.kind, snoozed.due, snoozed.name) == ("alarm", (62 + SNOOZE_S) * S, "three fifteen PM")
+    clock.now = (62 + SNOOZE_S) * S
+    assert skill.due(clock.now) == [snoozed]
+    assert skill.done_sentence([snoozed]) == "It's three fifteen PM: your alarm."
     assert said(skill, "turn off the alarm", (63 + SNOOZE_S) * S) == "Okay."
     assert said(skill, "snooze for 5 minutes", (64 + SNOOZE_S) * S) == "There's nothing to snooze."
 
@@ -504,6 +550,7 @@ def test_timers_and_alarms_come_back_after_a_restart_on_the_wall_clock(tmp_path:
     assert _kept(path, TUESDAY).volume == 4
     assert said(after, "cancel all timers", 100) == "Okay, I've cancelled your two timers."
     assert [t.name for t in _kept(path, TUESDAY).timers] == ["seven o'clock AM"]
+    after.clock = lambda: datetime(2024, 3, 6, 7, 0)  # the wall clock, which alarms follow, at seven
     after.due(alarm.due)
     assert _kept(path, TUESDAY).timers == []  # rung: not kept
 

@@ -204,7 +204,8 @@ class Pipeline:
             config, audio, self.speaker, turns=self.turns, state=self.state, trace=self.trace,
             to_brain=self.brain_q.put, to_tts=self.tts_q.put,
             wake_required=engines.wake is not None, trace_audible=trace_audible,
-            skills=Skills(config.conversation.skills, store=kept),
+            # In lockstep the room's clock runs apart from the wall clock: alarms stay on the room's.
+            skills=Skills(config.conversation.skills, store=kept, follow_wall_clock=not lockstep),
         )
         self.audio_worker = AudioWorker(
             audio, engines.frontend, self.listen_q.put, pacer=self.pacer, heartbeats=self.heartbeats,

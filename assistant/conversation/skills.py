@@ -17,8 +17,10 @@ Alarms: "wake me up at seven AM", "set an alarm for 6:30" (without AM or PM: the
 "cancel the 6:30 alarm", "snooze" (nine minutes). Weekly: "wake me up at 7 every weekday", "on weekends", "every
 Monday and Thursday", "every day"; when one rings it is set again for its next day, from the wall clock; "turn
 off the alarm" as it rings leaves that, "cancel my weekday alarm" ends it. An alarm is a Timer of kind "alarm"
-due at the sample that many seconds on: the microphone's clock and the wall clock drift apart by the sound
-card's error (100 ppm is 3 s over 8 hours), which a weekly alarm takes back each time it rings.
+with its wall-clock time (`at`), due at the sample that many seconds on, and set again from the wall clock every
+WALL_CHECK_S: the sound card's clock drifts from it (100 ppm is 9 s a day), and a board without a real-time clock
+boots with the time it was shut down at until NTP sets it. (A simulated room in lockstep keeps alarms on its own
+clock.)
 
 Volume: "louder", "quieter", "turn it up", "volume down", "set the volume to 4", "volume 70 percent", "max
 volume", "what's the volume": ten steps of 3 dB (10: as played, 1: 27 dB down), applied by the controller to
@@ -86,6 +88,8 @@ MAX_TIMERS = 20  # timers and alarms: a runaway loop of "set a timer" must not f
 RECENTLY_RUNG_S = 120.0  # "stop the timer", "snooze" this soon after one ran out are about that one
 SNOOZE_S = 540  # nine minutes, as alarm clocks do
 RING_LATE_S = 600.0  # one that ran out while the assistant was not running still rings if this recent
+WALL_CHECK_S = 10.0  # how often alarms are set again from the wall clock (the sound card's drift, a clock set)
+WALL_MOVED_S = 30.0  # a correction this big is logged: the wall clock was set (by NTP after a boot, by hand)
 VOLUME_STEP_DB = 3.0
 MAX_VOLUME = 10
 FILE_NAME = "skills.json"
@@ -226,8 +230,11 @@ class Skills:
         *,
         store: StateFile | None = None,
         now: int = 0,
+        follow_wall_clock: bool = True,
     ) -> None:
-        """`store`: where timers, alarms and the volume are kept across restarts (read back now, at sample `now`)."""
+        """`store`: where timers, alarms and the volume are kept across restarts (read back now, at sample `now`).
+        `follow_wall_clock`: alarms are set again from `clock` every WALL_CHECK_S of samples (off where the sample
+        clock runs apart from it on purpose: a simulated room in lockstep)."""
         unknown = set(enabled) - set(SKILLS)
         if unknown:
             raise ValueError(f"unknown skills {sorted(unknown)} (known: {', '.join(SKILLS)})")
@@ -242,6 +249,8 @@ class Skills:
         self._rung_at: int | None = None  # when a timer last ran out
         self._rung: list[Timer] = []  # the ones that did (snooze)
         self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
+        self.follow_wall_clock = follow_wall_clock
+        self._followed_at = now  # when alarms were last set from the wall clock
 
     def recognizes(self, text: str) -> bool:
         """Whether answer() would answer `text` (it changes nothing)."""
@@ -290,6 +299,8 @@ class Skills:
 
     def due(self, now: int) -> list[Timer]:
         """The timers that ran out by `now`, taken off the running ones (the caller rings them)."""
+        if self.follow_wall_clock and now - self._followed_at >= WALL_CHECK_S * SAMPLE_RATE:
+            self._follow_wall_clock(now)
         done = [t for t in self.timers if t.paused_left is None and t.due <= now]
         if done:
             self.timers = [t for t in self.timers if t not in done]
@@ -299,6 +310,32 @@ class Skills:
             self._rung_at, self._rung = now, done
             self._save(now)
         return done
+
+    def _follow_wall_clock(self, now: int) -> None:
+        """Alarms due when the wall clock says, not when the sound card's clock does: it drifts (100 ppm is 9 s a
+        day), and a board without a real-time clock boots with the time it was shut down at until NTP sets it."""
+        self._followed_at = now
+        moment = self.clock()
+        followed: list[Timer] = []
+        for alarm in self.timers:
+            if alarm.kind != "alarm" or alarm.at is None:
+                followed.append(alarm)
+                continue
+            due = now + round((alarm.at.timestamp() - moment.timestamp()) * SAMPLE_RATE)
+            if abs(due - alarm.due) > WALL_MOVED_S * SAMPLE_RATE:
+                log.warning("the wall clock moved %+.0f s against the sound card's (set at boot, or by hand): the %s "
+                            "follows it", (alarm.due - due) / SAMPLE_RATE, alarm.called)
+            if due >= now - RING_LATE_S * SAMPLE_RATE:
+                followed.append(dataclasses.replace(alarm, due=due))
+            elif alarm.weekdays:
+                followed.append(self._next_week_day(alarm, now))
+            else:
+                log.warning("%s: its time passed %.0f minutes ago as the clock was set: dropped", alarm.called,
+                            (now - due) / SAMPLE_RATE / 60)
+        moved = [t.at for t in followed] != [t.at for t in self.timers]  # dropped, or set for the next day
+        self.timers = sorted(followed, key=lambda t: t.due)
+        if moved:
+            self._save(now)
 
     def _next_week_day(self, alarm: Timer, now: int) -> Timer:
         """A weekly `alarm` (rung, or missed) set for its next day after the one it was set for and after now."""
@@ -463,9 +500,10 @@ class Skills:
             if not (rang_lately and self._rung):
                 return "There's nothing to snooze."
             seconds = min(max(round(request.seconds or SNOOZE_S), 1), MAX_TIMER_S)
-            for rung in self._rung:
-                self._add(Timer(rung.name, rung.seconds, now + seconds * SAMPLE_RATE, kind=rung.kind, at=rung.at))
-                # (once: a weekly alarm is already set for its next day)
+            for rung in self._rung:  # once: a weekly alarm is already set for its next day
+                at = self.clock() + timedelta(seconds=seconds) if rung.kind == "alarm" else None
+                self._add(Timer(spoken_time(at) if at else rung.name, rung.seconds, now + seconds * SAMPLE_RATE,
+                                kind=rung.kind, at=at))
             self._rung_at, self._rung = None, []
             return f"Okay, snoozing for {spoken_duration(seconds)}."
         if request.intent == "alarm_set":
