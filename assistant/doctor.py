@@ -63,6 +63,7 @@ class SystemFiles:
     group: Path = Path("/etc/group")
     passwd: Path = Path("/etc/passwd")
     systemd: Path = Path("/run/systemd/system")  # exists when systemd runs the machine (sd_booted)
+    rtc: Path = Path("/sys/class/rtc")  # a real-time clock's device, if the board has one
 
 
 @dataclass(frozen=True)
@@ -533,6 +534,48 @@ def service_result(enabled: str, active: str) -> CheckResult:
     return CheckResult(name, "warn", state, f"sudo systemctl enable --now {SERVICE}")
 
 
+def _timedatectl(args: list[str]) -> str:
+    done = subprocess.run(["timedatectl", *args], capture_output=True, text=True, timeout=10)
+    return done.stdout.strip()
+
+
+_UTC_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"})
+
+
+def check_clock(files: SystemFiles, run: Runner = _timedatectl) -> CheckResult:
+    """The system clock and time zone: "what time is it" and alarms are only as right as they are. A Raspberry Pi
+    has no real-time clock (a Pi 5 has one, kept only with its battery): it boots with the time it was shut down
+    at, until NTP sets it."""
+    name = "clock"
+    if not files.systemd.is_dir() or shutil.which("timedatectl") is None:
+        return CheckResult(name, "skip", "systemd does not run this machine: the clock and time zone are not checked")
+    try:
+        shown = dict(line.split("=", 1) for line in run(["show"]).splitlines() if "=" in line)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return CheckResult(name, "skip", f"timedatectl did not answer: {exc}")
+    zone = shown.get("Timezone", "")
+    clocks = sorted(p.name for p in files.rtc.glob("rtc*")) if files.rtc.is_dir() else []
+    findings: list[tuple[Status, str, str]] = [("pass", f"time zone {zone}" if zone else "no time zone set", "")]
+    if zone in _UTC_ZONES:
+        findings.append(("warn", "the time is told in UTC: if that is not where the assistant is, it tells the wrong "
+                                 "time", "sudo timedatectl set-timezone Area/City (timedatectl list-timezones)"))
+    if shown.get("NTPSynchronized") == "yes":
+        findings.append(("pass", "synchronized by NTP", ""))
+    elif clocks:
+        findings.append(("pass", f"not synchronized by NTP, kept by a real-time clock ({clocks[0]}; unplugged, only "
+                                 "with its battery)", ""))
+    else:
+        findings.append((
+            "warn",
+            "not synchronized by NTP and no real-time clock: after a boot the clock says the time the board was shut "
+            "down at, and so do the time the assistant tells and its alarms",
+            "let the board reach an NTP server after each boot (systemd-timesyncd does it; the assistant itself sends "
+            "nothing), or fit a real-time clock module; by hand: sudo timedatectl set-time 'YYYY-MM-DD HH:MM:SS'",
+        ))
+    status = max((f[0] for f in findings), key=SEVERITY.__getitem__)
+    return CheckResult(name, status, "; ".join(f[1] for f in findings), "; ".join(f[2] for f in findings if f[2]))
+
+
 # ---------------------------------------------------------------------------------------------- running
 
 
@@ -545,6 +588,7 @@ def run_checks(
     audio: bool = True,
     listen_s: float = 1.0,
     systemctl: Runner = _systemctl,
+    timedatectl: Runner = _timedatectl,
 ) -> Iterator[CheckResult]:
     """Every check, in order, each as soon as it is done (the model checksums and the audio take a while)."""
     env = os.environ if env is None else env
@@ -574,6 +618,7 @@ def run_checks(
             yield from check_audio(loaded.config.audio, seconds=listen_s)
     yield check_audio_group(identity or Identity.current(), files)
     yield check_governor(files.cpu)
+    yield check_clock(files, timedatectl)
     yield service
 
 

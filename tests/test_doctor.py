@@ -30,6 +30,7 @@ from assistant.doctor import (
     SystemFiles,
     can_print_unicode,
     check_audio_group,
+    check_clock,
     check_governor,
     check_models,
     check_ram,
@@ -329,6 +330,42 @@ def test_while_the_service_runs_the_sound_card_is_left_to_it(tmp_path: Path, mod
     assert results["microphone"].status == "skip" and "sudo systemctl stop assistant" in results["microphone"].detail
 
 
+@pytest.mark.parametrize(
+    ("shown", "rtc", "status", "detail", "fix"),
+    [
+        ("Timezone=Europe/Berlin\nNTP=yes\nNTPSynchronized=yes", False, "pass",
+         "time zone Europe/Berlin; synchronized by NTP", ""),
+        ("Timezone=America/Chicago\nNTPSynchronized=no", True, "pass",
+         "time zone America/Chicago; not synchronized by NTP, kept by a real-time clock (rtc0;", ""),
+        ("Timezone=Europe/London\nNTPSynchronized=no", False, "warn",
+         "time zone Europe/London; not synchronized by NTP and no real-time clock: after a boot the clock says the "
+         "time the board was shut down at", "sudo timedatectl set-time"),
+        ("Timezone=Etc/UTC\nNTPSynchronized=yes", False, "warn",
+         "time zone Etc/UTC; the time is told in UTC", "sudo timedatectl set-timezone Area/City"),
+        ("", False, "warn", "no time zone set; not synchronized", "sudo timedatectl set-time"),
+    ],
+)
+def test_the_clock_and_time_zone_the_time_and_alarms_depend_on(
+    tmp_path: Path, shown: str, rtc: bool, status: str, detail: str, fix: str
+) -> None:
+    if shutil.which("timedatectl") is None:
+        pytest.skip("no timedatectl")
+    (tmp_path / "systemd").mkdir()
+    if rtc:
+        (tmp_path / "rtc" / "rtc0").mkdir(parents=True)
+    result = check_clock(SystemFiles(systemd=tmp_path / "systemd", rtc=tmp_path / "rtc"), lambda args: shown)
+    assert (result.name, result.status) == ("clock", status)
+    assert result.detail.startswith(detail) and fix in result.fix
+
+
+def test_the_clock_check_on_this_machine() -> None:
+    result = check_clock(SystemFiles())
+    if not Path("/run/systemd/system").is_dir():
+        assert result.status == "skip" and "systemd does not run this machine" in result.detail
+    else:
+        assert result.status in ("pass", "warn", "skip") and result.detail
+
+
 # ---------------------------------------------------------------------------------------------- command
 
 
@@ -354,7 +391,7 @@ def test_json_report_and_exit_status(
     assert set(report) == {"ok", "counts", "checks"}
     assert all(set(c) == {"name", "status", "detail", "fix"} for c in report["checks"])
     names = [c["name"] for c in report["checks"]]
-    assert names[:2] == ["config", "model vad"] and names[-3:] == ["audio group", "CPU governor", "service"]
+    assert names[:2] == ["config", "model vad"] and names[-4:] == ["audio group", "CPU governor", "clock", "service"]
     assert "RAM" in names and "microphone level" in names
     assert sum(report["counts"].values()) == len(names)
     assert report["ok"] is (report["counts"]["fail"] == 0) and status == (0 if report["ok"] else 1)
