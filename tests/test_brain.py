@@ -142,6 +142,24 @@ def test_a_forget_request_is_confirmed_without_the_model_and_clears_the_file(
     assert llm_brain(MemoryFile(path)).history.turns == ()
 
 
+@pytest.mark.parametrize("question", ["What can you do?", "hey jarvis what can I ask you", "help"])
+def test_what_it_can_do_is_said_by_the_device_not_made_up_by_the_model(
+    llm_brain: Callable[..., LlmBrain], question: str
+) -> None:
+    brain = llm_brain()
+    assert reply(brain, question) == [
+        "I can tell you the time and the date, set timers, alarms and the volume, do sums and convert units, and "
+        "answer questions or just talk, with a language model that runs right here: nothing you say leaves this "
+        "device."]
+    assert brain.stats == {}  # the model was not asked
+    assert "".join(reply(brain, "help me write a poem about the sea"))  # that is the model's
+    assert brain.stats != {}
+    bare = llm_brain(settings=Config(conversation=ConversationConfig(skills=[])))
+    assert reply(bare, "what can you do") == [
+        "I answer questions or just talk, with a language model that runs right here: nothing you say leaves this "
+        "device."]
+
+
 def test_a_forget_request_taken_back_before_it_was_remembered_forgets_nothing(
     llm_brain: Callable[..., LlmBrain], tmp_path: Path
 ) -> None:

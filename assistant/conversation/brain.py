@@ -130,6 +130,8 @@ class LlmBrain:
         )
         self._turns = _Turns(history, memory, config)
         self._used_model = False
+        self._capabilities = phrase_intents(("capabilities", _CAPABILITIES, lambda now: _with_model(
+            describe(config.conversation.skills))))
 
     @property
     def history(self) -> History:
@@ -142,6 +144,10 @@ class LlmBrain:
             return
         if not user.strip():
             return  # nothing to answer (the controller drops empty turns before they get here)
+        asked = match_phrase(user, self._capabilities)
+        if asked is not None:  # a model knows nothing of this device: it would promise the weather
+            yield asked[1](datetime.now())
+            return
         self._used_model = True
         yield from self.model.chat(self.history.messages(self.system_prompt, user), cancel)
 
@@ -174,6 +180,16 @@ def _greeting(moment: datetime) -> str:
     return f"{hello}! What can I do for you?"
 
 
+_CAPABILITIES = r"what can you do|what are you able to do|how can you help|what can i ask(?: you)?|help"
+
+
+def _with_model(device_does: str) -> str:
+    """What the assistant says it can do with a language model installed."""
+    can = f"I can {device_does}, and answer" if device_does else "I answer"
+    return (f"{can} questions or just talk, with a language model that runs right here: nothing you say leaves "
+            "this device.")
+
+
 def _intents(device_does: str) -> tuple[PhraseIntent, ...]:
     """The rule brain's phrases; `device_does`: what the device answers itself (skills.describe), said when asked."""
     simple = f" simple things like {device_does}" if device_does else " nothing but a few fixed things"
@@ -184,7 +200,7 @@ def _intents(device_does: str) -> tuple[PhraseIntent, ...]:
         ("identity", r"who are you|what are you|what is your name|who am i (?:talking|speaking) (?:to|with)"
                      r"|introduce yourself",
          lambda now: "I'm your offline voice assistant, running right here on this device. " + no_model),
-        ("capabilities", r"what can you do|what are you able to do|how can you help|what can i ask(?: you)?|help",
+        ("capabilities", _CAPABILITIES,
          lambda now: f"{can} our conversation when you ask. To add a language model, run assistant models pull "
                      "dash dash default."),
         ("thanks", r"thank you|thanks|thank u|cheers|much appreciated",
