@@ -630,8 +630,7 @@ def describe(enabled: Collection[str]) -> str:
     sets = [what for what in ("timers", "alarms", "the volume") if what.split()[-1] in enabled]
     if sets:
         said.append(f"set {spoken_list(sets)}")
-    works = [what for skill, what in (("math", "do sums"), ("units", "convert units")) if skill in enabled]
-    said += works
+    said += [what for skill, what in (("math", "do sums"), ("units", "convert units")) if skill in enabled]
     return spoken_list(said) if said else ""
 
 
