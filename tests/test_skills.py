@@ -274,6 +274,42 @@ def test_stop_the_timer_just_after_one_rang_is_about_that_one() -> None:
     assert said(skill, "stop the timer", 70 * S) == "Okay, I've cancelled your pasta timer."
 
 
+@pytest.mark.parametrize(
+    ("text", "left"),
+    [
+        ("add 5 minutes to the timer", "twelve minutes"), ("add two minutes to the pasta timer", "nine minutes"),
+        ("give it 2 more minutes", "nine minutes"), ("extend the timer by 3 minutes", "ten minutes"),
+        ("5 more minutes please", "twelve minutes"), ("add a minute to my timer", "eight minutes"),
+        ("put another 30 seconds on the timer", "seven minutes and thirty seconds"),
+    ],
+)
+def test_more_time_goes_on_the_running_timer_not_a_new_one(text: str, left: str) -> None:
+    skill = skills()
+    skill.answer("set a pasta timer for 8 minutes", 0)
+    reply = skill.answer(text, 60 * S)
+    assert reply is not None
+    assert (reply.intent, reply.text) == ("timer_more", f"Okay, your pasta timer has {left} left.")
+    assert [t.name for t in skill.timers] == ["pasta"]
+
+
+def test_more_time_asks_which_timer_goes_on_a_paused_one_and_brings_back_one_that_just_rang() -> None:
+    skill = skills()
+    assert skill.answer("5 more minutes", 0) is None  # no timer: not about one
+    assert said(skill, "set a timer for 5 more minutes") == "Okay, five minutes, starting now."
+    skill.answer("set an egg timer for 3 minutes", 0)
+    assert said(skill, "add 1 minute to the timer") == (
+        "You have two timers: egg and five minute. Say which one to add time to, or add time to all timers.")
+    assert said(skill, "add 1 minute to all timers") == "Okay, one minute more on your two timers."
+    skill.answer("pause the egg timer", 60 * S)
+    assert said(skill, "add 1 minute to the egg timer", 90 * S) == "Okay, your egg timer has four minutes left."
+    assert said(skill, "add 24 hours to the egg timer", 90 * S) == "I can set timers up to twenty-four hours."
+    rung = skills()
+    rung.answer("set a tea timer for 3 minutes", 0)
+    assert [t.name for t in rung.due(180 * S)] == ["tea"]
+    assert said(rung, "5 more minutes", 185 * S) == "Okay, your tea timer is back on for five minutes."
+    assert [(t.name, t.due) for t in rung.timers] == [("tea", (185 + 300) * S)]
+
+
 def test_timers_have_bounds() -> None:
     skill = skills()
     assert said(skill, "set a timer for 25 hours") == "I can set timers from one second up to twenty-four hours."

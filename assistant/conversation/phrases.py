@@ -48,7 +48,7 @@ def match_phrase(text: str, intents: Sequence[PhraseIntent]) -> tuple[str, Calla
 
 _AMOUNT = r"(?P<amount>\d+(?:\.\d+)?|an?|half an?|half a|a quarter of an?|quarter of an?)"
 _UNIT = r"(?P<unit>hours?|hrs?|minutes?|mins?|seconds?|secs?)"
-_DURATION_PART = re.compile(rf"\b{_AMOUNT}(?P<half> and a half)? {_UNIT}\b(?P<half_after> and a half)?")
+_DURATION_PART = re.compile(rf"\b{_AMOUNT}(?P<half> and a half)? (?:more )?{_UNIT}\b(?P<half_after> and a half)?")
 _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 
 

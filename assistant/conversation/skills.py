@@ -8,7 +8,8 @@ transcript before the brain sees it; the brain only gets the exchange for its hi
 
 Timers: "set a (pasta) timer for five minutes", "a ten minute timer", "timer for an hour and a half";
 "set a timer" alone asks "For how long?" and takes a bare "five minutes" as the next turn; "how much time is
-left", "pause the timer", "resume the timer", "cancel the pasta timer", "cancel all timers". Their deadlines
+left", "pause the timer", "resume the timer", "add 2 minutes to the pasta timer" ("5 more minutes" just after it
+rang: it runs again), "cancel the pasta timer", "cancel all timers". Their deadlines
 are on the microphone's sample clock (the controller's), so a simulated room rings them on its own clock. A
 timer that ran out is the controller's to ring (`due`); "stop the timer" just after is answered "Okay."
 
@@ -147,6 +148,9 @@ _NOT_NAME = _SET_WORDS | _CANCEL_WORDS | _ASK_WORDS | _TIMER_WORDS | _PAUSE_WORD
 _MAX_WORDS = 16
 _LEFT = re.compile(r"\bhow (?:much (?:time|longer)|long) (?:is |do i have )?(?:left|remaining|to go)\b"
                    r"|\bhow much longer\b")
+# More time on a timer, not a new one: "add 2 minutes to the pasta timer", "extend the timer by 5 minutes",
+# "give it 5 more minutes", "5 more minutes" (with a timer running or just rung).
+_MORE_TIME = re.compile(r"\b(?:add|put)\b.* (?:to|on|onto) (?:\w+ ){0,3}timers?\b|\bextend\b|\bmore\b")
 
 
 # ------------------------------------------------------------------------------------------------ alarms
@@ -295,6 +299,8 @@ class Skills:
             return SkillReply(request.intent, self._left(request, now))
         if request.intent in ("timer_pause", "timer_resume"):
             return SkillReply(request.intent, self._pause(request, now, request.intent == "timer_pause"))
+        if request.intent == "timer_more":
+            return SkillReply(request.intent, self._more(request, now))
         return self._cancel(request, now)
 
     def due(self, now: int) -> list[Timer]:
@@ -425,6 +431,9 @@ class Skills:
         if not _TIMER_WORDS & set(words):
             if _LEFT.search(normalized):
                 return _Request("timer_left")
+            more = _MORE_TIME.search(normalized) or "add" in others  # "add 5 minutes" just after a ring
+            if seconds is not None and more and len(others) <= 4 and self._timers_to_extend():
+                return _Request("timer_more", seconds)
             # The answer to "For how long?": "five minutes", "for ten minutes please".
             if self._asked_how_long is not None and seconds is not None and len(others) <= 3:
                 return _Request("timer_set", seconds, self._asked_how_long)
@@ -437,6 +446,8 @@ class Skills:
             return _Request("timer_resume", seconds, name, every=every)
         if _PAUSE_WORDS & set(words):
             return _Request("timer_pause", seconds, name, every=every)
+        if seconds is not None and _MORE_TIME.search(normalized) and self._timers_to_extend():
+            return _Request("timer_more", seconds, name, every=every)
         if seconds is None and (_ASK_WORDS & set(words) or _LEFT.search(normalized)):
             return _Request("timer_left", None, name)
         if seconds is not None or _SET_WORDS & set(words) or words in (["timer"], ["a", "timer"]):
@@ -593,6 +604,34 @@ class Skills:
         self.timers.sort(key=lambda t: t.due)
         are = "is" if len(timers) == 1 else "are"
         return f"Okay, {_yours(timers)} {are} {'paused' if pause else 'running again'}."
+
+    def _timers_to_extend(self) -> bool:
+        return bool(self._timers()) or any(t.kind == "timer" for t in self._rung)
+
+    def _more(self, request: _Request, now: int) -> str:
+        """More time on running (or paused) timers; on one that just rang, it runs again for that long."""
+        seconds = round(request.seconds or 0)
+        rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
+        rung = [t for t in self._rung if t.kind == "timer"] if rang_lately else []
+        if not self._timers() and rung and not request.name:
+            for timer in rung:
+                self._add(Timer(timer.name, seconds, now + seconds * SAMPLE_RATE))
+            self._rung_at, self._rung = None, []
+            return f"Okay, {_yours(rung)} {'is' if len(rung) == 1 else 'are'} back on for {spoken_duration(seconds)}."
+        timers = self._pick(dataclasses.replace(request, seconds=None), "add time to", self._timers())
+        if isinstance(timers, str):
+            return timers
+        if any(t.left_s(now) + seconds > MAX_TIMER_S for t in timers):
+            return "I can set timers up to twenty-four hours."
+        for timer in timers:
+            if timer.paused_left is None:
+                timer.due += seconds * SAMPLE_RATE
+            else:
+                timer.paused_left += seconds * SAMPLE_RATE
+        self.timers.sort(key=lambda t: t.due)
+        if len(timers) > 1:
+            return f"Okay, {spoken_duration(seconds)} more on {_yours(timers)}."
+        return f"Okay, your {timers[0].name} timer has {time_left(timers[0].left_s(now))} left."
 
     def _pick(self, request: _Request, verb: str, candidates: list[Timer]) -> list[Timer] | str:
         """The timers among `candidates` that `request` names, or what to say when there are none or it is unclear
