@@ -36,6 +36,7 @@ _SIGNS = (
     (re.compile(r"\+"), " plus "),
     (re.compile(r"[−–]|(?<!\w)-(?=\s*\d)|(?<=\d)-(?=\d)|\s-\s"), " minus "),
     (re.compile(r"="), " equals "),
+    (re.compile(r"°"), " degrees "),  # for units: "350°F"
     (re.compile(r"[()]"), " "),
 )
 _NAMES = r"(?:hey |okay |ok )?(?:jarvis|alexa|mycroft|computer|assistant)"
@@ -247,17 +248,23 @@ def _whole(text: str) -> Term | None:
     return term if term is not None and words.done() else None
 
 
-def request_words(text: str) -> str:
+def request_words(text: str, normalized: str | None = None) -> str:
     """What `text` asks, normalized, with its written signs in words and without what is said around a request
-    ("hey jarvis what is", "please")."""
+    ("hey jarvis what is", "please"). `normalized`: `text` normalized already, used if it has no signs."""
+    signed = text
     for sign, words in _SIGNS:
-        text = sign.sub(words, text)
-    return _AFTER.sub("", _BEFORE.sub("", normalize(text)))
+        signed = sign.sub(words, signed)
+    if normalized is None or signed != text:
+        normalized = normalize(signed)
+    return _AFTER.sub("", _BEFORE.sub("", normalized))
 
 
 def evaluate(text: str) -> Term | None:
     """The sum `text` asks for, with at least one operation (its `error` set if it has no answer), else None."""
-    normalized = request_words(text)
+    return _evaluate_words(request_words(text))
+
+
+def _evaluate_words(normalized: str) -> Term | None:
     for pattern, (_, said, apply) in _VERBS:
         match = pattern.match(normalized)
         a, b = (_whole(match["a"]), _whole(match["b"])) if match else (None, None)
@@ -270,7 +277,12 @@ def evaluate(text: str) -> Term | None:
 def answer(text: str) -> str | None:
     """The spoken answer to the sum `text` asks for ("15 times 23 is 345.", "Dividing by zero has no answer."),
     else None."""
-    term = evaluate(text)
+    return answer_words(request_words(text))
+
+
+def answer_words(asked: str) -> str | None:
+    """answer() of what request_words() made of a text (the skills read it once for sums and units)."""
+    term = _evaluate_words(asked)
     if term is None or term.error:
         return term and term.error
     result, exact = spoken_number(term.value, significant=4, min_decimals=2)

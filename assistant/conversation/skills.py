@@ -408,8 +408,9 @@ class Skills:
             return _Request(found[0], answer=found[1])
         if "repeat" in self.enabled and match_phrase(text, _REPEAT) is not None:
             return _Request("repeat")
+        asked = arithmetic.request_words(text, normalized) if {"math", "units"} & self.enabled else ""
         for skill, module in (("math", arithmetic), ("units", units)):
-            said = module.answer(text) if skill in self.enabled else None
+            said = module.answer_words(asked) if skill in self.enabled else None
             if said is not None:
                 return _Request(skill, answer=lambda now, said=said: said)
         words = normalized.split()

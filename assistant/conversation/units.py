@@ -99,6 +99,7 @@ _BY_NAME = _lookup()
 _NAME = "|".join(sorted((re.escape(n) for n in _BY_NAME), key=len, reverse=True))
 _DEGREES = "degrees"  # said alone, the other temperature scale of Celsius and Fahrenheit is meant
 _ANY_UNIT = rf"(?:{_NAME}|{_DEGREES})"
+_LAST_WORDS = frozenset(name.split()[-1] for name in [*_BY_NAME, _DEGREES])
 
 # "how many ounces (are there) in a pound", "how many kilometers is 5 miles", "5 miles (is how many) in km"
 _HOW_MANY_IN = re.compile(rf"^how (?:many|much) (?P<to>{_ANY_UNIT}) (?:are )?(?:there )?(?P<verb>in|is|are|make|equal)"
@@ -121,7 +122,13 @@ def _unit(said: str, other: str) -> Unit | None:
 
 def answer(text: str) -> str | None:
     """The spoken answer to a conversion `text` asks for ("5 miles is about 8.05 kilometers."), else None."""
-    normalized = request_words(text.replace("°", " degrees "))
+    return answer_words(request_words(text))
+
+
+def answer_words(normalized: str) -> str | None:
+    """answer() of what arithmetic.request_words() made of a text."""
+    if normalized.rpartition(" ")[2] not in _LAST_WORDS:  # every conversion ends on a unit: most text stops here
+        return None
     how_many = _HOW_MANY_IN.match(normalized)
     match = how_many or _CONVERT.match(normalized)
     if match is None:
