@@ -28,7 +28,9 @@ volume", "what's the volume": ten steps of 3 dB (10: as played, 1: 27 dB down), 
 everything the speaker plays, and kept.
 
 Sums ("what's 15 times 23") and units ("how many ounces in a pound") are worked out exactly by
-assistant.conversation.arithmetic and assistant.conversation.units, which a small model gets wrong.
+assistant.conversation.arithmetic and assistant.conversation.units, which a small model gets wrong; days of the
+calendar ("how many days until Christmas", "what day is March 5th") by assistant.conversation.days, with the
+date skill.
 
 With `conversation.memory` on, timers, alarms and the volume are kept in `skills.json` in the state folder
 (rewritten on every change; deadlines on the wall clock) and come back after a restart: a timer that ran out
@@ -53,7 +55,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.audio.io import SAMPLE_RATE
-from assistant.conversation import arithmetic, units
+from assistant.conversation import arithmetic, days, units
 from assistant.conversation.phrases import (
     ClockTime,
     match_phrase,
@@ -205,7 +207,7 @@ class Timer:
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, date, day, tomorrow, timer_*, alarm_*, volume_*, repeat, math, units
+    intent: str  # time, date, day, tomorrow, calendar, timer_*, alarm_*, volume_*, repeat, math, units
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
@@ -408,6 +410,9 @@ class Skills:
             return _Request(found[0], answer=found[1])
         if "repeat" in self.enabled and match_phrase(text, _REPEAT) is not None:
             return _Request("repeat")
+        on_day = days.request(normalized, self.clock().date()) if "date" in self.enabled else None
+        if on_day is not None:
+            return _Request("calendar", answer=on_day)
         asked = arithmetic.request_words(text, normalized) if {"math", "units"} & self.enabled else ""
         for skill, module in (("math", arithmetic), ("units", units)):
             said = module.answer_words(asked) if skill in self.enabled else None

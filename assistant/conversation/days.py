@@ -1,0 +1,187 @@
+"""Days of the calendar: "how many days until Christmas", "what day of the week is March 5th", "when is
+Thanksgiving", "what's the date next Friday".
+
+A language model does not know today's date, so it cannot count the days to anything; these are answered from
+the clock. A day is said as a holiday of fixed date or rule (Christmas, New Year's Day, Halloween, Thanksgiving,
+Easter, ...), a date ("March 5th", "the 4th of July", with or without a year) or a day of the week ("Friday",
+"next Friday"). Without a year, the next such day is meant (today's, if it is today). Read on normalized text
+(text_norm: "fifth" is "5th", "Valentine's" is "valentine is").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from assistant.conversation.phrases import DAY_NAMES
+from assistant.conversation.spoken import WEEKDAYS, spoken_date
+
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+
+
+def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
+    """The nth (1-based; -1: the last) `weekday` of a month: Thanksgiving is the 4th Thursday of November."""
+    if nth > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _easter(year: int) -> date:
+    """Western Easter Sunday (the anonymous Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month, day = divmod(h + l_ - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+# (pattern on normalized text, name as said, the day in a year)
+_HOLIDAYS: tuple[tuple[str, str, Callable[[int], date]], ...] = (
+    (r"christmas eve", "Christmas Eve", lambda y: date(y, 12, 24)),
+    (r"christmas(?: day)?|xmas", "Christmas", lambda y: date(y, 12, 25)),
+    (r"boxing day", "Boxing Day", lambda y: date(y, 12, 26)),
+    (r"new years? (?:is )?eve", "New Year's Eve", lambda y: date(y, 12, 31)),
+    (r"new years?(?: is)?(?: day)?", "New Year's Day", lambda y: date(y, 1, 1)),
+    (r"valentines?(?: is)? day|valentines", "Valentine's Day", lambda y: date(y, 2, 14)),
+    (r"(?:st|saint) patricks?(?: is)? day", "Saint Patrick's Day", lambda y: date(y, 3, 17)),
+    (r"halloween", "Halloween", lambda y: date(y, 10, 31)),
+    (r"independence day", "Independence Day", lambda y: date(y, 7, 4)),
+    (r"thanksgiving(?: day)?", "Thanksgiving", lambda y: _nth_weekday(y, 11, 3, 4)),
+    (r"easter(?: sunday)?", "Easter", _easter),
+    (r"mothers?(?: is)? day", "Mother's Day", lambda y: _nth_weekday(y, 5, 6, 2)),
+    (r"fathers?(?: is)? day", "Father's Day", lambda y: _nth_weekday(y, 6, 6, 3)),
+)
+_MONTH = "|".join(_MONTHS)
+_DATE = re.compile(rf"^(?:the )?(?:(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
+                   rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?(?P<month2>{_MONTH}))(?: (?P<year>\d{{4}}))?$")
+_WEEKDAY = re.compile(rf"^(?P<next>next |this |on |this coming |the coming )?(?P<weekday>{'|'.join(DAY_NAMES)})$")
+_FALLS_ON = re.compile(r" (?:fall|falls|land|lands|be)(?: on)?$| on$")
+_WHICH_YEAR = re.compile(r" (?P<which>this|next) year$")
+
+
+def read_day(said: str, today: date) -> tuple[str, date, bool] | None:
+    """The day `said` names, as (its name as said back, the day, whether a year was said), the next such day
+    from `today` when no year was ("this year", "next year" choose one); else None."""
+    said = _FALLS_ON.sub("", said)
+    which = _WHICH_YEAR.search(said)
+    year = None
+    if which is not None:
+        said, year = _FALLS_ON.sub("", said[:which.start()]), today.year + (which["which"] == "next")
+    return _read_day(said, today, year)
+
+
+def _in_year(make: Callable[[int], date], year: int | None, today: date) -> date | None:
+    """`make`'s day in `year`, or when none was said the next one from `today` (a leap day's is up to 8 years
+    on); None if there is no such day ("February 30th")."""
+    for candidate in [year] if year is not None else range(today.year, today.year + 9):
+        try:
+            day = make(candidate)
+        except ValueError:
+            continue
+        if year is not None or day >= today:
+            return day
+    return None
+
+
+def _read_day(said: str, today: date, year: int | None) -> tuple[str, date, bool] | None:
+    for pattern, name, in_year in _HOLIDAYS:
+        match = re.fullmatch(rf"(?:the )?(?:{pattern})(?: (?P<year>\d{{4}}))?", said)
+        if match:
+            day = _in_year(in_year, int(match["year"]) if match["year"] else year, today)
+            return None if day is None else (name, day, bool(match["year"]))
+    match = _DATE.match(said)
+    if match:
+        month = _MONTHS.index(match["month"] or match["month2"]) + 1
+        number = int(match["day"] or match["day2"])
+        day = _in_year(lambda y: date(y, month, number), int(match["year"]) if match["year"] else year, today)
+        return None if day is None else (spoken_date(_at(day)).split(", ")[1], day, bool(match["year"]))
+    match = _WEEKDAY.match(said)
+    if match:
+        ahead = (DAY_NAMES.index(match["weekday"]) - today.weekday()) % 7
+        if match["next"] != "this ":
+            ahead = ahead or 7  # "Friday" asked on a Friday is a week on; "this Friday" is today
+        name = WEEKDAYS[DAY_NAMES.index(match["weekday"])]
+        return ("Next " + name if match["next"] == "next " else name), today + timedelta(days=ahead), False
+    return None
+
+
+_UNTIL = re.compile(r"^(?:how many (?:more )?(?:days|sleeps) (?:is it |are there |are left |left )?"
+                    r"(?:until|till|til|before|to)|how long (?:is it )?(?:until|till|til|before|to)|when is)"
+                    r" (?P<day>.+)$")
+_WEEKDAY_OF = re.compile(r"^(?:what|which) day (?:of the week )?(?:(?:is|will be|was|does|did) (?P<day>.+)"
+                         r"|will (?P<day2>.+) be)$")
+_DATE_OF = re.compile(r"^(?:what is the date|what date is|what is the date of|what date will it be) (?P<day>.+)$")
+_BEFORE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
+                     r"(?:(?:can|could) you )?(?:tell me )?(?:do you know )?")
+_AFTER = re.compile(r"(?: (?:please|jarvis|alexa|mycroft|computer|assistant|again))+$")
+
+
+def request(normalized: str, today: date) -> Callable[[datetime], str] | None:
+    """The answer, at a moment, to a question about a day in `normalized` asked `today`, else None."""
+    asked = _AFTER.sub("", _BEFORE.sub("", normalized))
+    for pattern, answer in ((_UNTIL, _days_until), (_WEEKDAY_OF, _weekday_of), (_DATE_OF, _date_of)):
+        match = pattern.match(asked)
+        if match is None:
+            continue
+        said = match["day"] or match["day2"]
+        if read_day(said, today) is not None:
+            return lambda now, said=said, answer=answer: answer(said, now)
+    return None
+
+
+def _days_until(said: str, now: datetime) -> str:
+    found = read_day(said, now.date())
+    assert found is not None
+    name, day, _ = found
+    days = (day - now.date()).days
+    if days < 0:
+        return f"{name} was {_count(-days)} ago, on {_spoken(day, name, now)}."
+    if days == 0:
+        return f"{name} is today!"
+    if days == 1:
+        return f"{name} is tomorrow."
+    on = WEEKDAYS[day.weekday()] if days < 7 else _spoken(day, name, now)
+    return f"{name} is in {_count(days)}, on {on}."
+
+
+def _weekday_of(said: str, now: datetime) -> str:
+    found = read_day(said, now.date())
+    assert found is not None
+    name, day, year_said = found
+    verb = "was" if day < now.date() else "is"
+    when = f" in {day.year}" if year_said else " this year" if day.year == now.year else " next year"
+    return f"{name} {verb} on a {WEEKDAYS[day.weekday()]}{when}."
+
+
+def _date_of(said: str, now: datetime) -> str:
+    found = read_day(said, now.date())
+    assert found is not None
+    name, day, _ = found
+    return f"{name} is {_spoken(day, name, now)}."
+
+
+def _spoken(day: date, name: str, now: datetime) -> str:
+    """`day` said after `name`: "Friday, December the 25th"; "November the 27th" after "Friday" and "a Saturday"
+    after "December the 5th" (not "Friday is Friday, ..."); the year only if it is not this one."""
+    said = spoken_date(_at(day))
+    if name.split()[-1] in WEEKDAYS:
+        said = said.split(", ", 1)[1]
+    elif name in said:  # "December the 5th is in 9 days, on a Saturday"
+        return f"a {WEEKDAYS[day.weekday()]}"
+    return said.removesuffix(f", {day.year}") if day.year == now.year else said
+
+
+def _count(days: int) -> str:
+    return "one day" if days == 1 else f"{days} days"
+
+
+def _at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day)

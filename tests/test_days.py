@@ -1,0 +1,70 @@
+"""Days of the calendar answered from the clock (assistant.conversation.days), through the skills."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from assistant.conversation.days import read_day
+from assistant.conversation.skills import SKILLS, Skills
+
+THANKSGIVING_2026 = datetime(2026, 11, 26, 9, 0)  # a Thursday
+
+
+def said(text: str, now: datetime = THANKSGIVING_2026) -> str | None:
+    reply = Skills(SKILLS, clock=lambda: now).answer(text, 0)
+    assert reply is None or reply.intent == "calendar", reply
+    return None if reply is None else reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("How many days until Christmas?", "Christmas is in 29 days, on Friday, December the 25th."),
+        ("hey jarvis how many sleeps till christmas please", "Christmas is in 29 days, on Friday, December the 25th."),
+        ("When is Christmas Eve?", "Christmas Eve is in 28 days, on Thursday, December the 24th."),
+        ("how many days until New Year's", "New Year's Day is in 36 days, on Friday, January the 1st, 2027."),
+        ("when is thanksgiving", "Thanksgiving is today!"),  # the 4th Thursday of November
+        ("when is easter", "Easter is in 122 days, on Sunday, March the 28th, 2027."),
+        ("when is mother's day", "Mother's Day is in 164 days, on Sunday, May the 9th, 2027."),
+        ("how long until valentine's day", "Valentine's Day is in 80 days, on Sunday, February the 14th, 2027."),
+        ("how many days until friday", "Friday is tomorrow."),
+        ("how many days until thursday", "Thursday is in 7 days, on December the 3rd."),  # not today's
+        ("how many days until the fifth of december", "December the 5th is in 9 days, on a Saturday."),
+        ("how many days until march 1st 2020", "March the 1st was 2461 days ago, on a Sunday."),
+        ("What day of the week is March 5th, 2025?", "March the 5th was on a Wednesday in 2025."),
+        ("what day is the 4th of July", "July the 4th is on a Sunday next year."),
+        ("what day was july fourth seventeen seventy six", "July the 4th was on a Thursday in 1776."),
+        ("what day does christmas fall on this year", "Christmas is on a Friday this year."),
+        ("what day is christmas next year", "Christmas is on a Saturday next year."),
+        ("what day will new year's eve be", "New Year's Eve is on a Thursday this year."),
+        ("what is the date next friday", "Next Friday is November the 27th."),
+        ("what date is thanksgiving next year", "Thanksgiving is Thursday, November the 25th, 2027."),
+    ],
+)
+def test_days_are_counted_and_named_from_the_clock(text: str, reply: str) -> None:
+    assert said(text) == reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["when is my birthday", "how many days until the meeting", "what day is february 30th", "when is the game",
+     "how many days until payday", "what day is it", "what is the date", "what day is tomorrow"],
+)
+def test_days_it_does_not_know_are_left_to_the_model_and_today_is_the_clocks(text: str) -> None:
+    reply = Skills(SKILLS, clock=lambda: THANKSGIVING_2026).answer(text, 0)
+    assert reply is None or reply.intent in ("day", "date", "tomorrow")
+
+
+def test_a_day_past_this_year_is_next_years_and_a_leap_day_is_the_next_one() -> None:
+    assert read_day("christmas", date(2026, 12, 26)) == ("Christmas", date(2027, 12, 25), False)
+    assert read_day("christmas", date(2026, 12, 25)) == ("Christmas", date(2026, 12, 25), False)
+    assert read_day("february 29th", date(2026, 11, 26)) == ("February the 29th", date(2028, 2, 29), False)
+    assert read_day("february 29th 2027", date(2026, 11, 26)) is None
+    assert read_day("easter 2024", date(2026, 1, 1)) == ("Easter", date(2024, 3, 31), True)
+
+
+def test_calendar_questions_are_the_date_skills() -> None:
+    assert Skills([s for s in SKILLS if s != "date"], clock=lambda: THANKSGIVING_2026).answer(
+        "how many days until christmas", 0) is None
