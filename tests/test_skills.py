@@ -128,7 +128,8 @@ _WORDS = ("set a an the timer timers alarm for at to 5 0 99 1205 2500 7 30 am pm
           "past cancel stop pause resume snooze volume louder quieter up down turn it what is how much time left "
           "wake me tomorrow noon and percent max repeat say that again no 1.5 off all my pasta called plus minus "
           "times divided by over squared square root of power + - / ^ √ ² cups ounces in degrees celsius "
-          "fahrenheit convert many more add extend every weekday weekends friday daily")
+          "fahrenheit convert many more add extend every weekday weekends friday daily christmas until days when "
+          "march 29th february of next year easter day week")
 
 
 @given(st.lists(st.sampled_from(_WORDS.split()), min_size=1, max_size=10).map(" ".join) | st.text(max_size=40))
