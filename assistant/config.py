@@ -375,11 +375,12 @@ class ConversationConfig:
     skills: list[Literal["time", "date", "timers", "alarms", "volume", "repeat", "math", "units"]] = setting(
         ["time", "date", "timers", "alarms", "volume", "repeat", "math", "units"],
         "Answered on the device, at once and right, before the language model sees them (it cannot know the "
-        "time): the time; the date and the day (\"how many days until Christmas\"); timers (\"set a pasta timer "
-        "for eight minutes\", \"how much time is left\", \"cancel all timers\"); alarms (\"wake me up at seven "
-        "AM\", \"every weekday at 7\", \"snooze\"); the volume (\"louder\", \"set the volume to four\"); \"say that "
-        "again\" (the last reply, whole); sums (\"what's 15 times 23\", \"20 percent of 85\"); units (\"how many "
-        "ounces in a pound\", \"350 Fahrenheit in Celsius\"). Empty: the language model answers everything.",
+        "time): the time (\"what time is it in Tokyo\" too); the date and the day (\"how many days until "
+        "Christmas\"); timers (\"set a pasta timer for eight minutes\", \"how much time is left\", \"cancel all "
+        "timers\"); alarms (\"wake me up at seven AM\", \"every weekday at 7\", \"snooze\"); the volume "
+        "(\"louder\", \"set the volume to four\"); \"say that again\" (the last reply, whole); sums (\"what's 15 "
+        "times 23\", \"20 percent of 85\"); units (\"how many ounces in a pound\", \"350 Fahrenheit in "
+        "Celsius\"). Empty: the language model answers everything.",
     )
     timer_ring_s: float = setting(
         60.0,

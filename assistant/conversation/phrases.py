@@ -25,7 +25,7 @@ def phrase_intents(*intents: tuple[str, str, Callable[[datetime], str]]) -> tupl
 
 _MAX_BEFORE = 6  # "hey jarvis do you happen to know what time it is"
 # Words that may follow a phrase: "thanks a lot", "what time is it now please", "hello Jarvis" (the names of
-# the shipped wake words). Anything else makes it another question ("what time is it in Tokyo").
+# the shipped wake words). Anything else makes it another question ("what time is it in Narnia").
 _AFTER = frozenset({"please", "now", "right", "today", "again", "then", "so", "very", "much", "a", "lot", "there",
                     "to", "you", "for", "me", "everyone", "exactly", "currently", "doing",
                     "assistant", "computer", "jarvis", "alexa", "mycroft"})

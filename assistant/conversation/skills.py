@@ -30,7 +30,8 @@ everything the speaker plays, and kept.
 Sums ("what's 15 times 23") and units ("how many ounces in a pound") are worked out exactly by
 assistant.conversation.arithmetic and assistant.conversation.units, which a small model gets wrong; days of the
 calendar ("how many days until Christmas", "what day is March 5th") by assistant.conversation.days, with the
-date skill.
+date skill; the time elsewhere ("what time is it in Tokyo") by assistant.conversation.world_clock, with the time
+skill.
 
 With `conversation.memory` on, timers, alarms and the volume are kept in `skills.json` in the state folder
 (rewritten on every change; deadlines on the wall clock) and come back after a restart: a timer that ran out
@@ -40,7 +41,7 @@ their skill was on are dropped, with a log line, once `conversation.skills` leav
 
 Requests are read on normalized text (assistant.conversation.phrases: "five" is "5", "what's" is "what is"),
 in English, and answered in words (assistant.conversation.spoken). A skill's phrase must be (nearly) the whole
-utterance: "what time is it in Tokyo", "don't set a timer" and "tell me a story about a timer" are the language
+utterance: "what time is it in Narnia", "don't set a timer" and "tell me a story about a timer" are the language
 model's.
 """
 
@@ -55,7 +56,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.audio.io import SAMPLE_RATE
-from assistant.conversation import arithmetic, days, units
+from assistant.conversation import arithmetic, days, units, world_clock
 from assistant.conversation.phrases import (
     ClockTime,
     match_phrase,
@@ -207,7 +208,7 @@ class Timer:
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, date, day, tomorrow, calendar, timer_*, alarm_*, volume_*, repeat, math, units
+    intent: str  # time, time_in, date, day, tomorrow, calendar, timer_*, alarm_*, volume_*, repeat, math, units
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
@@ -257,6 +258,8 @@ class Skills:
         self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
         self.follow_wall_clock = follow_wall_clock
         self._followed_at = now  # when alarms were last set from the wall clock
+        if "time" in self.enabled:
+            world_clock.places()
 
     def recognizes(self, text: str) -> bool:
         """Whether answer() would answer `text` (it changes nothing)."""
@@ -413,6 +416,9 @@ class Skills:
         on_day = days.request(normalized, self.clock().date()) if "date" in self.enabled else None
         if on_day is not None:
             return _Request("calendar", answer=on_day)
+        elsewhere = world_clock.request(normalized) if "time" in self.enabled else None
+        if elsewhere is not None:
+            return _Request("time_in", answer=elsewhere)
         asked = arithmetic.request_words(text, normalized) if {"math", "units"} & self.enabled else ""
         for skill, module in (("math", arithmetic), ("units", units)):
             said = module.answer_words(asked) if skill in self.enabled else None

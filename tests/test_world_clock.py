@@ -1,0 +1,62 @@
+"""The time elsewhere (assistant.conversation.world_clock), through the skills, on the tz database's rules."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+
+from assistant.conversation.skills import SKILLS, Skills
+
+
+@pytest.fixture(autouse=True)
+def here_is_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The device's own zone, fixed: its clock's naive times are UTC."""
+    monkeypatch.setenv("TZ", "UTC0")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def said(text: str, now: datetime) -> str | None:
+    reply = Skills(SKILLS, clock=lambda: now).answer(text, 0)
+    assert reply is None or reply.intent == "time_in", reply
+    return None if reply is None else reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("What time is it in Tokyo?", "In Tokyo it's six o'clock PM."),
+        ("what's the time in New York", "In New York it's four o'clock AM."),  # standard time in November
+        ("time in india please", "In India it's two thirty PM."),  # half an hour off
+        ("hey jarvis what time is it in kathmandu", "In Kathmandu it's two forty-five PM."),
+        ("what time is it in the UK right now", "In the UK it's nine o'clock AM."),
+        ("what time is it in L.A.", "In L.A. it's one o'clock AM."),
+        ("what's the current time in sao paulo", "In Sao Paulo it's six o'clock AM."),
+    ],
+)
+def test_the_time_elsewhere_is_told_from_the_clock_and_the_zone_rules(text: str, reply: str) -> None:
+    assert said(text, datetime(2026, 11, 26, 9, 0)) == reply
+
+
+def test_summer_time_and_another_day_are_said() -> None:
+    assert said("what time is it in new york", datetime(2026, 7, 4, 12, 0)) == "In New York it's eight o'clock AM."
+    assert said("what time is it in tokyo", datetime(2026, 11, 26, 20, 0)) == (
+        "In Tokyo it's five o'clock AM on Friday.")
+
+
+@pytest.mark.parametrize(
+    "text", ["what time is it in Narnia", "what time is it in australia", "what time is it in the movie",
+             "what time is it in the US"],  # unknown, or several zones: the language model's
+)
+def test_a_place_it_does_not_know_or_of_several_zones_is_left_to_the_model(text: str) -> None:
+    assert said(text, datetime(2026, 11, 26, 9, 0)) is None
+
+
+def test_the_time_elsewhere_is_the_time_skills() -> None:
+    skill = Skills([s for s in SKILLS if s != "time"], clock=lambda: datetime(2026, 11, 26, 9, 0))
+    assert skill.answer("what time is it in tokyo", 0) is None
