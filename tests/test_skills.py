@@ -129,7 +129,8 @@ _WORDS = ("set a an the timer timers alarm for at to 5 0 99 1205 2500 7 30 am pm
           "wake me tomorrow noon and percent max repeat say that again no 1.5 off all my pasta called plus minus "
           "times divided by over squared square root of power + - / ^ √ ² cups ounces in degrees celsius "
           "fahrenheit convert many more add extend every weekday weekends friday daily christmas until days when "
-          "march 29th february of next year easter day week")
+          "march 29th february of next year easter day week flip coin roll dice die sided spell pick number "
+          "between")
 
 
 @given(st.lists(st.sampled_from(_WORDS.split()), min_size=1, max_size=10).map(" ".join) | st.text(max_size=40))
@@ -150,7 +151,8 @@ def test_only_the_configured_skills_answer() -> None:
     assert none.answer("what time is it", 0) is None and none.answer("set a timer for 5 minutes", 0) is None
     assert describe(()) == ""
     assert describe(SKILLS) == (
-        "tell you the time and the date, set timers, alarms and the volume, do sums and convert units")
+        "tell you the time and the date, set timers, alarms and the volume, do sums, convert units, roll dice and "
+        "spell words")
     with pytest.raises(ValueError, match=r"unknown skills.*weather"):
         Skills(["time", "weather"])
 

@@ -31,7 +31,8 @@ Sums ("what's 15 times 23") and units ("how many ounces in a pound") are worked 
 assistant.conversation.arithmetic and assistant.conversation.units, which a small model gets wrong; days of the
 calendar ("how many days until Christmas", "what day is March 5th") by assistant.conversation.days, with the
 date skill; the time elsewhere ("what time is it in Tokyo") by assistant.conversation.world_clock, with the time
-skill.
+skill. Coins, dice and random numbers (assistant.conversation.chance) from the skills' own generator, and
+spelling (assistant.conversation.spelling) of the word as the recognizer wrote it.
 
 With `conversation.memory` on, timers, alarms and the volume are kept in `skills.json` in the state folder
 (rewritten on every change; deadlines on the wall clock) and come back after a restart: a timer that ran out
@@ -49,6 +50,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import random
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,7 +58,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistant.audio.io import SAMPLE_RATE
-from assistant.conversation import arithmetic, days, units, world_clock
+from assistant.conversation import arithmetic, chance, days, spelling, units, world_clock
 from assistant.conversation.phrases import (
     ClockTime,
     match_phrase,
@@ -86,7 +88,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SKILLS = ("time", "date", "timers", "alarms", "volume", "repeat", "math", "units")
+SKILLS = ("time", "date", "timers", "alarms", "volume", "repeat", "math", "units", "random", "spelling")
 MAX_TIMER_S = 24 * 3600
 MAX_TIMERS = 20  # timers and alarms: a runaway loop of "set a timer" must not fill a weeks-long run's memory
 RECENTLY_RUNG_S = 120.0  # "stop the timer", "snooze" this soon after one ran out are about that one
@@ -208,7 +210,8 @@ class Timer:
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, time_in, date, day, tomorrow, calendar, timer_*, alarm_*, volume_*, repeat, math, units
+    intent: str  # time, time_in, date, day, tomorrow, calendar, timer_*, alarm_*, volume_*, repeat, math, units,
+    # random, spelling
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
@@ -238,10 +241,11 @@ class Skills:
         store: StateFile | None = None,
         now: int = 0,
         follow_wall_clock: bool = True,
+        rng: random.Random | None = None,
     ) -> None:
         """`store`: where timers, alarms and the volume are kept across restarts (read back now, at sample `now`).
         `follow_wall_clock`: alarms are set again from `clock` every WALL_CHECK_S of samples (off where the sample
-        clock runs apart from it on purpose: a simulated room in lockstep)."""
+        clock runs apart from it on purpose: a simulated room in lockstep). `rng`: coins and dice (seeded in tests)."""
         unknown = set(enabled) - set(SKILLS)
         if unknown:
             raise ValueError(f"unknown skills {sorted(unknown)} (known: {', '.join(SKILLS)})")
@@ -257,6 +261,7 @@ class Skills:
         self._rung: list[Timer] = []  # the ones that did (snooze)
         self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
         self.follow_wall_clock = follow_wall_clock
+        self.rng = rng or random.Random()
         self._followed_at = now  # when alarms were last set from the wall clock
         if "time" in self.enabled:
             world_clock.places()
@@ -419,9 +424,12 @@ class Skills:
         elsewhere = world_clock.request(normalized) if "time" in self.enabled else None
         if elsewhere is not None:
             return _Request("time_in", answer=elsewhere)
-        asked = arithmetic.request_words(text, normalized) if {"math", "units"} & self.enabled else ""
-        for skill, module in (("math", arithmetic), ("units", units)):
-            said = module.answer_words(asked) if skill in self.enabled else None
+        asked = arithmetic.request_words(text, normalized) if {"math", "units", "random"} & self.enabled else ""
+        answers: tuple[tuple[str, Callable[[], str | None]], ...] = (
+            ("math", lambda: arithmetic.answer_words(asked)), ("units", lambda: units.answer_words(asked)),
+            ("random", lambda: chance.answer(asked, self.rng)), ("spelling", lambda: spelling.answer(text)))
+        for skill, answer in answers:
+            said = answer() if skill in self.enabled else None
             if said is not None:
                 return _Request(skill, answer=lambda now, said=said: said)
         words = normalized.split()
@@ -681,7 +689,8 @@ def describe(enabled: Collection[str]) -> str:
     sets = [what for what in ("timers", "alarms", "the volume") if what.split()[-1] in enabled]
     if sets:
         said.append(f"set {spoken_list(sets)}")
-    said += [what for skill, what in (("math", "do sums"), ("units", "convert units")) if skill in enabled]
+    said += [what for skill, what in (("math", "do sums"), ("units", "convert units"), ("random", "roll dice"),
+                                      ("spelling", "spell words")) if skill in enabled]
     return spoken_list(said) if said else ""
 
 
