@@ -130,7 +130,7 @@ _WORDS = ("set a an the timer timers alarm for at to 5 0 99 1205 2500 7 30 am pm
           "times divided by over squared square root of power + - / ^ √ ² cups ounces in degrees celsius "
           "fahrenheit convert many more add extend every weekday weekends friday daily christmas until days when "
           "march 29th february of next year easter day week flip coin roll dice die sided spell pick number "
-          "between")
+          "between remind reminder reminders call about that i need to")
 
 
 @given(st.lists(st.sampled_from(_WORDS.split()), min_size=1, max_size=10).map(" ".join) | st.text(max_size=40))
@@ -151,8 +151,8 @@ def test_only_the_configured_skills_answer() -> None:
     assert none.answer("what time is it", 0) is None and none.answer("set a timer for 5 minutes", 0) is None
     assert describe(()) == ""
     assert describe(SKILLS) == (
-        "tell you the time and the date, set timers, alarms and the volume, do sums, convert units, roll dice and "
-        "spell words")
+        "tell you the time and the date, set timers, alarms, reminders and the volume, do sums, convert units, "
+        "roll dice and spell words")
     with pytest.raises(ValueError, match=r"unknown skills.*weather"):
         Skills(["time", "weather"])
 
@@ -527,6 +527,96 @@ def test_an_alarm_that_rang_can_be_snoozed_or_stopped() -> None:
     assert skill.done_sentence([snoozed]) == "It's three fifteen PM: your alarm."
     assert said(skill, "turn off the alarm", (63 + SNOOZE_S) * S) == "Okay."
     assert said(skill, "snooze for 5 minutes", (64 + SNOOZE_S) * S) == "There's nothing to snooze."
+
+
+# ------------------------------------------------------------------------------------------- reminders
+
+
+@pytest.mark.parametrize(
+    ("text", "reply", "at"),
+    [
+        ("remind me to call my mom at 5 pm", "Okay, I'll remind you to call your mom at five o'clock PM today.",
+         datetime(2024, 3, 5, 17, 0)),
+        ("remind me in 20 minutes to check the oven", "Okay, I'll remind you to check the oven in twenty minutes.",
+         datetime(2024, 3, 5, 15, 25)),
+        ("remind me to put the chicken in the oven in 10 minutes",
+         "Okay, I'll remind you to put the chicken in the oven in ten minutes.", datetime(2024, 3, 5, 15, 15)),
+        ("hey jarvis remind me about the meeting tomorrow at 9 am",
+         "Okay, I'll remind you about the meeting at nine o'clock AM tomorrow.", datetime(2024, 3, 6, 9, 0)),
+        ("remind me at 8 tonight that I need to take my pills",
+         "Okay, I'll remind you to take your pills at eight o'clock PM today.", datetime(2024, 3, 5, 20, 0)),
+        ("remind me that the car is in the garage at 6", "Okay, I'll remind you that the car is in the garage at six "
+         "o'clock PM today.", datetime(2024, 3, 5, 18, 0)),
+        ("set a reminder to stretch every day at 10 am", "Okay, I'll remind you to stretch at ten o'clock AM every "
+         "day.", datetime(2024, 3, 6, 10, 0)),
+    ],
+)
+def test_a_reminder_is_set_for_its_time_and_said_back_to_the_one_reminded(text: str, reply: str, at: datetime) -> None:
+    skill = skills()  # Tuesday 3:05 PM
+    assert said(skill, text, 10 * S) == reply
+    (reminder,) = skill.timers
+    assert (reminder.kind, reminder.at) == ("reminder", at)
+    assert reminder.due == 10 * S + round((at - TUESDAY).total_seconds()) * S
+
+
+def test_a_reminder_rings_with_what_it_is_about_and_a_weekly_one_again_next_week() -> None:
+    clock = _Days(TUESDAY)
+    skill = Skills(SKILLS, clock=clock)
+    skill.answer("remind me to call my mom at 3:06 pm", 0)
+    skill.answer("remind me every tuesday at 3:07 pm to take out the trash", 0)
+    clock.now = 60 * S
+    (first,) = skill.due(clock.now)
+    assert skill.done_sentence([first]) == "A reminder to call your mom."
+    assert clock.until_rung(skill) == [datetime(2024, 3, 5, 15, 7)]
+    (weekly,) = skill.timers
+    assert (weekly.name, weekly.at) == ("to take out the trash", datetime(2024, 3, 12, 15, 7))
+
+
+def test_a_reminder_without_a_time_asks_when_and_takes_the_next_turn_only() -> None:
+    skill = skills()
+    assert said(skill, "remind me to water the plants") == "When should I remind you to water the plants?"
+    assert said(skill, "at 6") == "Okay, I'll remind you to water the plants at six o'clock PM today."
+    assert said(skill, "remind me to feed the cat") == "When should I remind you to feed the cat?"
+    assert skill.answer("tell me a joke", 0) is None
+    assert skill.answer("in ten minutes", 0) is None  # that question was for one turn
+    assert said(skill, "remind me") == (
+        "What should I remind you of? Say, for example: remind me to call mom at five PM.")
+    assert [t.name for t in skill.timers] == ["to water the plants"]
+
+
+def test_reminders_are_listed_and_cancelled_by_what_they_are_about() -> None:
+    skill = skills()
+    assert said(skill, "what are my reminders") == "You have no reminders."
+    skill.answer("remind me to call my mom at 5 pm", 0)
+    skill.answer("remind me about the meeting tomorrow at 9 am", 0)
+    skill.answer("set an alarm for 7 am", 0)  # not a reminder
+    assert said(skill, "do I have any reminders") == (
+        "You have reminders to call your mom at five o'clock PM today and about the meeting at nine o'clock AM "
+        "tomorrow.")
+    assert said(skill, "cancel my reminder") == (
+        "You have two reminders: to call your mom and about the meeting. Say which one to cancel, or cancel all "
+        "reminders.")
+    assert said(skill, "cancel the reminder to call mom") == "Okay, I've cancelled the reminder to call your mom."
+    assert said(skill, "delete the reminder about the dentist") == (
+        "You have no such reminder. Your reminders are about the meeting.")
+    assert said(skill, "cancel all reminders") == "Okay, I've cancelled the reminder about the meeting."
+    assert [t.kind for t in skill.timers] == ["alarm"]
+
+
+@pytest.mark.parametrize(
+    "text", ["remind me what I said", "remind me how to make pancakes", "what is a reminder",
+             "reminders are useful"],
+)
+def test_what_is_not_a_reminder_is_left_to_the_model(text: str) -> None:
+    assert skills().answer(text, 0) is None
+
+
+def test_reminders_are_kept_across_a_restart_and_can_be_left_to_the_model(tmp_path: Path) -> None:
+    path = tmp_path / "skills.json"
+    _kept(path, TUESDAY).answer("remind me to call my mom at 5 pm", 0)
+    (kept,) = _kept(path, TUESDAY).timers
+    assert (kept.kind, kept.name, kept.at) == ("reminder", "to call your mom", datetime(2024, 3, 5, 17, 0))
+    assert Skills([s for s in SKILLS if s != "reminders"]).answer("remind me to call my mom at 5 pm", 0) is None
 
 
 # ---------------------------------------------------------------------------------------------- volume

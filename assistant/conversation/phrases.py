@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from assistant.text_norm import normalize
@@ -115,6 +115,7 @@ class ClockTime:
     tomorrow: bool = False
     weekdays: frozenset[int] = frozenset()
     weekly: bool = False  # "every weekday", "on Mondays": rings again each week
+    span: tuple[int, int] = field(default=(0, 0), compare=False)  # where the time was said ("at 7 pm")
 
     def next_after(self, moment: datetime) -> datetime:
         """The first such time after `moment` (tomorrow's, or on the days said, when said so): "at 7" at 3 PM is 7
@@ -158,9 +159,28 @@ def parse_days(normalized: str) -> tuple[frozenset[int], bool]:
     return days, len(days) > 1 or any(m["every"] or m["plural"] for m in named)
 
 
+_WHEN = re.compile(r"\b(?:on )?(?:tomorrow|tonight|today|this (?:morning|afternoon|evening))\b")
+
+
+def when_spans(normalized: str) -> list[tuple[int, int]]:
+    """Where `normalized` says when, besides a time of day or a length: "tomorrow", "tonight", "every weekday",
+    "on Mondays", "on Friday" (with the "on")."""
+    spans = []
+    for pattern in (_EVERY_DAY, _WORKDAYS, _WEEKENDS, _DAY, _WHEN):
+        for match in pattern.finditer(normalized):
+            start, end = match.span()
+            spans.append((start - 3 if normalized[:start].endswith("on ") else start, end))
+    return sorted(spans)
+
+
 def parse_clock_time(normalized: str) -> ClockTime | None:
     """The time of day said after "at" or "for" ("at 7 am", "for 630", "at half past 6", "for noon"), or before
     "alarm" ("the 7 am alarm"), with the days said ("tomorrow", "on Friday", "every weekday")."""
+    return find_clock_time(normalized)
+
+
+def find_clock_time(normalized: str) -> ClockTime | None:
+    """parse_clock_time(), with where the time was said (`span`): what is left is said about something else."""
     match = _CLOCK_TIMES[0].search(normalized) or _CLOCK_TIMES[1].search(normalized)
     if match is None:
         return None
@@ -179,4 +199,4 @@ def parse_clock_time(normalized: str) -> ClockTime | None:
     if not (0 <= hour <= 23 and 0 <= minute <= 59) or (meridiem is not None and not 1 <= hour <= 12):
         return None
     weekdays, weekly = parse_days(normalized)
-    return ClockTime(hour, minute, meridiem, "tomorrow" in words and not weekdays, weekdays, weekly)
+    return ClockTime(hour, minute, meridiem, "tomorrow" in words and not weekdays, weekdays, weekly, match.span())

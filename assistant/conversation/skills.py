@@ -23,6 +23,10 @@ WALL_CHECK_S: the sound card's clock drifts from it (100 ppm is 9 s a day), and 
 boots with the time it was shut down at until NTP sets it. (A simulated room in lockstep keeps alarms on its own
 clock.)
 
+Reminders (assistant.conversation.reminders reads them): "remind me to call my mom at 5 PM", "remind me in 20
+minutes to check the oven", "every Monday at 7 PM", "what are my reminders", "cancel the reminder to call mom"; a
+Timer of kind "reminder" named by what it is about ("to call your mom"), kept and rung as alarms are.
+
 Volume: "louder", "quieter", "turn it up", "volume down", "set the volume to 4", "volume 70 percent", "max
 volume", "what's the volume": ten steps of 3 dB (10: as played, 1: 27 dB down), applied by the controller to
 everything the speaker plays, and kept.
@@ -61,6 +65,7 @@ from assistant.audio.io import SAMPLE_RATE
 from assistant.conversation import arithmetic, chance, days, spelling, units, world_clock
 from assistant.conversation.phrases import (
     ClockTime,
+    find_clock_time,
     match_phrase,
     parse_clock_time,
     parse_days,
@@ -68,6 +73,7 @@ from assistant.conversation.phrases import (
     phrase_intents,
     words_outside,
 )
+from assistant.conversation.reminders import parse_reminder
 from assistant.conversation.spoken import (
     WEEKDAYS,
     duration_name,
@@ -88,7 +94,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SKILLS = ("time", "date", "timers", "alarms", "volume", "repeat", "math", "units", "random", "spelling")
+SKILLS = ("time", "date", "timers", "alarms", "reminders", "volume", "repeat", "math", "units", "random", "spelling")
 MAX_TIMER_S = 24 * 3600
 MAX_TIMERS = 20  # timers and alarms: a runaway loop of "set a timer" must not fill a weeks-long run's memory
 RECENTLY_RUNG_S = 120.0  # "stop the timer", "snooze" this soon after one ran out are about that one
@@ -161,6 +167,7 @@ _MORE_TIME = re.compile(r"\b(?:add|put)\b.* (?:to|on|onto) (?:\w+ ){0,3}timers?\
 # ------------------------------------------------------------------------------------------------ alarms
 
 _ALARM_WORDS = frozenset({"alarm", "alarms"})
+_REMINDER_WORDS = frozenset({"reminder", "reminders"})
 _WAKE_ME = re.compile(r"\bwake me(?: up)?\b")
 _DEFINITION = re.compile(r"^(?:what|which) (?:is|are) an? ")  # "what is an alarm": the language model's
 
@@ -186,18 +193,21 @@ _VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your )?volume\b|\bhow loud are
 class Timer:
     """A timer, or an alarm (`kind`): both ring on the sample clock."""
 
-    name: str  # what the user called it ("pasta"), else its length ("five minute"); an alarm's time
+    name: str  # what the user called it ("pasta"), else its length ("five minute"); an alarm's time; a
+    # reminder's what ("to call your mom")
     seconds: float
     due: int  # microphone sample at which it rings (while it runs)
     paused_left: int | None = None  # samples it had left when paused; None: running
-    kind: Literal["timer", "alarm"] = "timer"
-    at: datetime | None = None  # an alarm's wall-clock time
-    weekdays: tuple[int, ...] = ()  # an alarm's days of the week to ring again on (0 is Monday); empty: once
+    kind: Literal["timer", "alarm", "reminder"] = "timer"
+    at: datetime | None = None  # an alarm's or a reminder's wall-clock time
+    weekdays: tuple[int, ...] = ()  # days of the week to ring again on (0 is Monday); empty: once
 
     def when(self, moment: datetime) -> str:
-        """An alarm's time and days as said: "seven o'clock AM every weekday", "six thirty AM tomorrow"."""
-        days = spoken_weekdays(self.weekdays) if self.weekdays else spoken_day(self.at or moment, moment)
-        return f"{self.name} {days}"
+        """An alarm's or reminder's time and days as said: "seven o'clock AM every weekday", "six thirty AM
+        tomorrow"."""
+        at = self.at or moment
+        days = spoken_weekdays(self.weekdays) if self.weekdays else spoken_day(at, moment)
+        return f"{spoken_time(at)} {days}"
 
     @property
     def called(self) -> str:
@@ -210,8 +220,8 @@ class Timer:
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, time_in, date, day, tomorrow, calendar, timer_*, alarm_*, volume_*, repeat, math, units,
-    # random, spelling
+    intent: str  # time, time_in, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*, volume_*, repeat, math,
+    # units, random, spelling
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
@@ -260,6 +270,7 @@ class Skills:
         self._rung_at: int | None = None  # when a timer last ran out
         self._rung: list[Timer] = []  # the ones that did (snooze)
         self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
+        self._asked_when: str | None = None  # "remind me to call mom": what, until the next turn says when
         self.follow_wall_clock = follow_wall_clock
         self.rng = rng or random.Random()
         self._followed_at = now  # when alarms were last set from the wall clock
@@ -273,14 +284,15 @@ class Skills:
     def answer(self, text: str, now: int) -> SkillReply | None:
         """The reply to `text` if a skill answers it (doing what it asks, e.g. starting a timer), else None."""
         request = self._request(text)
-        self._asked_how_long = None  # a question gets one turn's answer
+        self._asked_how_long = self._asked_when = None  # a question gets one turn's answer
         if request is None:
             return None
         if request.answer is not None:
             return SkillReply(request.intent, request.answer(self.clock()))
         kept = [dataclasses.replace(t) for t in self.timers], self.volume, self._rung_at, list(self._rung)
         reply = self._act(request, now)
-        if request.intent in ("timer_left", "timer_ask", "alarm_list", "volume_ask", "repeat"):
+        if reply.intent in ("timer_left", "timer_ask", "alarm_list", "reminder_list", "reminder_ask", "volume_ask",
+                            "repeat"):
             return reply
 
         def take_back() -> None:
@@ -303,6 +315,10 @@ class Skills:
             return SkillReply(request.intent, self._set_volume(request))
         if request.intent.startswith("alarm"):
             return SkillReply(request.intent, self._alarm(request, now))
+        if request.intent == "reminder_set":
+            return self._set_reminder(request, now)
+        if request.intent.startswith("reminder"):
+            return SkillReply(request.intent, self._reminders(request))
         if request.intent == "timer_set":
             return self._set(request, now)
         if request.intent == "timer_left":
@@ -334,7 +350,7 @@ class Skills:
         moment = self.clock()
         followed: list[Timer] = []
         for alarm in self.timers:
-            if alarm.kind != "alarm" or alarm.at is None:
+            if alarm.kind == "timer" or alarm.at is None:
                 followed.append(alarm)
                 continue
             due = now + round((alarm.at.timestamp() - moment.timestamp()) * SAMPLE_RATE)
@@ -387,7 +403,7 @@ class Skills:
         for saved in kept["timers"]:
             timer = Timer(saved["name"], saved["seconds"], now, kind=saved["kind"], at=saved["at"],
                           weekdays=tuple(saved["weekdays"]))
-            if {"timer": "timers", "alarm": "alarms"}[timer.kind] not in self.enabled:
+            if {"timer": "timers", "alarm": "alarms", "reminder": "reminders"}[timer.kind] not in self.enabled:
                 log.warning("%s kept from before is dropped: conversation.skills leaves %ss out", timer.called,
                             timer.kind)
                 continue
@@ -433,6 +449,10 @@ class Skills:
             if said is not None:
                 return _Request(skill, answer=lambda now, said=said: said)
         words = normalized.split()
+        if "reminders" in self.enabled:
+            reminder = self._reminder_request(normalized, words)
+            if reminder is not None:
+                return reminder
         if not words or len(words) > _MAX_WORDS or _CHATTER & set(words) or _DEFINITION.search(normalized):
             return None
         duration = parse_duration(normalized)
@@ -473,6 +493,70 @@ class Skills:
         if seconds is not None or _SET_WORDS & set(words) or words in (["timer"], ["a", "timer"]):
             return _Request("timer_set", seconds, name)
         return None
+
+    def _reminder_request(self, normalized: str, words: list[str]) -> _Request | None:
+        asked = parse_reminder(normalized)
+        if asked is not None:
+            return _Request("reminder_set", asked.seconds, asked.what, at=asked.at)
+        if _REMINDER_WORDS & set(words) and len(words) <= _MAX_WORDS and not _DEFINITION.search(normalized):
+            if _CANCEL_WORDS & set(words) or _TURN_OFF.search(normalized):
+                about = re.search(r"\b(?:to|about|that) (?P<what>.+)$", normalized)
+                return _Request("reminder_cancel", name=about["what"] if about else "",
+                                every="all" in words or "reminders" in words)
+            if _ASK_WORDS & set(words):
+                return _Request("reminder_list")
+        if self._asked_when is not None and len(words) <= 6:  # the answer to "When should I remind you ...?"
+            at = find_clock_time(normalized) or find_clock_time("at " + normalized)
+            duration = parse_duration(normalized)
+            if at is not None or duration is not None:
+                return _Request("reminder_set", duration.seconds if duration else None, self._asked_when, at=at)
+        return None
+
+    def _reminders(self, request: _Request) -> str:
+        """The reminders listed, or cancelled: by what they are about, or all."""
+        moment = self.clock()
+        reminders = [t for t in self.timers if t.kind == "reminder"]
+        if not reminders:
+            return "You have no reminders."
+        if request.intent == "reminder_list":
+            said = spoken_list([f"{t.name} at {t.when(moment)}" for t in reminders])
+            return f"You have {'a reminder' if len(reminders) == 1 else 'reminders'} {said}."
+        wanted = set(request.name.replace("my ", "your ").split()) - {"the", "a", "to", "about"}
+        chosen = reminders if request.every else [t for t in reminders if wanted <= set(t.name.split())]
+        if not chosen:
+            return f"You have no such reminder. Your reminders are {spoken_list([t.name for t in reminders])}."
+        if len(chosen) > 1 and not request.every:
+            return (f"You have {number_words(len(chosen))} reminders: {spoken_list([t.name for t in chosen])}. "
+                    "Say which one to cancel, or cancel all reminders.")
+        self.timers = [t for t in self.timers if t not in chosen]
+        return (f"Okay, I've cancelled the reminder {chosen[0].name}." if len(chosen) == 1
+                else f"Okay, I've cancelled your {number_words(len(chosen))} reminders.")
+
+    def _set_reminder(self, request: _Request, now: int) -> SkillReply:
+        moment = self.clock()
+        if not request.name:
+            return SkillReply("reminder_ask", "What should I remind you of? Say, for example: remind me to call mom "
+                                              "at five PM.")
+        if request.at is None and request.seconds is None:
+            self._asked_when = request.name
+            return SkillReply("reminder_ask", f"When should I remind you {request.name}?")
+        if len(self.timers) >= MAX_TIMERS:
+            return SkillReply("reminder_set", f"You already have {number_words(MAX_TIMERS)} timers, alarms and "
+                                              "reminders. Cancel one first.")
+        if request.at is not None:
+            at = request.at.next_after(moment)
+            seconds = round(at.timestamp() - moment.timestamp())
+            weekdays = tuple(sorted(request.at.weekdays)) if request.at.weekly else ()
+        else:
+            seconds = round(request.seconds or 0)
+            if not 1 <= seconds <= MAX_TIMER_S:
+                return SkillReply("reminder_set", "I can remind you from a second up to twenty-four hours ahead, or "
+                                                  "at a time of day.")
+            at, weekdays = moment + timedelta(seconds=seconds), ()
+        reminder = Timer(request.name, 0, now + seconds * SAMPLE_RATE, kind="reminder", at=at, weekdays=weekdays)
+        self._add(reminder)
+        when = f"in {spoken_duration(seconds)}" if request.at is None else f"at {reminder.when(moment)}"
+        return SkillReply("reminder_set", f"Okay, I'll remind you {request.name} {when}.")
 
     def _volume_request(self, normalized: str) -> _Request | None:
         def alone(pattern: re.Pattern[str]) -> re.Match[str] | None:
@@ -532,9 +616,9 @@ class Skills:
                 return "There's nothing to snooze."
             seconds = min(max(round(request.seconds or SNOOZE_S), 1), MAX_TIMER_S)
             for rung in self._rung:  # once: a weekly alarm is already set for its next day
-                at = self.clock() + timedelta(seconds=seconds) if rung.kind == "alarm" else None
-                self._add(Timer(spoken_time(at) if at else rung.name, rung.seconds, now + seconds * SAMPLE_RATE,
-                                kind=rung.kind, at=at))
+                at = self.clock() + timedelta(seconds=seconds) if rung.kind != "timer" else None
+                name = spoken_time(at) if at and rung.kind == "alarm" else rung.name
+                self._add(Timer(name, rung.seconds, now + seconds * SAMPLE_RATE, kind=rung.kind, at=at))
             self._rung_at, self._rung = None, []
             return f"Okay, snoozing for {spoken_duration(seconds)}."
         if request.intent == "alarm_set":
@@ -674,8 +758,10 @@ class Skills:
         return [t for t in self.timers if t.kind == "timer"]
 
     def done_sentence(self, timers: Sequence[Timer]) -> str:
-        """What is said when `timers` ring: "Your pasta timer is done.", "It's seven o'clock AM: your alarm."."""
+        """What is said when `timers` ring: "Your pasta timer is done.", "It's seven o'clock AM: your alarm.", "A
+        reminder to call your mom."."""
         said = [f"It's {alarm.name}: your alarm." for alarm in timers if alarm.kind == "alarm"][:1]
+        said += [f"A reminder {reminder.name}." for reminder in timers if reminder.kind == "reminder"]
         done = [t.name for t in timers if t.kind == "timer"]
         if done:
             said.append(f"Your {spoken_list(done)} timer{' is' if len(done) == 1 else 's are'} done.")
@@ -686,7 +772,7 @@ def describe(enabled: Collection[str]) -> str:
     """What the skills in `enabled` do, for a spoken list of what the assistant can do."""
     told = [what for skill, what in (("time", "the time"), ("date", "the date")) if skill in enabled]
     said = [f"tell you {' and '.join(told)}"] if told else []
-    sets = [what for what in ("timers", "alarms", "the volume") if what.split()[-1] in enabled]
+    sets = [what for what in ("timers", "alarms", "reminders", "the volume") if what.split()[-1] in enabled]
     if sets:
         said.append(f"set {spoken_list(sets)}")
     said += [what for skill, what in (("math", "do sums"), ("units", "convert units"), ("random", "roll dice"),
@@ -706,7 +792,8 @@ def _parse_kept(data: dict[str, Any]) -> dict[str, Any]:
         try:
             when = saved["due_at"], saved["paused_left_s"]
             ok = (isinstance(saved["name"], str) and isinstance(saved["seconds"], int | float)
-                  and saved["kind"] in ("timer", "alarm") and (saved["at"] is None or isinstance(saved["at"], str))
+                  and saved["kind"] in ("timer", "alarm", "reminder")
+                  and (saved["at"] is None or isinstance(saved["at"], str))
                   and sum(isinstance(w, int | float) for w in when) == 1 and None in when)
             at = datetime.fromisoformat(saved["at"]) if saved["at"] else None
             weekdays = saved.get("weekdays", [])  # not in files written before weekly alarms

@@ -1,0 +1,65 @@
+"""Reading a reminder: "remind me to call my mom at 5 PM", "remind me in 20 minutes to check the oven", "remind me
+every Monday at 7 PM to take out the trash", "remind me tomorrow at 9 to call the dentist".
+
+What to remind of is the request's words without the time, the length and the days said, from "to", "about" or
+"that" on, turned to the one reminded ("to call my mom" is said back as "to call your mom"; "that I need to take
+my pills" as "to take your pills"). The skills keep and ring reminders as they do alarms
+(assistant.conversation.skills): "A reminder to call your mom."
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.conversation.phrases import ClockTime, find_clock_time, parse_duration, when_spans, words_outside
+
+_REMIND = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
+                     r"(?:(?:can|could|will|would) you )?(?:please )?(?:set a reminder|remind me)(?: (?P<rest>.*))?$")
+_LEAD = re.compile(r"^(?:for me )?(?:(?P<to>to|that i (?:need|have|must|should) to|that i should)|(?P<about>about|of)"
+                   r"|(?P<that>that)) ")
+_TRAIL = re.compile(r"(?: (?:at|in|on|for|by|please|and|then|again))+$")
+_PERSONS = {"my": "your", "me": "you", "i": "you", "mine": "yours", "myself": "yourself", "our": "your",
+            "we": "you", "us": "you", "ours": "yours"}
+
+
+@dataclass(frozen=True)
+class ReminderRequest:
+    what: str  # "to call your mom", "about the meeting", "that the car is outside"; empty if none was said
+    at: ClockTime | None  # a time of day said
+    seconds: float | None  # a length said ("in 20 minutes")
+
+
+def parse_reminder(normalized: str) -> ReminderRequest | None:
+    """The reminder `normalized` asks for, else None (not a request to be reminded)."""
+    asked = _REMIND.match(normalized)
+    if asked is None:
+        return None
+    rest = asked["rest"] or ""
+    at = find_clock_time(rest)
+    duration = parse_duration(rest)
+    spans = list(when_spans(rest))
+    if at is not None:
+        spans.append(at.span)
+    for start, end in duration.spans if duration else ():
+        spans.append((start - 3 if rest[:start].endswith("in ") else start, end))
+    said = _TRAIL.sub("", " ".join(words_outside(rest, _merged(spans))))
+    lead = _LEAD.match(said + " ")
+    if lead is None and (said or not (at or duration)) and rest:
+        return None  # "remind me what I said": not a reminder
+    task = said[lead.end():].strip() if lead else said
+    words = re.sub(r"\bi am\b", "you are", task).split()
+    kind = "about" if lead and lead["about"] else "that" if lead and lead["that"] else "to"
+    what = f"{kind} {' '.join(_PERSONS.get(w, w) for w in words)}" if words else ""
+    return ReminderRequest(what, at, duration.seconds if duration else None)
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping spans as one ("every monday at 7" is found as days and as a time)."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
