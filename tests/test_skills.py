@@ -26,10 +26,11 @@ from assistant.config import Config, ConversationConfig, GeneralConfig, load_con
 from assistant.conversation.controller import RING_GAP_S, Controller
 from assistant.conversation.messages import Clock, Duck, Heard, Prompt, Queued, Say, Spoken, TurnEnded, TurnStarted
 from assistant.conversation.phrases import parse_clock_time, parse_days, parse_duration
-from assistant.conversation.skills import MAX_TIMERS, SKILLS, SNOOZE_S, Skills, describe, skills_file
+from assistant.conversation.skills import SKILLS, Skills, describe, skills_file
 from assistant.conversation.spoken import number_words as spoken_words
 from assistant.conversation.spoken import spoken_duration
 from assistant.conversation.state_file import StateFile
+from assistant.conversation.timers import MAX_TIMERS, SNOOZE_S
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Turns
 from assistant.conversation.workers import Speaker

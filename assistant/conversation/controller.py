@@ -46,7 +46,8 @@ from assistant.conversation.messages import (
     TurnStarted,
     WakeHeard,
 )
-from assistant.conversation.skills import Skills, Timer
+from assistant.conversation.skills import Skills
+from assistant.conversation.timers import Timer
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Turns
 from assistant.conversation.workers import Send, Speaker

@@ -23,6 +23,7 @@ def phrase_intents(*intents: tuple[str, str, Callable[[datetime], str]]) -> tupl
     return tuple((name, re.compile(rf"\b(?:{pattern})\b"), answer) for name, pattern, answer in intents)
 
 
+DEFINITION = re.compile(r"^(?:what|which) (?:is|are) an? ")  # "what is an alarm": a question for the model
 _MAX_BEFORE = 6  # "hey jarvis do you happen to know what time it is"
 # Words that may follow a phrase: "thanks a lot", "what time is it now please", "hello Jarvis" (the names of
 # the shipped wake words). Anything else makes it another question ("what time is it in Narnia").

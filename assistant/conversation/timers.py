@@ -1,0 +1,621 @@
+"""Timers, alarms and reminders: set, asked about, cancelled, rung and kept (the skills' part that runs on).
+
+Timers: "set a (pasta) timer for five minutes", "a ten minute timer", "timer for an hour and a half";
+"set a timer" alone asks "For how long?" and takes a bare "five minutes" as the next turn; "how much time is
+left", "pause the timer", "resume the timer", "add 2 minutes to the pasta timer" ("5 more minutes" just after it
+rang: it runs again), "cancel the pasta timer", "cancel all timers". Their deadlines are on the microphone's
+sample clock (the controller's), so a simulated room rings them on its own clock. A timer that ran out is the
+controller's to ring (`due`); "stop the timer" just after is answered "Okay."
+
+Alarms: "wake me up at seven AM", "set an alarm for 6:30" (without AM or PM: the next such time, 6:30 PM at
+3 PM; "wake me up at 7" is the morning's), "for half past six tomorrow", "at 8 on Friday", "when is my alarm",
+"cancel the 6:30 alarm", "snooze" (nine minutes). Weekly: "wake me up at 7 every weekday", "on weekends", "every
+Monday and Thursday", "every day"; when one rings it is set again for its next day, from the wall clock; "turn
+off the alarm" as it rings leaves that, "cancel my weekday alarm" ends it. An alarm is a Timer of kind "alarm"
+with its wall-clock time (`at`), due at the sample that many seconds on, and set again from the wall clock every
+WALL_CHECK_S: the sound card's clock drifts from it (100 ppm is 9 s a day), and a board without a real-time clock
+boots with the time it was shut down at until NTP sets it. (A simulated room in lockstep keeps alarms on its own
+clock.)
+
+Reminders (assistant.conversation.reminders reads them): "remind me to call my mom at 5 PM", "remind me in 20
+minutes to check the oven", "every Monday at 7 PM", "what are my reminders", "cancel the reminder to call mom"; a
+Timer of kind "reminder" named by what it is about ("to call your mom"), kept and rung as alarms are.
+
+Kept across restarts (the skills' file): deadlines on the wall clock; one that ran out while the assistant was
+down rings at once if that was within RING_LATE_S, else it is dropped with a line in the log (a seven o'clock
+alarm is no use at noon; a weekly one is set for its next day); those whose skill `conversation.skills` now
+leaves out are dropped, with a log line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from assistant.audio.io import SAMPLE_RATE
+from assistant.conversation.phrases import (
+    DEFINITION,
+    ClockTime,
+    find_clock_time,
+    parse_clock_time,
+    parse_days,
+    parse_duration,
+)
+from assistant.conversation.reminders import parse_reminder
+from assistant.conversation.spoken import (
+    duration_name,
+    number_words,
+    spoken_day,
+    spoken_duration,
+    spoken_list,
+    spoken_time,
+    spoken_weekdays,
+    time_left,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_TIMER_S = 24 * 3600
+MAX_TIMERS = 20  # timers, alarms and reminders: a runaway "set a timer" must not fill a weeks-long run's memory
+RECENTLY_RUNG_S = 120.0  # "stop the timer", "snooze" this soon after one ran out are about that one
+SNOOZE_S = 540  # nine minutes, as alarm clocks do
+RING_LATE_S = 600.0  # one that ran out while the assistant was not running still rings if this recent
+WALL_CHECK_S = 10.0  # how often alarms are set again from the wall clock (the sound card's drift, a clock set)
+WALL_MOVED_S = 30.0  # a correction this big is logged: the wall clock was set (by NTP after a boot, by hand)
+MAX_WORDS = 16  # a request is said in fewer words; more is talk about timers (the language model's)
+_SKILL_OF_KIND = {"timer": "timers", "alarm": "alarms", "reminder": "reminders"}
+
+_TIMER_WORDS = frozenset({"timer", "timers"})
+_CANCEL_WORDS = frozenset({"cancel", "stop", "delete", "remove", "clear", "end", "kill", "dismiss", "silence"})
+_PAUSE_WORDS = frozenset({"pause", "hold", "freeze"})
+_RESUME_WORDS = frozenset({"resume", "continue", "unpause", "restart"})
+_TURN_OFF = re.compile(r"\b(?:turn|switch|shut) (?:\w+ ){0,5}?off\b")  # "turn the timer off", not "goes off"
+_ASK_WORDS = frozenset({"left", "remaining", "long", "much", "status", "check", "running", "have", "any", "which",
+                        "what", "list", "when", "until"})
+_SET_WORDS = frozenset({"set", "start", "create", "make", "add", "begin", "new", "put", "give", "run"})
+# Words around a timer's name that are not the name: "set a pasta timer", "cancel my egg timer".
+_NOT_NAME = _SET_WORDS | _CANCEL_WORDS | _ASK_WORDS | _TIMER_WORDS | _PAUSE_WORDS | _RESUME_WORDS | frozenset({
+    "a", "an", "the", "my", "me", "for", "please", "can", "could", "would", "will", "you", "i", "hey", "okay", "on",
+    "is", "how", "of", "and", "all", "timer", "another", "second", "2nd", "up", "there", "to", "jarvis", "alexa",
+    "mycroft", "assistant", "computer", "minute", "hour", "turn", "switch", "shut", "off", "your",
+})
+_LEFT = re.compile(r"\bhow (?:much (?:time|longer)|long) (?:is |do i have )?(?:left|remaining|to go)\b"
+                   r"|\bhow much longer\b")
+# More time on a timer, not a new one: "add 2 minutes to the pasta timer", "extend the timer by 5 minutes",
+# "give it 5 more minutes", "5 more minutes" (with a timer running or just rung).
+_MORE_TIME = re.compile(r"\b(?:add|put)\b.* (?:to|on|onto) (?:\w+ ){0,3}timers?\b|\bextend\b|\bmore\b")
+_ALARM_WORDS = frozenset({"alarm", "alarms"})
+_REMINDER_WORDS = frozenset({"reminder", "reminders"})
+_WAKE_ME = re.compile(r"\bwake me(?: up)?\b")
+
+
+@dataclass
+class Timer:
+    """A timer, an alarm or a reminder (`kind`): all ring on the sample clock."""
+
+    name: str  # what the user called it ("pasta"), else its length ("five minute"); an alarm's time; a
+    # reminder's what ("to call your mom")
+    seconds: float
+    due: int  # microphone sample at which it rings (while it runs)
+    paused_left: int | None = None  # samples it had left when paused; None: running
+    kind: Literal["timer", "alarm", "reminder"] = "timer"
+    at: datetime | None = None  # an alarm's or a reminder's wall-clock time
+    weekdays: tuple[int, ...] = ()  # days of the week to ring again on (0 is Monday); empty: once
+
+    def when(self, moment: datetime) -> str:
+        """An alarm's or reminder's time and days as said: "seven o'clock AM every weekday", "six thirty AM
+        tomorrow"."""
+        at = self.at or moment
+        days = spoken_weekdays(self.weekdays) if self.weekdays else spoken_day(at, moment)
+        return f"{spoken_time(at)} {days}"
+
+    @property
+    def called(self) -> str:
+        return f"{self.name} {self.kind}"
+
+    def left_s(self, now: int) -> float:
+        left = max(self.due - now, 0) if self.paused_left is None else self.paused_left
+        return left / SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class TimerRequest:
+    intent: str  # timer_*, alarm_*, reminder_*
+    seconds: float | None = None
+    name: str = ""
+    every: bool = False  # "cancel all timers"
+    at: ClockTime | None = None  # an alarm's or reminder's time
+    weekdays: tuple[int, ...] = ()  # "cancel my weekday alarm"
+
+
+Snapshot = tuple[list[Timer], int | None, list[Timer]]  # the timers, when one last rang, which
+
+
+class Timers:
+    """The timers, alarms and reminders of the skills in `enabled`: read from requests, rung when due (`due`),
+    kept by whoever `changed` tells. Owned by the controller's thread."""
+
+    def __init__(
+        self,
+        enabled: Collection[str],
+        clock: Callable[[], datetime],
+        changed: Callable[[int], None],
+        *,
+        follow_wall_clock: bool = True,
+        now: int = 0,
+    ) -> None:
+        """`changed(now)`: called after a change that is not an answer's (a ring, a clock set). `follow_wall_clock`:
+        alarms and reminders are set again from `clock` every WALL_CHECK_S of samples (off where the sample clock
+        runs apart from it on purpose: a simulated room in lockstep)."""
+        self.enabled = frozenset(enabled)
+        self.clock = clock
+        self.changed = changed
+        self.follow_wall_clock = follow_wall_clock
+        self.timers: list[Timer] = []
+        self._rung_at: int | None = None  # when a timer last ran out
+        self._rung: list[Timer] = []  # the ones that did (snooze)
+        self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
+        self._asked_when: str | None = None  # "remind me to call mom": what, until the next turn says when
+        self._followed_at = now  # when alarms were last set from the wall clock
+
+    def new_turn(self) -> None:
+        """A question ("For how long?", "When should I remind you ...?") gets one turn's answer."""
+        self._asked_how_long = self._asked_when = None
+
+    def snapshot(self) -> Snapshot:
+        """What set_back() puts back: for an answer the user went on from unheard."""
+        return [dataclasses.replace(t) for t in self.timers], self._rung_at, list(self._rung)
+
+    def set_back(self, snapshot: Snapshot) -> None:
+        self.timers, self._rung_at, self._rung = snapshot
+
+    def request(self, normalized: str, words: list[str], seconds: float | None,
+                others: list[str]) -> TimerRequest | None:
+        """The alarm or timer request `normalized` makes (`seconds`: the length said, `others`: the words besides
+        it), else None. Reminders are read apart (reminder_request), before the skills' guards."""
+        if "alarms" in self.enabled and (_ALARM_WORDS & set(words) or _WAKE_ME.search(normalized) or "snooze" in words):
+            alarm = self._alarm_request(normalized, words, seconds)
+            if alarm is not None:
+                return alarm
+        if "timers" not in self.enabled:
+            return None
+        if not _TIMER_WORDS & set(words):
+            if _LEFT.search(normalized):
+                return TimerRequest("timer_left")
+            more = _MORE_TIME.search(normalized) or "add" in others  # "add 5 minutes" just after a ring
+            if seconds is not None and more and len(others) <= 4 and self._timers_to_extend():
+                return TimerRequest("timer_more", seconds)
+            # The answer to "For how long?": "five minutes", "for ten minutes please".
+            if self._asked_how_long is not None and seconds is not None and len(others) <= 3:
+                return TimerRequest("timer_set", seconds, self._asked_how_long)
+            return None
+        name = _timer_name(others)
+        every = "all" in words or "timers" in words
+        if _CANCEL_WORDS & set(words) or _TURN_OFF.search(normalized):
+            return TimerRequest("timer_cancel", seconds, name, every=every)
+        if _RESUME_WORDS & set(words):
+            return TimerRequest("timer_resume", seconds, name, every=every)
+        if _PAUSE_WORDS & set(words):
+            return TimerRequest("timer_pause", seconds, name, every=every)
+        if seconds is not None and _MORE_TIME.search(normalized) and self._timers_to_extend():
+            return TimerRequest("timer_more", seconds, name, every=every)
+        if seconds is None and (_ASK_WORDS & set(words) or _LEFT.search(normalized)):
+            return TimerRequest("timer_left", None, name)
+        if seconds is not None or _SET_WORDS & set(words) or words in (["timer"], ["a", "timer"]):
+            return TimerRequest("timer_set", seconds, name)
+        return None
+
+    def act(self, request: TimerRequest, now: int) -> tuple[str, str]:
+        """Does what `request` asks: its reply (intent, text)."""
+        if request.intent.startswith("alarm"):
+            return request.intent, self._alarm(request, now)
+        if request.intent == "reminder_set":
+            return self._set_reminder(request, now)
+        if request.intent.startswith("reminder"):
+            return request.intent, self._reminders(request)
+        if request.intent == "timer_set":
+            return self._set(request, now)
+        if request.intent == "timer_left":
+            return request.intent, self._left(request, now)
+        if request.intent in ("timer_pause", "timer_resume"):
+            return request.intent, self._pause(request, now, request.intent == "timer_pause")
+        if request.intent == "timer_more":
+            return request.intent, self._more(request, now)
+        return self._cancel(request, now)
+
+    # ------------------------------------------------------------------------------------------ keeping
+
+    def kept(self, now: int) -> list[dict[str, Any]]:
+        """The timers as kept in the skills' file: deadlines on the wall clock."""
+        wall = self.clock().timestamp()
+        return [{
+            "name": t.name, "seconds": t.seconds, "kind": t.kind, "at": t.at.isoformat() if t.at else None,
+            "due_at": None if t.paused_left is not None else wall + (t.due - now) / SAMPLE_RATE,
+            "paused_left_s": None if t.paused_left is None else t.paused_left / SAMPLE_RATE,
+            "weekdays": list(t.weekdays),
+        } for t in self.timers]
+
+    def restore(self, kept: list[dict[str, Any]], now: int) -> None:
+        """The timers of the skills' file (parse_kept's), at sample `now`."""
+        wall = self.clock().timestamp()
+        for saved in kept:
+            timer = Timer(saved["name"], saved["seconds"], now, kind=saved["kind"], at=saved["at"],
+                          weekdays=tuple(saved["weekdays"]))
+            if _SKILL_OF_KIND[timer.kind] not in self.enabled:
+                log.warning("%s kept from before is dropped: conversation.skills leaves %ss out", timer.called,
+                            timer.kind)
+                continue
+            if saved["paused_left_s"] is not None:
+                timer.paused_left = round(saved["paused_left_s"] * SAMPLE_RATE)
+            else:
+                left = saved["due_at"] - wall
+                if left < -RING_LATE_S and timer.weekdays:
+                    log.warning("%s was missed while the assistant was not running: set for its next day",
+                                timer.called)
+                    timer = self._next_week_day(timer, now)
+                elif left < -RING_LATE_S:
+                    log.warning("%s ran out %.0f minutes ago while the assistant was not running: dropped",
+                                timer.called, -left / 60)
+                    continue
+                else:
+                    timer.due = now + round(max(left, 0.0) * SAMPLE_RATE)
+            self._add(timer)
+        if self.timers:
+            log.info("%d timers, alarms and reminders kept from before the restart", len(self.timers))
+
+    # ------------------------------------------------------------------------------------- running
+
+    def due(self, now: int) -> list[Timer]:
+        """The timers that ran out by `now`, taken off the running ones (the caller rings them)."""
+        if self.follow_wall_clock and now - self._followed_at >= WALL_CHECK_S * SAMPLE_RATE:
+            self._follow_wall_clock(now)
+        done = [t for t in self.timers if t.paused_left is None and t.due <= now]
+        if done:
+            self.timers = [t for t in self.timers if t not in done]
+            for alarm in done:
+                if alarm.weekdays:  # a weekly alarm is set again for its next day, on the wall clock
+                    self._add(self._next_week_day(alarm, now))
+            self._rung_at, self._rung = now, done
+            self.changed(now)
+        return done
+
+    def _follow_wall_clock(self, now: int) -> None:
+        """Alarms due when the wall clock says, not when the sound card's clock does: it drifts (100 ppm is 9 s a
+        day), and a board without a real-time clock boots with the time it was shut down at until NTP sets it."""
+        self._followed_at = now
+        moment = self.clock()
+        followed: list[Timer] = []
+        for alarm in self.timers:
+            if alarm.kind == "timer" or alarm.at is None:
+                followed.append(alarm)
+                continue
+            due = now + round((alarm.at.timestamp() - moment.timestamp()) * SAMPLE_RATE)
+            if abs(due - alarm.due) > WALL_MOVED_S * SAMPLE_RATE:
+                log.warning("the wall clock moved %+.0f s against the sound card's (set at boot, or by hand): the %s "
+                            "follows it", (alarm.due - due) / SAMPLE_RATE, alarm.called)
+            if due >= now - RING_LATE_S * SAMPLE_RATE:
+                followed.append(dataclasses.replace(alarm, due=due))
+            elif alarm.weekdays:
+                followed.append(self._next_week_day(alarm, now))
+            else:
+                log.warning("%s: its time passed %.0f minutes ago as the clock was set: dropped", alarm.called,
+                            (now - due) / SAMPLE_RATE / 60)
+        moved = [t.at for t in followed] != [t.at for t in self.timers]  # dropped, or set for the next day
+        self.timers = sorted(followed, key=lambda t: t.due)
+        if moved:
+            self.changed(now)
+
+    def _next_week_day(self, alarm: Timer, now: int) -> Timer:
+        """A weekly `alarm` (rung, or missed) set for its next day after the one it was set for and after now."""
+        moment = self.clock()
+        at = alarm.at or moment
+        while at <= moment or at == alarm.at:
+            at = next(at + timedelta(days=d) for d in range(1, 8) if (at + timedelta(days=d)).weekday() in
+                      alarm.weekdays)  # same time on the wall: across a DST change too
+        seconds = round(at.timestamp() - moment.timestamp())
+        return dataclasses.replace(alarm, due=now + seconds * SAMPLE_RATE, at=at)
+
+    def reminder_request(self, normalized: str, words: list[str]) -> TimerRequest | None:
+        asked = parse_reminder(normalized)
+        if asked is not None:
+            return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at)
+        if _REMINDER_WORDS & set(words) and len(words) <= MAX_WORDS and not DEFINITION.search(normalized):
+            if _CANCEL_WORDS & set(words) or _TURN_OFF.search(normalized):
+                about = re.search(r"\b(?:to|about|that) (?P<what>.+)$", normalized)
+                return TimerRequest("reminder_cancel", name=about["what"] if about else "",
+                                every="all" in words or "reminders" in words)
+            if _ASK_WORDS & set(words):
+                return TimerRequest("reminder_list")
+        if self._asked_when is not None and len(words) <= 6:  # the answer to "When should I remind you ...?"
+            at = find_clock_time(normalized) or find_clock_time("at " + normalized)
+            duration = parse_duration(normalized)
+            if at is not None or duration is not None:
+                return TimerRequest("reminder_set", duration.seconds if duration else None, self._asked_when, at=at)
+        return None
+
+    def _reminders(self, request: TimerRequest) -> str:
+        """The reminders listed, or cancelled: by what they are about, or all."""
+        moment = self.clock()
+        reminders = [t for t in self.timers if t.kind == "reminder"]
+        if not reminders:
+            return "You have no reminders."
+        if request.intent == "reminder_list":
+            said = spoken_list([f"{t.name} at {t.when(moment)}" for t in reminders])
+            return f"You have {'a reminder' if len(reminders) == 1 else 'reminders'} {said}."
+        wanted = set(request.name.replace("my ", "your ").split()) - {"the", "a", "to", "about"}
+        chosen = reminders if request.every else [t for t in reminders if wanted <= set(t.name.split())]
+        if not chosen:
+            return f"You have no such reminder. Your reminders are {spoken_list([t.name for t in reminders])}."
+        if len(chosen) > 1 and not request.every:
+            return (f"You have {number_words(len(chosen))} reminders: {spoken_list([t.name for t in chosen])}. "
+                    "Say which one to cancel, or cancel all reminders.")
+        self.timers = [t for t in self.timers if t not in chosen]
+        return (f"Okay, I've cancelled the reminder {chosen[0].name}." if len(chosen) == 1
+                else f"Okay, I've cancelled your {number_words(len(chosen))} reminders.")
+
+    def _set_reminder(self, request: TimerRequest, now: int) -> tuple[str, str]:
+        moment = self.clock()
+        if not request.name:
+            return ("reminder_ask", "What should I remind you of? Say, for example: remind me to call mom "
+                                              "at five PM.")
+        if request.at is None and request.seconds is None:
+            self._asked_when = request.name
+            return ("reminder_ask", f"When should I remind you {request.name}?")
+        if len(self.timers) >= MAX_TIMERS:
+            return ("reminder_set", f"You already have {number_words(MAX_TIMERS)} timers, alarms and "
+                                              "reminders. Cancel one first.")
+        if request.at is not None:
+            at = request.at.next_after(moment)
+            seconds = round(at.timestamp() - moment.timestamp())
+            weekdays = tuple(sorted(request.at.weekdays)) if request.at.weekly else ()
+        else:
+            seconds = round(request.seconds or 0)
+            if not 1 <= seconds <= MAX_TIMER_S:
+                return ("reminder_set", "I can remind you from a second up to twenty-four hours ahead, or "
+                                                  "at a time of day.")
+            at, weekdays = moment + timedelta(seconds=seconds), ()
+        reminder = Timer(request.name, 0, now + seconds * SAMPLE_RATE, kind="reminder", at=at, weekdays=weekdays)
+        self._add(reminder)
+        when = f"in {spoken_duration(seconds)}" if request.at is None else f"at {reminder.when(moment)}"
+        return ("reminder_set", f"Okay, I'll remind you {request.name} {when}.")
+
+    def _alarm_request(self, normalized: str, words: list[str], seconds: float | None) -> TimerRequest | None:
+        if "snooze" in words:
+            return TimerRequest("alarm_snooze", seconds)
+        at = parse_clock_time(normalized)
+        if at is not None and at.meridiem is None and 4 <= at.hour <= 11 and _WAKE_ME.search(normalized):
+            at = dataclasses.replace(at, meridiem="am")  # "wake me up at 7" is the morning's
+        every = "all" in words or "alarms" in words
+        if _CANCEL_WORDS & set(words) or _TURN_OFF.search(normalized):
+            weekdays, weekly = parse_days(normalized)
+            return TimerRequest("alarm_cancel", at=at, every=every, weekdays=tuple(sorted(weekdays)) if weekly else ())
+        if at is not None:
+            return TimerRequest("alarm_set", at=at)
+        if seconds is not None:  # "wake me up in twenty minutes": a timer
+            return TimerRequest("timer_set", seconds) if "timers" in self.enabled else None
+        if _ASK_WORDS & set(words):
+            return TimerRequest("alarm_list")
+        if _SET_WORDS & set(words) or _WAKE_ME.search(normalized):
+            return TimerRequest("alarm_set")
+        return None
+
+    def _alarm(self, request: TimerRequest, now: int) -> str:
+        moment = self.clock()
+        alarms = [t for t in self.timers if t.kind == "alarm"]
+        if request.intent == "alarm_snooze":
+            rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
+            if not (rang_lately and self._rung):
+                return "There's nothing to snooze."
+            seconds = min(max(round(request.seconds or SNOOZE_S), 1), MAX_TIMER_S)
+            for rung in self._rung:  # once: a weekly alarm is already set for its next day
+                at = self.clock() + timedelta(seconds=seconds) if rung.kind != "timer" else None
+                name = spoken_time(at) if at and rung.kind == "alarm" else rung.name
+                self._add(Timer(name, rung.seconds, now + seconds * SAMPLE_RATE, kind=rung.kind, at=at))
+            self._rung_at, self._rung = None, []
+            return f"Okay, snoozing for {spoken_duration(seconds)}."
+        if request.intent == "alarm_set":
+            if request.at is None:
+                return "For what time? Say, for example: wake me up at seven AM."
+            if len(self.timers) >= MAX_TIMERS:
+                return f"You already have {number_words(MAX_TIMERS)} timers and alarms. Cancel one first."
+            at = request.at.next_after(moment)
+            seconds = round(at.timestamp() - moment.timestamp())  # local times: across a DST change too
+            weekdays = tuple(sorted(request.at.weekdays)) if request.at.weekly else ()
+            alarm = Timer(spoken_time(at), 0, now + seconds * SAMPLE_RATE, kind="alarm", at=at, weekdays=weekdays)
+            if any(t.at == at and t.weekdays == weekdays for t in alarms):
+                return f"You already have an alarm for {alarm.when(moment)}."
+            self._add(alarm)
+            return f"Okay, alarm for {alarm.when(moment)}."
+        if request.intent == "alarm_list":
+            if not alarms:
+                return "You have no alarms set."
+            when = spoken_list([t.when(moment) for t in alarms])
+            return f"You have {'an alarm' if len(alarms) == 1 else 'alarms'} for {when}."
+        rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
+        if rang_lately and not (request.every or request.at or request.weekdays):
+            self._rung_at = None  # "turn off the alarm" as it rings: a weekly one still rings next time
+            return "Okay."
+        if not alarms:
+            return "You have no alarms set."
+        chosen = alarms if request.every else [
+            t for t in alarms if (request.at is None or request.at.matches(t.at))
+            and (not request.weekdays or t.weekdays == request.weekdays)]
+        if not chosen:
+            return f"You have no such alarm. Your alarms are for {_names(alarms)}."
+        if len(chosen) > 1 and not request.every:
+            return (f"You have {number_words(len(chosen))} alarms: {_names(chosen)}. Say which one "
+                    "to cancel, or cancel all alarms.")
+        self.timers = [t for t in self.timers if t not in chosen]
+        return f"Okay, I've cancelled {_yours(chosen)}."
+
+    def _add(self, timer: Timer) -> None:
+        self.timers.append(timer)
+        self.timers.sort(key=lambda t: t.due)
+
+    def _set(self, request: TimerRequest, now: int) -> tuple[str, str]:
+        if request.seconds is None:
+            self._asked_how_long = request.name
+            return ("timer_ask", "For how long?")
+        seconds = round(request.seconds)
+        if not 1 <= seconds <= MAX_TIMER_S:
+            return ("timer_set", "I can set timers from one second up to twenty-four hours.")
+        if len(self.timers) >= MAX_TIMERS:
+            return ("timer_set", f"You already have {number_words(MAX_TIMERS)} timers. Cancel one first.")
+        timer = Timer(request.name or duration_name(seconds), seconds, now + seconds * SAMPLE_RATE)
+        self._add(timer)
+        named = f"{timer.name} timer for " if request.name else ""
+        return ("timer_set", f"Okay, {named}{spoken_duration(seconds)}, starting now.")
+
+    def _left(self, request: TimerRequest, now: int) -> str:
+        running = self._timers()
+        if not running:
+            return "You have no timers running."
+        timers = [t for t in running if request.name and t.name == request.name] or running
+        said = [f"your {t.name} timer {'is paused with' if t.paused_left is not None else 'has'} "
+                f"{time_left(t.left_s(now))} left" for t in timers]
+        text = spoken_list(said)
+        return text[0].upper() + text[1:] + "."
+
+    def _cancel(self, request: TimerRequest, now: int) -> tuple[str, str]:
+        rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
+        if rang_lately and not (request.every or request.name or request.seconds is not None):
+            self._rung_at = None  # the user has noticed; the one that rang is already off the list
+            return ("timer_cancel", "Okay.")
+        timers = self._pick(request, "cancel", self._timers())
+        if isinstance(timers, str):
+            return ("timer_cancel", timers)
+        self.timers = [t for t in self.timers if t not in timers]
+        return ("timer_cancel", f"Okay, I've cancelled {_yours(timers)}.")
+
+    def _pause(self, request: TimerRequest, now: int, pause: bool) -> str:
+        candidates = [t for t in self._timers() if (t.paused_left is None) == pause]
+        timers = self._pick(request, "pause" if pause else "resume", candidates)
+        if isinstance(timers, str):
+            return timers
+        for timer in timers:
+            if pause:
+                timer.paused_left = max(timer.due - now, 0)
+            else:
+                timer.due, timer.paused_left = now + (timer.paused_left or 0), None
+        self.timers.sort(key=lambda t: t.due)
+        are = "is" if len(timers) == 1 else "are"
+        return f"Okay, {_yours(timers)} {are} {'paused' if pause else 'running again'}."
+
+    def _timers_to_extend(self) -> bool:
+        return bool(self._timers()) or any(t.kind == "timer" for t in self._rung)
+
+    def _more(self, request: TimerRequest, now: int) -> str:
+        """More time on running (or paused) timers; on one that just rang, it runs again for that long."""
+        seconds = round(request.seconds or 0)
+        rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
+        rung = [t for t in self._rung if t.kind == "timer"] if rang_lately else []
+        if not self._timers() and rung and not request.name:
+            for timer in rung:
+                self._add(Timer(timer.name, seconds, now + seconds * SAMPLE_RATE))
+            self._rung_at, self._rung = None, []
+            return f"Okay, {_yours(rung)} {'is' if len(rung) == 1 else 'are'} back on for {spoken_duration(seconds)}."
+        timers = self._pick(dataclasses.replace(request, seconds=None), "add time to", self._timers())
+        if isinstance(timers, str):
+            return timers
+        if any(t.left_s(now) + seconds > MAX_TIMER_S for t in timers):
+            return "I can set timers up to twenty-four hours."
+        for timer in timers:
+            if timer.paused_left is None:
+                timer.due += seconds * SAMPLE_RATE
+            else:
+                timer.paused_left += seconds * SAMPLE_RATE
+        self.timers.sort(key=lambda t: t.due)
+        if len(timers) > 1:
+            return f"Okay, {spoken_duration(seconds)} more on {_yours(timers)}."
+        return f"Okay, your {timers[0].name} timer has {time_left(timers[0].left_s(now))} left."
+
+    def _pick(self, request: TimerRequest, verb: str, candidates: list[Timer]) -> list[Timer] | str:
+        """The timers among `candidates` that `request` names, or what to say when there are none or it is unclear
+        which ("You have two timers: ...")."""
+        if not candidates:
+            return "You have no paused timers." if verb == "resume" else "You have no timers running."
+        if request.every:
+            return candidates
+        if request.name or request.seconds is not None:
+            timers = [t for t in candidates
+                      if t.name == request.name or (not request.name and t.seconds == round(request.seconds or 0))]
+            return timers[:1] or f"You have no such timer. Your timers are {_names(self._timers())}."
+        if len(candidates) == 1:
+            return candidates
+        names = _names(candidates)
+        return (f"You have {number_words(len(candidates))} timers: {names}. Say which one to {verb}, or {verb} all "
+                "timers.")
+
+    def _timers(self) -> list[Timer]:
+        return [t for t in self.timers if t.kind == "timer"]
+
+    def done_sentence(self, timers: Sequence[Timer]) -> str:
+        """What is said when `timers` ring: "Your pasta timer is done.", "It's seven o'clock AM: your alarm.", "A
+        reminder to call your mom."."""
+        said = [f"It's {alarm.name}: your alarm." for alarm in timers if alarm.kind == "alarm"][:1]
+        said += [f"A reminder {reminder.name}." for reminder in timers if reminder.kind == "reminder"]
+        done = [t.name for t in timers if t.kind == "timer"]
+        if done:
+            said.append(f"Your {spoken_list(done)} timer{' is' if len(done) == 1 else 's are'} done.")
+        return " ".join(said)
+
+
+def parse_kept(kept: object) -> list[dict[str, Any]]:
+    """The timers of a decoded skills file, checked; ValueError says what is wrong."""
+    if not isinstance(kept, list):
+        raise ValueError("no list of timers")
+    out = []
+    for index, saved in enumerate(kept):
+        try:
+            when = saved["due_at"], saved["paused_left_s"]
+            ok = (isinstance(saved["name"], str) and isinstance(saved["seconds"], int | float)
+                  and saved["kind"] in _SKILL_OF_KIND
+                  and (saved["at"] is None or isinstance(saved["at"], str))
+                  and sum(isinstance(w, int | float) for w in when) == 1 and None in when)
+            at = datetime.fromisoformat(saved["at"]) if saved["at"] else None
+            weekdays = saved.get("weekdays", [])  # not in files written before weekly alarms
+            ok = ok and isinstance(weekdays, list) and (not weekdays or at is not None) and all(
+                isinstance(d, int) and 0 <= d <= 6 for d in weekdays)
+        except (TypeError, KeyError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"timer {index} is not a timer")
+        out.append({**saved, "at": at, "weekdays": sorted(set(weekdays))})
+    return out
+
+
+def _names(timers: Sequence[Timer]) -> str:
+    return spoken_list([t.name for t in timers])
+
+
+def _yours(timers: Sequence[Timer]) -> str:
+    return f"your {timers[0].called}" if len(timers) == 1 else f"your {number_words(len(timers))} {timers[0].kind}s"
+
+
+def _timer_name(words: Sequence[str]) -> str:
+    """The name the user gave a timer: the words right before "timer" that are not its length or a request word
+    ("set a pasta timer for 8 minutes": "pasta"), after "called" / "named", or after "for the" ("set a timer
+    for ten minutes for the pasta")."""
+    for marker in ("called", "named"):
+        if marker in words:
+            after = [w for w in words[words.index(marker) + 1:] if w not in _NOT_NAME]
+            return " ".join(after[:3])
+    try:
+        at = next(i for i, w in enumerate(words) if w in _TIMER_WORDS)
+    except StopIteration:
+        return ""
+    name: list[str] = []
+    for word in reversed(words[:at]):
+        if word in _NOT_NAME or word.isdigit():
+            break
+        name.insert(0, word)
+    tail = words[at + 1:]
+    for i in range(len(tail) - 2):
+        if not name and tail[i] == "for" and tail[i + 1] in ("the", "my") and tail[i + 2] not in _NOT_NAME:
+            name = [tail[i + 2]]
+    return " ".join(name[-3:])
