@@ -775,7 +775,8 @@ class _Rig:
         self.controller = Controller(
             config, self.room, Speaker(self.room, self.turns, max_ahead_s=None), turns=self.turns,
             state=ListenState(), trace=Trace(self.room.playback_position), to_brain=self.sent.append,
-            to_tts=self.sent.append, wake_required=False, trace_audible=True, skills=skills(),
+            to_tts=self.sent.append, wake_required=False, trace_audible=True,
+            skills=Skills(SKILLS, clock=lambda: TUESDAY, follow_wall_clock=False),  # as in a room in lockstep
         )
 
     def run(self, seconds: float) -> None:
@@ -917,6 +918,16 @@ def test_a_timer_that_runs_out_rings_until_the_user_speaks() -> None:
     rig.speak()
     rig.run(10.0)
     assert len([e for e in rig.events("reply_sentence") if e.get("kind") == "timer"]) == 2
+
+
+def test_a_reminder_rings_out_loud_with_what_it_is_about() -> None:
+    rig = _Rig()
+    rig.user_says("remind me in 2 seconds to check the oven")
+    assert [s.text for s in rig.speak()] == ["Okay, I'll remind you to check the oven in two seconds."]
+    rig.run(2.2)
+    (done,) = rig.events("timer")
+    assert (done["action"], done["name"]) == ("done", "to check the oven")
+    assert [s.text for s in rig.speak()] == ["A reminder to check the oven."]
 
 
 def test_a_timer_nobody_answers_stops_ringing_after_timer_ring_s_and_one_never_rings_over_the_user() -> None:
