@@ -41,6 +41,12 @@ def said(text: str, now: datetime = THANKSGIVING_2026) -> str | None:
         ("what day will new year's eve be", "New Year's Eve is on a Thursday this year."),
         ("what is the date next friday", "Next Friday is November the 27th."),
         ("what date is thanksgiving next year", "Thanksgiving is Thursday, November the 25th, 2027."),
+        ("how many days since christmas", "Christmas was 336 days ago, on Thursday, December the 25th, 2025."),
+        ("how long has it been since new year's day", "New Year's Day was 329 days ago, on Thursday, January the "
+         "1st."),
+        ("how long ago was halloween", "Halloween was 26 days ago, on Saturday, October the 31st."),
+        ("how many days since friday", "Friday was 6 days ago, on November the 20th."),
+        ("how long since thanksgiving", "Thanksgiving is today!"),
     ],
 )
 def test_days_are_counted_and_named_from_the_clock(text: str, reply: str) -> None:

@@ -1,10 +1,11 @@
-"""Days of the calendar: "how many days until Christmas", "what day of the week is March 5th", "when is
-Thanksgiving", "what's the date next Friday".
+"""Days of the calendar: "how many days until Christmas", "how long ago was Halloween", "what day of the week is
+March 5th", "when is Thanksgiving", "what's the date next Friday".
 
 A language model does not know today's date, so it cannot count the days to anything; these are answered from
 the clock. A day is said as a holiday of fixed date or rule (Christmas, New Year's Day, Halloween, Thanksgiving,
 Easter, ...), a date ("March 5th", "the 4th of July", with or without a year) or a day of the week ("Friday",
-"next Friday"). Without a year, the next such day is meant (today's, if it is today). Read on normalized text
+"next Friday"). Without a year, the next such day is meant (today's, if it is today); after "since" or "ago",
+the last one. Read on normalized text
 (text_norm: "fifth" is "5th", "Valentine's" is "valentine is").
 """
 
@@ -62,59 +63,68 @@ _HOLIDAYS: tuple[tuple[str, str, Callable[[int], date]], ...] = (
 _MONTH = "|".join(_MONTHS)
 _DATE = re.compile(rf"^(?:the )?(?:(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
                    rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?(?P<month2>{_MONTH}))(?: (?P<year>\d{{4}}))?$")
-_WEEKDAY = re.compile(rf"^(?P<next>next |this |on |this coming |the coming )?(?P<weekday>{'|'.join(DAY_NAMES)})$")
+_WEEKDAY = re.compile(rf"^(?P<next>next |this |on |this coming |the coming |last )?(?P<weekday>{'|'.join(DAY_NAMES)})$")
 _FALLS_ON = re.compile(r" (?:fall|falls|land|lands|be)(?: on)?$| on$")
 _WHICH_YEAR = re.compile(r" (?P<which>this|next) year$")
 
 
-def read_day(said: str, today: date) -> tuple[str, date, bool] | None:
+def read_day(said: str, today: date, past: bool = False) -> tuple[str, date, bool] | None:
     """The day `said` names, as (its name as said back, the day, whether a year was said), the next such day
-    from `today` when no year was ("this year", "next year" choose one); else None."""
+    from `today` when no year was (the last one, `past`; "this year", "next year" choose one); else None."""
     said = _FALLS_ON.sub("", said)
     which = _WHICH_YEAR.search(said)
     year = None
     if which is not None:
         said, year = _FALLS_ON.sub("", said[:which.start()]), today.year + (which["which"] == "next")
-    return _read_day(said, today, year)
+    return _read_day(said, today, year, past)
 
 
-def _in_year(make: Callable[[int], date], year: int | None, today: date) -> date | None:
-    """`make`'s day in `year`, or when none was said the next one from `today` (a leap day's is up to 8 years
-    on); None if there is no such day ("February 30th")."""
-    for candidate in [year] if year is not None else range(today.year, today.year + 9):
+def _in_year(make: Callable[[int], date], year: int | None, today: date, past: bool) -> date | None:
+    """`make`'s day in `year`, or when none was said the next one from `today` (the last one, `past`; a leap
+    day's is up to 8 years away); None if there is no such day ("February 30th")."""
+    years = [year] if year is not None else range(today.year, today.year - 9, -1) if past else range(
+        today.year, today.year + 9)
+    for candidate in years:
         try:
             day = make(candidate)
         except ValueError:
             continue
-        if year is not None or day >= today:
+        if year is not None or (day <= today if past else day >= today):
             return day
     return None
 
 
-def _read_day(said: str, today: date, year: int | None) -> tuple[str, date, bool] | None:
+def _read_day(said: str, today: date, year: int | None, past: bool) -> tuple[str, date, bool] | None:
     for pattern, name, in_year in _HOLIDAYS:
         match = re.fullmatch(rf"(?:the )?(?:{pattern})(?: (?P<year>\d{{4}}))?", said)
         if match:
-            day = _in_year(in_year, int(match["year"]) if match["year"] else year, today)
+            day = _in_year(in_year, int(match["year"]) if match["year"] else year, today, past)
             return None if day is None else (name, day, bool(match["year"]))
     match = _DATE.match(said)
     if match:
         month = _MONTHS.index(match["month"] or match["month2"]) + 1
         number = int(match["day"] or match["day2"])
-        day = _in_year(lambda y: date(y, month, number), int(match["year"]) if match["year"] else year, today)
+        day = _in_year(lambda y: date(y, month, number), int(match["year"]) if match["year"] else year, today,
+                       past)
         return None if day is None else (spoken_date(_at(day)).split(", ")[1], day, bool(match["year"]))
     match = _WEEKDAY.match(said)
     if match:
+        name = WEEKDAYS[DAY_NAMES.index(match["weekday"])]
+        if past or match["next"] == "last ":  # "since Friday", "last Friday": the last one before today
+            back = (today.weekday() - DAY_NAMES.index(match["weekday"])) % 7 or 7
+            return ("Last " + name if match["next"] else name), today - timedelta(days=back), False
         ahead = (DAY_NAMES.index(match["weekday"]) - today.weekday()) % 7
         if match["next"] != "this ":
             ahead = ahead or 7  # "Friday" asked on a Friday is a week on; "this Friday" is today
-        name = WEEKDAYS[DAY_NAMES.index(match["weekday"])]
         return ("Next " + name if match["next"] == "next " else name), today + timedelta(days=ahead), False
     return None
 
 
 _UNTIL = re.compile(r"^(?:how many (?:more )?(?:days|sleeps) (?:is it |are there |are left |left )?"
                     r"(?:until|till|til|before|to)|how long (?:is it )?(?:until|till|til|before|to)|when is)"
+                    r" (?P<day>.+)$")
+_SINCE = re.compile(r"^(?:how many (?:days|sleeps) (?:has it been |have passed |is it |ago was it |was it )?since"
+                    r"|how long (?:has it been |is it |was it )?since|how long ago was|how many days ago was)"
                     r" (?P<day>.+)$")
 _WEEKDAY_OF = re.compile(r"^(?:what|which) day (?:of the week )?(?:(?:is|will be|was|does|did) (?P<day>.+)"
                          r"|will (?P<day2>.+) be)$")
@@ -127,12 +137,13 @@ _AFTER = re.compile(r"(?: (?:please|jarvis|alexa|mycroft|computer|assistant|agai
 def request(normalized: str, today: date) -> Callable[[datetime], str] | None:
     """The answer, at a moment, to a question about a day in `normalized` asked `today`, else None."""
     asked = _AFTER.sub("", _BEFORE.sub("", normalized))
-    for pattern, answer in ((_UNTIL, _days_until), (_WEEKDAY_OF, _weekday_of), (_DATE_OF, _date_of)):
+    for pattern, answer in ((_UNTIL, _days_until), (_SINCE, _days_since), (_WEEKDAY_OF, _weekday_of),
+                            (_DATE_OF, _date_of)):
         match = pattern.match(asked)
         if match is None:
             continue
         said = match["day"] or match["day2"]
-        if read_day(said, today) is not None:
+        if read_day(said, today, past=answer is _days_since) is not None:
             return lambda now, said=said, answer=answer: answer(said, now)
     return None
 
@@ -150,6 +161,20 @@ def _days_until(said: str, now: datetime) -> str:
         return f"{name} is tomorrow."
     on = WEEKDAYS[day.weekday()] if days < 7 else _spoken(day, name, now)
     return f"{name} is in {_count(days)}, on {on}."
+
+
+def _days_since(said: str, now: datetime) -> str:
+    found = read_day(said, now.date(), past=True)
+    assert found is not None
+    name, day, _ = found
+    days = (now.date() - day).days
+    if days < 0:
+        return f"{name} is in {_count(-days)}, on {_spoken(day, name, now)}."
+    if days == 0:
+        return f"{name} is today!"
+    if days == 1:
+        return f"{name} was yesterday."
+    return f"{name} was {_count(days)} ago, on {_spoken(day, name, now)}."
 
 
 def _weekday_of(said: str, now: datetime) -> str:
