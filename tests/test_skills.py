@@ -606,7 +606,7 @@ def test_reminders_are_listed_and_cancelled_by_what_they_are_about() -> None:
 
 @pytest.mark.parametrize(
     "text", ["remind me what I said", "remind me how to make pancakes", "what is a reminder",
-             "reminders are useful"],
+             "reminders are useful", "what do you think about reminders", "why are reminders useful"],
 )
 def test_what_is_not_a_reminder_is_left_to_the_model(text: str) -> None:
     assert skills().answer(text, 0) is None

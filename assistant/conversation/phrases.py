@@ -24,6 +24,9 @@ def phrase_intents(*intents: tuple[str, str, Callable[[datetime], str]]) -> tupl
 
 
 DEFINITION = re.compile(r"^(?:what|which) (?:is|are) an? ")  # "what is an alarm": a question for the model
+# Words that make it talk about something rather than a request (the language model answers).
+CHATTER = frozenset({"not", "story", "about", "joke", "poem", "why", "explain", "work", "works", "mean", "means",
+                     "song", "if", "never", "think"})
 _MAX_BEFORE = 6  # "hey jarvis do you happen to know what time it is"
 # Words that may follow a phrase: "thanks a lot", "what time is it now please", "hello Jarvis" (the names of
 # the shipped wake words). Anything else makes it another question ("what time is it in Narnia").

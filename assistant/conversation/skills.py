@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.conversation import arithmetic, chance, days, spelling, units, world_clock
 from assistant.conversation.phrases import (
+    CHATTER,
     DEFINITION,
     match_phrase,
     parse_duration,
@@ -95,9 +96,6 @@ _REPEAT = phrase_intents(
      lambda now: ""),
 )
 
-# Words that make it talk about something rather than a request (the language model answers).
-_CHATTER = frozenset({"not", "story", "about", "joke", "poem", "why", "explain", "work", "works", "mean", "means",
-                      "song", "if", "never"})
 
 # ------------------------------------------------------------------------------------------------ volume
 
@@ -259,7 +257,7 @@ class Skills:
             reminder = self.book.reminder_request(normalized, words)
             if reminder is not None:
                 return reminder
-        if not words or len(words) > MAX_WORDS or _CHATTER & set(words) or DEFINITION.search(normalized):
+        if not words or len(words) > MAX_WORDS or CHATTER & set(words) or DEFINITION.search(normalized):
             return None
         duration = parse_duration(normalized)
         others = words_outside(normalized, duration.spans) if duration else words

@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 from assistant.audio.io import SAMPLE_RATE
 from assistant.conversation.phrases import (
+    CHATTER,
     DEFINITION,
     ClockTime,
     find_clock_time,
@@ -324,7 +325,9 @@ class Timers:
         asked = parse_reminder(normalized)
         if asked is not None:
             return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at)
-        if _REMINDER_WORDS & set(words) and len(words) <= MAX_WORDS and not DEFINITION.search(normalized):
+        talk = CHATTER - {"about"}  # "cancel the reminder about the dentist" is a request
+        if (_REMINDER_WORDS & set(words) and len(words) <= MAX_WORDS and not DEFINITION.search(normalized)
+                and not talk & set(words)):
             if _CANCEL_WORDS & set(words) or _TURN_OFF.search(normalized):
                 about = re.search(r"\b(?:to|about|that) (?P<what>.+)$", normalized)
                 return TimerRequest("reminder_cancel", name=about["what"] if about else "",
