@@ -179,12 +179,8 @@ def when_spans(normalized: str) -> list[tuple[int, int]]:
 
 def parse_clock_time(normalized: str) -> ClockTime | None:
     """The time of day said after "at" or "for" ("at 7 am", "for 630", "at half past 6", "for noon"), or before
-    "alarm" ("the 7 am alarm"), with the days said ("tomorrow", "on Friday", "every weekday")."""
-    return find_clock_time(normalized)
-
-
-def find_clock_time(normalized: str) -> ClockTime | None:
-    """parse_clock_time(), with where the time was said (`span`): what is left is said about something else."""
+    "alarm" ("the 7 am alarm"), with the days said ("tomorrow", "on Friday", "every weekday") and where the time
+    was said (`span`: what is left may be about something else, as a reminder's what)."""
     match = _CLOCK_TIMES[0].search(normalized) or _CLOCK_TIMES[1].search(normalized)
     if match is None:
         return None

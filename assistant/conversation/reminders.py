@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.conversation.phrases import ClockTime, find_clock_time, parse_duration, when_spans, words_outside
+from assistant.conversation.phrases import ClockTime, parse_clock_time, parse_duration, when_spans, words_outside
 
 _REMIND = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
                      r"(?:(?:can|could|will|would) you )?(?:please )?(?:set a reminder|remind me)(?: (?P<rest>.*))?$")
@@ -36,7 +36,7 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     if asked is None:
         return None
     rest = asked["rest"] or ""
-    at = find_clock_time(rest)
+    at = parse_clock_time(rest)
     duration = parse_duration(rest)
     spans = list(when_spans(rest))
     if at is not None:

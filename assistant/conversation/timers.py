@@ -42,7 +42,6 @@ from assistant.conversation.phrases import (
     CHATTER,
     DEFINITION,
     ClockTime,
-    find_clock_time,
     parse_clock_time,
     parse_days,
     parse_duration,
@@ -335,7 +334,7 @@ class Timers:
             if _ASK_WORDS & set(words):
                 return TimerRequest("reminder_list")
         if self._asked_when is not None and len(words) <= 6:  # the answer to "When should I remind you ...?"
-            at = find_clock_time(normalized) or find_clock_time("at " + normalized)
+            at = parse_clock_time(normalized) or parse_clock_time("at " + normalized)
             duration = parse_duration(normalized)
             if at is not None or duration is not None:
                 return TimerRequest("reminder_set", duration.seconds if duration else None, self._asked_when, at=at)
