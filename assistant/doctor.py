@@ -427,6 +427,12 @@ def _read_db(path: Path) -> list[list[str]]:
     return [line.split(":") for line in path.read_text().splitlines() if line and not line.startswith("#")]
 
 
+def _worst(name: str, findings: list[tuple[Status, str, str]]) -> CheckResult:
+    """One result of several findings (status, detail, fix): the worst status, every detail and fix."""
+    status = max((f[0] for f in findings), key=SEVERITY.__getitem__)
+    return CheckResult(name, status, "; ".join(f[1] for f in findings), "; ".join(f[2] for f in findings if f[2]))
+
+
 def check_audio_group(identity: Identity, files: SystemFiles, service_user: str = SERVICE) -> CheckResult:
     """This user (and the service user, when there is one) may open the sound devices."""
     name = "audio group"
@@ -464,8 +470,7 @@ def check_audio_group(identity: Identity, files: SystemFiles, service_user: str 
                 "run as it cannot open the card)",
                 f"sudo usermod -aG audio {service_user}",
             ))
-    status = max((f[0] for f in findings), key=SEVERITY.__getitem__)
-    return CheckResult(name, status, "; ".join(f[1] for f in findings), "; ".join(f[2] for f in findings if f[2]))
+    return _worst(name, findings)
 
 
 def check_governor(cpu: Path) -> CheckResult:
@@ -493,10 +498,15 @@ def check_governor(cpu: Path) -> CheckResult:
 Runner = Callable[[list[str]], str]
 
 
-def _systemctl(args: list[str]) -> str:
-    """systemctl's answer on stdout (is-active / is-enabled exit non-zero for "inactive", "disabled")."""
-    done = subprocess.run(["systemctl", *args], capture_output=True, text=True, timeout=10)
-    return done.stdout.strip()
+def _answer_of(tool: str) -> Runner:
+    """`tool`'s answer on stdout, whatever its exit status (systemctl is-active exits non-zero for "inactive")."""
+    def run(args: list[str]) -> str:
+        return subprocess.run([tool, *args], capture_output=True, text=True, timeout=10).stdout.strip()
+    return run
+
+
+_systemctl = _answer_of("systemctl")
+_timedatectl = _answer_of("timedatectl")
 
 
 def check_service(files: SystemFiles, run: Runner = _systemctl) -> tuple[CheckResult, bool]:
@@ -534,11 +544,6 @@ def service_result(enabled: str, active: str) -> CheckResult:
     return CheckResult(name, "warn", state, f"sudo systemctl enable --now {SERVICE}")
 
 
-def _timedatectl(args: list[str]) -> str:
-    done = subprocess.run(["timedatectl", *args], capture_output=True, text=True, timeout=10)
-    return done.stdout.strip()
-
-
 _UTC_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Zulu", "Etc/Zulu"})
 
 
@@ -572,8 +577,7 @@ def check_clock(files: SystemFiles, run: Runner = _timedatectl) -> CheckResult:
             "let the board reach an NTP server after each boot (systemd-timesyncd does it; the assistant itself sends "
             "nothing), or fit a real-time clock module; by hand: sudo timedatectl set-time 'YYYY-MM-DD HH:MM:SS'",
         ))
-    status = max((f[0] for f in findings), key=SEVERITY.__getitem__)
-    return CheckResult(name, status, "; ".join(f[1] for f in findings), "; ".join(f[2] for f in findings if f[2]))
+    return _worst(name, findings)
 
 
 # ---------------------------------------------------------------------------------------------- running
