@@ -167,6 +167,10 @@ def test_a_skill_missing_from_the_known_ones_is_a_config_error_naming_the_field(
     path.write_text("[conversation]\nskills = []\ntimer_ring_s = 30\n")
     loaded = load_config(path, {}).config.conversation
     assert loaded.skills == [] and loaded.timer_ring_s == 30
+    # Every skill the device has can be configured, and is on by default.
+    assert tuple(ConversationConfig().skills) == SKILLS
+    path.write_text(f"[conversation]\nskills = {list(SKILLS)!r}\n".replace("'", '"'))
+    assert tuple(load_config(path, {}).config.conversation.skills) == SKILLS
 
 
 # ---------------------------------------------------------------------------------------------- timers
