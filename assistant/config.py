@@ -369,7 +369,8 @@ class ConversationConfig:
     )
     memory: bool = setting(
         True,
-        "Keep the conversation, the timers and alarms, and the volume across restarts (files in the state folder).",
+        "Keep the conversation, the timers, alarms and reminders, and the volume across restarts (files in the state "
+        "folder).",
     )
     apology: str = setting("Sorry, something went wrong.", "Said when a stage fails.")
     skills: list[Literal["time", "date", "timers", "alarms", "reminders", "volume", "repeat", "math", "units",
