@@ -106,7 +106,7 @@ def test_the_other_recorded_commands_and_talk_about_timers_are_left_to_the_langu
 ) -> None:
     skill = skills()
     ours = {"what time is it", "what's the date", "set a timer for 5 minutes", "set a timer for 3 hours and 10 minutes",
-            "cancel all timers", "cancel timer", "pause timer"}
+            "cancel all timers", "cancel timer", "pause timer", "add apples to my Shopping List"}
     assert ours <= set(commands)
     for text in [c for c in commands if c not in ours] + [
         "what time is it in Narnia", "tell me a story about a timer", "don't set a timer for ten minutes",
@@ -131,7 +131,7 @@ _WORDS = ("set a an the timer timers alarm for at to 5 0 99 1205 2500 7 30 am pm
           "times divided by over squared square root of power + - / ^ √ ² cups ounces in degrees celsius "
           "fahrenheit convert many more add extend every weekday weekends friday daily christmas until days when "
           "march 29th february of next year easter day week flip coin roll dice die sided spell pick number "
-          "between remind reminder reminders call about that i need to")
+          "between remind reminder reminders call about that i need to list shopping apples , from on")
 
 
 @given(st.lists(st.sampled_from(_WORDS.split()), min_size=1, max_size=10).map(" ".join) | st.text(max_size=40))
@@ -152,8 +152,8 @@ def test_only_the_configured_skills_answer() -> None:
     assert none.answer("what time is it", 0) is None and none.answer("set a timer for 5 minutes", 0) is None
     assert describe(()) == ""
     assert describe(SKILLS) == (
-        "tell you the time and the date, set timers, alarms, reminders and the volume, do sums, convert units, "
-        "roll dice and spell words")
+        "tell you the time and the date, set timers, alarms, reminders and the volume, keep lists, do sums, convert "
+        "units, roll dice and spell words")
     with pytest.raises(ValueError, match=r"unknown skills.*weather"):
         Skills(["time", "weather"])
 

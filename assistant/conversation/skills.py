@@ -9,6 +9,7 @@ on is `conversation.skills`:
 - time: "what time is it"; elsewhere, "what time is it in Tokyo" (world_clock)
 - date: "what's the date", "what day is tomorrow"; "how many days until Christmas" (days)
 - timers, alarms, reminders: set, asked about, cancelled, rung and kept (timers; reminders reads a reminder)
+- lists: "add apples to my shopping list", "what's on my to-do list" (lists)
 - volume: "louder", "quieter", "set the volume to 4", "what's the volume": ten steps of 3 dB (10: as played,
   1: 27 dB down), applied by the controller to everything the speaker plays
 - repeat: "say that again": the last reply, whole
@@ -16,7 +17,7 @@ on is `conversation.skills`:
 - random: "flip a coin", "roll two dice" (chance, from the skills' own generator); spelling: "how do you spell
   necessary" (spelling)
 
-With `conversation.memory` on, timers, alarms, reminders and the volume are kept in `skills.json` in the state
+With `conversation.memory` on, timers, alarms, reminders, lists and the volume are kept in `skills.json` in the state
 folder (rewritten on every change) and come back after a restart.
 
 Requests are read on normalized text (assistant.conversation.phrases: "five" is "5", "what's" is "what is"),
@@ -36,7 +37,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from assistant.conversation import arithmetic, chance, days, spelling, units, world_clock
+from assistant.conversation import arithmetic, chance, days, lists, spelling, units, world_clock
+from assistant.conversation.lists import ListRequest, Lists, parse_list_request
 from assistant.conversation.phrases import (
     CHATTER,
     DEFINITION,
@@ -61,7 +63,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SKILLS = ("time", "date", "timers", "alarms", "reminders", "volume", "repeat", "math", "units", "random", "spelling")
+SKILLS = ("time", "date", "timers", "alarms", "reminders", "lists", "volume", "repeat", "math", "units", "random",
+          "spelling")
 VOLUME_STEP_DB = 3.0
 MAX_VOLUME = 10
 FILE_NAME = "skills.json"
@@ -117,8 +120,8 @@ _VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your )?volume\b|\bhow loud are
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, time_in, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*, volume_*, repeat, math,
-    # units, random, spelling
+    intent: str  # time, time_in, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*, list_*, volume_*,
+    # repeat, math, units, random, spelling
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
@@ -156,12 +159,14 @@ class Skills:
         # (the clock through self, so that a clock set on the skills is the timers' too)
         self.book = Timers(self.enabled, lambda: self.clock(), self._save, follow_wall_clock=follow_wall_clock,
                            now=now)
+        self.lists = Lists()
         self.volume = MAX_VOLUME
         self.last_reply = ""  # what the assistant said last, for "say that again" (the controller tells)
         self.rng = rng or random.Random()
         if store is not None:
-            kept = store.load(_parse_kept) or {"timers": [], "volume": MAX_VOLUME}
+            kept = store.load(_parse_kept) or {"timers": [], "volume": MAX_VOLUME, "lists": {}}
             self.volume = kept["volume"]
+            self.lists.restore(kept["lists"])
             self.book.restore(kept["timers"], now)
         if "time" in self.enabled:
             world_clock.places()
@@ -191,15 +196,16 @@ class Skills:
             return None
         if isinstance(request, _Request) and request.answer is not None:
             return SkillReply(request.intent, request.answer(self.clock()))
-        kept = self.book.snapshot(), self.volume
+        kept = self.book.snapshot(), self.volume, self.lists.kept()
         reply = self._act(request, now)
         if reply.intent in ("timer_left", "timer_ask", "alarm_list", "reminder_list", "reminder_ask", "volume_ask",
-                            "repeat"):
+                            "repeat", "list_read"):
             return reply
 
         def take_back() -> None:
             self.book.set_back(kept[0])
             self.volume = kept[1]
+            self.lists.restore(kept[2])
             self._save(now)
             log.info("%s taken back: the user went on speaking before hearing the answer", request.intent)
 
@@ -211,9 +217,11 @@ class Skills:
         """The user's volume as a gain in dB (0 at the top step)."""
         return (self.volume - MAX_VOLUME) * VOLUME_STEP_DB
 
-    def _act(self, request: _Request | TimerRequest, now: int) -> SkillReply:
+    def _act(self, request: _Request | TimerRequest | ListRequest, now: int) -> SkillReply:
         if isinstance(request, TimerRequest):
             return SkillReply(*self.book.act(request, now))
+        if isinstance(request, ListRequest):
+            return SkillReply(*self.lists.act(request))
         if request.intent == "repeat":
             return SkillReply("repeat", self.last_reply or "I haven't said anything yet.")
         return SkillReply(request.intent, self._set_volume(request))
@@ -224,14 +232,14 @@ class Skills:
         if self.store is None:
             return
         try:
-            self.store.save({"timers": self.book.kept(now), "volume": self.volume})
+            self.store.save({"timers": self.book.kept(now), "volume": self.volume, "lists": self.lists.kept()})
         except OSError as exc:
             log.warning("could not keep the timers and the volume in %s (%s): they are lost on a restart; make its "
                         "folder writable or set general.state_dir", self.store.path, exc.strerror or exc)
 
     # -------------------------------------------------------------------------------------- requests
 
-    def _request(self, text: str) -> _Request | TimerRequest | None:
+    def _request(self, text: str) -> _Request | TimerRequest | ListRequest | None:
         normalized = normalize(text)
         found = match_phrase(text, _CLOCK_INTENTS)
         if found is not None and _SKILL_OF_INTENT[found[0]] in self.enabled:
@@ -252,6 +260,9 @@ class Skills:
             said = answer() if skill in self.enabled else None
             if said is not None:
                 return _Request(skill, answer=lambda now, said=said: said)
+        on_list = parse_list_request(text) if "lists" in self.enabled else None
+        if on_list is not None:
+            return on_list
         words = normalized.split()
         if "reminders" in self.enabled:
             reminder = self.book.reminder_request(normalized, words)
@@ -307,8 +318,8 @@ def describe(enabled: Collection[str]) -> str:
     sets = [what for what in ("timers", "alarms", "reminders", "the volume") if what.split()[-1] in enabled]
     if sets:
         said.append(f"set {spoken_list(sets)}")
-    said += [what for skill, what in (("math", "do sums"), ("units", "convert units"), ("random", "roll dice"),
-                                      ("spelling", "spell words")) if skill in enabled]
+    said += [what for skill, what in (("lists", "keep lists"), ("math", "do sums"), ("units", "convert units"),
+                                      ("random", "roll dice"), ("spelling", "spell words")) if skill in enabled]
     return spoken_list(said) if said else ""
 
 
@@ -318,4 +329,4 @@ def _parse_kept(data: dict[str, Any]) -> dict[str, Any]:
     timers = parse_kept(data.get("timers"))
     if not (isinstance(volume, int) and 1 <= volume <= MAX_VOLUME):
         raise ValueError(f"volume {volume!r} is not 1 to {MAX_VOLUME}")
-    return {"timers": timers, "volume": volume}
+    return {"timers": timers, "volume": volume, "lists": lists.parse_kept(data.get("lists"))}

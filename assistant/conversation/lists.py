@@ -1,0 +1,123 @@
+"""Lists: "add apples to my shopping list", "add milk, eggs and bread to the grocery list", "what's on my
+shopping list", "remove eggs from the shopping list", "clear my shopping list", "add call the plumber to my to-do
+list", "put sunscreen on the packing list".
+
+A list is named by the word or two before "list" ("grocery" is the shopping list, "todo" the to-do list) and
+holds what was said, item by item (split at commas and "and", which the recognizer writes; "mac and cheese" is
+two items). The skills keep the lists in their file with the timers and the volume.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.conversation.spoken import spoken_list
+
+MAX_LISTS = 20
+MAX_ITEMS = 100  # per list: a runaway loop must not fill a weeks-long run's memory
+_NAMES = {"grocery": "shopping", "groceries": "shopping", "shopping": "shopping", "todo": "to-do", "to do": "to-do",
+          "to-do": "to-do", "things to do": "to-do"}
+# Not a list's name nor an item: "add it to the list" (which, and what?), "add eggs to my add list".
+_NOT_NAMES = frozenset({"the", "my", "a", "an", "our", "your", "that", "this", "it", "them", "those", "these", "one",
+                        "add", "put", "remove", "delete", "read", "clear", "is", "on", "to", "from", "what", "me"})
+_LIST = r"(?:my |the |our )?(?P<list>[a-z][a-z'-]*(?: [a-z][a-z'-]*)?) list"
+_NAMES_RE = r"(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant),? )?(?:please )?(?:(?:can|could|will) you )?"
+_REQUESTS = (
+    ("list_add", re.compile(rf"^{_NAMES_RE}(?:add|put|write down|write) (?P<items>.+?) (?:to|on|onto|in) {_LIST}$")),
+    ("list_remove", re.compile(rf"^{_NAMES_RE}(?:remove|delete|take|cross|cross off|scratch) (?P<items>.+?)"
+                               rf" (?:from|off|off of) {_LIST}$")),
+    ("list_read", re.compile(rf"^{_NAMES_RE}(?:what is|what's|whats|what are|what do i have|what have i got|read|read "
+                             rf"me|tell me|check|what else is)(?: on| in)? {_LIST}(?: please)?$")),
+    ("list_clear", re.compile(rf"^{_NAMES_RE}(?:clear|empty|delete|erase|wipe)(?: out)? {_LIST}(?: please)?$")),
+)
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    intent: str  # list_add, list_remove, list_read, list_clear
+    name: str  # "shopping", "to-do", "packing"
+    items: tuple[str, ...] = ()
+
+
+def parse_list_request(text: str) -> ListRequest | None:
+    """The list request `text` makes, else None. Read from lower-cased text with its commas (they part items)."""
+    said = " ".join(re.sub(r"[^\w\s,'-]|_", " ", text.lower().replace("\u2019", "'")).split())
+    said = re.sub(r"\s+,", ",", said).rstrip(",")
+    for intent, pattern in _REQUESTS:
+        match = pattern.match(said)
+        if match is None:
+            continue
+        name = _NAMES.get(match["list"], match["list"])
+        items = tuple(_items(match["items"])) if "items" in pattern.groupindex else ()
+        if set(name.split()) & _NOT_NAMES or ("items" in pattern.groupindex and (not items or set(items) & _NOT_NAMES)):
+            return None
+        return ListRequest(intent, name, items)
+    return None
+
+
+def _items(said: str) -> list[str]:
+    parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", said)
+    return [p.removeprefix("some ").strip(" ,") for p in parts if p.strip(" ,")]
+
+
+class Lists:
+    """The named lists and their items, in the order added. Owned by the controller's thread (through Skills)."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, list[str]] = {}
+
+    def act(self, request: ListRequest) -> tuple[str, str]:
+        """Does what `request` asks: its reply (intent, text)."""
+        called = f"your {request.name} list"
+        items = self.lists.get(request.name, [])
+        if request.intent == "list_read":
+            if not items:
+                return request.intent, f"{called.capitalize()} is empty."
+            return request.intent, f"{called.capitalize()} has {spoken_list(items)}."
+        if request.intent == "list_clear":
+            self.lists.pop(request.name, None)
+            return request.intent, f"Okay, {called} is empty."
+        if request.intent == "list_remove":
+            gone = [i for i in request.items if i in items]
+            missing = [i for i in request.items if i not in items]
+            self.lists[request.name] = [i for i in items if i not in gone]
+            if not self.lists[request.name]:
+                del self.lists[request.name]
+            said = [f"Okay, I've taken {spoken_list(gone)} off {called}."] if gone else []
+            return request.intent, " ".join(said + _are(missing, f"not on {called}"))
+        if request.name not in self.lists and len(self.lists) >= MAX_LISTS:
+            return request.intent, f"You already have {MAX_LISTS} lists. Clear one first."
+        new = [i for i in dict.fromkeys(request.items) if i not in items]
+        there = [i for i in request.items if i in items]
+        if len(items) + len(new) > MAX_ITEMS:
+            return request.intent, f"{called.capitalize()} is full: it holds {MAX_ITEMS} things."
+        if new:
+            self.lists[request.name] = items + new
+        said = [f"Okay, I've added {spoken_list(new)} to {called}."] if new else []
+        return request.intent, " ".join(said + _are(there, f"already on {called}"))
+
+    def kept(self) -> dict[str, list[str]]:
+        return {name: list(items) for name, items in self.lists.items()}
+
+    def restore(self, kept: dict[str, list[str]]) -> None:
+        self.lists = {name: list(items) for name, items in kept.items()}
+
+
+def _are(items: list[str], where: str) -> list[str]:
+    """["Milk and eggs are already on your shopping list."], or [] for no items."""
+    if not items:
+        return []
+    said = spoken_list(items)
+    return [f"{said[0].upper()}{said[1:]} {'is' if len(items) == 1 else 'are'} {where}."]
+
+
+def parse_kept(kept: object) -> dict[str, list[str]]:
+    """The lists of a decoded skills file (none in files written before lists), checked; ValueError says what is
+    wrong."""
+    if kept is None:
+        return {}
+    if not (isinstance(kept, dict) and all(isinstance(n, str) and isinstance(i, list) and all(
+            isinstance(x, str) for x in i) for n, i in kept.items())):
+        raise ValueError("the lists are not lists of words")
+    return kept

@@ -1,0 +1,71 @@
+"""Shopping, to-do and other lists kept by the device (assistant.conversation.lists), through the skills."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.conversation.lists import MAX_ITEMS, parse_list_request
+from assistant.conversation.skills import SKILLS, Skills
+from assistant.conversation.state_file import StateFile
+
+
+def said(skill: Skills, text: str) -> str:
+    reply = skill.answer(text, 0)
+    assert reply is not None and reply.intent.startswith("list_"), (text, reply)
+    return reply.text
+
+
+def test_the_recorded_request_adds_to_the_shopping_list_and_it_is_read_back(shared_audio: Path) -> None:
+    skill = Skills(SKILLS)
+    assert "add apples to my Shopping List" in (shared_audio / "commands" / "MANIFEST.tsv").read_text()  # recorded
+    assert said(skill, "add apples to my Shopping List") == "Okay, I've added apples to your shopping list."
+    assert said(skill, "Add milk, eggs and bread to the grocery list.") == (
+        "Okay, I've added milk, eggs and bread to your shopping list.")  # the grocery list is the shopping list
+    assert said(skill, "add milk and butter to my shopping list") == (
+        "Okay, I've added butter to your shopping list. Milk is already on your shopping list.")
+    assert said(skill, "what's on my shopping list") == "Your shopping list has apples, milk, eggs, bread and butter."
+    assert said(skill, "remove eggs and cheese from the shopping list") == (
+        "Okay, I've taken eggs off your shopping list. Cheese is not on your shopping list.")
+    assert said(skill, "read me my shopping list") == "Your shopping list has apples, milk, bread and butter."
+    assert said(skill, "clear my shopping list") == "Okay, your shopping list is empty."
+    assert said(skill, "what is on my shopping list") == "Your shopping list is empty."
+
+
+def test_lists_are_named_by_the_words_before_list() -> None:
+    skill = Skills(SKILLS)
+    assert said(skill, "add call the plumber to my to-do list") == (
+        "Okay, I've added call the plumber to your to-do list.")
+    assert said(skill, "put sunscreen on the packing list") == "Okay, I've added sunscreen to your packing list."
+    assert said(skill, "what's on my todo list") == "Your to-do list has call the plumber."
+    assert said(skill, "add a joke book to my shopping list") == "Okay, I've added a joke book to your shopping list."
+    assert skill.lists.lists == {"to-do": ["call the plumber"], "packing": ["sunscreen"], "shopping": ["a joke book"]}
+
+
+@pytest.mark.parametrize(
+    "text", ["add it to the list", "add 5 minutes to the timer", "make a list of fruits", "what is a shopping list",
+             "tell me about lists", "remove that from my list"],
+)
+def test_what_is_not_a_list_request_is_left_to_others(text: str) -> None:
+    assert parse_list_request(text) is None
+
+
+def test_lists_are_kept_across_a_restart_bounded_and_taken_back_unheard(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "skills.json", "timers, alarms and volume", 1)
+    Skills(SKILLS, store=store).answer("add apples and pears to my shopping list", 0)
+    assert Skills(SKILLS, store=store).lists.lists == {"shopping": ["apples", "pears"]}
+    kept = json.loads((tmp_path / "skills.json").read_text())
+    del kept["lists"]  # a file from before lists
+    (tmp_path / "skills.json").write_text(json.dumps(kept))
+    assert Skills(SKILLS, store=store).lists.lists == {}
+    skill = Skills(SKILLS)
+    reply = skill.answer("add apples to my shopping list", 0)
+    assert reply is not None
+    reply.take_back()  # the user went on speaking before hearing it
+    assert skill.lists.lists == {}
+    items = ", ".join(f"thing {n}" for n in range(MAX_ITEMS + 1))
+    assert said(skill, f"add {items} to my shopping list") == (
+        f"Your shopping list is full: it holds {MAX_ITEMS} things.")
+    assert Skills([s for s in SKILLS if s != "lists"]).answer("add apples to my shopping list", 0) is None
