@@ -509,10 +509,33 @@ def test_alarms_are_listed_and_cancelled_apart_from_timers() -> None:
     assert said(skill, "what alarms do I have") == "You have an alarm for six thirty PM today."
     assert said(skill, "turn off all alarms") == "Okay, I've cancelled your six thirty PM alarm."
     assert skill.timers == [] and said(skill, "cancel the alarm") == "You have no alarms set."
-    assert said(skill, "set an alarm") == "For what time? Say, for example: wake me up at seven AM."
+    assert said(skill, "set an alarm") == "For what time?"
     assert said(skill, "wake me up in twenty minutes") == "Okay, twenty minutes, starting now."  # a timer
     assert parse_clock_time(normalize("set an alarm for 25")) is None
     assert not skill.recognizes("what is an alarm")
+
+
+def test_an_alarm_asked_for_without_a_time_takes_it_from_the_next_turn_only() -> None:
+    skill = skills()  # Tuesday 3:05 PM
+    assert said(skill, "wake me up") == "For what time?"
+    assert said(skill, "7") == "Okay, alarm for seven o'clock AM tomorrow."  # "wake me up": the morning's
+    assert said(skill, "set an alarm") == "For what time?"
+    assert said(skill, "at 6 every weekday") == "Okay, alarm for six o'clock PM every weekday."
+    reply = skill.answer("set an alarm", 0)
+    assert reply is not None and reply.intent == "alarm_ask"
+    assert skill.answer("tell me a joke", 0) is None
+    assert skill.answer("7 am", 0) is None  # that question was for one turn
+    assert len(skill.timers) == 2
+
+
+def test_remind_me_again_just_after_a_reminder_rang_is_a_snooze() -> None:
+    skill = skills()
+    skill.answer("remind me in 1 second to check the oven", 0)
+    assert [t.name for t in skill.due(2 * S)] == ["to check the oven"]
+    assert said(skill, "remind me again in 10 minutes", 3 * S) == "Okay, I'll remind you again in ten minutes."
+    (again,) = skill.timers
+    assert (again.kind, again.name, again.due) == ("reminder", "to check the oven", (3 + 600) * S)
+    assert skill.answer("remind me later", 4 * S) is None  # nothing rang since: not a snooze
 
 
 def test_an_alarm_that_rang_can_be_snoozed_or_stopped() -> None:

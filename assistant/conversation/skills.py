@@ -198,8 +198,8 @@ class Skills:
             return SkillReply(request.intent, request.answer(self.clock()))
         kept = self.book.snapshot(), self.volume, self.lists.kept()
         reply = self._act(request, now)
-        if reply.intent in ("timer_left", "timer_ask", "alarm_list", "reminder_list", "reminder_ask", "volume_ask",
-                            "repeat", "list_read"):
+        if reply.intent in ("timer_left", "timer_ask", "alarm_list", "alarm_ask", "reminder_list", "reminder_ask",
+                            "volume_ask", "repeat", "list_read"):
             return reply
 
         def take_back() -> None:

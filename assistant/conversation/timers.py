@@ -92,6 +92,7 @@ _MORE_TIME = re.compile(r"\b(?:add|put)\b.* (?:to|on|onto) (?:\w+ ){0,3}timers?\
 _ALARM_WORDS = frozenset({"alarm", "alarms"})
 _REMINDER_WORDS = frozenset({"reminder", "reminders"})
 _WAKE_ME = re.compile(r"\bwake me(?: up)?\b")
+_AGAIN = re.compile(r"^(?:please )?remind me (?:again|later|again later)(?: (?P<rest>.+))?$")
 
 
 @dataclass
@@ -161,11 +162,12 @@ class Timers:
         self._rung: list[Timer] = []  # the ones that did (snooze)
         self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
         self._asked_when: str | None = None  # "remind me to call mom": what, until the next turn says when
+        self._asked_alarm: str | None = None  # "set an alarm" ("wake me up": "wake"), until the next turn says when
         self._followed_at = now  # when alarms were last set from the wall clock
 
     def new_turn(self) -> None:
         """A question ("For how long?", "When should I remind you ...?") gets one turn's answer."""
-        self._asked_how_long = self._asked_when = None
+        self._asked_how_long = self._asked_when = self._asked_alarm = None
 
     def snapshot(self) -> Snapshot:
         """What set_back() puts back: for an answer the user went on from unheard."""
@@ -178,6 +180,10 @@ class Timers:
                 others: list[str]) -> TimerRequest | None:
         """The alarm or timer request `normalized` makes (`seconds`: the length said, `others`: the words besides
         it), else None. Reminders are read apart (reminder_request), before the skills' guards."""
+        if self._asked_alarm is not None and len(words) <= 6:  # the answer to "For what time?": "7 am"
+            at = parse_clock_time(normalized) or parse_clock_time("at " + normalized)
+            if at is not None:
+                return TimerRequest("alarm_set", at=self._morning(at, self._asked_alarm == "wake"))
         if "alarms" in self.enabled and (_ALARM_WORDS & set(words) or _WAKE_ME.search(normalized) or "snooze" in words):
             alarm = self._alarm_request(normalized, words, seconds)
             if alarm is not None:
@@ -213,7 +219,8 @@ class Timers:
     def act(self, request: TimerRequest, now: int) -> tuple[str, str]:
         """Does what `request` asks: its reply (intent, text)."""
         if request.intent.startswith("alarm"):
-            return request.intent, self._alarm(request, now)
+            asks = request.intent == "alarm_set" and request.at is None  # "For what time?"
+            return "alarm_ask" if asks else request.intent, self._alarm(request, now)
         if request.intent == "reminder_set":
             return self._set_reminder(request, now)
         if request.intent.startswith("reminder"):
@@ -321,6 +328,10 @@ class Timers:
         return dataclasses.replace(alarm, due=now + seconds * SAMPLE_RATE, at=at)
 
     def reminder_request(self, normalized: str, words: list[str]) -> TimerRequest | None:
+        again = _AGAIN.match(normalized)
+        if again and self._rung:  # just after a reminder rang: a snooze
+            duration = parse_duration(again["rest"] or "")
+            return TimerRequest("alarm_snooze", duration.seconds if duration else None)
         asked = parse_reminder(normalized)
         if asked is not None:
             return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at)
@@ -390,8 +401,8 @@ class Timers:
         if "snooze" in words:
             return TimerRequest("alarm_snooze", seconds)
         at = parse_clock_time(normalized)
-        if at is not None and at.meridiem is None and 4 <= at.hour <= 11 and _WAKE_ME.search(normalized):
-            at = dataclasses.replace(at, meridiem="am")  # "wake me up at 7" is the morning's
+        if at is not None:
+            at = self._morning(at, bool(_WAKE_ME.search(normalized)))
         every = "all" in words or "alarms" in words
         if _CANCEL_WORDS & set(words) or _TURN_OFF.search(normalized):
             weekdays, weekly = parse_days(normalized)
@@ -403,8 +414,15 @@ class Timers:
         if _ASK_WORDS & set(words):
             return TimerRequest("alarm_list")
         if _SET_WORDS & set(words) or _WAKE_ME.search(normalized):
-            return TimerRequest("alarm_set")
+            return TimerRequest("alarm_set", name="wake" if _WAKE_ME.search(normalized) else "alarm")
         return None
+
+    @staticmethod
+    def _morning(at: ClockTime, wake: bool) -> ClockTime:
+        """"Wake me up at 7" is the morning's; "set an alarm for 7" the next 7."""
+        if wake and at.meridiem is None and 4 <= at.hour <= 11:
+            return dataclasses.replace(at, meridiem="am")
+        return at
 
     def _alarm(self, request: TimerRequest, now: int) -> str:
         moment = self.clock()
@@ -418,11 +436,15 @@ class Timers:
                 at = self.clock() + timedelta(seconds=seconds) if rung.kind != "timer" else None
                 name = spoken_time(at) if at and rung.kind == "alarm" else rung.name
                 self._add(Timer(name, rung.seconds, now + seconds * SAMPLE_RATE, kind=rung.kind, at=at))
+            reminders = all(t.kind == "reminder" for t in self._rung)
             self._rung_at, self._rung = None, []
+            if reminders:
+                return f"Okay, I'll remind you again in {spoken_duration(seconds)}."
             return f"Okay, snoozing for {spoken_duration(seconds)}."
         if request.intent == "alarm_set":
             if request.at is None:
-                return "For what time? Say, for example: wake me up at seven AM."
+                self._asked_alarm = request.name
+                return "For what time?"
             if len(self.timers) >= MAX_TIMERS:
                 return f"You already have {number_words(MAX_TIMERS)} timers and alarms. Cancel one first."
             at = request.at.next_after(moment)
