@@ -47,6 +47,12 @@ def said(text: str, now: datetime = THANKSGIVING_2026) -> str | None:
         ("how long ago was halloween", "Halloween was 26 days ago, on Saturday, October the 31st."),
         ("how many days since friday", "Friday was 6 days ago, on November the 20th."),
         ("how long since thanksgiving", "Thanksgiving is today!"),
+        ("what is the date in 3 weeks", "In 3 weeks it's Thursday, December the 17th, 2026."),
+        ("what day will it be in 10 days", "In 10 days it's Sunday, December the 6th, 2026."),
+        ("what was the date 100 days ago", "100 days ago it was Tuesday, August the 18th, 2026."),
+        ("what is the date in 3 months", "In 3 months it's Friday, February the 26th, 2027."),
+        ("what day was it 5 years ago", "5 years ago it was Friday, November the 26th, 2021."),
+        ("what is the date in 99999 years", "That is further than my calendar goes."),
     ],
 )
 def test_days_are_counted_and_named_from_the_clock(text: str, reply: str) -> None:
@@ -69,6 +75,11 @@ def test_a_day_past_this_year_is_next_years_and_a_leap_day_is_the_next_one() -> 
     assert read_day("february 29th", date(2026, 11, 26)) == ("February the 29th", date(2028, 2, 29), False)
     assert read_day("february 29th 2027", date(2026, 11, 26)) is None
     assert read_day("easter 2024", date(2026, 1, 1)) == ("Easter", date(2024, 3, 31), True)
+
+
+def test_a_month_on_from_the_31st_is_the_months_last_day() -> None:
+    assert said("what is the date in 1 month", datetime(2026, 1, 31)) == (
+        "In 1 month it's Saturday, February the 28th, 2026.")
 
 
 def test_calendar_questions_are_the_date_skills() -> None:

@@ -1,5 +1,5 @@
 """Days of the calendar: "how many days until Christmas", "how long ago was Halloween", "what day of the week is
-March 5th", "when is Thanksgiving", "what's the date next Friday".
+March 5th", "when is Thanksgiving", "what's the date next Friday", "what's the date in 3 weeks".
 
 A language model does not know today's date, so it cannot count the days to anything; these are answered from
 the clock. A day is said as a holiday of fixed date or rule (Christmas, New Year's Day, Halloween, Thanksgiving,
@@ -134,9 +134,21 @@ _BEFORE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) 
 _AFTER = re.compile(r"(?: (?:please|jarvis|alexa|mycroft|computer|assistant|again))+$")
 
 
+_FROM_NOW = re.compile(r"^(?:what is the date|what date is it|what date will it be|what day is it|what day will it"
+                       r" be|what was the date|what day was it|what date was it) (?:(?:in|in another) (?P<count>\d+)"
+                       r" (?P<unit>day|week|month|year)s?(?: from (?:now|today))?|(?P<count2>\d+) (?P<unit2>day|week"
+                       r"|month|year)s? (?P<when>from now|from today|ago))$")
+
+
 def request(normalized: str, today: date) -> Callable[[datetime], str] | None:
     """The answer, at a moment, to a question about a day in `normalized` asked `today`, else None."""
     asked = _AFTER.sub("", _BEFORE.sub("", normalized))
+    counted = _FROM_NOW.match(asked)
+    if counted:
+        count = int(counted["count"] or counted["count2"])
+        if count <= 100_000:  # about 270 years of days
+            back = counted["when"] == "ago"
+            return lambda now: _counted_day(count, counted["unit"] or counted["unit2"], back, now)
     for pattern, answer in ((_UNTIL, _days_until), (_SINCE, _days_since), (_WEEKDAY_OF, _weekday_of),
                             (_DATE_OF, _date_of)):
         match = pattern.match(asked)
@@ -161,6 +173,24 @@ def _days_until(said: str, now: datetime) -> str:
         return f"{name} is tomorrow."
     on = WEEKDAYS[day.weekday()] if days < 7 else _spoken(day, name, now)
     return f"{name} is in {_count(days)}, on {on}."
+
+
+def _counted_day(count: int, unit: str, back: bool, now: datetime) -> str:
+    """"In 3 weeks it's Thursday, December the 17th.", "100 days ago it was ..."."""
+    today = now.date()
+    sign = -1 if back else 1
+    if unit in ("day", "week"):
+        day = today + timedelta(days=sign * count * (7 if unit == "week" else 1))
+    else:
+        months = today.year * 12 + today.month - 1 + sign * count * (12 if unit == "year" else 1)
+        year, month = divmod(months, 12)
+        if not 1 <= year <= 9999:
+            return "That is further than my calendar goes."
+        last = (date(year + month // 11, (month + 1) % 12 + 1, 1) - timedelta(days=1)).day
+        day = date(year, month + 1, min(today.day, last))  # a month on from the 31st is the month's last day
+    length = f"{count} {unit}{'s' if count != 1 else ''}"
+    when = f"{length} ago it was" if back else f"In {length} it's"
+    return f"{when} {spoken_date(_at(day))}."
 
 
 def _days_since(said: str, now: datetime) -> str:
