@@ -374,9 +374,9 @@ class ConversationConfig:
     )
     apology: str = setting("Sorry, something went wrong.", "Said when a stage fails.")
     skills: list[Literal["time", "date", "timers", "alarms", "reminders", "lists", "volume", "repeat", "math", "units",
-                         "random", "spelling"]] = setting(
+                         "random", "spelling", "limits"]] = setting(
         ["time", "date", "timers", "alarms", "reminders", "lists", "volume", "repeat", "math", "units", "random",
-         "spelling"],
+         "spelling", "limits"],
         "Answered on the device, at once and right, before the language model sees them (it cannot know the "
         "time): the time (\"what time is it in Tokyo\" too); the date and the day (\"how many days until "
         "Christmas\"); timers (\"set a pasta timer for eight minutes\", \"how much time is left\", \"cancel all "
@@ -385,7 +385,8 @@ class ConversationConfig:
         "volume (\"louder\", \"set the volume to four\"); \"say that again\" (the last reply, whole); sums "
         "(\"what's 15 times 23\", \"20 percent of 85\"); units (\"how many ounces in a pound\", \"350 Fahrenheit "
         "in Celsius\"); chance (\"flip a coin\", \"roll two dice\", \"pick a number between 1 and 10\"); spelling "
-        "(\"how do you spell necessary\"). Empty: the language model answers everything.",
+        "(\"how do you spell necessary\"); limits (the weather, the news, lights: said plainly that the device "
+        "cannot). Empty: the language model answers everything.",
     )
     timer_ring_s: float = setting(
         60.0,

@@ -16,6 +16,8 @@ on is `conversation.skills`:
 - math: "what's 15 times 23" (arithmetic); units: "how many ounces in a pound" (units)
 - random: "flip a coin", "roll two dice" (chance, from the skills' own generator); spelling: "how do you spell
   necessary" (spelling)
+- limits: "what's the weather", "turn off the lights": said plainly that the device cannot (limits), where a
+  model would make up a forecast or say the lights are off
 
 With `conversation.memory` on, timers, alarms, reminders, lists and the volume are kept in `skills.json` in the state
 folder (rewritten on every change) and come back after a restart.
@@ -37,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from assistant.conversation import arithmetic, chance, days, lists, spelling, units, world_clock
+from assistant.conversation import arithmetic, chance, days, limits, lists, spelling, units, world_clock
 from assistant.conversation.lists import ListRequest, Lists, parse_list_request
 from assistant.conversation.phrases import (
     CHATTER,
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SKILLS = ("time", "date", "timers", "alarms", "reminders", "lists", "volume", "repeat", "math", "units", "random",
-          "spelling")
+          "spelling", "limits")
 VOLUME_STEP_DB = 3.0
 MAX_VOLUME = 10
 FILE_NAME = "skills.json"
@@ -121,7 +123,7 @@ _VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your )?volume\b|\bhow loud are
 @dataclass(frozen=True)
 class SkillReply:
     intent: str  # time, time_in, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*, list_*, volume_*,
-    # repeat, math, units, random, spelling
+    # repeat, math, units, random, spelling, limits
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
@@ -277,9 +279,11 @@ class Skills:
             volume = self._volume_request(normalized)
             if volume is not None:
                 return volume
-        if {"alarms", "timers"} & self.enabled:
-            return self.book.request(normalized, words, seconds, others)
-        return None
+        timer = self.book.request(normalized, words, seconds, others) if {"alarms", "timers"} & self.enabled else None
+        if timer is not None:
+            return timer
+        cannot = limits.answer(normalized) if "limits" in self.enabled else None
+        return None if cannot is None else _Request("limits", answer=lambda now: cannot)
 
     def _volume_request(self, normalized: str) -> _Request | None:
         def alone(pattern: re.Pattern[str]) -> re.Match[str] | None:

@@ -1,0 +1,52 @@
+"""What the device cannot do, said plainly (assistant.conversation.limits), through the skills."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.conversation.skills import SKILLS, Skills
+
+WEATHER = "I can't check the weather: I work without the internet, so nothing you say leaves this device."
+DEVICES = "I can't control lights or other devices: I only listen and talk."
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("what's the weather like in New York", WEATHER),  # a shared recording's words
+        ("what is the Outdoor Humidity", WEATHER),  # another
+        ("will it rain tomorrow", WEATHER), ("is it going to rain today", WEATHER), ("do I need an umbrella", WEATHER),
+        ("what's the forecast for the weekend", WEATHER), ("how cold is it outside", WEATHER),
+        ("what's the news", "I can't get the news: I work without the internet, so nothing you say leaves this "
+                            "device."),
+        ("who won the game last night", "I can't look up scores or results: I work without the internet, so nothing "
+                                        "you say leaves this device."),
+        ("what's the stock price of apple", "I can't look up prices: I work without the internet, so nothing you say "
+                                            "leaves this device."),
+        ("how is the traffic", "I can't check the traffic: I work without the internet, so nothing you say leaves "
+                               "this device."),
+        # the shared recordings of home-automation commands
+        ("turn off lights in the Office", DEVICES), ("turn on Standing Light", DEVICES),
+        ("lock the Front Door", DEVICES), ("activate Mood Lighting", DEVICES),
+        ("set Bed Light brightness to 50 percent", DEVICES), ("skip on TV", DEVICES),
+        ("turn on the living room lamp", DEVICES),
+        ("hey jarvis can you turn off the kitchen lights please", DEVICES), ("dim the bedroom lights", DEVICES),
+    ],
+)
+def test_what_needs_the_internet_or_another_device_is_said_plainly_not_made_up(text: str, reply: str) -> None:
+    answer = Skills(SKILLS).answer(text, 0)
+    assert answer is not None and (answer.intent, answer.text) == ("limits", reply)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["tell me a story about the rain", "why is the sky blue", "what is the temperature of the sun",
+     "what is a weather balloon", "how does the stock market work", "turn up the heat", "open the pod bay doors",
+     "what's the temperature of the EcoBee", "explain how traffic lights work"],
+)
+def test_talk_about_them_is_left_to_the_model(text: str) -> None:
+    assert Skills(SKILLS).answer(text, 0) is None
+
+
+def test_the_plain_answers_can_be_left_to_the_model() -> None:
+    assert Skills([s for s in SKILLS if s != "limits"]).answer("what's the weather like in New York", 0) is None
