@@ -163,14 +163,24 @@ def request(normalized: str, today: date) -> Callable[[datetime], str] | None:
 def _days_until(said: str, now: datetime) -> str:
     found = read_day(said, now.date())
     assert found is not None
-    name, day, _ = found
+    return _how_far(*found[:2], now)
+
+
+def _days_since(said: str, now: datetime) -> str:
+    found = read_day(said, now.date(), past=True)
+    assert found is not None
+    return _how_far(*found[:2], now)
+
+
+def _how_far(name: str, day: date, now: datetime) -> str:
+    """How far `day` is from today, either way: "Christmas is in 29 days, on ...", "... was 3 days ago, on ..."."""
     days = (day - now.date()).days
-    if days < 0:
-        return f"{name} was {_count(-days)} ago, on {_spoken(day, name, now)}."
     if days == 0:
         return f"{name} is today!"
-    if days == 1:
-        return f"{name} is tomorrow."
+    if abs(days) == 1:
+        return f"{name} {'is tomorrow' if days > 0 else 'was yesterday'}."
+    if days < 0:
+        return f"{name} was {_count(-days)} ago, on {_spoken(day, name, now)}."
     on = WEEKDAYS[day.weekday()] if days < 7 else _spoken(day, name, now)
     return f"{name} is in {_count(days)}, on {on}."
 
@@ -191,20 +201,6 @@ def _counted_day(count: int, unit: str, back: bool, now: datetime) -> str:
     length = f"{count} {unit}{'s' if count != 1 else ''}"
     when = f"{length} ago it was" if back else f"In {length} it's"
     return f"{when} {spoken_date(_at(day))}."
-
-
-def _days_since(said: str, now: datetime) -> str:
-    found = read_day(said, now.date(), past=True)
-    assert found is not None
-    name, day, _ = found
-    days = (now.date() - day).days
-    if days < 0:
-        return f"{name} is in {_count(-days)}, on {_spoken(day, name, now)}."
-    if days == 0:
-        return f"{name} is today!"
-    if days == 1:
-        return f"{name} was yesterday."
-    return f"{name} was {_count(days)} ago, on {_spoken(day, name, now)}."
 
 
 def _weekday_of(said: str, now: datetime) -> str:

@@ -365,8 +365,7 @@ class Timers:
         if not chosen:
             return f"You have no such reminder. Your reminders are {spoken_list([t.name for t in reminders])}."
         if len(chosen) > 1 and not request.every:
-            return (f"You have {number_words(len(chosen))} reminders: {spoken_list([t.name for t in chosen])}. "
-                    "Say which one to cancel, or cancel all reminders.")
+            return _say_which(chosen, "reminders", "cancel")
         self.timers = [t for t in self.timers if t not in chosen]
         return (f"Okay, I've cancelled the reminder {chosen[0].name}." if len(chosen) == 1
                 else f"Okay, I've cancelled your {number_words(len(chosen))} reminders.")
@@ -472,8 +471,7 @@ class Timers:
         if not chosen:
             return f"You have no such alarm. Your alarms are for {_names(alarms)}."
         if len(chosen) > 1 and not request.every:
-            return (f"You have {number_words(len(chosen))} alarms: {_names(chosen)}. Say which one "
-                    "to cancel, or cancel all alarms.")
+            return _say_which(chosen, "alarms", "cancel")
         self.timers = [t for t in self.timers if t not in chosen]
         return f"Okay, I've cancelled {_yours(chosen)}."
 
@@ -571,9 +569,7 @@ class Timers:
             return timers[:1] or f"You have no such timer. Your timers are {_names(self._timers())}."
         if len(candidates) == 1:
             return candidates
-        names = _names(candidates)
-        return (f"You have {number_words(len(candidates))} timers: {names}. Say which one to {verb}, or {verb} all "
-                "timers.")
+        return _say_which(candidates, "timers", verb)
 
     def _timers(self) -> list[Timer]:
         return [t for t in self.timers if t.kind == "timer"]
@@ -611,6 +607,13 @@ def parse_kept(kept: object) -> list[dict[str, Any]]:
             raise ValueError(f"timer {index} is not a timer")
         out.append({**saved, "at": at, "weekdays": sorted(set(weekdays))})
     return out
+
+
+def _say_which(timers: Sequence[Timer], kind: str, verb: str) -> str:
+    """What to ask when a request fits several: "You have two alarms: seven o'clock AM and ... Say which one to
+    cancel, or cancel all alarms."."""
+    return (f"You have {number_words(len(timers))} {kind}: {_names(timers)}. Say which one to {verb}, or {verb} all "
+            f"{kind}.")
 
 
 def _names(timers: Sequence[Timer]) -> str:
