@@ -50,10 +50,36 @@ def test_summer_time_and_another_day_are_said() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["what time is it in Narnia", "what time is it in australia", "what time is it in the movie",
-             "what time is it in the US"],  # unknown, or several zones: the language model's
+    ("text", "reply"),
+    [
+        ("what time is it in the US", "The United States has several time zones: In New York it's four o'clock AM, "
+                                      "in Chicago three o'clock AM, in Denver two o'clock AM, and in Los Angeles "
+                                      "one o'clock AM."),
+        ("what's the time in the U.S.A.", "The United States has several time zones: In New York it's four o'clock "
+                                          "AM, in Chicago three o'clock AM, in Denver two o'clock AM, and in Los "
+                                          "Angeles one o'clock AM."),
+        ("What time is it in Australia?", "Australia has several time zones: In Sydney it's eight o'clock PM, in "
+                                          "Adelaide seven thirty PM, in Brisbane seven o'clock PM, and in Perth five "
+                                          "o'clock PM."),
+    ],
 )
-def test_a_place_it_does_not_know_or_of_several_zones_is_left_to_the_model(text: str) -> None:
+def test_a_country_of_several_zones_is_told_the_time_in_its_main_cities(text: str, reply: str) -> None:
+    assert said(text, datetime(2026, 11, 26, 9, 0)) == reply
+
+
+def test_a_city_of_a_country_of_several_zones_is_said_only_where_its_time_differs() -> None:
+    # In July Sydney keeps standard time, as Brisbane always does; Moscow to Vladivostok spans the date line's day.
+    assert said("time in australia", datetime(2026, 7, 4, 12, 0)) == (
+        "Australia has several time zones: In Sydney it's ten o'clock PM, in Adelaide nine thirty PM, and in Perth "
+        "eight o'clock PM.")
+    assert said("what time is it in russia", datetime(2026, 11, 26, 18, 0)) == (
+        "Russia has several time zones: In Moscow it's nine o'clock PM, in Yekaterinburg eleven o'clock PM, in "
+        "Novosibirsk one o'clock AM on Friday, and in Vladivostok four o'clock AM on Friday.")
+
+
+@pytest.mark.parametrize("text", ["what time is it in Narnia", "what time is it in the movie",
+                                  "what time is it in the united kingdom of narnia"])
+def test_a_place_it_does_not_know_is_left_to_the_model(text: str) -> None:
     assert said(text, datetime(2026, 11, 26, 9, 0)) is None
 
 

@@ -3,8 +3,8 @@
 A language model cannot know the time anywhere; the device knows it here and the time zone rules of the world
 (the tz database: Debian's tzdata, or the tzdata package), summer time included. Places are the tz database's
 cities ("Tokyo", "New York", "Sao Paulo") and a short list of countries, states and big cities it names by
-another ("Japan", "California", "San Francisco"). A country with several zones ("Australia", "the US") is left
-to the language model, as is any place not known here.
+another ("Japan", "California", "San Francisco"). A country with several zones ("Australia", "the US") is
+answered with the time in its main cities. A place not known here is left to the language model.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import datetime
 
 from assistant.conversation.spoken import WEEKDAYS, spoken_time
 
-# Places the tz database does not name, by zone ("" for a country of several zones: not answered).
+# Places the tz database does not name, by zone.
 _OTHER_NAMES = {
     "Asia/Tokyo": ("japan",),
     "Asia/Shanghai": ("china", "beijing"),
@@ -80,11 +80,23 @@ _OTHER_NAMES = {
     "Pacific/Auckland": ("new zealand", "wellington"),
     "Atlantic/Reykjavik": ("iceland",),
     "Europe/Moscow": ("moscow",),
-    "": ("russia", "australia", "canada", "usa", "the us", "america", "the united states"),
 }
-_TITLE_EXCEPTIONS = {"uk": "the UK", "the uk": "the UK", "uae": "the UAE", "nyc": "New York City", "la": "L.A.",
-                     "l a": "L.A.",
-                     "washington dc": "Washington, D.C."}
+# Countries of several zones: a city of each main one, the biggest first, each time said once.
+_SEVERAL = {
+    "united states": (("New York", "America/New_York"), ("Chicago", "America/Chicago"),
+                      ("Denver", "America/Denver"), ("Los Angeles", "America/Los_Angeles")),
+    "canada": (("Halifax", "America/Halifax"), ("Toronto", "America/Toronto"), ("Winnipeg", "America/Winnipeg"),
+               ("Edmonton", "America/Edmonton"), ("Vancouver", "America/Vancouver")),
+    # (Brisbane keeps Sydney's time in winter, when it is not said; in summer it is half an hour behind Adelaide.)
+    "australia": (("Sydney", "Australia/Sydney"), ("Adelaide", "Australia/Adelaide"),
+                  ("Brisbane", "Australia/Brisbane"), ("Perth", "Australia/Perth")),
+    "russia": (("Moscow", "Europe/Moscow"), ("Yekaterinburg", "Asia/Yekaterinburg"),
+               ("Novosibirsk", "Asia/Novosibirsk"), ("Vladivostok", "Asia/Vladivostok")),
+}
+_SEVERAL_NAMES = {name: "united states" for name in ("usa", "us", "u s", "u s a", "america", "united states of america",
+                                                      "states")}
+_TITLE_EXCEPTIONS = {"united states": "the United States", "uk": "the UK", "the uk": "the UK", "uae": "the UAE",
+                     "nyc": "New York City", "la": "L.A.", "l a": "L.A.", "washington dc": "Washington, D.C."}
 
 
 @functools.cache
@@ -114,19 +126,43 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
     if match is None:
         return None
     place = match["place"].removeprefix("the ") if match["place"] not in places() else match["place"]
+    several = _SEVERAL.get(_SEVERAL_NAMES.get(place, place))
+    if several is not None:
+        cities = [(city, zone) for city, key in several if (zone := _zone(key)) is not None]
+        return (lambda now: _answer_several(_SEVERAL_NAMES.get(place, place), cities, now)) if cities else None
     key = places().get(match["place"]) or places().get(place)
-    if not key:
+    zone = _zone(key) if key else None
+    if zone is None:
         return None
+    name = _TITLE_EXCEPTIONS.get(match["place"]) or match["place"].title()
+    return lambda now: f"In {name} it's {_time_there(zone, now)}."
+
+
+def _zone(key: str) -> zoneinfo.ZoneInfo | None:
     try:
-        zone = zoneinfo.ZoneInfo(key)
+        return zoneinfo.ZoneInfo(key)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return None  # a tz database without it
-    name = _TITLE_EXCEPTIONS.get(match["place"]) or match["place"].title()
-    return lambda now: _answer(name, zone, now)
 
 
-def _answer(name: str, zone: zoneinfo.ZoneInfo, now: datetime) -> str:
+def _time_there(zone: zoneinfo.ZoneInfo, now: datetime) -> str:
     here = now.astimezone()  # a naive moment is the system's local time
     there = here.astimezone(zone)
     day = "" if there.date() == here.date() else f" on {WEEKDAYS[there.weekday()]}"
-    return f"In {name} it's {spoken_time(there)}{day}."
+    return f"{spoken_time(there)}{day}"
+
+
+def _answer_several(country: str, cities: list[tuple[str, zoneinfo.ZoneInfo]], now: datetime) -> str:
+    """"In New York it's ..., in Chicago ..., and in Los Angeles ...", a city only where the time differs."""
+    said: list[str] = []
+    times: set[str] = set()
+    for city, zone in cities:
+        there = _time_there(zone, now)
+        if there not in times:  # (Brisbane is Sydney's time in winter)
+            times.add(there)
+            said.append(f"in {city} it's {there}" if not said else f"in {city} {there}")
+    name = _TITLE_EXCEPTIONS.get(country) or country.title()
+    if len(said) == 1:
+        return f"In {name} it's {times.pop()}."
+    listed = ", ".join(said[:-1]) + f", and {said[-1]}"
+    return f"{name[0].upper()}{name[1:]} has several time zones: {listed[0].upper()}{listed[1:]}."
