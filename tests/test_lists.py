@@ -44,6 +44,18 @@ def test_lists_are_named_by_the_words_before_list() -> None:
     assert skill.lists.lists == {"to-do": ["call the plumber"], "packing": ["sunscreen"], "shopping": ["a joke book"]}
 
 
+def test_a_thing_named_with_an_and_is_one_item() -> None:
+    skill = Skills(SKILLS)
+    assert said(skill, "add mac and cheese, half and half and eggs to my shopping list") == (
+        "Okay, I've added mac and cheese, half and half and eggs to your shopping list.")
+    assert said(skill, "add bread and butter to my shopping list") == (
+        "Okay, I've added bread and butter to your shopping list.")
+    assert skill.lists.lists == {"shopping": ["mac and cheese", "half and half", "eggs", "bread", "butter"]}
+    assert said(skill, "remove the mac and cheese and the eggs from my shopping list") == (
+        "Okay, I've taken mac and cheese and eggs off your shopping list.")  # "the" or not, it is the same thing
+    assert said(skill, "add the bread to my shopping list") == "Bread is already on your shopping list."
+
+
 @pytest.mark.parametrize(
     "text", ["add it to the list", "add 5 minutes to the timer", "make a list of fruits", "what is a shopping list",
              "tell me about lists", "remove that from my list"],

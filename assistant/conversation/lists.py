@@ -3,8 +3,9 @@ shopping list", "remove eggs from the shopping list", "clear my shopping list", 
 list", "put sunscreen on the packing list".
 
 A list is named by the word or two before "list" ("grocery" is the shopping list, "todo" the to-do list) and
-holds what was said, item by item (split at commas and "and", which the recognizer writes; "mac and cheese" is
-two items). The skills keep the lists in their file with the timers and the volume.
+holds what was said, item by item (split at commas and "and", which the recognizer writes, but not inside a
+thing named with an "and": "mac and cheese", "half and half"). The skills keep the lists in their file with the
+timers and the volume.
 """
 
 from __future__ import annotations
@@ -56,9 +57,17 @@ def parse_list_request(text: str) -> ListRequest | None:
     return None
 
 
+# Things whose name has an "and" in it, bought as one ("bread and butter" is two).
+_ONE_THING = re.compile(r"\b(?:" + "|".join(re.escape(name) for name in (
+    "mac and cheese", "macaroni and cheese", "half and half", "fish and chips", "peanut butter and jelly",
+    "sweet and sour", "salt and vinegar", "pork and beans", "cookies and cream", "ben and jerry's", "ben and jerrys",
+    "m and m's", "m and ms", "arts and crafts")) + r")\b")
+
+
 def _items(said: str) -> list[str]:
+    said = _ONE_THING.sub(lambda m: m[0].replace(" and ", " &and "), said)
     parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", said)
-    return [p.removeprefix("some ").strip(" ,") for p in parts if p.strip(" ,")]
+    return [p.removeprefix("some ").strip(" ,").replace("&and", "and") for p in parts if p.strip(" ,")]
 
 
 class Lists:
@@ -79,8 +88,9 @@ class Lists:
             self.lists.pop(request.name, None)
             return request.intent, f"Okay, {called} is empty."
         if request.intent == "list_remove":
-            gone = [i for i in request.items if i in items]
-            missing = [i for i in request.items if i not in items]
+            found = {i: _find(i, items) for i in request.items}  # "remove the eggs" takes "eggs" off
+            gone = [kept for kept in found.values() if kept is not None]
+            missing = [i for i, kept in found.items() if kept is None]
             self.lists[request.name] = [i for i in items if i not in gone]
             if not self.lists[request.name]:
                 del self.lists[request.name]
@@ -88,8 +98,8 @@ class Lists:
             return request.intent, " ".join(said + _are(missing, f"not on {called}"))
         if request.name not in self.lists and len(self.lists) >= MAX_LISTS:
             return request.intent, f"You already have {MAX_LISTS} lists. Clear one first."
-        new = [i for i in dict.fromkeys(request.items) if i not in items]
-        there = [i for i in request.items if i in items]
+        new = [i for i in dict.fromkeys(request.items) if _find(i, items) is None]
+        there = [kept for i in request.items if (kept := _find(i, items)) is not None]
         if len(items) + len(new) > MAX_ITEMS:
             return request.intent, f"{called.capitalize()} is full: it holds {MAX_ITEMS} things."
         if new:
@@ -102,6 +112,15 @@ class Lists:
 
     def restore(self, kept: dict[str, list[str]]) -> None:
         self.lists = {name: list(items) for name, items in kept.items()}
+
+
+def _find(item: str, items: list[str]) -> str | None:
+    """The item of `items` that `item` names, "the" or "a" before it or not."""
+    bare = _ARTICLE.sub("", item)
+    return next((kept for kept in items if _ARTICLE.sub("", kept) == bare), None)
+
+
+_ARTICLE = re.compile(r"^(?:the|a|an|my|our) ")
 
 
 def _are(items: list[str], where: str) -> list[str]:
