@@ -725,6 +725,21 @@ def test_simulate_command_prints_turns_and_writes_the_trace(
     assert [e["t"] for e in events] == sorted(e["t"] for e in events)
 
 
+def test_demo_with_the_zero_download_engines_answers_its_question_on_the_device(
+    config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The first thing a newcomer runs: pocketsphinx must hear the simulated user's "What time is it?" well enough
+    # for the device to tell the time (with espeak-ng's plain voice it heard "what donnie outta").
+    from assistant.cli import main
+
+    out = tmp_path / "demo.wav"
+    assert main(["--config", str(config_file), "demo", "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["answered"] == 1 and out.stat().st_size > 16000, summary
+    turn = summary["rows"][0]
+    assert turn["heard"].startswith("what time is it") and turn["reply"].startswith("It's "), turn
+
+
 def test_a_scenario_with_a_missing_recording_fails_before_anything_starts(
     config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
