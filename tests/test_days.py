@@ -30,6 +30,10 @@ def said(text: str, now: datetime = THANKSGIVING_2026) -> str | None:
         ("when is mother's day", "Mother's Day is in 164 days, on Sunday, May the 9th, 2027."),
         ("how long until valentine's day", "Valentine's Day is in 80 days, on Sunday, February the 14th, 2027."),
         ("how many days until friday", "Friday is tomorrow."),
+        ("how many weeks until christmas", "Christmas is in 4 weeks and one day, on Friday, December the 25th."),
+        ("how many weeks until the 10th of december", "December the 10th is in 2 weeks, on a Thursday."),
+        ("how many weeks until saturday", "Saturday is in 2 days."),
+        ("how many days until next tuesday", "Next Tuesday is in 5 days."),
         ("how many days until thursday", "Thursday is in 7 days, on December the 3rd."),  # not today's
         ("how many days until the fifth of december", "December the 5th is in 9 days, on a Saturday."),
         ("how many days until march 1st 2020", "March the 1st was 2461 days ago, on a Sunday."),

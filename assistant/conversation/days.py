@@ -1,5 +1,5 @@
-"""Days of the calendar: "how many days until Christmas", "how long ago was Halloween", "what day of the week is
-March 5th", "when is Thanksgiving", "what's the date next Friday", "what's the date in 3 weeks".
+"""Days of the calendar: "how many days until Christmas" (or weeks), "how long ago was Halloween", "what day of
+the week is March 5th", "when is Thanksgiving", "what's the date next Friday", "what's the date in 3 weeks".
 
 A language model does not know today's date, so it cannot count the days to anything; these are answered from
 the clock. A day is said as a holiday of fixed date or rule (Christmas, New Year's Day, Halloween, Thanksgiving,
@@ -123,6 +123,8 @@ def _read_day(said: str, today: date, year: int | None, past: bool) -> tuple[str
 _UNTIL = re.compile(r"^(?:how many (?:more )?(?:days|sleeps) (?:is it |are there |are left |left )?"
                     r"(?:until|till|til|before|to)|how long (?:is it )?(?:until|till|til|before|to)|when is)"
                     r" (?P<day>.+)$")
+_WEEKS_UNTIL = re.compile(r"^how many (?:more )?weeks (?:is it |are there |are left |left )?"
+                          r"(?:until|till|til|before|to) (?P<day>.+)$")
 _SINCE = re.compile(r"^(?:how many (?:days|sleeps) (?:has it been |have passed |is it |ago was it |was it )?since"
                     r"|how long (?:has it been |is it |was it )?since|how long ago was|how many days ago was)"
                     r" (?P<day>.+)$")
@@ -149,8 +151,8 @@ def request(normalized: str, today: date) -> Callable[[datetime], str] | None:
         if count <= 100_000:  # about 270 years of days
             back = counted["when"] == "ago"
             return lambda now: _counted_day(count, counted["unit"] or counted["unit2"], back, now)
-    for pattern, answer in ((_UNTIL, _days_until), (_SINCE, _days_since), (_WEEKDAY_OF, _weekday_of),
-                            (_DATE_OF, _date_of)):
+    for pattern, answer in ((_UNTIL, _days_until), (_WEEKS_UNTIL, _weeks_until), (_SINCE, _days_since),
+                            (_WEEKDAY_OF, _weekday_of), (_DATE_OF, _date_of)):
         match = pattern.match(asked)
         if match is None:
             continue
@@ -164,6 +166,19 @@ def _days_until(said: str, now: datetime) -> str:
     found = read_day(said, now.date())
     assert found is not None
     return _how_far(*found[:2], now)
+
+
+def _weeks_until(said: str, now: datetime) -> str:
+    """"Christmas is in 4 weeks and 1 day, on ..." (in days, under a week)."""
+    found = read_day(said, now.date())
+    assert found is not None
+    name, day, _ = found
+    days = (day - now.date()).days
+    if days < 7:
+        return _how_far(name, day, now)
+    weeks, rest = divmod(days, 7)
+    length = f"{weeks} week{'s' if weeks != 1 else ''}" + (f" and {_count(rest)}" if rest else "")
+    return f"{name} is in {length}, on {_spoken(day, name, now)}."
 
 
 def _days_since(said: str, now: datetime) -> str:
@@ -182,6 +197,8 @@ def _how_far(name: str, day: date, now: datetime) -> str:
     if days < 0:
         return f"{name} was {_count(-days)} ago, on {_spoken(day, name, now)}."
     on = WEEKDAYS[day.weekday()] if days < 7 else _spoken(day, name, now)
+    if on == name.split()[-1]:  # "Saturday is in 2 days", not "..., on Saturday"
+        return f"{name} is in {_count(days)}."
     return f"{name} is in {_count(days)}, on {on}."
 
 

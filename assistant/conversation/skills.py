@@ -39,7 +39,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from assistant.conversation import arithmetic, chance, days, limits, lists, spelling, units, world_clock
+from assistant.conversation import (
+    arithmetic,
+    calendar_facts,
+    chance,
+    clock_math,
+    days,
+    limits,
+    lists,
+    spelling,
+    units,
+    world_clock,
+)
 from assistant.conversation.lists import ListRequest, Lists, parse_list_request
 from assistant.conversation.phrases import (
     CHATTER,
@@ -126,8 +137,8 @@ _HANGING = re.compile(r"\s+(?:the|a|an|and)[\s.,?!]*$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, time_in, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*, list_*, volume_*,
-    # repeat, math, units, random, spelling, limits
+    intent: str  # time, time_in, time_sum, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*, list_*,
+    # volume_*, repeat, math, units, random, spelling, limits
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
@@ -267,6 +278,12 @@ class Skills:
         elsewhere = world_clock.request(normalized) if "time" in self.enabled else None
         if elsewhere is not None:
             return _Request("time_in", answer=elsewhere)
+        shifted = clock_math.request(normalized) if "time" in self.enabled else None
+        if shifted is not None:
+            return _Request("time_sum", answer=shifted)
+        fact = calendar_facts.request(normalized) if "date" in self.enabled else None
+        if fact is not None:
+            return _Request("calendar", answer=fact)
         asked = arithmetic.request_words(text, normalized) if {"math", "units", "random"} & self.enabled else ""
         answers: tuple[tuple[str, Callable[[], str | None]], ...] = (
             ("math", lambda: arithmetic.answer_words(asked)), ("units", lambda: units.answer_words(asked)),

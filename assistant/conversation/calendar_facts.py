@@ -1,0 +1,98 @@
+"""Facts of the calendar about now: "what year is it", "what month is it", "what was yesterday's date", "is it a
+leap year", "what week is it", "what day of the year is it", "how many days are left in the year", "how many days
+are in February".
+
+A language model does not know when it is (it guesses the year its training ended), so these are answered from
+the clock. Weeks are ISO weeks (Monday first; week 1 holds the year's first Thursday), as calendars number them.
+Read on normalized text (text_norm: "yesterday's" is "yesterday is", "what's" is "what is").
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from assistant.conversation.spoken import spoken_date
+
+_MONTHS = tuple(calendar.month_name)[1:]
+_MONTH = "|".join(m.lower() for m in _MONTHS)
+_NOW = r"(?: is it| are we in| is this)?(?: right)?(?: now)?"
+_FACTS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], datetime], str]], ...] = (
+    (re.compile(rf"^(?:what|which) year{_NOW}|^what is the (?:current )?year(?: now)?"),
+     lambda m, now: f"It's {now.year}."),
+    (re.compile(rf"^(?:what|which) month{_NOW}|^what is the (?:current )?month(?: now)?"),
+     lambda m, now: f"It's {_MONTHS[now.month - 1]}."),
+    (re.compile(r"^what (?:day|date) was (?:it )?yesterday|^what was (?:the date |the day )?yesterday(?: is date)?"
+                r"|^what is yesterday is date|^what was yesterday is date"),
+     lambda m, now: f"Yesterday was {spoken_date(now - timedelta(days=1))}."),
+    (re.compile(r"^is (?:it|this|this year|(?P<next>next year)|(?P<year>\d{4})) a leap year"),
+     lambda m, now: _leap(int(m["year"]) if m["year"] else now.year + bool(m["next"]), now)),
+    (re.compile(r"^when is the next leap year|^what is the next leap year|^when is the next leap day"),
+     lambda m, now: f"The next leap day is February the 29th, {_next_leap(now)}."),
+    (re.compile(rf"^(?:what|which) week(?: number)?(?: of the year)?{_NOW}|^what is the (?:current )?week number"),
+     lambda m, now: "It's week {1} of {0}.".format(*now.isocalendar())),
+    (re.compile(r"^what (?:day|day number) of the year is (?:it|today)|^what day of the year(?: is it)?"
+                r"|^how many days (?:have passed|have gone by|are gone) (?:this|in the|in this) year"),
+     lambda m, now: f"Today is day {now.timetuple().tm_yday} of {now.year}."),
+    (re.compile(r"^how many (?:more )?days (?:are )?(?:there )?(?:left|remaining) (?:in|of|until the end of) "
+                r"(?:the|this) year|^how many days until the end of the year"),
+     lambda m, now: _left_in_year(now)),
+    (re.compile(rf"^how many days (?:are )?(?:there )?(?:in|does) (?:(?P<month>{_MONTH})|(?P<which>this|next|last)"
+                rf" month)(?: have| has)?(?: (?:in )?(?P<year>\d{{4}}))?(?: this year| next year)?"),
+     lambda m, now: _days_in(m, now)),
+)
+_AFTER = re.compile(r"(?: (?:please|again|jarvis|alexa|mycroft|computer|assistant))*$")
+_BEFORE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
+                     r"(?:(?:can|could) you )?(?:tell me )?(?:do you know )?")
+
+
+def request(normalized: str) -> Callable[[datetime], str] | None:
+    """The answer, at a moment, to a question in `normalized` about the calendar now, else None."""
+    asked = _AFTER.sub("", _BEFORE.sub("", normalized))
+    for pattern, answer in _FACTS:
+        match = pattern.fullmatch(asked)
+        if match is not None:
+            return lambda now, match=match, answer=answer: answer(match, now)
+    return None
+
+
+def _leap(year: int, now: datetime) -> str:
+    if calendar.isleap(year):
+        return f"Yes, {year} is a leap year."
+    after = _next_leap(datetime(year, 12, 31)) if year >= now.year else None
+    return f"No, {year} is not a leap year." + (f" The next one is {after}." if after else "")
+
+
+def _next_leap(now: datetime) -> int:
+    """The year of the next February 29th from `now` (this year's, if it is still to come)."""
+    year = now.year if calendar.isleap(now.year) and now < datetime(now.year, 3, 1) else now.year + 1
+    while not calendar.isleap(year):
+        year += 1
+    return year
+
+
+def _left_in_year(now: datetime) -> str:
+    left = (datetime(now.year, 12, 31).date() - now.date()).days
+    if left == 0:
+        return "Today is the last day of the year."
+    return f"There {'is one day' if left == 1 else f'are {left} days'} left in {now.year} after today."
+
+
+def _days_in(match: re.Match[str], now: datetime) -> str:
+    """"November has 30 days."; February by its year: the next one when none is said."""
+    if match["which"]:
+        months = now.year * 12 + now.month - 1 + {"this": 0, "next": 1, "last": -1}[match["which"]]
+        year, month = divmod(months, 12)
+        month += 1
+    else:
+        month = _MONTHS.index(match["month"].title()) + 1
+        year = int(match["year"]) if match["year"] else now.year + (month < now.month)
+        if not 1 <= year <= 9999:
+            return "That is further than my calendar goes."
+    days = calendar.monthrange(year, month)[1]
+    if month == 2 and not match["year"]:
+        return f"February has {days} days in {year}; in a leap year it has 29." if days == 28 else (
+            f"February has 29 days in {year}, a leap year; otherwise 28.")
+    return f"{_MONTHS[month - 1]} has {days} days" + (f" in {year}." if month == 2 else ".")
