@@ -262,6 +262,11 @@ class LlmConfig:
         "Answer in one or two short spoken sentences, without lists or markup.",
         "The system prompt (kept in llama.cpp's cache between turns).",
     )
+    date_in_prompt: bool = setting(
+        True,
+        "End the system prompt with today's date (\"Today is Thursday, November 26, 2026.\"): a model does not "
+        "know it, and guesses the year its training ended. It changes once a day, so the prompt cache holds.",
+    )
 
 
 @dataclass(frozen=True)

@@ -56,11 +56,11 @@ def llm_brain(stories: Path) -> Iterator[Callable[..., LlmBrain]]:
 
     opened: list[LlmBrain] = []
 
-    def open_one(memory: MemoryFile | None = None, settings: Config | None = None) -> LlmBrain:
+    def open_one(memory: MemoryFile | None = None, settings: Config | None = None,
+                 clock: Callable[[], datetime] = lambda: TUESDAY) -> LlmBrain:
         settings = settings or config()
-        model = LlamaChat(stories, settings.llm)
-        model.warm_up()
-        opened.append(LlmBrain(model, settings, memory))
+        opened.append(LlmBrain(LlamaChat(stories, settings.llm), settings, memory, clock))
+        opened[-1].warm_up()
         return opened[-1]
 
     yield open_one
@@ -81,6 +81,20 @@ def test_the_reply_streams_in_pieces_with_the_models_figures(llm_brain: Callable
     assert stats["evaluated_tokens"] == stats["prompt_tokens"] - stats["cached_tokens"]
     assert 0 < stats["first_token_s"] <= stats["total_s"]
     assert brain.name == "llama"
+
+
+def test_the_system_prompt_ends_with_todays_date_and_is_warmed_up_so(llm_brain: Callable[..., LlmBrain]) -> None:
+    today = [TUESDAY]
+    brain = llm_brain(clock=lambda: today[0])
+    assert brain.system_prompt == "You are brief. Today is Tuesday, March 5, 2024."  # a model cannot know it
+    assert brain.warm_up() > 0
+    reply(brain, "Hello.")
+    first = brain.stats
+    assert first["cached_tokens"] >= brain.warm_up()  # the dated prompt was in the cache
+    today[0] = datetime(2024, 3, 6, 0, 1)  # past midnight: a new date, evaluated once
+    assert brain.system_prompt.endswith("Today is Wednesday, March 6, 2024.")
+    plain = llm_brain(settings=Config(llm=LlmConfig(**{**vars(LLM), "date_in_prompt": False})))
+    assert plain.system_prompt == "You are brief."
 
 
 def test_cancel_from_another_thread_stops_the_reply_within_one_token(

@@ -95,13 +95,12 @@ def _open_brain(config: Config, model_path: Path | None) -> tuple[Brain, str]:
     if model_path is None:
         brain = open_brain(config)
     else:
-        model = open_model(config, model_path)
+        brain = LlmBrain(open_model(config, model_path), config, None)
         try:
-            model.warm_up()
+            brain.warm_up()
         except BaseException:
-            model.close()
+            brain.close()
             raise
-        brain = LlmBrain(model, config, None)
     if isinstance(brain, LlmBrain):
         model = brain.model
         return brain, f"{model.path.name} ({model.format.name})"  # type: ignore[attr-defined]

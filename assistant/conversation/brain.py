@@ -34,6 +34,7 @@ from assistant.brain.history import History
 from assistant.conversation.memory import MemoryFile, is_forget_request, memory_path
 from assistant.conversation.phrases import PhraseIntent, match_phrase, phrase_intents
 from assistant.conversation.skills import describe
+from assistant.conversation.spoken import WEEKDAYS
 
 if TYPE_CHECKING:
     from assistant.brain.llm import ChatModel
@@ -120,9 +121,14 @@ class LlmBrain:
 
     name = "llama"
 
-    def __init__(self, model: ChatModel, config: Config, memory: MemoryFile | None) -> None:
+    def __init__(
+        self, model: ChatModel, config: Config, memory: MemoryFile | None,
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
         self.model = model
-        self.system_prompt = config.llm.system_prompt
+        self.clock = clock
+        self._system_prompt = config.llm.system_prompt
+        self._date_in_prompt = config.llm.date_in_prompt
         history = History(
             model.count_tokens,
             prompt_budget=model.n_ctx - config.llm.max_tokens,
@@ -136,6 +142,21 @@ class LlmBrain:
     @property
     def history(self) -> History:
         return self._turns.history
+
+    @property
+    def system_prompt(self) -> str:
+        """The configured system prompt, with today's date when so configured."""
+        if not self._date_in_prompt:
+            return self._system_prompt
+        today = self.clock()
+        date = f"{WEEKDAYS[today.weekday()]}, {today:%B} {today.day}, {today.year}"
+        return f"{self._system_prompt} Today is {date}.".strip()
+
+    def warm_up(self) -> int:
+        """Put the system prompt in the model's cache, so the first turn only evaluates the user's words; returns
+        how many tokens are cached (0 for a model without a cache)."""
+        warm_up = getattr(self.model, "warm_up", None)  # LlamaChat has one; ChatModel does not need it
+        return 0 if warm_up is None else int(warm_up(self.system_prompt))
 
     def reply(self, user: str, cancel: threading.Event) -> Iterator[str]:
         self._used_model = False
@@ -299,8 +320,9 @@ def open_brain(config: Config, env: Mapping[str, str] | None = None) -> Brain:
         log.info("brain: language model %s", choice.reason)
         model = LlamaChat(choice.model, config.llm)
         try:
-            model.warm_up()
-            return LlmBrain(model, config, memory)
+            brain = LlmBrain(model, config, memory)
+            brain.warm_up()
+            return brain
         except BaseException:
             model.close()
             raise

@@ -64,9 +64,11 @@ class SimulationResult:
 
 
 def simulation_config(config: Config) -> Config:
-    """The config a simulation runs with: no memory across runs, no greeting."""
+    """The config a simulation runs with: no memory across runs, no greeting, no date in the language model's
+    prompt (a run is the same on any day)."""
     return dataclasses.replace(
-        config, conversation=dataclasses.replace(config.conversation, memory=False, greeting="")
+        config, conversation=dataclasses.replace(config.conversation, memory=False, greeting=""),
+        llm=dataclasses.replace(config.llm, date_in_prompt=False),
     )
 
 
