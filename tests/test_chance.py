@@ -51,6 +51,9 @@ def test_a_number_is_drawn_from_the_range_either_way_round_and_bounds_are_said()
     drawn = {int(said(skill, "pick a number between 1 and 10").rstrip(".")) for _ in range(200)}
     assert drawn == set(range(1, 11))
     assert {int(said(skill, "pick a random number from 5 to 3").rstrip(".")) for _ in range(50)} == {3, 4, 5}
+    assert {said(skill, "pick a random number") for _ in range(200)} == {  # no range said: one to ten, said so
+        f"Between 1 and 10: {n}." for n in range(1, 11)}
+    assert skill.answer("pick a number", 0) is None  # "... and I'll guess it": a game, the model's
     assert said(skill, "roll 50 dice") == "I can roll up to 10 dice of 2 to 1000 sides."
     assert said(skill, "roll an 8 sided die") in {f"You rolled {'an' if n == 8 else 'a'} {n}." for n in range(1, 9)}
 

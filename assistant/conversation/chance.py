@@ -1,5 +1,5 @@
 """Chance: "flip a coin", "heads or tails", "roll a die", "roll two dice", "roll a 20-sided die", "roll a d20",
-"pick a number between 1 and 100".
+"pick a number between 1 and 100", "pick a random number" (1 to 10).
 
 A language model is no die: at temperature 0 it gives the same toss every time, and a small one at any
 temperature favours a few answers. The device draws them from its own random generator (the skills own one;
@@ -17,8 +17,9 @@ from assistant.conversation.spoken import spoken_list
 _COIN = re.compile(r"^(?:(?:flip|toss) (?:a |the |me a )?coin|heads or tails|coin (?:flip|toss))$")
 _DICE = re.compile(r"^roll (?:a |an |the |me a |(?P<count>\d+) )?(?:(?P<sides>\d+) sided )?(?:die|dice|dices)$"
                    r"|^roll (?:a |an )?d(?P<d>\d+)$")
-_NUMBER = re.compile(r"^(?:pick|choose|give me|tell me|think of|say) (?:me )?(?:a )?(?:random )?number "
-                     r"(?:between|from) (?P<low>\d+) (?:and|to) (?P<high>\d+)$")
+_NUMBER = re.compile(r"^(?:pick|choose|give me|tell me|think of|say) (?:me )?(?:a )?(?P<random>random )?number"
+                     r"(?: (?:between|from) (?P<low>\d+) (?:and|to) (?P<high>\d+))?$")
+DEFAULT_RANGE = (1, 10)  # "pick a random number", no range said: one to ten, said with it
 MAX_DICE = 10
 MAX_SIDES = 1000
 
@@ -38,7 +39,10 @@ def answer(asked: str, rng: random.Random) -> str | None:
             return f"You rolled {'an' if rolled[0] in (8, 11, 18) or 80 <= rolled[0] <= 89 else 'a'} {rolled[0]}."
         return f"You rolled {spoken_list([str(r) for r in rolled])}: {sum(rolled)} in all."
     number = _NUMBER.match(asked)
-    if number:
+    if number and number["low"]:
         low, high = sorted((int(number["low"]), int(number["high"])))
         return f"{rng.randint(low, high)}."
+    if number and number["random"]:  # "pick a number" alone may be the start of a game: the model's
+        low, high = DEFAULT_RANGE
+        return f"Between {low} and {high}: {rng.randint(low, high)}."
     return None
