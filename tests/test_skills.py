@@ -685,6 +685,7 @@ def test_the_volume_has_ends_and_other_things_turned_up_are_not_it() -> None:
     assert (skill.volume, skill.volume_db) == (10, 0.0)
     assert said(skill, "louder") == "That's as loud as I go."
     assert said(skill, "what's the volume") == "The volume is ten."
+    assert said(skill, "what's my volume") == "The volume is ten."
     assert said(skill, "volume 50") == "Say a volume from one to ten." and skill.volume == 10
     skill.answer("volume 1", 0)
     assert said(skill, "quieter") == "That's as quiet as I go." and skill.volume_db == -27.0

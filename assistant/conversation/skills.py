@@ -128,7 +128,7 @@ _VOLUME_AFTER = frozenset({"please", "a", "bit", "little", "lot", "more", "now",
 _VOLUME_TO = re.compile(r"\bvolume (?:to |at |on )?(?:level )?(?P<level>\d+)(?P<percent> percent)?\b"
                         r"|\bvolume (?:to )?(?P<max>max|maximum|full|the max|the maximum)\b"
                         r"|\b(?P<maxed>max|maximum|full) volume\b")
-_VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your )?volume\b|\bhow loud are you\b")
+_VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your |my )?volume\b|\bhow loud are you\b")
 
 
 # A word a request does not end on, left hanging at the end of a transcript.
