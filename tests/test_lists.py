@@ -44,6 +44,15 @@ def test_lists_are_named_by_the_words_before_list() -> None:
     assert skill.lists.lists == {"to-do": ["call the plumber"], "packing": ["sunscreen"], "shopping": ["a joke book"]}
 
 
+def test_a_list_without_a_name_is_the_shopping_list() -> None:
+    skill = Skills(SKILLS)
+    assert said(skill, "put milk on the list") == "Okay, I've added milk to your shopping list."
+    assert said(skill, "add eggs to my list") == "Okay, I've added eggs to your shopping list."
+    assert said(skill, "read me my list") == "Your shopping list has milk and eggs."
+    assert said(skill, "what's on the list") == "Your shopping list has milk and eggs."
+    assert said(skill, "remove milk from the list") == "Okay, I've taken milk off your shopping list."
+
+
 def test_a_thing_named_with_an_and_is_one_item() -> None:
     skill = Skills(SKILLS)
     assert said(skill, "add mac and cheese, half and half and eggs to my shopping list") == (

@@ -2,7 +2,8 @@
 shopping list", "remove eggs from the shopping list", "clear my shopping list", "add call the plumber to my to-do
 list", "put sunscreen on the packing list".
 
-A list is named by the word or two before "list" ("grocery" is the shopping list, "todo" the to-do list) and
+A list is named by the word or two before "list" ("grocery" is the shopping list, "todo" the to-do list; "the
+list" alone is the shopping list) and
 holds what was said, item by item (split at commas and "and", which the recognizer writes, but not inside a
 thing named with an "and": "mac and cheese", "half and half"). The skills keep the lists in their file with the
 timers and the volume.
@@ -22,14 +23,15 @@ _NAMES = {"grocery": "shopping", "groceries": "shopping", "shopping": "shopping"
 # Not a list's name nor an item: "add it to the list" (which, and what?), "add eggs to my add list".
 _NOT_NAMES = frozenset({"the", "my", "a", "an", "our", "your", "that", "this", "it", "them", "those", "these", "one",
                         "add", "put", "remove", "delete", "read", "clear", "is", "on", "to", "from", "what", "me"})
-_LIST = r"(?:my |the |our )?(?P<list>[a-z][a-z'-]*(?: [a-z][a-z'-]*)?) list"
+# A list without a name ("add milk to the list", "what's on my list") is the shopping list, as on phones.
+_LIST = r"(?:(?:my|the|our) list|(?:my |the |our )?(?P<list>[a-z][a-z'-]*(?: [a-z][a-z'-]*)?) list)"
 _NAMES_RE = r"(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant),? )?(?:please )?(?:(?:can|could|will) you )?"
 _REQUESTS = (
     ("list_add", re.compile(rf"^{_NAMES_RE}(?:add|put|write down|write) (?P<items>.+?) (?:to|on|onto|in) {_LIST}$")),
     ("list_remove", re.compile(rf"^{_NAMES_RE}(?:remove|delete|take|cross|cross off|scratch) (?P<items>.+?)"
                                rf" (?:from|off|off of) {_LIST}$")),
-    ("list_read", re.compile(rf"^{_NAMES_RE}(?:what is|what's|whats|what are|what do i have|what have i got|read|read "
-                             rf"me|tell me|check|what else is)(?: on| in)? {_LIST}(?: please)?$")),
+    ("list_read", re.compile(rf"^{_NAMES_RE}(?:what is|what's|whats|what are|what do i have|what have i got|read me"
+                             rf"|read|tell me|check|what else is)(?: on| in)? {_LIST}(?: please)?$")),
     ("list_clear", re.compile(rf"^{_NAMES_RE}(?:clear|empty|delete|erase|wipe)(?: out)? {_LIST}(?: please)?$")),
 )
 
@@ -49,7 +51,7 @@ def parse_list_request(text: str) -> ListRequest | None:
         match = pattern.match(said)
         if match is None:
             continue
-        name = _NAMES.get(match["list"], match["list"])
+        name = _NAMES.get(match["list"], match["list"]) if match["list"] else "shopping"
         items = tuple(_items(match["items"])) if "items" in pattern.groupindex else ()
         if set(name.split()) & _NOT_NAMES or ("items" in pattern.groupindex and (not items or set(items) & _NOT_NAMES)):
             return None
