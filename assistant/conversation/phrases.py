@@ -1,4 +1,5 @@
-"""Reading a request's words: a phrase said (nearly) alone, a length of time, a time of day.
+"""Reading a request's words: a phrase said (nearly) alone, a length of time, a time of day (or a part of the day
+said for one: "tomorrow morning" is 9 AM tomorrow).
 
 Everything works on `assistant.text_norm.normalize`d text (lower case, "five" is "5", "what's" is "what is",
 "6:30" is "630"), in English.
@@ -108,6 +109,42 @@ _CLOCK_TIMES = (re.compile(rf"\b(?:at|for) (?:tomorrow (?:at )?)?{_TIME_OF_DAY}\
                 re.compile(rf"\b{_TIME_OF_DAY} alarm\b"))
 
 
+# The time a part of the day said instead of a clock time stands for ("remind me tomorrow morning"), as phone
+# assistants take them; whoever sets something for it says the time back, so the user can correct it.
+MORNING_HOUR = 9  # also a day said alone: "remind me tomorrow" is at 9 AM tomorrow
+AFTERNOON_HOUR = 14
+EVENING_HOUR = 18
+NIGHT_HOUR = 20  # "tonight", "at night"
+_PART_HOURS = {"morning": MORNING_HOUR, "afternoon": AFTERNOON_HOUR, "evening": EVENING_HOUR, "night": NIGHT_HOUR}
+_PART_ENDS = {"morning": 12, "afternoon": EVENING_HOUR, "evening": 24, "night": 24}  # the hour each is over
+
+
+@dataclass(frozen=True)
+class PartOfDay:
+    """A part of the day said instead of a clock time: "this evening", "tonight" (`today`: today's, even once its
+    time has passed), "in the morning", "tomorrow night" (the next one, as the days said make it)."""
+
+    name: str  # "morning", "afternoon", "evening", "night"
+    today: bool
+
+    @property
+    def hour(self) -> int:
+        return _PART_HOURS[self.name]
+
+    @property
+    def said(self) -> str:
+        """Today's, as said: "this morning", "tonight"."""
+        return "tonight" if self.name == "night" else f"this {self.name}"
+
+    def passed(self, moment: datetime) -> bool:
+        """Whether today's, asked for, is past its time at `moment` ("this morning" at 3 PM, "tonight" at 9 PM)."""
+        return self.today and moment.hour >= self.hour
+
+    def over(self, moment: datetime) -> bool:
+        """Whether it is over at `moment` ("this morning" at 3 PM; "this afternoon" at 3 PM is not)."""
+        return moment.hour >= _PART_ENDS[self.name]
+
+
 @dataclass(frozen=True)
 class ClockTime:
     """A time of day as said: `hour` 0-23, or 1-12 with `meridiem` None when the user did not say which; on which
@@ -120,6 +157,7 @@ class ClockTime:
     weekdays: frozenset[int] = frozenset()
     weekly: bool = False  # "every weekday", "on Mondays": rings again each week
     span: tuple[int, int] = field(default=(0, 0), compare=False)  # where the time was said ("at 7 pm")
+    part: PartOfDay | None = None  # the part of the day said for it ("this evening"), if one was
 
     def next_after(self, moment: datetime) -> datetime:
         """The first such time after `moment` (tomorrow's, or on the days said, when said so): "at 7" at 3 PM is 7
@@ -163,17 +201,25 @@ def parse_days(normalized: str) -> tuple[frozenset[int], bool]:
     return days, len(days) > 1 or any(m["every"] or m["plural"] for m in named)
 
 
-_WHEN = re.compile(r"\b(?:on )?(?:tomorrow|tonight|today|this (?:morning|afternoon|evening))\b")
+_WHEN = re.compile(r"\b(?:tomorrow|today)\b")
+# "this evening", "tonight", "tomorrow morning", "in the afternoon", "at night", "on Friday morning", "every night";
+# only before what may follow a time, so "the morning meeting" or "at the evening class" is not one.
+_PART_OF_DAY = re.compile(
+    r"\b(?:later )?(?P<tonight>tonight)\b"
+    r"|\b(?:(?:later )?(?P<this>this)|tomorrow|(?:in|during) the|at|every|each"
+    r"|(?:" + "|".join(DAY_NAMES) + r"|weekday|weekend)s?) (?P<part>morning|afternoon|evening|night)s?"
+    r"(?=$| (?:to|that|about|of|at|on|for|and|please|i)\b)")
 
 
 def when_spans(normalized: str) -> list[tuple[int, int]]:
-    """Where `normalized` says when, besides a time of day or a length: "tomorrow", "tonight", "every weekday",
-    "on Mondays", "on Friday" (with the "on")."""
+    """Where `normalized` says when, besides a time of day or a length: "tomorrow", "tonight", "this evening",
+    "every weekday", "on Mondays", "on Friday", "for tomorrow morning" (with the "on" or "for")."""
     spans = []
-    for pattern in (_EVERY_DAY, _WORKDAYS, _WEEKENDS, _DAY, _WHEN):
+    for pattern in (_EVERY_DAY, _WORKDAYS, _WEEKENDS, _DAY, _WHEN, _PART_OF_DAY):
         for match in pattern.finditer(normalized):
             start, end = match.span()
-            spans.append((start - 3 if normalized[:start].endswith("on ") else start, end))
+            before = re.search(r"\b(?:on|for) $", normalized[:start])
+            spans.append((before.start() if before else start, end))
     return sorted(spans)
 
 
@@ -186,7 +232,7 @@ def parse_clock_time(normalized: str) -> ClockTime | None:
         return None
     words = set(normalized.split())
     meridiem = _MERIDIEM.get(match["meridiem"] or "") or (  # "at 7 every morning"
-        "am" if "morning" in words else "pm" if words & {"evening", "night", "tonight"} else None)
+        "am" if "morning" in words else "pm" if words & {"afternoon", "evening", "night", "tonight"} else None)
     if match["noon"]:
         hour, minute, meridiem = 12, 0, "am" if match["noon"] == "midnight" else "pm"
     elif match["past"] or match["to"]:
@@ -198,5 +244,26 @@ def parse_clock_time(normalized: str) -> ClockTime | None:
         hour, minute = int(match["h"]), int(match["m"] or 0)
     if not (0 <= hour <= 23 and 0 <= minute <= 59) or (meridiem is not None and not 1 <= hour <= 12):
         return None
+    return ClockTime(hour, minute, meridiem, *_days_said(normalized), match.span())
+
+
+def _days_said(normalized: str) -> tuple[bool, frozenset[int], bool]:
+    """Whether tomorrow is said (days of the week said instead win), the days of the week and whether every week."""
     weekdays, weekly = parse_days(normalized)
-    return ClockTime(hour, minute, meridiem, "tomorrow" in words and not weekdays, weekdays, weekly, match.span())
+    return "tomorrow" in normalized.split() and not weekdays, weekdays, weekly
+
+
+def parse_part_of_day(normalized: str) -> ClockTime | None:
+    """The time a part of the day said without a clock time stands for ("tomorrow morning": 9 AM tomorrow; "this
+    evening", "tonight", "in the afternoon", "on Friday night", "every morning"), or a day said alone (its morning:
+    "tomorrow", "on Friday", "every Monday"); None when neither is said ("today" alone says no time)."""
+    match = _PART_OF_DAY.search(normalized)
+    tomorrow, weekdays, weekly = _days_said(normalized)
+    if match is None and not (tomorrow or weekdays):
+        return None
+    part = None
+    if match is not None:
+        part = PartOfDay("night" if match["tonight"] else match["part"], bool(match["this"] or match["tonight"]))
+    hour = part.hour if part else MORNING_HOUR
+    return ClockTime(hour % 12 or 12, 0, "pm" if hour >= 12 else "am", tomorrow, weekdays, weekly,
+                     match.span() if match else (0, 0), part)

@@ -1,6 +1,16 @@
 """Reading a reminder: "remind me to call my mom at 5 PM", "remind me in 20 minutes to check the oven", "remind me
 every Monday at 7 PM to take out the trash", "remind me tomorrow at 9 to call the dentist".
 
+A part of the day said instead of a clock time stands for one (assistant.conversation.phrases: morning 9 AM,
+afternoon 2 PM, evening 6 PM, tonight and at night 8 PM), and a day said alone for its morning, as phone assistants
+take them: "remind me tomorrow morning to call the bank" (9 AM tomorrow), "this evening", "tonight", "in the morning"
+(the next 9 AM), "on Friday morning", "remind me tomorrow to buy milk" (9 AM tomorrow); the confirmation says the time
+chosen, so the user can correct it. "Today" alone says no time: it asks when. Today's part of the day ("this
+morning", "this afternoon", "this evening", "tonight") whose time has passed is not set in the past, nor moved to
+tomorrow against the "this" said: the skills ask for the time instead, "At what time tonight?" while it lasts ("tonight"
+at 9 PM, "this afternoon" at 3 PM), "This morning is over. When should I remind you ...?" after (timers). An alarm
+still asks for a time ("wake me up tomorrow morning": "For what time?"): a wake-up time is the user's own.
+
 What to remind of is the request's words without the time, the length and the days said, from "to", "about" or
 "that" on, turned to the one reminded ("to call my mom" is said back as "to call your mom"; "that I need to take
 my pills" as "to take your pills"). The skills keep and ring reminders as they do alarms
@@ -12,7 +22,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.conversation.phrases import ClockTime, parse_clock_time, parse_duration, when_spans, words_outside
+from assistant.conversation.phrases import (
+    ClockTime,
+    parse_clock_time,
+    parse_duration,
+    parse_part_of_day,
+    when_spans,
+    words_outside,
+)
 
 _REMIND = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
                      r"(?:(?:can|could|will|would) you )?(?:please )?(?:set a reminder|remind me)(?: (?P<rest>.*))?$")
@@ -36,8 +53,8 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     if asked is None:
         return None
     rest = asked["rest"] or ""
-    at = parse_clock_time(rest)
     duration = parse_duration(rest)
+    at = parse_clock_time(rest) or (None if duration else parse_part_of_day(rest))
     spans = list(when_spans(rest))
     if at is not None:
         spans.append(at.span)
@@ -52,6 +69,16 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     kind = "about" if lead and lead["about"] else "that" if lead and lead["that"] else "to"
     what = f"{kind} {' '.join(_PERSONS.get(w, w) for w in words)}" if words else ""
     return ReminderRequest(what, at, duration.seconds if duration else None)
+
+
+def parse_when(normalized: str) -> ClockTime | None:
+    """The time of day said alone, as the answer to "When should I remind you ...?": "at 6", "6 pm", "tomorrow
+    morning", "tonight"; None if the words say something else too ("what did I do this morning")."""
+    at = parse_clock_time(normalized) or parse_clock_time("at " + normalized)
+    if at is not None:
+        return at
+    alone = parse_reminder(f"remind me {normalized}")
+    return alone.at if alone is not None and not alone.what else None
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -18,8 +18,10 @@ boots with the time it was shut down at until NTP sets it. (A simulated room in 
 clock.)
 
 Reminders (assistant.conversation.reminders reads them): "remind me to call my mom at 5 PM", "remind me in 20
-minutes to check the oven", "every Monday at 7 PM", "what are my reminders", "cancel the reminder to call mom"; a
-Timer of kind "reminder" named by what it is about ("to call your mom"), kept and rung as alarms are.
+minutes to check the oven", "every Monday at 7 PM", "tomorrow morning" (9 AM: a part of the day stands for a time),
+"what are my reminders", "cancel the reminder to call mom"; a Timer of kind "reminder" named by what it is about ("to
+call your mom"), kept and rung as alarms are. One without a time, or for today's part of the day once its time has
+passed ("this morning" at 3 PM), asks when.
 
 Kept across restarts (the skills' file): deadlines on the wall clock; one that ran out while the assistant was
 down rings at once if that was within RING_LATE_S, else it is dropped with a line in the log (a seven o'clock
@@ -46,7 +48,7 @@ from assistant.conversation.phrases import (
     parse_days,
     parse_duration,
 )
-from assistant.conversation.reminders import parse_reminder
+from assistant.conversation.reminders import parse_reminder, parse_when
 from assistant.conversation.spoken import (
     duration_name,
     number_words,
@@ -345,7 +347,7 @@ class Timers:
             if _ASK_WORDS & set(words):
                 return TimerRequest("reminder_list")
         if self._asked_when is not None and len(words) <= 6:  # the answer to "When should I remind you ...?"
-            at = parse_clock_time(normalized) or parse_clock_time("at " + normalized)
+            at = parse_when(normalized)
             duration = parse_duration(normalized)
             if at is not None or duration is not None:
                 return TimerRequest("reminder_set", duration.seconds if duration else None, self._asked_when, at=at)
@@ -375,9 +377,10 @@ class Timers:
         if not request.name:
             return ("reminder_ask", "What should I remind you of? Say, for example: remind me to call mom "
                                               "at five PM.")
-        if request.at is None and request.seconds is None:
+        question = _when_unknown(request, moment)
+        if question is not None:
             self._asked_when = request.name
-            return ("reminder_ask", f"When should I remind you {request.name}?")
+            return ("reminder_ask", question)
         if len(self.timers) >= MAX_TIMERS:
             return ("reminder_set", f"You already have {number_words(MAX_TIMERS)} timers, alarms and "
                                               "reminders. Cancel one first.")
@@ -607,6 +610,20 @@ def parse_kept(kept: object) -> list[dict[str, Any]]:
             raise ValueError(f"timer {index} is not a timer")
         out.append({**saved, "at": at, "weekdays": sorted(set(weekdays))})
     return out
+
+
+def _when_unknown(request: TimerRequest, moment: datetime) -> str | None:
+    """What to ask when `request`, a reminder, says no time it can be set for at `moment`, else None: none said, or
+    today's part of the day past its time ("this morning" at 3 PM, "tonight" at 9 PM: not the past, nor tomorrow's
+    against the "this" said)."""
+    if request.at is None and request.seconds is None:
+        return f"When should I remind you {request.name}?"
+    part = request.at.part if request.at else None
+    if part is None or not part.passed(moment):
+        return None
+    if part.over(moment):
+        return f"{part.said.capitalize()} is over. When should I remind you {request.name}?"
+    return f"At what time {part.said}?"
 
 
 def _say_which(timers: Sequence[Timer], kind: str, verb: str) -> str:

@@ -1,0 +1,183 @@
+"""Reminders for a part of the day instead of a clock time: "remind me tomorrow morning to call the bank" (9 AM),
+"this evening" (6 PM), "tonight" (8 PM), "this afternoon" (2 PM), "tomorrow" alone (9 AM); today's part of the day
+past its time asks when; alarms still ask for a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from assistant.audio.io import SAMPLE_RATE
+from assistant.conversation.skills import SKILLS, Skills
+
+S = SAMPLE_RATE
+EARLY = datetime(2024, 3, 5, 8, 0)  # a Tuesday, before every part of the day's time
+TUESDAY = datetime(2024, 3, 5, 15, 5)  # the afternoon: this morning is over, this afternoon's 2 PM has passed
+LATE = datetime(2024, 3, 5, 21, 0)  # past tonight's 8 PM
+
+
+def skills(at: datetime) -> Skills:
+    return Skills(SKILLS, clock=lambda: at, follow_wall_clock=False)
+
+
+def said(skill: Skills, text: str, now: int = 0) -> str | None:
+    reply = skill.answer(text, now)
+    return None if reply is None else reply.text
+
+
+@pytest.mark.parametrize(
+    ("clock", "text", "reply", "at"),
+    [
+        (TUESDAY, "remind me tomorrow morning to call the bank",
+         "Okay, I'll remind you to call the bank at nine o'clock AM tomorrow.", datetime(2024, 3, 6, 9, 0)),
+        (TUESDAY, "remind me this evening to take out the trash",
+         "Okay, I'll remind you to take out the trash at six o'clock PM today.", datetime(2024, 3, 5, 18, 0)),
+        (TUESDAY, "remind me tonight to lock the door",
+         "Okay, I'll remind you to lock the door at eight o'clock PM today.", datetime(2024, 3, 5, 20, 0)),
+        (EARLY, "remind me to call mom this afternoon",
+         "Okay, I'll remind you to call mom at two o'clock PM today.", datetime(2024, 3, 5, 14, 0)),
+        (EARLY, "remind me this morning to call the bank",
+         "Okay, I'll remind you to call the bank at nine o'clock AM today.", datetime(2024, 3, 5, 9, 0)),
+        # "in the morning": the next 9 AM, today's or tomorrow's
+        (EARLY, "remind me in the morning to water the plants",
+         "Okay, I'll remind you to water the plants at nine o'clock AM today.", datetime(2024, 3, 5, 9, 0)),
+        (TUESDAY, "remind me in the morning to water the plants",
+         "Okay, I'll remind you to water the plants at nine o'clock AM tomorrow.", datetime(2024, 3, 6, 9, 0)),
+        (TUESDAY, "remind me to lock the door at night",
+         "Okay, I'll remind you to lock the door at eight o'clock PM today.", datetime(2024, 3, 5, 20, 0)),
+        (TUESDAY, "remind me on friday morning to pay rent",
+         "Okay, I'll remind you to pay rent at nine o'clock AM on Friday.", datetime(2024, 3, 8, 9, 0)),
+        (TUESDAY, "remind me tomorrow to buy milk",
+         "Okay, I'll remind you to buy milk at nine o'clock AM tomorrow.", datetime(2024, 3, 6, 9, 0)),
+        (TUESDAY, "set a reminder for tomorrow night to lock the door",
+         "Okay, I'll remind you to lock the door at eight o'clock PM tomorrow.", datetime(2024, 3, 6, 20, 0)),
+        (TUESDAY, "remind me about the meeting tomorrow afternoon",
+         "Okay, I'll remind you about the meeting at two o'clock PM tomorrow.", datetime(2024, 3, 6, 14, 0)),
+        (TUESDAY, "remind me tomorrow evening that I need to take my pills",
+         "Okay, I'll remind you to take your pills at six o'clock PM tomorrow.", datetime(2024, 3, 6, 18, 0)),
+        (EARLY, "remind me later this evening to call mom",
+         "Okay, I'll remind you to call mom at six o'clock PM today.", datetime(2024, 3, 5, 18, 0)),
+        # a clock time said with the part of the day is that time ("at 4" at 3 AM is not 4 AM: "this afternoon")
+        (TUESDAY, "remind me tomorrow morning at 7 to call the bank",
+         "Okay, I'll remind you to call the bank at seven o'clock AM tomorrow.", datetime(2024, 3, 6, 7, 0)),
+        (datetime(2024, 3, 5, 3, 0), "remind me at 4 this afternoon to call mom",
+         "Okay, I'll remind you to call mom at four o'clock PM today.", datetime(2024, 3, 5, 16, 0)),
+    ],
+)
+def test_a_part_of_the_day_stands_for_a_time_that_is_said_back(clock: datetime, text: str, reply: str,
+                                                               at: datetime) -> None:
+    skill = skills(clock)
+    assert said(skill, text, 10 * S) == reply
+    (reminder,) = skill.timers
+    assert (reminder.kind, reminder.at, reminder.weekdays) == ("reminder", at, ())
+    assert reminder.due == 10 * S + round((at - clock).total_seconds()) * S
+
+
+def test_every_morning_is_a_weekly_reminder_at_nine() -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, "remind me every morning to stretch") == (
+        "Okay, I'll remind you to stretch at nine o'clock AM every day.")
+    (reminder,) = skill.timers
+    assert (reminder.name, reminder.at, reminder.weekdays) == (
+        "to stretch", datetime(2024, 3, 6, 9, 0), (0, 1, 2, 3, 4, 5, 6))
+
+
+def test_a_reminder_for_tomorrow_morning_rings_at_nine_with_what_it_is_about() -> None:
+    skill = skills(TUESDAY)  # 3:05 PM
+    skill.answer("remind me tomorrow morning to call the bank", 10 * S)
+    (reminder,) = skill.timers
+    ring = 10 * S + round((datetime(2024, 3, 6, 9, 0) - TUESDAY).total_seconds()) * S  # 17 h 55 min on
+    assert reminder.due == ring
+    assert skill.due(ring - 1) == []
+    assert skill.due(ring) == [reminder]
+    assert skill.done_sentence([reminder]) == "A reminder to call the bank."
+    assert skill.timers == []
+
+
+def test_this_morning_once_it_is_over_is_not_set_in_the_past_nor_tomorrow_it_asks_when() -> None:
+    skill = skills(TUESDAY)  # 3:05 PM
+    reply = skill.answer("remind me this morning to call the bank", 0)
+    assert reply is not None and reply.intent == "reminder_ask"
+    assert reply.text == "This morning is over. When should I remind you to call the bank?"
+    assert skill.timers == []
+    assert said(skill, "tomorrow morning") == "Okay, I'll remind you to call the bank at nine o'clock AM tomorrow."
+    assert [t.at for t in skill.timers] == [datetime(2024, 3, 6, 9, 0)]
+
+
+@pytest.mark.parametrize(
+    ("clock", "text", "question", "answer", "reply", "at"),
+    [
+        (LATE, "remind me tonight to lock the door", "At what time tonight?", "at 10:30",
+         "Okay, I'll remind you to lock the door at ten thirty PM today.", datetime(2024, 3, 5, 22, 30)),
+        (TUESDAY, "remind me to call mom this afternoon", "At what time this afternoon?", "4",
+         "Okay, I'll remind you to call mom at four o'clock PM today.", datetime(2024, 3, 5, 16, 0)),
+        (datetime(2024, 3, 5, 19, 0), "remind me this evening to take out the trash", "At what time this evening?",
+         "at 8", "Okay, I'll remind you to take out the trash at eight o'clock PM today.", datetime(2024, 3, 5, 20, 0)),
+    ],
+)
+def test_todays_part_of_the_day_past_its_time_but_not_over_asks_at_what_time(
+        clock: datetime, text: str, question: str, answer: str, reply: str, at: datetime) -> None:
+    skill = skills(clock)
+    assert said(skill, text) == question  # not an hour from now, nor tomorrow's
+    assert skill.timers == []
+    assert said(skill, answer) == reply
+    assert [t.at for t in skill.timers] == [at]
+
+
+def test_tonight_asked_again_past_its_time_asks_again_and_the_question_is_for_one_turn() -> None:
+    skill = skills(LATE)  # 9 PM
+    assert said(skill, "remind me tonight to lock the door") == "At what time tonight?"
+    assert said(skill, "tonight") == "At what time tonight?"
+    assert skill.answer("tell me a joke", 0) is None
+    assert skill.answer("at 10:30", 0) is None  # that question was for one turn
+    assert skill.timers == []
+
+
+def test_tonight_said_after_midnight_is_the_coming_night() -> None:
+    skill = skills(datetime(2024, 3, 6, 0, 30))
+    assert said(skill, "remind me tonight to lock the door") == (
+        "Okay, I'll remind you to lock the door at eight o'clock PM today.")
+    assert [t.at for t in skill.timers] == [datetime(2024, 3, 6, 20, 0)]
+
+
+def test_when_should_i_remind_you_takes_a_part_of_the_day_for_an_answer() -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, "remind me to water the plants") == "When should I remind you to water the plants?"
+    assert said(skill, "tomorrow morning") == "Okay, I'll remind you to water the plants at nine o'clock AM tomorrow."
+    assert said(skill, "remind me to feed the cat") == "When should I remind you to feed the cat?"
+    assert skill.answer("what did I do this morning", 0) is None  # not an answer to it
+    assert [t.name for t in skill.timers] == ["to water the plants"]
+
+
+def test_today_alone_says_no_time_and_asks_when() -> None:
+    assert said(skills(EARLY), "remind me today to buy milk") == "When should I remind you to buy milk?"
+
+
+@pytest.mark.parametrize(
+    "text", ["remind me what I said this morning", "what did I do this morning", "remind me what I said tonight",
+             "remind me how to make pancakes in the morning", "what did I have for dinner tonight"],
+)
+def test_what_is_not_a_reminder_is_left_to_the_model_whatever_part_of_the_day_it_names(text: str) -> None:
+    skill = skills(TUESDAY)
+    assert skill.answer(text, 0) is None
+    assert skill.timers == []
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [("remind me to buy the morning paper", "When should I remind you to buy the morning paper?"),
+     ("remind me to speak at the evening class", "When should I remind you to speak at the evening class?")],
+)
+def test_a_part_of_the_day_naming_a_thing_is_part_of_what_to_remind_of(text: str, question: str) -> None:
+    assert said(skills(EARLY), text) == question
+
+
+@pytest.mark.parametrize("text", ["wake me up tomorrow morning", "set an alarm for tomorrow morning",
+                                  "wake me up tonight"])
+def test_an_alarm_for_a_part_of_the_day_still_asks_for_the_time(text: str) -> None:
+    skill = skills(TUESDAY)
+    reply = skill.answer(text, 0)
+    assert reply is not None and (reply.intent, reply.text) == ("alarm_ask", "For what time?")
+    assert skill.timers == []
+    assert said(skill, "7 am") == "Okay, alarm for seven o'clock AM tomorrow."
