@@ -227,6 +227,31 @@ def test_a_timer_is_named_as_people_name_it(text: str) -> None:
     assert said(skill, "how long is left on the timer for the pasta") == "Your pasta timer has eight minutes left."
 
 
+@pytest.mark.parametrize(
+    ("text", "reply", "lengths"),
+    [
+        ("set a timer for 10 minutes and another for 5 minutes",
+         "Okay, two timers, one for ten minutes and one for five minutes, starting now.", [300, 600]),
+        ("set two timers, one for five minutes and one for ten minutes",
+         "Okay, two timers, one for five minutes and one for ten minutes, starting now.", [300, 600]),
+        ("set a timer for 3 minutes, another for 5 minutes and another for 8 minutes",
+         "Okay, three timers, one for three minutes, one for five minutes and one for eight minutes, starting now.",
+         [180, 300, 480]),
+        ("set a pasta timer for 10 minutes and a rice timer for 15 minutes",
+         "Okay, pasta timer for ten minutes and rice timer for fifteen minutes, starting now.", [600, 900]),
+        ("set a timer for 1 hour and 30 minutes and another for 5 minutes",
+         "Okay, two timers, one for one hour and thirty minutes and one for five minutes, starting now.", [300, 5400]),
+        ("set a timer for one hour and one minute", "Okay, one hour and one minute, starting now.", [3660]),
+        ("set a timer for an hour and a half", "Okay, one hour and thirty minutes, starting now.", [5400]),
+    ],
+)
+def test_several_timers_asked_at_once_are_each_set(text: str, reply: str, lengths: list[int]) -> None:
+    # Was one timer of the lengths added up: "ten minutes and another for five" rang once, at fifteen.
+    skill = skills()
+    assert said(skill, text) == reply
+    assert [t.seconds for t in skill.timers] == lengths
+
+
 def test_what_is_left_is_said_as_a_person_would() -> None:
     skill = skills()
     skill.answer("set a pasta timer for eight minutes", 0)

@@ -47,6 +47,7 @@ from assistant.conversation.phrases import (
     parse_clock_time,
     parse_days,
     parse_duration,
+    words_outside,
 )
 from assistant.conversation.reminders import parse_reminder, parse_when
 from assistant.conversation.spoken import (
@@ -134,6 +135,7 @@ class TimerRequest:
     every: bool = False  # "cancel all timers"
     at: ClockTime | None = None  # an alarm's or reminder's time
     weekdays: tuple[int, ...] = ()  # "cancel my weekday alarm"
+    others: tuple[tuple[float, str], ...] = ()  # more timers set at once (length, name): "... and another for 5"
 
 
 Snapshot = tuple[list[Timer], int | None, list[Timer]]  # the timers, when one last rang, which
@@ -214,6 +216,10 @@ class Timers:
             return TimerRequest("timer_more", seconds, name, every=every)
         if seconds is None and (_ASK_WORDS & set(words) or _LEFT.search(normalized)):
             return TimerRequest("timer_left", None, name)
+        several = _several_timers(normalized)
+        if several:
+            (first, first_name), *others = several
+            return TimerRequest("timer_set", first, first_name, others=tuple(others))
         if seconds is not None or _SET_WORDS & set(words) or words in (["timer"], ["a", "timer"]):
             return TimerRequest("timer_set", seconds, name)
         return None
@@ -486,15 +492,18 @@ class Timers:
         if request.seconds is None:
             self._asked_how_long = request.name
             return ("timer_ask", "For how long?")
-        seconds = round(request.seconds)
-        if not 1 <= seconds <= MAX_TIMER_S:
+        lengths = [(round(request.seconds), request.name)] + [(round(s), n) for s, n in request.others]
+        if not all(1 <= seconds <= MAX_TIMER_S for seconds, _ in lengths):
             return ("timer_set", "I can set timers from one second up to twenty-four hours.")
-        if len(self.timers) >= MAX_TIMERS:
-            return ("timer_set", f"You already have {number_words(MAX_TIMERS)} timers. Cancel one first.")
-        timer = Timer(request.name or duration_name(seconds), seconds, now + seconds * SAMPLE_RATE)
-        self._add(timer)
-        named = f"{timer.name} timer for " if request.name else ""
-        return ("timer_set", f"Okay, {named}{spoken_duration(seconds)}, starting now.")
+        if len(self.timers) + len(lengths) > MAX_TIMERS:
+            return ("timer_set", f"You already have {number_words(len(self.timers))} timers. Cancel one first.")
+        unnamed = "one for " if len(lengths) > 1 else ""  # "two timers, one for ten minutes and one for five"
+        said = []
+        for seconds, name in lengths:
+            self._add(Timer(name or duration_name(seconds), seconds, now + seconds * SAMPLE_RATE))
+            said.append((f"{name} timer for " if name else unnamed) + spoken_duration(seconds))
+        several = f"{number_words(len(said))} timers, " if unnamed and not any(n for _, n in lengths) else ""
+        return ("timer_set", f"Okay, {several}{spoken_list(said)}, starting now.")
 
     def _left(self, request: TimerRequest, now: int) -> str:
         running = self._timers()
@@ -639,6 +648,26 @@ def _names(timers: Sequence[Timer]) -> str:
 
 def _yours(timers: Sequence[Timer]) -> str:
     return f"your {timers[0].called}" if len(timers) == 1 else f"your {number_words(len(timers))} {timers[0].kind}s"
+
+
+# Where a request for several timers starts the next one: "... and another for 5 minutes", "... and 1 for 10
+# minutes" (text_norm writes "one" as "1"), "... and a rice timer for 15 minutes", "... and a 10 minute timer".
+# ("1 hour and 30 minutes", "an hour and a half" are one length.)
+_NEXT_TIMER = re.compile(r"^(?:then |also )?(?:another|1 for|a second|a third|1 more|(?:a|an) (?:\S+ ){1,3}timer)\b")
+
+
+def _several_timers(normalized: str) -> list[tuple[float, str]]:
+    """The timers (length, name) a request for several sets at once, or [] for one or none."""
+    pieces: list[str] = []
+    for piece in re.split(r" and | (?=(?:then )?another\b)", normalized):  # (text_norm drops commas)
+        if pieces and not _NEXT_TIMER.match(piece):
+            pieces[-1] += f" and {piece}"  # "1 hour and 30 minutes": the same timer's
+        else:
+            pieces.append(piece)
+    lengths = [(parse_duration(piece), piece) for piece in pieces]
+    if len(pieces) < 2 or not all(duration for duration, _ in lengths):
+        return []
+    return [(d.seconds, _timer_name(words_outside(piece, d.spans))) for d, piece in lengths if d is not None]
 
 
 def _timer_name(words: Sequence[str]) -> str:
