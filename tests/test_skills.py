@@ -144,7 +144,8 @@ _WORDS = ("set a an the timer timers alarm for at to 5 0 99 1205 2500 7 30 am pm
           "times divided by over squared square root of power + - / ^ √ ² cups ounces in degrees celsius "
           "fahrenheit convert many more add extend every weekday weekends friday daily christmas until days when "
           "march 29th february of next year easter day week flip coin roll dice die sided spell pick number "
-          "between remind reminder reminders call about that i need to list shopping apples , from on")
+          "between remind reminder reminders call about that i need to list shopping apples , from on year month "
+          "leap yesterday ago long midnight will be another morning evening tonight this mac cheese the")
 
 
 @given(st.lists(st.sampled_from(_WORDS.split()), min_size=1, max_size=10).map(" ".join) | st.text(max_size=40))
