@@ -567,6 +567,21 @@ def test_an_alarm_asked_for_without_a_time_takes_it_from_the_next_turn_only() ->
     assert len(skill.timers) == 2
 
 
+@pytest.mark.parametrize(
+    ("asked", "reply"),
+    [
+        ("set an alarm for tomorrow morning", "Okay, alarm for seven o'clock AM tomorrow."),  # was 7 PM today
+        ("set an alarm for friday", "Okay, alarm for seven o'clock AM on Friday."),  # Friday's first 7
+        ("set an alarm for tonight", "Okay, alarm for seven o'clock PM today."),
+        ("wake me up tomorrow", "Okay, alarm for seven o'clock AM tomorrow."),
+    ],
+)
+def test_the_time_asked_for_is_on_the_day_the_alarm_was_asked_for(asked: str, reply: str) -> None:
+    skill = skills()  # Tuesday 3:05 PM
+    assert said(skill, asked) == "For what time?"
+    assert said(skill, "7") == reply
+
+
 def test_remind_me_again_just_after_a_reminder_rang_is_a_snooze() -> None:
     skill = skills()
     skill.answer("remind me in 1 second to check the oven", 0)

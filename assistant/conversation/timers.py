@@ -47,6 +47,7 @@ from assistant.conversation.phrases import (
     parse_clock_time,
     parse_days,
     parse_duration,
+    when_spans,
     words_outside,
 )
 from assistant.conversation.reminders import parse_reminder, parse_when
@@ -135,6 +136,7 @@ class TimerRequest:
     every: bool = False  # "cancel all timers"
     at: ClockTime | None = None  # an alarm's or reminder's time
     weekdays: tuple[int, ...] = ()  # "cancel my weekday alarm"
+    when: str = ""  # the days or part of the day said with an alarm that asks for its time ("tomorrow morning")
     others: tuple[tuple[float, str], ...] = ()  # more timers set at once (length, name): "... and another for 5"
 
 
@@ -167,6 +169,7 @@ class Timers:
         self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
         self._asked_when: str | None = None  # "remind me to call mom": what, until the next turn says when
         self._asked_alarm: str | None = None  # "set an alarm" ("wake me up": "wake"), until the next turn says when
+        self._asked_alarm_when = ""  # and when it was for ("for tomorrow morning"): the answer "7" is then 7 AM
         self._followed_at = now  # when alarms were last set from the wall clock
 
     def new_turn(self) -> None:
@@ -185,7 +188,8 @@ class Timers:
         """The alarm or timer request `normalized` makes (`seconds`: the length said, `others`: the words besides
         it), else None. Reminders are read apart (reminder_request), before the skills' guards."""
         if self._asked_alarm is not None and len(words) <= 6:  # the answer to "For what time?": "7 am"
-            at = parse_clock_time(normalized) or parse_clock_time("at " + normalized)
+            answer = f"{normalized} {self._asked_alarm_when}".strip()
+            at = parse_clock_time(answer) or parse_clock_time("at " + answer)
             if at is not None:
                 return TimerRequest("alarm_set", at=self._morning(at, self._asked_alarm == "wake"))
         if "alarms" in self.enabled and (_ALARM_WORDS & set(words) or _WAKE_ME.search(normalized) or "snooze" in words):
@@ -422,7 +426,8 @@ class Timers:
         if _ASK_WORDS & set(words):
             return TimerRequest("alarm_list")
         if _SET_WORDS & set(words) or _WAKE_ME.search(normalized):
-            return TimerRequest("alarm_set", name="wake" if _WAKE_ME.search(normalized) else "alarm")
+            when = " ".join(normalized[start:end] for start, end in when_spans(normalized))
+            return TimerRequest("alarm_set", name="wake" if _WAKE_ME.search(normalized) else "alarm", when=when)
         return None
 
     @staticmethod
@@ -451,7 +456,7 @@ class Timers:
             return f"Okay, snoozing for {spoken_duration(seconds)}."
         if request.intent == "alarm_set":
             if request.at is None:
-                self._asked_alarm = request.name
+                self._asked_alarm, self._asked_alarm_when = request.name, request.when
                 return "For what time?"
             if len(self.timers) >= MAX_TIMERS:
                 return f"You already have {number_words(MAX_TIMERS)} timers and alarms. Cancel one first."
