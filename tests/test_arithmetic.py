@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.conversation import arithmetic
+from assistant.conversation import arithmetic, bills
 from assistant.conversation.skills import SKILLS, Skills
-from assistant.conversation.spoken import number_words, spoken_number
+from assistant.conversation.spoken import indefinite_article, number_words, spoken_money, spoken_number
 
 
 @pytest.mark.parametrize(
@@ -97,6 +97,80 @@ def test_what_is_not_a_sum_is_left_to_the_language_model(text: str) -> None:
 
 def test_sums_can_be_left_to_the_model() -> None:
     assert Skills([s for s in SKILLS if s != "math"]).answer("what is 2 plus 2", 0) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("what's a 20 percent tip on 45", "A 20 percent tip on 45 is 9, 54 in all."),
+        ("what's 15 percent tip on 80 dollars", "A 15 percent tip on 80 dollars is 12 dollars, 92 dollars in all."),
+        ("calculate a 15% tip for 80", "A 15 percent tip on 80 is 12, 92 in all."),
+        ("what's the tip on 80 dollars at 20 percent",
+         "A 20 percent tip on 80 dollars is 16 dollars, 96 dollars in all."),
+        ("how much should I tip on 80 bucks at 20 percent",
+         "A 20 percent tip on 80 dollars is 16 dollars, 96 dollars in all."),
+        # "$" written is money; cents said as people say them; "an 18"
+        ("how much is a 18 percent tip on $62.50",
+         "An 18 percent tip on 62 dollars and 50 cents is 11 dollars and 25 cents, 73 dollars and 75 cents in all."),
+        ("what is eighteen percent tip on sixty two dollars and fifty cents",
+         "An 18 percent tip on 62 dollars and 50 cents is 11 dollars and 25 cents, 73 dollars and 75 cents in all."),
+        ("What's a 15% tip on a $62 bill?",
+         "A 15 percent tip on 62 dollars is 9 dollars and 30 cents, 71 dollars and 30 cents in all."),
+        # rounded half up to the cent in decimal (4.9995 is a little less as a binary float), the total adding up
+        ("What is 15% tip on $33.33?",
+         "A 15 percent tip on 33 dollars and 33 cents is 5 dollars, 38 dollars and 33 cents in all."),
+        ("a 15 percent tip on 45.55", "A 15 percent tip on 45.55 is 6.83, 52.38 in all."),
+        ("what's 20% tip on £45.10",
+         "A 20 percent tip on 45 pounds and 10 pence is 9 pounds and 2 pence, 54 pounds and 12 pence in all."),
+        ("an 8 percent gratuity on 10 euros",
+         "An 8 percent tip on 10 euros is 80 cents, 10 euros and 80 cents in all."),
+        # a bill's shares: "about" when rounded to the cent
+        ("split 120 dollars 4 ways", "120 dollars split 4 ways is 30 dollars each."),
+        ("split the bill of 90 between 3 people", "90 split 3 ways is 30 each."),
+        ("split $100 3 ways", "100 dollars split 3 ways is about 33 dollars and 33 cents each."),
+    ],
+)
+def test_a_tip_or_a_share_of_a_bill_is_said_in_money_to_the_cent(text: str, reply: str) -> None:
+    assert bills.answer(text) == reply
+    skill = Skills(SKILLS).answer(text, 0)
+    assert skill is not None and (skill.intent, skill.text) == ("math", reply)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "give me a tip", "any tips for cooking", "what is a good tip", "tip of the day", "how much should I tip",
+        "how much should I tip on 80 dollars", "what is a 20 percent tip", "split the bill 3 ways",
+        "split the difference", "split 90 between 1 person", "tip the waiter 5 dollars",
+    ],
+)
+def test_what_is_not_a_tip_is_left_to_the_language_model(text: str) -> None:
+    assert bills.answer(text) is None
+    reply = Skills(SKILLS).answer(text, 0)
+    assert reply is None or reply.intent != "math"
+
+
+def test_a_dollar_sign_is_dropped_in_a_sum_as_before() -> None:
+    assert arithmetic.answer("what is 20% of $85") == "20 percent of 85 is 17."
+    assert arithmetic.answer("$5 + $3") == "5 plus 3 is 8."
+
+
+@pytest.mark.parametrize(
+    ("cents", "said"),
+    [(1200, "12 dollars"), (938, "9 dollars and 38 cents"), (50, "50 cents"), (101, "1 dollar and 1 cent"),
+     (0, "0 dollars")],
+)
+def test_money_is_said_as_people_say_it(cents: int, said: str) -> None:
+    assert spoken_money(cents, ("dollar", "dollars"), ("cent", "cents")) == said
+
+
+@pytest.mark.parametrize(
+    ("number", "article"),
+    [("8", "an"), ("18", "an"), ("11", "an"), ("80", "an"), ("800", "an"), ("18.5", "an"), ("11000", "an"),
+     ("1", "a"), ("15", "a"), ("110", "a"), ("1800", "a"), ("1 and a half", "a")],
+)
+def test_a_number_takes_the_article_it_is_read_with(number: str, article: str) -> None:
+    assert indefinite_article(number) == article
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,8 @@ from assistant.text_norm import normalize
 
 # Written signs, said in words before normalizing (which drops them). ² and ³ go before NFKC makes digits of them.
 _SIGNS = (
+    # for units: 5'10" (found from its quote mark, which is quick; a function, as a template is slow to expand)
+    (re.compile(r"['′’](?<=\b\d['′’])\s*(\d{1,2})(?:\s*(?:\"|″|”|''))?"), lambda feet: f" feet {feet[1]} inches "),
     (re.compile(r"√"), " square root of "),
     (re.compile(r"∛"), " cube root of "),
     (re.compile(r"²"), " squared "),
@@ -248,10 +250,19 @@ def _whole(text: str) -> Term | None:
     return term if term is not None and words.done() else None
 
 
+# A currency sign is said as money in a tip or a bill's split (assistant.conversation.bills) only.
+_CURRENCY_SIGN = re.compile(r"(?P<sign>[$€£])\s*(?P<amount>\d[\d,]*(?:\.\d+)?)")
+_CURRENCY_SIGNS = {"$": "dollars", "€": "euros", "£": "pounds"}
+_BILL_WORDS = re.compile(r"\b(?:tip|gratuity|split)\b", re.IGNORECASE)
+
+
 def request_words(text: str, normalized: str | None = None) -> str:
     """What `text` asks, normalized, with its written signs in words and without what is said around a request
     ("hey jarvis what is", "please"). `normalized`: `text` normalized already, used if it has no signs."""
     signed = text
+    if _CURRENCY_SIGN.search(text) and _BILL_WORDS.search(text):
+        # "$80" said as money in a tip or a split only: in a sum the sign is dropped ("$5 + $3" is "5 plus 3")
+        signed = _CURRENCY_SIGN.sub(lambda found: f" {found['amount']} {_CURRENCY_SIGNS[found['sign']]} ", signed)
     for sign, words in _SIGNS:
         signed = sign.sub(words, signed)
     if normalized is None or signed != text:

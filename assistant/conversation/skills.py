@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.conversation import (
     arithmetic,
+    bills,
     calendar_facts,
     chance,
     clock_math,
@@ -286,7 +287,8 @@ class Skills:
             return _Request("calendar", answer=fact)
         asked = arithmetic.request_words(text, normalized) if {"math", "units", "random"} & self.enabled else ""
         answers: tuple[tuple[str, Callable[[], str | None]], ...] = (
-            ("math", lambda: arithmetic.answer_words(asked)), ("units", lambda: units.answer_words(asked)),
+            ("math", lambda: bills.answer_words(asked)), ("math", lambda: arithmetic.answer_words(asked)),
+            ("units", lambda: units.answer_words(asked)),
             ("random", lambda: chance.answer(asked, self.rng)), ("spelling", lambda: spelling.answer(text)))
         for skill, answer in answers:
             said = answer() if skill in self.enabled else None

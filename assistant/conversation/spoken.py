@@ -111,3 +111,19 @@ def spoken_weekdays(days: Sequence[int]) -> str:
     """When a weekly alarm rings: "every day", "every weekday", "on weekends", "every Monday and Thursday"."""
     named = {(0, 1, 2, 3, 4, 5, 6): "every day", (0, 1, 2, 3, 4): "every weekday", (5, 6): "on weekends"}
     return named.get(tuple(sorted(days))) or "every " + spoken_list([WEEKDAYS[d] for d in sorted(days)])
+
+
+def indefinite_article(number: str) -> str:
+    """"a" or "an" before a number written in digits, as it is read: "an 8", "an 18 percent", "an 11000", "a 1800"
+    (one thousand eight hundred)."""
+    digits = number[:len(number) - len(number.lstrip("0123456789"))]
+    eleven_or_eighteen = len(digits) % 3 == 2 and digits[:2] in ("11", "18")  # 11, 18000, 11000000
+    return "an" if digits.startswith("8") or eleven_or_eighteen else "a"
+
+
+def spoken_money(cents: int, unit: tuple[str, str], hundredth: tuple[str, str]) -> str:
+    """An amount of money as people say it, from its count of hundredths: "12 dollars", "9 dollars and 38 cents",
+    "50 cents", "1 pound and 1 penny"; `unit` and `hundredth` are the names for one and for many."""
+    whole, part = divmod(cents, 100)
+    said = [f"{count} {names[count != 1]}" for count, names in ((whole, unit), (part, hundredth)) if count]
+    return " and ".join(said) or f"0 {unit[1]}"
