@@ -53,6 +53,33 @@ def test_a_conversion_is_said_exactly_or_about_three_figures(text: str, reply: s
 
 
 @pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        # a person-sized length put in feet, or asked in feet and inches: feet and whole inches
+        ("how tall is 180 cm in feet", "180 centimeters is about 5 feet 11 inches."),
+        ("180 centimeters in feet and inches", "180 centimeters is about 5 feet 11 inches."),
+        ("how many feet is 1.8 meters", "1.8 meters is about 5 feet 11 inches."),
+        ("70 inches in feet", "70 inches is 5 feet 10 inches."),
+        ("182.88 cm in feet", "182.88 centimeters is 6 feet."),
+        ("10 meters in feet and inches", "10 meters is about 32 feet 10 inches."),
+        # feet and inches converted
+        ("what is 6 feet 2 inches in centimeters", "6 feet 2 inches is about 188 centimeters."),
+        ("5 foot 10 in cm", "5 feet 10 inches is about 178 centimeters."),
+        ("how many centimeters is 5 feet 8 inches", "5 feet 8 inches is about 173 centimeters."),
+        ("what's 5'10\" in meters", "5 feet 10 inches is about 1.78 meters."),
+        ("1 foot 1 inch in centimeters", "1 foot 1 inch is about 33 centimeters."),
+        # not a height: feet as before
+        ("3 meters in feet", "3 meters is about 9.84 feet."),
+        ("how many feet in a meter", "There are about 3.28 feet in a meter."),
+    ],
+)
+def test_a_height_is_said_in_feet_and_inches(text: str, reply: str) -> None:
+    assert units.answer(text) == reply
+    skill = Skills(SKILLS).answer(text, 0)
+    assert skill is not None and (skill.intent, skill.text) == ("units", reply)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "how many grams in a cup of flour",  # needs a density
@@ -61,6 +88,8 @@ def test_a_conversion_is_said_exactly_or_about_three_figures(text: str, reply: s
         "how many miles in a mile", "what is 5 miles", "how far is 5 miles", "5 miles in a row",
         "how many people live in paris", "what is the temperature", "how many tablespoons in a stick of butter",
         "how many cups of coffee is too many", "what is the weather in boston",
+        "how tall is 5 foot 10", "how tall am I", "how tall is the eiffel tower in feet", "6 feet in feet and inches",
+        "minus 2 meters in feet and inches", "5 feet 10 in kilograms",
     ],
 )
 def test_what_is_not_a_conversion_is_left_to_the_language_model(text: str) -> None:
@@ -83,9 +112,10 @@ _SAME_KIND = [
 
 
 def _result(reply: str | None) -> float:
-    found = re.search(r" is (?:about )?(minus )?([\d.]+) ", reply or "")
+    found = re.search(r" is (?:about )?(minus )?([\d.]+) (?:feet? (\d+) inch)?", reply or "")
     assert found is not None, reply
-    return -float(found[2]) if found[1] else float(found[2])
+    value = float(found[2]) + int(found[3] or 0) / 12  # "6 feet 7 inches": a height, in feet
+    return -value if found[1] else value
 
 
 @given(st.sampled_from(_SAME_KIND), st.booleans(), st.integers(1, 5000))

@@ -1,20 +1,24 @@
 """Units converted: "how many ounces in a pound", "5 miles in kilometers", "what is 350 degrees Fahrenheit in
-Celsius", "how many milliliters is a cup", "convert 2 and a half cups to milliliters".
+Celsius", "how many milliliters is a cup", "convert 2 and a half cups to milliliters", "how tall is 180 cm in feet",
+"what is 6 feet 2 inches in centimeters".
 
 Kitchens and workshops ask these of an assistant all day, and a small language model gets the factors wrong.
 Length, mass, volume (US cooking measures), temperature, speed and time, with the factors from their
 definitions (an inch is 2.54 cm exactly, a pound 453.59237 g, a US cup half a US pint). "Ounces" is a fluid ounce
 when the other unit is a volume. Results are rounded to three figures ("about 8.05 kilometers"); an exact one is
 said exactly ("There are 16 ounces in a pound."). Something that needs a density ("how many grams in a cup of
-flour") or a unit not here stays the language model's.
+flour") or a unit not here stays the language model's. A height is said as one is: a length the size of a person
+put in feet, or any length asked "in feet and inches", in feet and whole inches ("180 centimeters is about 5 feet
+11 inches."); "how many feet in a meter" still counts feet ("about 3.28").
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
-from assistant.conversation.arithmetic import Words, read_amount, request_words
+from assistant.conversation.arithmetic import Term, Words, read_amount, request_words
 from assistant.conversation.spoken import spoken_number
 
 
@@ -100,12 +104,19 @@ _NAME = "|".join(sorted((re.escape(n) for n in _BY_NAME), key=len, reverse=True)
 _DEGREES = "degrees"  # said alone, the other temperature scale of Celsius and Fahrenheit is meant
 _ANY_UNIT = rf"(?:{_NAME}|{_DEGREES})"
 _LAST_WORDS = frozenset(name.split()[-1] for name in [*_BY_NAME, _DEGREES])
+_FEET_AND_INCHES = "feet and inches"
+_FOOT, _INCH = _BY_NAME["foot"], _BY_NAME["inch"]
+_HEIGHTS_M = (0.5, 2.5)  # a length in this range put in feet is said as a person's height: feet and inches
 
+# What is converted: "6 feet 2 inches", "5 foot 10", "5 feet and 10 and a half inches" (a height), else an amount
+# and its unit ("5 miles", "half a cup", "a pound").
+_SOURCE = (r"(?:(?P<feet>\d+) (?:feet|foot|ft) (?:and )?(?P<inches>\d[\d.]*(?: and an? \w+)?)(?: inches| inch)?"
+           rf"|(?P<amount>.*?) ?(?P<from>{_ANY_UNIT}))")
 # "how many ounces (are there) in a pound", "how many kilometers is 5 miles", "5 miles (is how many) in km"
 _HOW_MANY_IN = re.compile(rf"^how (?:many|much) (?P<to>{_ANY_UNIT}) (?:are )?(?:there )?(?P<verb>in|is|are|make|equal)"
-                          rf" (?P<article>an? )?(?P<amount>.*?) ?(?P<from>{_ANY_UNIT})$")
-_CONVERT = re.compile(rf"^(?:convert )?(?P<amount>.*?) ?(?P<from>{_ANY_UNIT}) (?:is |are )?(?:in|to|into|as"
-                      rf"|in to|is how many|are how many|equals how many) (?P<to>{_ANY_UNIT})$")
+                          rf" (?P<article>an? )?{_SOURCE}$")
+_CONVERT = re.compile(rf"^(?:convert |how tall is )?{_SOURCE} (?:is |are )?(?:in|to|into|as|in to|is how many"
+                      rf"|are how many|equals how many) (?P<to>{_ANY_UNIT}|{_FEET_AND_INCHES})$")
 
 
 def _unit(said: str, other: str) -> Unit | None:
@@ -133,25 +144,76 @@ def answer_words(normalized: str) -> str | None:
     match = how_many or _CONVERT.match(normalized)
     if match is None:
         return None
-    source, target = _unit(match["from"], match["to"]), _unit(match["to"], match["from"])
+    in_feet_and_inches = match["to"] == _FEET_AND_INCHES
+    source = _INCH if match["feet"] else _unit(match["from"], match["to"])
+    target = _FOOT if in_feet_and_inches else _unit(match["to"], match["from"] or _INCH.singular)
     if source is None or target is None or source.dimension != target.dimension or source == target:
         return None
+    amount = _amount(match, source, how_many is not None)
+    if amount is None:
+        return None
+    value, said = amount
+    converted = (value * source.factor + source.offset - target.offset) / target.factor
+    counting = how_many is not None and how_many["verb"] == "in"  # "how many feet in a meter": a count of feet
+    as_height = in_feet_and_inches or (target == _FOOT and not counting and _is_height(value * source.factor))
+    result = _said_result(converted, target, as_height)
+    if result is None:
+        return None
+    said_result, exact = result
+    about = "" if exact else "about "
+    if counting:
+        there = "There is" if exact and said_result == f"1 {target.singular}" else "There are"
+        return f"{there} {about}{said_result} in {said}."
+    sentence = f"{said} is {about}{said_result}."
+    return sentence[0].upper() + sentence[1:]
+
+
+def _said_result(converted: float, target: Unit, as_height: bool) -> tuple[str, bool] | None:
+    """The result with its unit ("8.05 kilometers", "5 feet 11 inches" as a height) and whether that is exact;
+    None for a negative height."""
+    if as_height:
+        return None if converted < 0 else _feet_and_inches(converted * 12)
+    number, exact = spoken_number(converted, significant=3)
+    return f"{number} {target.name(converted)}", exact
+
+
+def _amount(match: re.Match[str], source: Unit, how_many: bool) -> tuple[float, str] | None:
+    """The amount `match` converts, in `source` units, and how it is said back with its unit: "6 feet 2 inches"
+    (in inches), "minus 40 degrees Celsius", "half a cup", "a pound" (of "how many ounces in a pound")."""
+    if match["feet"]:
+        feet, inches = int(match["feet"]), _whole_amount(Words(match["inches"].split()))
+        if inches is None:
+            return None
+        said = f"{feet} {_FOOT.name(feet)} {inches.said} {_INCH.name(inches.value, inches.said)}"
+        return feet * 12 + inches.value, said
     if match["amount"]:
         words = Words(match["amount"].split())
         negative = words.take("minus") or words.take("negative")
-        amount = read_amount(words)
-        if amount is None or not words.done():
+        amount = _whole_amount(words)
+        if amount is None:
             return None
         value, said = (-amount.value, f"minus {amount.said}") if negative else (amount.value, amount.said)
     elif how_many:  # "how many ounces in a pound"
         value, said = 1.0, (match["article"] or "a ").strip()
     else:
         return None
-    converted = (value * source.factor + source.offset - target.offset) / target.factor
-    result, exact = spoken_number(converted, significant=3)
-    about = "" if exact else "about "
-    if how_many and how_many["verb"] == "in":
-        there = "There is" if exact and result == "1" else "There are"
-        return f"{there} {about}{result} {target.name(converted)} in {said} {source.name(value, said)}."
-    sentence = f"{said} {source.name(value, said)} is {about}{result} {target.name(converted)}."
-    return sentence[0].upper() + sentence[1:]
+    return value, f"{said} {source.name(value, said)}"
+
+
+def _whole_amount(words: Words) -> Term | None:
+    """The amount (read_amount) that is the rest of `words`, else None."""
+    amount = read_amount(words)
+    return amount if amount is not None and words.done() else None
+
+
+def _is_height(meters: float) -> bool:
+    return _HEIGHTS_M[0] <= meters <= _HEIGHTS_M[1]
+
+
+def _feet_and_inches(inches: float) -> tuple[str, bool]:
+    """A length in inches said as a height, to the whole inch: "5 feet 11 inches", "6 feet", "8 inches"; and
+    whether that is exact."""
+    whole = math.floor(inches + 0.5)  # half up, not to even: 70.5 inches is 5 feet 11
+    feet, left = divmod(whole, 12)
+    said = [f"{count} {unit.name(count)}" for count, unit in ((feet, _FOOT), (left, _INCH)) if count]
+    return " ".join(said) or f"0 {_INCH.plural}", math.isclose(whole, inches, abs_tol=1e-9)
