@@ -8,6 +8,10 @@ from assistant.conversation.skills import SKILLS, Skills
 
 WEATHER = "I can't check the weather: I work without the internet, so nothing you say leaves this device."
 DEVICES = "I can't control lights or other devices: I only listen and talk."
+OFFLINE = "I work without the internet, so nothing you say leaves this device"
+CALLS = "I can't make calls or send messages: I only listen and talk."
+ACCOUNTS = f"I can't see your calendar or messages: {OFFLINE}."
+MUSIC = "I can't play music: I only listen and talk."
 
 
 @pytest.mark.parametrize(
@@ -31,6 +35,16 @@ DEVICES = "I can't control lights or other devices: I only listen and talk."
         ("set Bed Light brightness to 50 percent", DEVICES), ("skip on TV", DEVICES),
         ("turn on the living room lamp", DEVICES),
         ("hey jarvis can you turn off the kitchen lights please", DEVICES), ("dim the bedroom lights", DEVICES),
+        # what a model says it did, or makes up: the call, the meeting, the song, the order, the search, the hours
+        ("call mom", CALLS), ("text my wife that I'm late", CALLS), ("send a message to John", CALLS),
+        ("what's on my calendar today", ACCOUNTS), ("do I have any meetings today", ACCOUNTS),
+        ("read my email", ACCOUNTS),
+        ("play some jazz", MUSIC), ("play the radio", MUSIC), ("play Bohemian Rhapsody by Queen", MUSIC),
+        ("order more paper towels", f"I can't order or buy things: {OFFLINE}."),
+        ("search the web for pizza places", f"I can't search the web: {OFFLINE}."),
+        ("when does the pharmacy close", f"I can't look up opening hours: {OFFLINE}."),
+        ("is the post office open today", f"I can't look up opening hours: {OFFLINE}."),
+        ("what's the air quality", WEATHER),
     ],
 )
 def test_what_needs_the_internet_or_another_device_is_said_plainly_not_made_up(text: str, reply: str) -> None:
@@ -42,7 +56,9 @@ def test_what_needs_the_internet_or_another_device_is_said_plainly_not_made_up(t
     "text",
     ["tell me a story about the rain", "why is the sky blue", "what is the temperature of the sun",
      "what is a weather balloon", "how does the stock market work", "turn up the heat", "open the pod bay doors",
-     "what's the temperature of the EcoBee", "explain how traffic lights work"],
+     "what's the temperature of the EcoBee", "explain how traffic lights work", "call me Bob", "let's play 20 "
+     "questions", "play a game with me", "order of operations", "what is a calendar", "when does winter start",
+     "how do I search for a file", "what time does the movie start"],
 )
 def test_talk_about_them_is_left_to_the_model(text: str) -> None:
     assert Skills(SKILLS).answer(text, 0) is None

@@ -1,11 +1,13 @@
 """What the device cannot do, said plainly: "what's the weather like in New York", "will it rain tomorrow", "what's
-the news", "who won the game", "turn off the lights in the office", "lock the front door".
+the news", "who won the game", "search the web for ...", "turn off the lights in the office", "lock the front door",
+"call mom", "what's on my calendar", "play some jazz", "order more paper towels".
 
 The assistant never goes on the internet and controls no other device; asked for the weather, a language model
-makes up a forecast ("sunny and 72 degrees"), and asked to turn the lights off it says it did. Both are worse than
-no answer: the user leaves without an umbrella, or with the lights on. So these get an honest reply from the
-device. Read on a request's normalized words after the skills' guard (talk about them, "tell me a story about the
-rain", stays the language model's, as do "why is the sky blue" and "what is the temperature of the sun").
+makes up a forecast ("sunny and 72 degrees"), and asked to turn the lights off or to call mom it says it did. Both
+are worse than no answer: the user leaves without an umbrella, or with the lights on, or waits for the call. So
+these get an honest reply from the device. Read on a request's normalized words after the skills' guard (talk
+about them, "tell me a story about the rain", stays the language model's, as do "why is the sky blue" and "what is
+the temperature of the sun").
 """
 
 from __future__ import annotations
@@ -26,6 +28,29 @@ _LIVE = (
     (re.compile(r"\bstock (?:price|market)\b|\bprice of (?:bitcoin|gold|oil)\b|\bexchange rate\b"),
      f"I can't look up prices: {_OFFLINE}."),
     (re.compile(r"\btraffic\b"), f"I can't check the traffic: {_OFFLINE}."),
+    (re.compile(r"\bair quality\b|\bpollen count\b|\buv index\b"), f"I can't check the weather: {_OFFLINE}."),
+    (re.compile(r"^(?:search|google|look up) (?:the web |the internet |online )?for\b|\bsearch (?:the web|the internet"
+                r"|online)\b|^google\b"),
+     f"I can't search the web: {_OFFLINE}."),
+    (re.compile(r"\b(?:when|what time) does (?:the )?(?:[a-z]+ ){1,3}(?:open|close)\b|\bopening hours\b"
+                r"|\bis (?:the )?(?:[a-z]+ ){1,3}open (?:now|today|tomorrow)\b"),
+     f"I can't look up opening hours: {_OFFLINE}."),
+)
+# What is the user's own elsewhere: calls, messages, calendar, email, music, orders.
+_ACCOUNTS = (
+    (re.compile(r"^(?:call|phone|dial|facetime|video call) (?!me\b|it\b)[a-z]+|^(?:text|message) [a-z]+"
+                r"|^send (?:a |an )?(?:text|message|email|e mail|sms)\b"),
+     "I can't make calls or send messages: I only listen and talk."),
+    (re.compile(r"^(?:what is|whats|what do i have|read|check|read me|open|show me|do i have any)"
+                r"(?: on| in)? (?:my |new |any )*(?:calendar|schedule|agenda|appointments|meetings|email|emails"
+                r"|e mails|inbox|messages|texts)\b"),
+     f"I can't see your calendar or messages: {_OFFLINE}."),
+    (re.compile(r"^play (?:me |us )?(?:some |a |the |my )?(?:music|songs?|playlist|radio|podcast|audiobook"
+                r"|jazz|rock|pop|classical|country|hip hop|rap|blues|christmas music|[a-z ]+ by [a-z]+)\b"),
+     "I can't play music: I only listen and talk."),
+    (re.compile(r"^(?:order|reorder|buy|purchase) (?:me |us )?(?:some|more|a|an|another|new|\d+) (?!of\b)[a-z]+"
+                r"|^(?:order|reorder|buy) [a-z ]+ (?:online|on amazon|from amazon)$"),
+     f"I can't order or buy things: {_OFFLINE}."),
 )
 _THING = (r"(?:lights?|lamps?|lighting|tv|television|fans?|heater|heating|ac|air conditioning|air conditioner"
           r"|plugs?|thermostat|radio|music|vacuum|kettle|oven|coffee maker)")
@@ -46,6 +71,10 @@ def answer(normalized: str) -> str | None:
     for pattern, reply in _LIVE:
         if pattern.search(normalized):
             return reply
-    if _CONTROL.search(_BEFORE.sub("", normalized)):
+    request = _BEFORE.sub("", normalized)
+    if _CONTROL.search(request):
         return "I can't control lights or other devices: I only listen and talk."
+    for pattern, reply in _ACCOUNTS:
+        if pattern.search(request):
+            return reply
     return None
