@@ -109,6 +109,8 @@ def _open_brain(config: Config, model_path: Path | None) -> tuple[Brain, str]:
 
 
 def _repl(conversation: TypedConversation, about: str) -> int:
+    with contextlib.suppress(ImportError):  # line editing and the lines typed before, with the arrow keys
+        import readline  # noqa: F401
     skills = "the device's skills, then " if conversation.skills.enabled else ""
     print(f"Chatting with {skills}{about}. Ctrl-C stops a reply, Ctrl-D quits.", file=sys.stderr)
     output = threading.Lock()  # a timer rings between two replies, never inside one
