@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from assistant.conversation.phrases import question_of
 from assistant.conversation.spoken import spoken_date
 
 _MONTHS = tuple(calendar.month_name)[1:]
@@ -43,14 +44,11 @@ _FACTS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], datetime], str]], 
                 rf" month)(?: have| has)?(?: (?:in )?(?P<year>\d{{4}}))?(?: this year| next year)?"),
      lambda m, now: _days_in(m, now)),
 )
-_AFTER = re.compile(r"(?: (?:please|again|jarvis|alexa|mycroft|computer|assistant))*$")
-_BEFORE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
-                     r"(?:(?:can|could) you )?(?:tell me )?(?:do you know )?")
 
 
 def request(normalized: str) -> Callable[[datetime], str] | None:
     """The answer, at a moment, to a question in `normalized` about the calendar now, else None."""
-    asked = _AFTER.sub("", _BEFORE.sub("", normalized))
+    asked = question_of(normalized)
     for pattern, answer in _FACTS:
         match = pattern.fullmatch(asked)
         if match is not None:

@@ -13,25 +13,22 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from assistant.conversation.phrases import parse_clock_time, parse_duration
+from assistant.conversation.phrases import parse_clock_time, parse_duration, question_of
 from assistant.conversation.spoken import spoken_day, spoken_duration, spoken_time
 
 MAX_HOURS = 24 * 7  # "in 3 hours" is about the clock; "in 400 hours" is a date question, left to the calendar
 
-_BEFORE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
-                     r"(?:(?:can|could) you )?(?:tell me )?(?:do you know )?")
-_AFTER = re.compile(r"(?: (?:please|again|jarvis|alexa|mycroft|computer|assistant))*$")
 _FROM_NOW = re.compile(r"^what (?:time (?:will it be|would it be|is it going to be|is it)|will the time be)"
                        r"(?: in| in another)? (?P<length>.+?)(?: from now)?$")
 _AGO = re.compile(r"^what time (?:was it|was it exactly|was it then) (?P<length>.+?) ago$")
-_UNTIL = re.compile(r"^(?:how long|how much (?:more )?time|how many (?P<unit>hours|minutes)(?: more)?)"
+_UNTIL = re.compile(r"^(?:how long|how much (?:more )?time|how many (?:hours|minutes)(?: more)?)"
                     r" (?:is it |do i have |is there |are there |are left |left |have i got )?"
                     r"(?:until|till|til|before|to) (?P<time>.+?)(?: today| tonight)?$")
 
 
 def request(normalized: str) -> Callable[[datetime], str] | None:
     """The answer, at a moment, to a sum with the time of day in `normalized`, else None."""
-    asked = _AFTER.sub("", _BEFORE.sub("", normalized))
+    asked = question_of(normalized)
     for pattern, back in ((_FROM_NOW, False), (_AGO, True)):
         match = pattern.match(asked)
         seconds = _length(match["length"]) if match else None

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from assistant.conversation.phrases import DAY_NAMES
+from assistant.conversation.phrases import DAY_NAMES, question_of
 from assistant.conversation.spoken import WEEKDAYS, spoken_date
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -131,9 +131,6 @@ _SINCE = re.compile(r"^(?:how many (?:days|sleeps) (?:has it been |have passed |
 _WEEKDAY_OF = re.compile(r"^(?:what|which) day (?:of the week )?(?:(?:is|will be|was|does|did) (?P<day>.+)"
                          r"|will (?P<day2>.+) be)$")
 _DATE_OF = re.compile(r"^(?:what is the date|what date is|what is the date of|what date will it be) (?P<day>.+)$")
-_BEFORE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
-                     r"(?:(?:can|could) you )?(?:tell me )?(?:do you know )?")
-_AFTER = re.compile(r"(?: (?:please|jarvis|alexa|mycroft|computer|assistant|again))+$")
 
 
 _FROM_NOW = re.compile(r"^(?:what is the date|what date is it|what date will it be|what day is it|what day will it"
@@ -144,7 +141,7 @@ _FROM_NOW = re.compile(r"^(?:what is the date|what date is it|what date will it 
 
 def request(normalized: str, today: date) -> Callable[[datetime], str] | None:
     """The answer, at a moment, to a question about a day in `normalized` asked `today`, else None."""
-    asked = _AFTER.sub("", _BEFORE.sub("", normalized))
+    asked = question_of(normalized)
     counted = _FROM_NOW.match(asked)
     if counted:
         count = int(counted["count"] or counted["count2"])

@@ -36,6 +36,17 @@ _AFTER = frozenset({"please", "now", "right", "today", "again", "then", "so", "v
                     "assistant", "computer", "jarvis", "alexa", "mycroft"})
 
 
+_ASKING_BEFORE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
+                            r"(?:(?:can|could) you )?(?:tell me )?(?:do you know )?")
+_ASKING_AFTER = re.compile(r"(?: (?:please|again|jarvis|alexa|mycroft|computer|assistant))+$")
+
+
+def question_of(normalized: str) -> str:
+    """`normalized` without the asking around its question: "hey jarvis can you tell me what year it is please"
+    is "what year it is"."""
+    return _ASKING_AFTER.sub("", _ASKING_BEFORE.sub("", normalized))
+
+
 def match_phrase(text: str, intents: Sequence[PhraseIntent]) -> tuple[str, Callable[[datetime], str]] | None:
     """The first intent whose phrase `text` says with at most a few words before it and only _AFTER after."""
     normalized = normalize(text)
