@@ -33,9 +33,11 @@ def setting(
     *,
     min: float | None = None,
     max: float | None = None,
+    check: typing.Callable[[Any], str | None] | None = None,
 ) -> Any:
-    """A config field with its documentation and allowed range (checked on load, shown in errors)."""
-    metadata = {"doc": doc, "min": min, "max": max}
+    """A config field with its documentation and allowed range (checked on load, shown in errors); `check` says
+    what else is wrong with a value, or None."""
+    metadata = {"doc": doc, "min": min, "max": max, "check": check}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -46,6 +48,16 @@ def section(cls: type) -> Any:
 
 
 EngineChoice = Literal["auto"]
+
+
+def _latitude_longitude(value: list[float]) -> str | None:
+    if not value:
+        return None
+    if len(value) != 2:
+        return "is not [latitude, longitude] (e.g. [51.48, -0.01]), nor [] for the time zone's city"
+    if not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+        return "is off the Earth: latitude -90 to 90, longitude -180 to 180 (e.g. [51.48, -0.01])"
+    return None
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,12 @@ class GeneralConfig:
     )
     onnx_threads: int = setting(
         1, "ONNX Runtime intra-op threads per model session (VAD, wake word).", min=1, max=16
+    )
+    location: list[float] = setting(
+        [],
+        "Where the device is, [latitude, longitude] in degrees (south and west negative), e.g. [51.48, -0.01]: for "
+        "sunrise and sunset. Empty: the main city of the system's time zone, named in the answer.",
+        check=_latitude_longitude,
     )
 
 
@@ -523,6 +541,10 @@ class _Checker:
         is_number = isinstance(checked, int | float) and not isinstance(checked, bool)
         if is_number and ((low is not None and checked < low) or (high is not None and checked > high)):
             self.problem(key, f"{_show(raw)} is out of range (allowed: {low} to {high})")
+            return _MISSING
+        wrong = meta["check"](checked) if meta.get("check") else None
+        if wrong:
+            self.problem(key, f"{_show(raw)} {wrong}")
             return _MISSING
         return checked
 

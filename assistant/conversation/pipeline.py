@@ -205,7 +205,8 @@ class Pipeline:
             to_brain=self.brain_q.put, to_tts=self.tts_q.put,
             wake_required=engines.wake is not None, trace_audible=trace_audible,
             # In lockstep the room's clock runs apart from the wall clock: alarms stay on the room's.
-            skills=Skills(config.conversation.skills, store=kept, follow_wall_clock=not lockstep),
+            skills=Skills(config.conversation.skills, store=kept, follow_wall_clock=not lockstep,
+                          location=config.general.location),
         )
         self.audio_worker = AudioWorker(
             audio, engines.frontend, self.listen_q.put, pacer=self.pacer, heartbeats=self.heartbeats,

@@ -49,6 +49,7 @@ from assistant.conversation import (
     limits,
     lists,
     spelling,
+    sun,
     units,
     world_clock,
 )
@@ -138,7 +139,7 @@ _HANGING = re.compile(r"\s+(?:the|a|an|and)[\s.,?!]*$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, time_in, time_sum, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*, list_*,
+    intent: str  # time, time_in, time_sum, sun, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*, list_*,
     # volume_*, repeat, math, units, random, spelling, limits
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
@@ -165,9 +166,10 @@ class Skills:
         now: int = 0,
         follow_wall_clock: bool = True,
         rng: random.Random | None = None,
+        location: Sequence[float] = (),
     ) -> None:
         """`store`: where timers, alarms and the volume are kept across restarts (read back now, at sample `now`).
-        `follow_wall_clock`: see Timers. `rng`: coins and dice (seeded in tests)."""
+        `follow_wall_clock`: see Timers. `rng`: coins and dice (seeded in tests). `location`: general.location."""
         unknown = set(enabled) - set(SKILLS)
         if unknown:
             raise ValueError(f"unknown skills {sorted(unknown)} (known: {', '.join(SKILLS)})")
@@ -186,6 +188,7 @@ class Skills:
             self.volume = kept["volume"]
             self.lists.restore(kept["lists"])
             self.book.restore(kept["timers"], now)
+        self.place = sun.place_of(list(location)) if "time" in self.enabled else None
         if "time" in self.enabled:
             world_clock.places()
 
@@ -282,6 +285,9 @@ class Skills:
         shifted = clock_math.request(normalized) if "time" in self.enabled else None
         if shifted is not None:
             return _Request("time_sum", answer=shifted)
+        sun_asked = sun.request(normalized, self.place) if "time" in self.enabled else None
+        if sun_asked is not None:
+            return _Request("sun", answer=sun_asked)
         fact = calendar_facts.request(normalized) if "date" in self.enabled else None
         if fact is not None:
             return _Request("calendar", answer=fact)

@@ -41,7 +41,7 @@ class TypedConversation:
     ) -> None:
         self.brain = brain
         self.stop_phrases = config.conversation.stop_phrases
-        self.skills = Skills(config.conversation.skills, clock)
+        self.skills = Skills(config.conversation.skills, clock, location=config.general.location)
         self._monotonic = monotonic
         self._started = monotonic()
         self._lock = threading.Lock()
