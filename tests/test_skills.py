@@ -166,8 +166,8 @@ def test_only_the_configured_skills_answer() -> None:
     assert none.answer("what time is it", 0) is None and none.answer("set a timer for 5 minutes", 0) is None
     assert describe(()) == ""
     assert describe(SKILLS) == (
-        "tell you the time and the date, set timers, alarms, reminders and the volume, keep lists, do sums, convert "
-        "units, roll dice and spell words")
+        "tell you the time and the date, set timers, alarms, reminders and the volume, keep lists, remember things "
+        "for you, do sums, convert units, roll dice and spell words")
     with pytest.raises(ValueError, match=r"unknown skills.*weather"):
         Skills(["time", "weather"])
 

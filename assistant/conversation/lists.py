@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.conversation.phrases import plain_words
 from assistant.conversation.spoken import spoken_list
 
 MAX_LISTS = 20
@@ -45,8 +46,7 @@ class ListRequest:
 
 def parse_list_request(text: str) -> ListRequest | None:
     """The list request `text` makes, else None. Read from lower-cased text with its commas (they part items)."""
-    said = " ".join(re.sub(r"[^\w\s,'-]|_", " ", text.lower().replace("\u2019", "'")).split())
-    said = re.sub(r"\s+,", ",", said).rstrip(",")
+    said = plain_words(text)
     for intent, pattern in _REQUESTS:
         match = pattern.match(said)
         if match is None:

@@ -36,6 +36,25 @@ _AFTER = frozenset({"please", "now", "right", "today", "again", "then", "so", "v
                     "assistant", "computer", "jarvis", "alexa", "mycroft"})
 
 
+def plain_words(text: str) -> str:
+    """`text` lower-cased, with its words and commas only: for what is kept as said (a list's items, a note),
+    which normalizing would change ("five" to "5")."""
+    said = " ".join(re.sub(r"[^\w\s,'-]|_", " ", text.lower().replace("\u2019", "'")).split())
+    return re.sub(r"\s+,", ",", said).rstrip(",")
+
+
+_PERSONS = {"my": "your", "me": "you", "i": "you", "mine": "yours", "myself": "yourself", "our": "your",
+            "we": "you", "us": "you", "ours": "yours", "i'm": "you're", "i've": "you've", "i'll": "you'll",
+            "i'd": "you'd"}
+
+
+def second_person(said: str) -> str:
+    """What the user said of themselves, said back to them: "I parked on level 3" is "you parked on level 3"."""
+    said = re.sub(r"\bi am\b", "you are", said)
+    said = re.sub(r"\bi was\b", "you were", said)
+    return " ".join(_PERSONS.get(word, word) for word in said.split())
+
+
 _ASKING_BEFORE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
                             r"(?:(?:can|could) you )?(?:tell me )?(?:do you know )?")
 _ASKING_AFTER = re.compile(r"(?: (?:please|again|jarvis|alexa|mycroft|computer|assistant))+$")

@@ -27,6 +27,7 @@ from assistant.conversation.phrases import (
     parse_clock_time,
     parse_duration,
     parse_part_of_day,
+    second_person,
     when_spans,
     words_outside,
 )
@@ -36,8 +37,6 @@ _REMIND = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) 
 _LEAD = re.compile(r"^(?:for me )?(?:(?P<to>to|that i (?:need|have|must|should) to|that i should)|(?P<about>about|of)"
                    r"|(?P<that>that)) ")
 _TRAIL = re.compile(r"(?: (?:at|in|on|for|by|please|and|then|again))+$")
-_PERSONS = {"my": "your", "me": "you", "i": "you", "mine": "yours", "myself": "yourself", "our": "your",
-            "we": "you", "us": "you", "ours": "yours"}
 
 
 @dataclass(frozen=True)
@@ -65,9 +64,8 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     if lead is None and (said or not (at or duration)) and rest:
         return None  # "remind me what I said": not a reminder
     task = said[lead.end():].strip() if lead else said
-    words = re.sub(r"\bi am\b", "you are", task).split()
     kind = "about" if lead and lead["about"] else "that" if lead and lead["that"] else "to"
-    what = f"{kind} {' '.join(_PERSONS.get(w, w) for w in words)}" if words else ""
+    what = f"{kind} {second_person(task)}" if task.strip() else ""
     return ReminderRequest(what, at, duration.seconds if duration else None)
 
 

@@ -10,6 +10,7 @@ on is `conversation.skills`:
 - date: "what's the date", "what day is tomorrow"; "how many days until Christmas" (days)
 - timers, alarms, reminders: set, asked about, cancelled, rung and kept (timers; reminders reads a reminder)
 - lists: "add apples to my shopping list", "what's on my to-do list" (lists)
+- notes: "remember that I parked on level 3", "where did I park" (notes)
 - volume: "louder", "quieter", "set the volume to 4", "what's the volume": ten steps of 3 dB (10: as played,
   1: 27 dB down), applied by the controller to everything the speaker plays
 - repeat: "say that again": the last reply, whole
@@ -19,8 +20,8 @@ on is `conversation.skills`:
 - limits: "what's the weather", "turn off the lights": said plainly that the device cannot (limits), where a
   model would make up a forecast or say the lights are off
 
-With `conversation.memory` on, timers, alarms, reminders, lists and the volume are kept in `skills.json` in the state
-folder (rewritten on every change) and come back after a restart.
+With `conversation.memory` on, timers, alarms, reminders, lists, notes and the volume are kept in `skills.json` in
+the state folder (rewritten on every change) and come back after a restart.
 
 Requests are read on normalized text (assistant.conversation.phrases: "five" is "5", "what's" is "what is"),
 in English, and answered in words (assistant.conversation.spoken). A skill's phrase must be (nearly) the whole
@@ -48,12 +49,14 @@ from assistant.conversation import (
     days,
     limits,
     lists,
+    notes,
     spelling,
     sun,
     units,
     world_clock,
 )
 from assistant.conversation.lists import ListRequest, Lists, parse_list_request
+from assistant.conversation.notes import NoteRequest, Notes
 from assistant.conversation.phrases import (
     CHATTER,
     DEFINITION,
@@ -78,8 +81,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SKILLS = ("time", "date", "timers", "alarms", "reminders", "lists", "volume", "repeat", "math", "units", "random",
-          "spelling", "limits")
+SKILLS = ("time", "date", "timers", "alarms", "reminders", "lists", "notes", "volume", "repeat", "math", "units",
+          "random", "spelling", "limits")
 VOLUME_STEP_DB = 3.0
 MAX_VOLUME = 10
 FILE_NAME = "skills.json"
@@ -180,13 +183,15 @@ class Skills:
         self.book = Timers(self.enabled, lambda: self.clock(), self._save, follow_wall_clock=follow_wall_clock,
                            now=now)
         self.lists = Lists()
+        self.notes = Notes()
         self.volume = MAX_VOLUME
         self.last_reply = ""  # what the assistant said last, for "say that again" (the controller tells)
         self.rng = rng or random.Random()
         if store is not None:
-            kept = store.load(_parse_kept) or {"timers": [], "volume": MAX_VOLUME, "lists": {}}
+            kept = store.load(_parse_kept) or {"timers": [], "volume": MAX_VOLUME, "lists": {}, "notes": []}
             self.volume = kept["volume"]
             self.lists.restore(kept["lists"])
+            self.notes.restore(kept["notes"])
             self.book.restore(kept["timers"], now)
         self.place = sun.place_of(list(location)) if "time" in self.enabled else None
         if "time" in self.enabled:
@@ -217,16 +222,17 @@ class Skills:
             return None
         if isinstance(request, _Request) and request.answer is not None:
             return SkillReply(request.intent, request.answer(self.clock()))
-        kept = self.book.snapshot(), self.volume, self.lists.kept()
+        kept = self.book.snapshot(), self.volume, self.lists.kept(), self.notes.kept()
         reply = self._act(request, now)
         if reply.intent in ("timer_left", "timer_ask", "alarm_list", "alarm_ask", "reminder_list", "reminder_ask",
-                            "volume_ask", "repeat", "list_read"):
+                            "volume_ask", "repeat", "list_read", "note_ask", "note_list"):
             return reply
 
         def take_back() -> None:
             self.book.set_back(kept[0])
             self.volume = kept[1]
             self.lists.restore(kept[2])
+            self.notes.restore(kept[3])
             self._save(now)
             log.info("%s taken back: the user went on speaking before hearing the answer", request.intent)
 
@@ -238,11 +244,13 @@ class Skills:
         """The user's volume as a gain in dB (0 at the top step)."""
         return (self.volume - MAX_VOLUME) * VOLUME_STEP_DB
 
-    def _act(self, request: _Request | TimerRequest | ListRequest, now: int) -> SkillReply:
+    def _act(self, request: _Request | TimerRequest | ListRequest | NoteRequest, now: int) -> SkillReply:
         if isinstance(request, TimerRequest):
             return SkillReply(*self.book.act(request, now))
         if isinstance(request, ListRequest):
             return SkillReply(*self.lists.act(request))
+        if isinstance(request, NoteRequest):
+            return SkillReply(*self.notes.act(request))
         if request.intent == "repeat":
             return SkillReply("repeat", self.last_reply or "I haven't said anything yet.")
         return SkillReply(request.intent, self._set_volume(request))
@@ -253,14 +261,15 @@ class Skills:
         if self.store is None:
             return
         try:
-            self.store.save({"timers": self.book.kept(now), "volume": self.volume, "lists": self.lists.kept()})
+            self.store.save({"timers": self.book.kept(now), "volume": self.volume, "lists": self.lists.kept(),
+                             "notes": self.notes.kept()})
         except OSError as exc:
             log.warning("could not keep the timers and the volume in %s (%s): they are lost on a restart; make its "
                         "folder writable or set general.state_dir", self.store.path, exc.strerror or exc)
 
     # -------------------------------------------------------------------------------------- requests
 
-    def _request(self, text: str) -> _Request | TimerRequest | ListRequest | None:
+    def _request(self, text: str) -> _Request | TimerRequest | ListRequest | NoteRequest | None:
         request = self._read_request(text)
         hanging = _HANGING.search(text)
         if request is None and hanging is not None:
@@ -269,7 +278,7 @@ class Skills:
             request = self._read_request(text[: hanging.start()])
         return request
 
-    def _read_request(self, text: str) -> _Request | TimerRequest | ListRequest | None:
+    def _read_request(self, text: str) -> _Request | TimerRequest | ListRequest | NoteRequest | None:
         normalized = normalize(text)
         found = match_phrase(text, _CLOCK_INTENTS)
         if found is not None and _SKILL_OF_INTENT[found[0]] in self.enabled:
@@ -303,6 +312,9 @@ class Skills:
         on_list = parse_list_request(text) if "lists" in self.enabled else None
         if on_list is not None:
             return on_list
+        on_notes = self.notes.request(text) if "notes" in self.enabled else None
+        if on_notes is not None:
+            return on_notes
         words = normalized.split()
         if "reminders" in self.enabled:
             reminder = self.book.reminder_request(normalized, words)
@@ -360,7 +372,8 @@ def describe(enabled: Collection[str]) -> str:
     sets = [what for what in ("timers", "alarms", "reminders", "the volume") if what.split()[-1] in enabled]
     if sets:
         said.append(f"set {spoken_list(sets)}")
-    said += [what for skill, what in (("lists", "keep lists"), ("math", "do sums"), ("units", "convert units"),
+    said += [what for skill, what in (("lists", "keep lists"), ("notes", "remember things for you"),
+                                      ("math", "do sums"), ("units", "convert units"),
                                       ("random", "roll dice"), ("spelling", "spell words")) if skill in enabled]
     return spoken_list(said) if said else ""
 
@@ -371,4 +384,5 @@ def _parse_kept(data: dict[str, Any]) -> dict[str, Any]:
     timers = parse_kept(data.get("timers"))
     if not (isinstance(volume, int) and 1 <= volume <= MAX_VOLUME):
         raise ValueError(f"volume {volume!r} is not 1 to {MAX_VOLUME}")
-    return {"timers": timers, "volume": volume, "lists": lists.parse_kept(data.get("lists"))}
+    return {"timers": timers, "volume": volume, "lists": lists.parse_kept(data.get("lists")),
+            "notes": notes.parse_kept(data.get("notes"))}

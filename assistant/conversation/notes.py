@@ -1,0 +1,142 @@
+"""Notes: "remember that I parked on level 3", "where did I park", "what did I ask you to remember", "forget that I
+parked on level 3", "forget everything I asked you to remember".
+
+The conversation's history fades (a token budget) and a small language model, asked where the car is, makes up a
+place. What the user asks the device to remember is kept word for word with the timers and lists, and a question
+about the user's own things ("where did I park", "what's my wifi password", "where are my keys") is answered from
+the note that shares most of its words, said back to the user ("You told me you parked on level 3."). A question
+no note answers is left to the language model (it may have heard it in the conversation). "Remember when we...",
+"do you remember ..." and "remember to buy milk" are not notes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.conversation.phrases import plain_words, second_person
+from assistant.conversation.spoken import number_words, spoken_list
+
+MAX_NOTES = 50  # a runaway loop must not fill a weeks-long run's memory
+MAX_NOTE_CHARS = 300
+
+_NAMES_RE = r"(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant),? )?(?:please )?(?:(?:can|could|will) you )?"
+_ADD = re.compile(rf"^{_NAMES_RE}(?:please )?(?:remember|make a note|take a note|note)(?: that|:|,)? (?P<note>.+)$")
+_NOT_A_NOTE = re.compile(r"^(?:when|to|me|us|this|that|what|how|why|who|if|the time|the day)\b|^it$")
+_LIST = re.compile(rf"^{_NAMES_RE}(?:what (?:did|have) i (?:asked|ask|told|tell) you to remember|what do you remember"
+                   r"|what are my notes|read (?:me )?my notes|what notes do i have|what have you remembered)$")
+_CLEAR = re.compile(rf"^{_NAMES_RE}(?:forget|delete|clear|erase) (?:everything |all )?(?:(?:that |what )?i "
+                    r"(?:asked|told) you to remember|(?:all )?(?:my |the )?notes)$")
+_FORGET = re.compile(rf"^{_NAMES_RE}(?:forget|delete|remove) (?:the note (?:about|that) |that )(?P<note>.+)$")
+# A question a note may answer: about the user's own things ("where did I park", "what's my wifi password") on one
+# word in common; any other ("where is the spare key") only on all its words, two at least.
+_QUESTION = re.compile(r"^(?:where|what|when|who|which|how many|how much)\b")
+_PERSONAL = re.compile(r"\b(?:i|my|me|mine)\b")
+_FUNCTION_WORDS = ("a an the is are was were be been am do does did i my me mine you your it its to of in on at for "
+                   "and or where what when who which how many much that this there here put left leave keep kept have "
+                   "has had i'm what's where's remember told tell asked ask please again")
+_NOT_CONTENT = frozenset(_FUNCTION_WORDS.split())
+
+
+@dataclass(frozen=True)
+class NoteRequest:
+    intent: str  # note_add, note_ask, note_list, note_forget, note_clear
+    note: str = ""  # the note to add or to forget, as the user said it; the one that answers a question
+
+
+class Notes:
+    """What the user asked the device to remember, oldest first. Owned by the controller's thread (through
+    Skills)."""
+
+    def __init__(self) -> None:
+        self.notes: list[str] = []
+
+    def request(self, text: str) -> NoteRequest | None:
+        """The notes request `text` makes, else None; a question only if one of the notes answers it."""
+        said = plain_words(text)
+        if _LIST.match(said):
+            return NoteRequest("note_list")
+        if _CLEAR.match(said):
+            return NoteRequest("note_clear")
+        forget = _FORGET.match(said)
+        if forget:
+            return NoteRequest("note_forget", forget["note"])
+        add = _ADD.match(said)
+        if add:
+            note = add["note"].strip(" ,:")
+            return None if _NOT_A_NOTE.match(note) else NoteRequest("note_add", note[:MAX_NOTE_CHARS])
+        if _QUESTION.match(said):
+            found = self._best(said, everything=not _PERSONAL.search(said))
+            return None if found is None else NoteRequest("note_ask", found)
+        return None
+
+    def act(self, request: NoteRequest) -> tuple[str, str]:
+        """Does what `request` asks: its reply (intent, text)."""
+        if request.intent == "note_add":
+            if len(self.notes) >= MAX_NOTES and request.note not in self.notes:
+                return request.intent, f"I already remember {number_words(MAX_NOTES)} things. Ask me to forget one."
+            if request.note not in self.notes:
+                self.notes.append(request.note)
+            return request.intent, f"Okay, I'll remember {_that(request.note)}."
+        if request.intent == "note_ask":
+            return request.intent, f"You told me {second_person(request.note)}."
+        if not self.notes:
+            return request.intent, "You haven't asked me to remember anything."
+        if request.intent == "note_list":
+            said = spoken_list([_that(n) for n in self.notes])
+            return request.intent, f"You asked me to remember {said}."
+        if request.intent == "note_clear":
+            count = len(self.notes)
+            self.notes = []
+            things = "the one thing" if count == 1 else f"the {number_words(count)} things"
+            return request.intent, f"Okay, I've forgotten {things} you asked me to remember."
+        found = self._best(request.note)
+        if found is None:
+            return request.intent, "I don't have a note about that."
+        self.notes.remove(found)
+        return request.intent, f"Okay, I've forgotten {_that(found)}."
+
+    def kept(self) -> list[str]:
+        return list(self.notes)
+
+    def restore(self, kept: list[str]) -> None:
+        self.notes = list(kept)
+
+    def _best(self, said: str, everything: bool = False) -> str | None:
+        """The note sharing most content words with `said` (one at least, or with `everything` all of them and two
+        at least; the newest of equals), else None."""
+        asked = _content(said)
+        scored = [(_shared(asked, _content(note)), i, note) for i, note in enumerate(self.notes)]
+        shared, _, note = max(scored, default=(0, 0, ""))
+        enough = shared == len(asked) >= 2 if everything else shared >= 1
+        return note if enough else None
+
+
+def _that(note: str) -> str:
+    """A note as said back: "that you parked on level 3"."""
+    return f"that {second_person(note)}"
+
+
+def _content(said: str) -> set[str]:
+    """The words of `said` that carry its meaning."""
+    return {word for word in said.replace("'s", "").replace(",", "").split() if word not in _NOT_CONTENT}
+
+
+def _shared(asked: set[str], noted: set[str]) -> int:
+    """How many of the words `asked` are in `noted`, a word and its endings as one ("park", "parked"; "key",
+    "keys"; "glass", "glasses")."""
+    def same(a: str, b: str) -> bool:
+        short, long = sorted((a, b), key=len)
+        return short == long or (len(short) >= 3 and long.startswith(short) and len(long) - len(short) <= 3)
+
+    return sum(any(same(word, noted_word) for noted_word in noted) for word in asked)
+
+
+def parse_kept(kept: object) -> list[str]:
+    """The notes of a decoded skills file (none in files written before notes), checked; ValueError says what is
+    wrong."""
+    if kept is None:
+        return []
+    if not (isinstance(kept, list) and all(isinstance(n, str) for n in kept)):
+        raise ValueError("the notes are not a list of words")
+    return kept

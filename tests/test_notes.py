@@ -1,0 +1,93 @@
+"""What the user asks the device to remember (assistant.conversation.notes), through the skills: kept word for
+word, asked about, listed, forgotten, kept across a restart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.conversation.notes import MAX_NOTES
+from assistant.conversation.skills import SKILLS, Skills
+from assistant.conversation.state_file import StateFile
+
+
+def said(skill: Skills, text: str) -> str:
+    reply = skill.answer(text, 0)
+    assert reply is not None and reply.intent.startswith("note_"), (text, reply)
+    return reply.text
+
+
+def noted(*notes: str) -> Skills:
+    skill = Skills(SKILLS)
+    for note in notes:
+        skill.answer(note, 0)
+    return skill
+
+
+def test_a_note_is_kept_and_answers_the_question_it_is_about() -> None:
+    skill = Skills(SKILLS)
+    assert said(skill, "Remember that I parked on level 3.") == "Okay, I'll remember that you parked on level 3."
+    assert said(skill, "remember my wifi password is tiger 42") == (
+        "Okay, I'll remember that your wifi password is tiger 42.")
+    assert said(skill, "Hey Jarvis, remember, the spare key is under the blue pot") == (
+        "Okay, I'll remember that the spare key is under the blue pot.")
+    assert said(skill, "make a note that my glasses are on the piano") == (
+        "Okay, I'll remember that your glasses are on the piano.")
+    assert said(skill, "Where did I park?") == "You told me you parked on level 3."
+    assert said(skill, "where did I park the car") == "You told me you parked on level 3."  # "parked" is "park"
+    assert said(skill, "what's my wifi password") == "You told me your wifi password is tiger 42."
+    assert said(skill, "where are my keys") == "You told me the spare key is under the blue pot."
+    assert said(skill, "where is the spare key") == "You told me the spare key is under the blue pot."
+    assert said(skill, "where are my glasses") == "You told me your glasses are on the piano."
+    assert said(skill, "what did I ask you to remember") == (
+        "You asked me to remember that you parked on level 3, that your wifi password is tiger 42, that the spare "
+        "key is under the blue pot and that your glasses are on the piano.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["where is the key",  # not personal, and not every word of it noted
+     "where is paris", "what is the capital of france", "where is the blue whale", "what did I do yesterday",
+     "what is my name",  # no note: the model's, which may have heard it in the conversation
+     "remember when we went to the beach", "do you remember my name", "remember to buy milk", "remember me",
+     "remember this", "what do you think I should remember"],
+)
+def test_what_no_note_answers_and_what_is_no_note_is_left_to_others(text: str) -> None:
+    skill = noted("remember that I parked on level 3", "remember the spare key is under the blue pot")
+    reply = skill.answer(text, 0)
+    assert reply is None or not reply.intent.startswith("note_"), reply
+
+
+def test_notes_are_forgotten_one_or_all() -> None:
+    skill = noted("remember that I parked on level 3", "remember my wifi password is tiger 42")
+    assert said(skill, "forget that I parked on level 3") == "Okay, I've forgotten that you parked on level 3."
+    assert skill.answer("where did I park", 0) is None
+    assert said(skill, "forget the note about the wifi") == "Okay, I've forgotten that your wifi password is tiger 42."
+    assert said(skill, "forget the note about the moon") == "You haven't asked me to remember anything."
+    skill = noted("remember that I parked on level 3", "remember my wifi password is tiger 42")
+    assert said(skill, "forget the note about the moon") == "I don't have a note about that."
+    assert said(skill, "forget everything I asked you to remember") == (
+        "Okay, I've forgotten the two things you asked me to remember.")
+    assert said(skill, "what do you remember") == "You haven't asked me to remember anything."
+
+
+def test_notes_are_kept_across_a_restart_bounded_and_taken_back_unheard(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "skills.json", "timers, alarms and volume", 1)
+    Skills(SKILLS, store=store).answer("remember that I parked on level 3", 0)
+    assert said(Skills(SKILLS, store=store), "where did I park") == "You told me you parked on level 3."
+    kept = json.loads((tmp_path / "skills.json").read_text())
+    del kept["notes"]  # a file from before notes
+    (tmp_path / "skills.json").write_text(json.dumps(kept))
+    assert Skills(SKILLS, store=store).notes.notes == []
+    skill = Skills(SKILLS)
+    reply = skill.answer("remember that I parked on level 3", 0)
+    assert reply is not None
+    reply.take_back()  # the user went on speaking before hearing it
+    assert skill.notes.notes == []
+    for n in range(MAX_NOTES):
+        skill.answer(f"remember that locker {n} is mine", 0)
+    assert said(skill, "remember that I parked on level 3") == (
+        "I already remember fifty things. Ask me to forget one.")
+    assert Skills([s for s in SKILLS if s != "notes"]).answer("remember that I parked on level 3", 0) is None
