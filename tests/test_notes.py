@@ -4,6 +4,7 @@ word, asked about, listed, forgotten, kept across a restart."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,23 @@ def test_notes_are_kept_across_a_restart_bounded_and_taken_back_unheard(tmp_path
     assert said(skill, "remember that I parked on level 3") == (
         "I already remember fifty things. Ask me to forget one.")
     assert Skills([s for s in SKILLS if s != "notes"]).answer("remember that I parked on level 3", 0) is None
+
+
+def test_a_day_noted_is_one_the_calendar_counts_to() -> None:
+    thanksgiving = datetime(2026, 11, 26, 11, 6)
+    skill = Skills(SKILLS, clock=lambda: thanksgiving, follow_wall_clock=False)
+    skill.answer("remember that my birthday is March fifth", 0)
+    skill.answer("remember my wife's birthday is june 3rd", 0)
+    skill.answer("remember our anniversary is on the 12th of december", 0)
+    for text, reply in [
+        ("how many days until my birthday", "Your birthday is in 99 days, on Friday, March the 5th, 2027."),
+        ("how many days until my wife's birthday", "Your wife's birthday is in 189 days, on Thursday, June the 3rd, "
+                                                   "2027."),
+        ("how many weeks until our anniversary", "Your anniversary is in 2 weeks and 2 days, on Saturday, December "
+                                                 "the 12th."),
+        ("what day is my birthday next year", "Your birthday is on a Friday next year."),
+        ("how many days since my birthday", "Your birthday was 266 days ago, on Thursday, March the 5th."),
+    ]:
+        reply_now = skill.answer(text, 0)
+        assert reply_now is not None and (reply_now.intent, reply_now.text) == ("calendar", reply), text
+    assert skill.answer("how many days until my party", 0) is None  # not noted: the model's

@@ -12,7 +12,7 @@ the last one. Read on normalized text
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
 from assistant.conversation.phrases import DAY_NAMES, question_of
@@ -68,14 +68,25 @@ _FALLS_ON = re.compile(r" (?:fall|falls|land|lands|be)(?: on)?$| on$")
 _WHICH_YEAR = re.compile(r" (?P<which>this|next) year$")
 
 
-def read_day(said: str, today: date, past: bool = False) -> tuple[str, date, bool] | None:
+Found = tuple[str, date, bool]  # a day's name as said back, the day, whether a year was said
+
+
+NamedDays = Mapping[str, tuple[str, str]]  # the user's own days: normalized name -> (name said back, day said)
+
+
+def read_day(said: str, today: date, past: bool = False, named: NamedDays | None = None) -> Found | None:
     """The day `said` names, as (its name as said back, the day, whether a year was said), the next such day
-    from `today` when no year was (the last one, `past`; "this year", "next year" choose one); else None."""
+    from `today` when no year was (the last one, `past`; "this year", "next year" choose one); else None.
+    `named`: the user's own days ("my birthday": ("Your birthday", "march 5th"); notes)."""
     said = _FALLS_ON.sub("", said)
     which = _WHICH_YEAR.search(said)
     year = None
     if which is not None:
         said, year = _FALLS_ON.sub("", said[:which.start()]), today.year + (which["which"] == "next")
+    if named and said in named:
+        shown, day = named[said]
+        found = _read_day(day, today, year, past)
+        return None if found is None else (shown, *found[1:])
     return _read_day(said, today, year, past)
 
 
@@ -139,8 +150,9 @@ _FROM_NOW = re.compile(r"^(?:what is the date|what date is it|what date will it 
                        r"|month|year)s? (?P<when>from now|from today|ago))$")
 
 
-def request(normalized: str, today: date) -> Callable[[datetime], str] | None:
-    """The answer, at a moment, to a question about a day in `normalized` asked `today`, else None."""
+def request(normalized: str, today: date, named: NamedDays | None = None) -> Callable[[datetime], str] | None:
+    """The answer, at a moment, to a question about a day in `normalized` asked `today`, else None. `named`: the
+    user's own days (read_day)."""
     asked = question_of(normalized)
     counted = _FROM_NOW.match(asked)
     if counted:
@@ -148,44 +160,39 @@ def request(normalized: str, today: date) -> Callable[[datetime], str] | None:
         if count <= 100_000:  # about 270 years of days
             back = counted["when"] == "ago"
             return lambda now: _counted_day(count, counted["unit"] or counted["unit2"], back, now)
-    for pattern, answer in ((_UNTIL, _days_until), (_WEEKS_UNTIL, _weeks_until), (_SINCE, _days_since),
-                            (_WEEKDAY_OF, _weekday_of), (_DATE_OF, _date_of)):
+    answers: tuple[tuple[re.Pattern[str], Callable[[Found, datetime], str], bool], ...] = (
+        (_UNTIL, _how_far, False), (_WEEKS_UNTIL, _weeks_until, False), (_SINCE, _how_far, True),
+        (_WEEKDAY_OF, _weekday_of, False), (_DATE_OF, _date_of, False))
+    for pattern, answer, past in answers:
         match = pattern.match(asked)
         if match is None:
             continue
         said = match["day"] or match["day2"]
-        if read_day(said, today, past=answer is _days_since) is not None:
-            return lambda now, said=said, answer=answer: answer(said, now)
+        if read_day(said, today, past, named) is not None:
+            return lambda now, said=said, answer=answer, past=past: answer(_found(said, now, past, named), now)
     return None
 
 
-def _days_until(said: str, now: datetime) -> str:
-    found = read_day(said, now.date())
-    assert found is not None
-    return _how_far(*found[:2], now)
+def _found(said: str, now: datetime, past: bool, named: NamedDays | None) -> Found:
+    found = read_day(said, now.date(), past, named)
+    assert found is not None  # (request read it)
+    return found
 
 
-def _weeks_until(said: str, now: datetime) -> str:
+def _weeks_until(found: Found, now: datetime) -> str:
     """"Christmas is in 4 weeks and 1 day, on ..." (in days, under a week)."""
-    found = read_day(said, now.date())
-    assert found is not None
     name, day, _ = found
     days = (day - now.date()).days
     if days < 7:
-        return _how_far(name, day, now)
+        return _how_far(found, now)
     weeks, rest = divmod(days, 7)
     length = f"{weeks} week{'s' if weeks != 1 else ''}" + (f" and {_count(rest)}" if rest else "")
     return f"{name} is in {length}, on {_spoken(day, name, now)}."
 
 
-def _days_since(said: str, now: datetime) -> str:
-    found = read_day(said, now.date(), past=True)
-    assert found is not None
-    return _how_far(*found[:2], now)
-
-
-def _how_far(name: str, day: date, now: datetime) -> str:
-    """How far `day` is from today, either way: "Christmas is in 29 days, on ...", "... was 3 days ago, on ..."."""
+def _how_far(found: Found, now: datetime) -> str:
+    """How far a day is from today, either way: "Christmas is in 29 days, on ...", "... was 3 days ago, on ..."."""
+    name, day, _ = found
     days = (day - now.date()).days
     if days == 0:
         return f"{name} is today!"
@@ -217,18 +224,14 @@ def _counted_day(count: int, unit: str, back: bool, now: datetime) -> str:
     return f"{when} {spoken_date(_at(day))}."
 
 
-def _weekday_of(said: str, now: datetime) -> str:
-    found = read_day(said, now.date())
-    assert found is not None
+def _weekday_of(found: Found, now: datetime) -> str:
     name, day, year_said = found
     verb = "was" if day < now.date() else "is"
     when = f" in {day.year}" if year_said else " this year" if day.year == now.year else " next year"
     return f"{name} {verb} on a {WEEKDAYS[day.weekday()]}{when}."
 
 
-def _date_of(said: str, now: datetime) -> str:
-    found = read_day(said, now.date())
-    assert found is not None
+def _date_of(found: Found, now: datetime) -> str:
     name, day, _ = found
     return f"{name} is {_spoken(day, name, now)}."
 

@@ -6,7 +6,8 @@ place. What the user asks the device to remember is kept word for word with the 
 about the user's own things ("where did I park", "what's my wifi password", "where are my keys") is answered from
 the note that shares most of its words, said back to the user ("You told me you parked on level 3."). A question
 no note answers is left to the language model (it may have heard it in the conversation). "Remember when we...",
-"do you remember ..." and "remember to buy milk" are not notes.
+"do you remember ..." and "remember to buy milk" are not notes. A note that names a day ("my birthday is March
+5th") makes it one the calendar knows: "how many days until my birthday".
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.conversation.days import NamedDays
 from assistant.conversation.phrases import plain_words, second_person
 from assistant.conversation.spoken import number_words, spoken_list
+from assistant.text_norm import normalize
 
 MAX_NOTES = 50  # a runaway loop must not fill a weeks-long run's memory
 MAX_NOTE_CHARS = 300
@@ -36,6 +39,10 @@ _FUNCTION_WORDS = ("a an the is are was were be been am do does did i my me mine
                    "and or where what when who which how many much that this there here put left leave keep kept have "
                    "has had i'm what's where's remember told tell asked ask please again")
 _NOT_CONTENT = frozenset(_FUNCTION_WORDS.split())
+
+
+# A note that names a day of the user's: "my birthday is march fifth", "our anniversary is on june 12th".
+_NAMED_DAY = re.compile(r"^(?P<name>(?:my|our) [a-z' ]{2,40}?) (?:is|falls) (?:on )?(?P<day>.+)$")
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,17 @@ class Notes:
         self.notes.remove(found)
         return request.intent, f"Okay, I've forgotten {_that(found)}."
 
+    def named_days(self) -> NamedDays:
+        """The user's own days the notes give ("my birthday is march fifth"), for the calendar (days.read_day):
+        normalized name -> (the name said back, "Your birthday"; the day, normalized)."""
+        days: dict[str, tuple[str, str]] = {}
+        for note in self.notes:
+            match = _NAMED_DAY.match(note)
+            if match is not None:
+                shown = second_person(match["name"])
+                days[normalize(match["name"])] = (shown[0].upper() + shown[1:], normalize(match["day"]))
+        return days
+
     def kept(self) -> list[str]:
         return list(self.notes)
 
@@ -104,10 +122,10 @@ class Notes:
 
     def _best(self, said: str, everything: bool = False) -> str | None:
         """The note sharing most content words with `said` (one at least, or with `everything` all of them and two
-        at least; the newest of equals), else None."""
+        at least; of equals the one with fewest other words, then the newest), else None."""
         asked = _content(said)
-        scored = [(_shared(asked, _content(note)), i, note) for i, note in enumerate(self.notes)]
-        shared, _, note = max(scored, default=(0, 0, ""))
+        scored = [(_shared(asked, words := _content(note)), -len(words), i, note) for i, note in enumerate(self.notes)]
+        shared, _, _, note = max(scored, default=(0, 0, 0, ""))
         enough = shared == len(asked) >= 2 if everything else shared >= 1
         return note if enough else None
 

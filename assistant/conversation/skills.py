@@ -285,7 +285,8 @@ class Skills:
             return _Request(found[0], answer=found[1])
         if "repeat" in self.enabled and match_phrase(text, _REPEAT) is not None:
             return _Request("repeat")
-        on_day = days.request(normalized, self.clock().date()) if "date" in self.enabled else None
+        own_days = self.notes.named_days() if "notes" in self.enabled else None
+        on_day = days.request(normalized, self.clock().date(), own_days) if "date" in self.enabled else None
         if on_day is not None:
             return _Request("calendar", answer=on_day)
         elsewhere = world_clock.request(normalized) if "time" in self.enabled else None
