@@ -35,6 +35,7 @@ from assistant.conversation.memory import MemoryFile, is_forget_request, memory_
 from assistant.conversation.phrases import PhraseIntent, match_phrase, phrase_intents
 from assistant.conversation.skills import describe
 from assistant.conversation.spoken import WEEKDAYS
+from assistant.text_norm import normalize
 
 if TYPE_CHECKING:
     from assistant.brain.llm import ChatModel
@@ -165,7 +166,7 @@ class LlmBrain:
             return
         if not user.strip():
             return  # nothing to answer (the controller drops empty turns before they get here)
-        asked = match_phrase(user, self._capabilities)
+        asked = match_phrase(normalize(user), self._capabilities)
         if asked is not None:  # a model knows nothing of this device: it would promise the weather
             yield asked[1](datetime.now())
             return
@@ -273,7 +274,7 @@ class RuleBrain:
         """The intent recognized in `user` ("fallback" when none) and the whole reply text."""
         if is_forget_request(user):
             return "forget", FORGOTTEN
-        found = match_phrase(user, self._intents)
+        found = match_phrase(normalize(user), self._intents)
         if found is None:
             return "fallback", _fallback(user)
         name, answer = found

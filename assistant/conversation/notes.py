@@ -57,6 +57,7 @@ class Notes:
 
     def __init__(self) -> None:
         self.notes: list[str] = []
+        self._named_days: NamedDays | None = None  # read from the notes when first asked for after a change
 
     def request(self, text: str) -> NoteRequest | None:
         """The notes request `text` makes, else None; a question only if one of the notes answers it."""
@@ -79,6 +80,7 @@ class Notes:
 
     def act(self, request: NoteRequest) -> tuple[str, str]:
         """Does what `request` asks: its reply (intent, text)."""
+        self._named_days = None
         if request.intent == "note_add":
             if len(self.notes) >= MAX_NOTES and request.note not in self.notes:
                 return request.intent, f"I already remember {number_words(MAX_NOTES)} things. Ask me to forget one."
@@ -106,19 +108,22 @@ class Notes:
     def named_days(self) -> NamedDays:
         """The user's own days the notes give ("my birthday is march fifth"), for the calendar (days.read_day):
         normalized name -> (the name said back, "Your birthday"; the day, normalized)."""
-        days: dict[str, tuple[str, str]] = {}
-        for note in self.notes:
-            match = _NAMED_DAY.match(note)
-            if match is not None:
-                shown = second_person(match["name"])
-                days[normalize(match["name"])] = (shown[0].upper() + shown[1:], normalize(match["day"]))
-        return days
+        if self._named_days is None:  # (asked on every transcript: read once per change of the notes)
+            days: dict[str, tuple[str, str]] = {}
+            for note in self.notes:
+                match = _NAMED_DAY.match(note)
+                if match is not None:
+                    shown = second_person(match["name"])
+                    days[normalize(match["name"])] = (shown[0].upper() + shown[1:], normalize(match["day"]))
+            self._named_days = days
+        return self._named_days
 
     def kept(self) -> list[str]:
         return list(self.notes)
 
     def restore(self, kept: list[str]) -> None:
         self.notes = list(kept)
+        self._named_days = None
 
     def _best(self, said: str, everything: bool = False) -> str | None:
         """The note sharing most content words with `said` (one at least, or with `everything` all of them and two

@@ -12,8 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from assistant.text_norm import normalize
-
 # ---------------------------------------------------------------------------------------- phrase intents
 
 # (intent, pattern on normalized text, answer at a moment)
@@ -66,9 +64,9 @@ def question_of(normalized: str) -> str:
     return _ASKING_AFTER.sub("", _ASKING_BEFORE.sub("", normalized))
 
 
-def match_phrase(text: str, intents: Sequence[PhraseIntent]) -> tuple[str, Callable[[datetime], str]] | None:
-    """The first intent whose phrase `text` says with at most a few words before it and only _AFTER after."""
-    normalized = normalize(text)
+def match_phrase(normalized: str, intents: Sequence[PhraseIntent]) -> tuple[str, Callable[[datetime], str]] | None:
+    """The first intent whose phrase `normalized` (text_norm) says with at most a few words before it and only
+    _AFTER after."""
     for name, pattern, answer in intents:
         match = pattern.search(normalized)
         if match is None:

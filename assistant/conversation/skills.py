@@ -280,10 +280,10 @@ class Skills:
 
     def _read_request(self, text: str) -> _Request | TimerRequest | ListRequest | NoteRequest | None:
         normalized = normalize(text)
-        found = match_phrase(text, _CLOCK_INTENTS)
+        found = match_phrase(normalized, _CLOCK_INTENTS)
         if found is not None and _SKILL_OF_INTENT[found[0]] in self.enabled:
             return _Request(found[0], answer=found[1])
-        if "repeat" in self.enabled and match_phrase(text, _REPEAT) is not None:
+        if "repeat" in self.enabled and match_phrase(normalized, _REPEAT) is not None:
             return _Request("repeat")
         own_days = self.notes.named_days() if "notes" in self.enabled else None
         on_day = days.request(normalized, self.clock().date(), own_days) if "date" in self.enabled else None
