@@ -8,7 +8,8 @@ on is `conversation.skills`:
 
 - time: "what time is it"; elsewhere, "what time is it in Tokyo" (world_clock)
 - date: "what's the date", "what day is tomorrow"; "how many days until Christmas" (days)
-- timers, alarms, reminders: set, asked about, cancelled, rung and kept (timers; reminders reads a reminder)
+- timers, alarms, reminders: set, asked about, cancelled, rung and kept (timers; reminders reads a reminder); a
+  stopwatch (stopwatch)
 - lists: "add apples to my shopping list", "what's on my to-do list" (lists)
 - notes: "remember that I parked on level 3", "where did I park" (notes)
 - volume: "louder", "quieter", "set the volume to 4", "what's the volume": ten steps of 3 dB (10: as played,
@@ -73,6 +74,7 @@ from assistant.conversation.spoken import (
     spoken_time,
 )
 from assistant.conversation.state_file import StateFile, state_path
+from assistant.conversation.stopwatch import Stopwatch, StopwatchRequest, parse_stopwatch_request
 from assistant.conversation.timers import MAX_WORDS, Timer, TimerRequest, Timers, parse_kept
 from assistant.text_norm import normalize
 
@@ -156,6 +158,9 @@ class _Request:
     amount: int = 0  # a volume level, or a step
 
 
+Request = _Request | TimerRequest | ListRequest | NoteRequest | StopwatchRequest
+
+
 class Skills:
     """The skills in `enabled` (of SKILLS) and what they keep: the timers, alarms and reminders (`book`), the
     volume, the last reply. Owned by the controller's thread."""
@@ -184,6 +189,7 @@ class Skills:
                            now=now)
         self.lists = Lists()
         self.notes = Notes()
+        self.stopwatch = Stopwatch()
         self.volume = MAX_VOLUME
         self.last_reply = ""  # what the assistant said last, for "say that again" (the controller tells)
         self.rng = rng or random.Random()
@@ -222,10 +228,10 @@ class Skills:
             return None
         if isinstance(request, _Request) and request.answer is not None:
             return SkillReply(request.intent, request.answer(self.clock()))
-        kept = self.book.snapshot(), self.volume, self.lists.kept(), self.notes.kept()
+        kept = self.book.snapshot(), self.volume, self.lists.kept(), self.notes.kept(), self.stopwatch.kept()
         reply = self._act(request, now)
         if reply.intent in ("timer_left", "timer_ask", "alarm_list", "alarm_ask", "reminder_list", "reminder_ask",
-                            "volume_ask", "repeat", "list_read", "note_ask", "note_list"):
+                            "volume_ask", "repeat", "list_read", "note_ask", "note_list", "stopwatch_read"):
             return reply
 
         def take_back() -> None:
@@ -233,6 +239,7 @@ class Skills:
             self.volume = kept[1]
             self.lists.restore(kept[2])
             self.notes.restore(kept[3])
+            self.stopwatch.restore(kept[4])
             self._save(now)
             log.info("%s taken back: the user went on speaking before hearing the answer", request.intent)
 
@@ -244,13 +251,15 @@ class Skills:
         """The user's volume as a gain in dB (0 at the top step)."""
         return (self.volume - MAX_VOLUME) * VOLUME_STEP_DB
 
-    def _act(self, request: _Request | TimerRequest | ListRequest | NoteRequest, now: int) -> SkillReply:
+    def _act(self, request: Request, now: int) -> SkillReply:
         if isinstance(request, TimerRequest):
             return SkillReply(*self.book.act(request, now))
         if isinstance(request, ListRequest):
             return SkillReply(*self.lists.act(request))
         if isinstance(request, NoteRequest):
             return SkillReply(*self.notes.act(request))
+        if isinstance(request, StopwatchRequest):
+            return SkillReply(*self.stopwatch.act(request, now))
         if request.intent == "repeat":
             return SkillReply("repeat", self.last_reply or "I haven't said anything yet.")
         return SkillReply(request.intent, self._set_volume(request))
@@ -269,7 +278,7 @@ class Skills:
 
     # -------------------------------------------------------------------------------------- requests
 
-    def _request(self, text: str) -> _Request | TimerRequest | ListRequest | NoteRequest | None:
+    def _request(self, text: str) -> Request | None:
         request = self._read_request(text)
         hanging = _HANGING.search(text)
         if request is None and hanging is not None:
@@ -278,7 +287,7 @@ class Skills:
             request = self._read_request(text[: hanging.start()])
         return request
 
-    def _read_request(self, text: str) -> _Request | TimerRequest | ListRequest | NoteRequest | None:
+    def _read_request(self, text: str) -> Request | None:
         normalized = normalize(text)
         found = match_phrase(normalized, _CLOCK_INTENTS)
         if found is not None and _SKILL_OF_INTENT[found[0]] in self.enabled:
@@ -316,6 +325,9 @@ class Skills:
         on_notes = self.notes.request(text) if "notes" in self.enabled else None
         if on_notes is not None:
             return on_notes
+        on_stopwatch = parse_stopwatch_request(normalized) if "timers" in self.enabled else None
+        if on_stopwatch is not None:
+            return on_stopwatch
         words = normalized.split()
         if "reminders" in self.enabled:
             reminder = self.book.reminder_request(normalized, words)
