@@ -412,6 +412,13 @@ class ConversationConfig:
         "(\"how do you spell necessary\"); limits (the weather, the news, lights: said plainly that the device "
         "cannot). Empty: the language model answers everything.",
     )
+    ring_volume: int = setting(
+        6,
+        "The least volume (1 to 10) a timer, alarm or reminder rings at, whatever the volume is set to: turned down "
+        "for the evening, the morning's alarm must still wake. 1: the volume as set.",
+        min=1,
+        max=10,
+    )
     timer_ring_s: float = setting(
         60.0,
         "How long a timer, alarm or reminder that ran out rings (a chime and \"your pasta timer is done\", again "

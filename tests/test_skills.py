@@ -1003,6 +1003,28 @@ def test_a_timer_that_runs_out_rings_until_the_user_speaks() -> None:
     assert len([e for e in rig.events("reply_sentence") if e.get("kind") == "timer"]) == 2
 
 
+def test_a_ring_is_heard_however_low_the_volume_was_turned() -> None:
+    rig = _Rig()
+    rig.user_says("set the volume to 2")
+    rig.speak()
+    rig.run(1.5)  # heard: it stays
+    rig.user_says("set a timer for 3 seconds")
+    rig.speak()
+    quiet = 10 ** (-24 / 20)
+    assert rig.room._gain == pytest.approx(quiet)  # type: ignore[attr-defined]
+    rig.run(3.2)
+    assert rig.controller.current is not None and rig.controller.current.kind == "timer"
+    assert rig.room._gain == pytest.approx(10 ** (-12 / 20))  # type: ignore[attr-defined]  # volume 6 at least
+    rig.speak()
+    rig.user_says("okay")  # over the ring: it stops, and the volume is the user's again
+    assert rig.room._gain == pytest.approx(quiet)  # type: ignore[attr-defined]
+    loud = _Rig()
+    loud.user_says("set a timer for 1 second")
+    loud.speak()
+    loud.run(1.2)
+    assert loud.room._gain == pytest.approx(1.0)  # type: ignore[attr-defined]  # louder than the floor: as set
+
+
 def test_a_reminder_rings_out_loud_with_what_it_is_about() -> None:
     rig = _Rig()
     rig.user_says("remind me in 2 seconds to check the oven")

@@ -46,7 +46,7 @@ from assistant.conversation.messages import (
     TurnStarted,
     WakeHeard,
 )
-from assistant.conversation.skills import Skills
+from assistant.conversation.skills import Skills, volume_db
 from assistant.conversation.timers import Timer
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Turns
@@ -497,7 +497,11 @@ class Controller:
 
     def _apply_gain(self) -> None:
         down = self.ducked or self.stop_checks > 0
-        db = self.level_db + self.skills.volume_db
+        volume = self.skills.volume
+        ringing = self.current is not None and self.current.kind == "timer" and self.current.phase != "done"
+        if ringing:  # a ring is heard however low the volume was turned for the evening
+            volume = max(volume, self.conversation.ring_volume)
+        db = self.level_db + volume_db(volume)
         self.audio.set_output_gain(10 ** (db / 20) * (self.duck_gain if down else 1.0))
 
     # ---------------------------------------------------------------------------------------- timers
@@ -527,6 +531,7 @@ class Controller:
         ringing.next_at = ringing.until
         turn = Turn(self.turns.open(), kind="timer", phase="thinking")
         self.current = turn
+        self._apply_gain()  # at least conversation.ring_volume
         placed = self.speaker.play(turn.number, _chime(), SAMPLE_RATE)
         if placed is not None:
             self._on_queued(Queued(turn.number, 0, "", *placed, first=True, reply=turn.reply))

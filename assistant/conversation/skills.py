@@ -144,8 +144,8 @@ _HANGING = re.compile(r"\s+(?:the|a|an|and)[\s.,?!]*$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, time_in, time_sum, sun, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*, list_*,
-    # volume_*, repeat, math, units, random, spelling, limits
+    intent: str  # time, time_in, time_sum, sun, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*,
+    # stopwatch_*, list_*, note_*, volume_*, repeat, math, units, random, spelling, limits
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
@@ -249,7 +249,7 @@ class Skills:
     @property
     def volume_db(self) -> float:
         """The user's volume as a gain in dB (0 at the top step)."""
-        return (self.volume - MAX_VOLUME) * VOLUME_STEP_DB
+        return volume_db(self.volume)
 
     def _act(self, request: Request, now: int) -> SkillReply:
         if isinstance(request, TimerRequest):
@@ -376,6 +376,11 @@ class Skills:
             return "That's as loud as I go." if wanted > level else "That's as quiet as I go."
         self.volume = level
         return f"Okay, volume {number_words(level)}."
+
+
+def volume_db(volume: int) -> float:
+    """A volume step (1 to MAX_VOLUME) as a gain in dB (0 at the top step)."""
+    return (volume - MAX_VOLUME) * VOLUME_STEP_DB
 
 
 def describe(enabled: Collection[str]) -> str:
