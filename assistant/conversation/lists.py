@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.conversation.phrases import plain_words
+from assistant.conversation.phrases import ADDRESSING, plain_words
 from assistant.conversation.spoken import spoken_list
 
 MAX_LISTS = 20
@@ -26,14 +26,13 @@ _NOT_NAMES = frozenset({"the", "my", "a", "an", "our", "your", "that", "this", "
                         "add", "put", "remove", "delete", "read", "clear", "is", "on", "to", "from", "what", "me"})
 # A list without a name ("add milk to the list", "what's on my list") is the shopping list, as on phones.
 _LIST = r"(?:(?:my|the|our) list|(?:my |the |our )?(?P<list>[a-z][a-z'-]*(?: [a-z][a-z'-]*)?) list)"
-_NAMES_RE = r"(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant),? )?(?:please )?(?:(?:can|could|will) you )?"
 _REQUESTS = (
-    ("list_add", re.compile(rf"^{_NAMES_RE}(?:add|put|write down|write) (?P<items>.+?) (?:to|on|onto|in) {_LIST}$")),
-    ("list_remove", re.compile(rf"^{_NAMES_RE}(?:remove|delete|take|cross|cross off|scratch) (?P<items>.+?)"
+    ("list_add", re.compile(rf"^{ADDRESSING}(?:add|put|write down|write) (?P<items>.+?) (?:to|on|onto|in) {_LIST}$")),
+    ("list_remove", re.compile(rf"^{ADDRESSING}(?:remove|delete|take|cross|cross off|scratch) (?P<items>.+?)"
                                rf" (?:from|off|off of) {_LIST}$")),
-    ("list_read", re.compile(rf"^{_NAMES_RE}(?:what is|what's|whats|what are|what do i have|what have i got|read me"
+    ("list_read", re.compile(rf"^{ADDRESSING}(?:what is|what's|whats|what are|what do i have|what have i got|read me"
                              rf"|read|tell me|check|what else is)(?: on| in)? {_LIST}(?: please)?$")),
-    ("list_clear", re.compile(rf"^{_NAMES_RE}(?:clear|empty|delete|erase|wipe)(?: out)? {_LIST}(?: please)?$")),
+    ("list_clear", re.compile(rf"^{ADDRESSING}(?:clear|empty|delete|erase|wipe)(?: out)? {_LIST}(?: please)?$")),
 )
 
 

@@ -16,21 +16,20 @@ import re
 from dataclasses import dataclass
 
 from assistant.conversation.days import NamedDays
-from assistant.conversation.phrases import plain_words, second_person
+from assistant.conversation.phrases import ADDRESSING, plain_words, second_person
 from assistant.conversation.spoken import number_words, spoken_list
 from assistant.text_norm import normalize
 
 MAX_NOTES = 50  # a runaway loop must not fill a weeks-long run's memory
 MAX_NOTE_CHARS = 300
 
-_NAMES_RE = r"(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant),? )?(?:please )?(?:(?:can|could|will) you )?"
-_ADD = re.compile(rf"^{_NAMES_RE}(?:please )?(?:remember|make a note|take a note|note)(?: that|:|,)? (?P<note>.+)$")
+_ADD = re.compile(rf"^{ADDRESSING}(?:please )?(?:remember|make a note|take a note|note)(?: that|:|,)? (?P<note>.+)$")
 _NOT_A_NOTE = re.compile(r"^(?:when|to|me|us|this|that|what|how|why|who|if|the time|the day)\b|^it$")
-_LIST = re.compile(rf"^{_NAMES_RE}(?:what (?:did|have) i (?:asked|ask|told|tell) you to remember|what do you remember"
+_LIST = re.compile(rf"^{ADDRESSING}(?:what (?:did|have) i (?:asked|ask|told|tell) you to remember|what do you remember"
                    r"|what are my notes|read (?:me )?my notes|what notes do i have|what have you remembered)$")
-_CLEAR = re.compile(rf"^{_NAMES_RE}(?:forget|delete|clear|erase) (?:everything |all )?(?:(?:that |what )?i "
+_CLEAR = re.compile(rf"^{ADDRESSING}(?:forget|delete|clear|erase) (?:everything |all )?(?:(?:that |what )?i "
                     r"(?:asked|told) you to remember|(?:all )?(?:my |the )?notes)$")
-_FORGET = re.compile(rf"^{_NAMES_RE}(?:forget|delete|remove) (?:the note (?:about|that) |that )(?P<note>.+)$")
+_FORGET = re.compile(rf"^{ADDRESSING}(?:forget|delete|remove) (?:the note (?:about|that) |that )(?P<note>.+)$")
 # A question a note may answer: about the user's own things ("where did I park", "what's my wifi password") on one
 # word in common; any other ("where is the spare key") only on all its words, two at least.
 _QUESTION = re.compile(r"^(?:where|what|when|who|which|how many|how much)\b")

@@ -53,6 +53,8 @@ def second_person(said: str) -> str:
     return " ".join(_PERSONS.get(word, word) for word in said.split())
 
 
+# Said before a request: "hey jarvis", "please", "can you" ("hey jarvis, can you add apples to my list").
+ADDRESSING = r"(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant),? )?(?:please )?(?:(?:can|could|will) you )?"
 _ASKING_BEFORE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
                             r"(?:(?:can|could) you )?(?:tell me )?(?:do you know )?")
 _ASKING_AFTER = re.compile(r"(?: (?:please|again|jarvis|alexa|mycroft|computer|assistant))+$")

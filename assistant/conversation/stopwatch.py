@@ -11,20 +11,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.conversation.phrases import ADDRESSING
 from assistant.conversation.spoken import time_left
 
 SAMPLE_RATE = 16000
 
-_NAMES_RE = r"(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?(?:(?:can|could|will) you )?"
 _WATCH = r"(?:the |a |my )?stop ?watch"
 _REQUESTS = (
-    ("stopwatch_start", re.compile(rf"^{_NAMES_RE}(?:start|begin|set|run) {_WATCH}(?: please| now)?$|^{_WATCH}$")),
-    ("stopwatch_reset", re.compile(rf"^{_NAMES_RE}(?:reset|restart|start over|clear) {_WATCH}(?: please)?$")),
-    ("stopwatch_stop", re.compile(rf"^{_NAMES_RE}(?:stop|pause|end|halt) {_WATCH}(?: please| now)?$")),
-    ("stopwatch_resume", re.compile(rf"^{_NAMES_RE}(?:resume|continue|unpause|restart counting on) {_WATCH}"
+    ("stopwatch_start", re.compile(rf"^{ADDRESSING}(?:start|begin|set|run) {_WATCH}(?: please| now)?$|^{_WATCH}$")),
+    ("stopwatch_reset", re.compile(rf"^{ADDRESSING}(?:reset|restart|start over|clear) {_WATCH}(?: please)?$")),
+    ("stopwatch_stop", re.compile(rf"^{ADDRESSING}(?:stop|pause|end|halt) {_WATCH}(?: please| now)?$")),
+    ("stopwatch_resume", re.compile(rf"^{ADDRESSING}(?:resume|continue|unpause|restart counting on) {_WATCH}"
                                     r"(?: please)?$")),
-    ("stopwatch_cancel", re.compile(rf"^{_NAMES_RE}(?:cancel|delete|turn off|get rid of) {_WATCH}(?: please)?$")),
-    ("stopwatch_read", re.compile(rf"^{_NAMES_RE}(?:how long (?:has|is) {_WATCH} (?:been )?(?:running|going|on)"
+    ("stopwatch_cancel", re.compile(rf"^{ADDRESSING}(?:cancel|delete|turn off|get rid of) {_WATCH}(?: please)?$")),
+    ("stopwatch_read", re.compile(rf"^{ADDRESSING}(?:how long (?:has|is) {_WATCH} (?:been )?(?:running|going|on)"
                                   rf"|how much time (?:is )?on {_WATCH}|what is {_WATCH} at|check {_WATCH}"
                                   rf"|what does {_WATCH} say|(?:read|tell me) {_WATCH})(?: now)?$")),
 )
