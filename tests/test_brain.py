@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +22,7 @@ from assistant.brain.history import MESSAGE_OVERHEAD_TOKENS, History, Turn
 from assistant.brain.sentences import speakable, split_sentences
 from assistant.config import Config, ConversationConfig, LlmConfig, load_config
 from assistant.conversation.brain import FORGOTTEN, Brain, LlmBrain, RuleBrain, open_brain
+from assistant.conversation.jokes import JOKES
 from assistant.conversation.memory import MemoryFile
 
 LLM = LlmConfig(n_ctx=512, n_threads=1, max_tokens=32, temperature=0.0, system_prompt="You are brief.")
@@ -264,6 +266,15 @@ def test_the_rule_brain_knows_a_few_things(user: str, intent: str, start: str) -
     brain = rules()
     assert "".join(reply(brain, user)).startswith(start)
     assert brain.stats == {"intent": intent}
+
+
+def test_without_a_model_a_joke_asked_for_is_told_and_none_again_before_all_the_others() -> None:
+    brain = RuleBrain(config(), None, clock=lambda: TUESDAY, rng=random.Random(3))
+    told = ["".join(reply(brain, text)) for text in ["Tell me a joke.", "another joke", "make me laugh"] * 10]
+    assert brain.stats == {"intent": "joke"}
+    assert set(told[:len(JOKES)]) == set(JOKES)  # a deck: all of them before one comes again
+    assert set(told) <= set(JOKES)
+    assert "".join(reply(brain, "tell me a joke about cats")).startswith('I heard "tell me a joke about cats"')
 
 
 def test_anything_else_gets_an_honest_reply_quoting_the_words(commands: list[str]) -> None:

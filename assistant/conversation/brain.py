@@ -3,8 +3,8 @@
 Two brains implement `Brain`:
 - `LlmBrain`: a language model (llama.cpp through LlamaChat) answering with the conversation so far;
 - `RuleBrain`: the zero-download brain for an assistant with no language model installed: it answers
-  greetings and a few questions about itself, and otherwise says honestly that it heard the user but cannot
-  answer yet, and how to install a model. (The time, the date, timers and alarms never reach a brain: the
+  greetings, a few questions about itself and "tell me a joke", and otherwise says honestly that it heard the user
+  but cannot answer yet, and how to install a model. (The time, the date, timers and alarms never reach a brain: the
   controller answers them, assistant.conversation.skills.)
 `open_brain(config)` picks one by the configuration (assistant.selection).
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import random
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -31,6 +32,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from assistant.brain.history import History
+from assistant.conversation.jokes import JokeDeck
 from assistant.conversation.memory import MemoryFile, is_forget_request, memory_path
 from assistant.conversation.phrases import PhraseIntent, match_phrase, phrase_intents
 from assistant.conversation.skills import describe
@@ -212,8 +214,9 @@ def _with_model(device_does: str) -> str:
             "this device.")
 
 
-def _intents(device_does: str) -> tuple[PhraseIntent, ...]:
-    """The rule brain's phrases; `device_does`: what the device answers itself (skills.describe), said when asked."""
+def _intents(device_does: str, jokes: JokeDeck) -> tuple[PhraseIntent, ...]:
+    """The rule brain's phrases; `device_does`: what the device answers itself (skills.describe), said when asked;
+    `jokes`: dealt when asked for one."""
     simple = f" simple things like {device_does}" if device_does else " nothing but a few fixed things"
     no_model = f"No language model is installed yet, so I can only do{simple}."
     can = f"Without a language model I can {device_does}, and forget" if device_does else (
@@ -227,6 +230,9 @@ def _intents(device_does: str) -> tuple[PhraseIntent, ...]:
                      "dash dash default."),
         ("thanks", r"thank you|thanks|thank u|cheers|much appreciated",
          lambda now: "You're welcome."),
+        ("joke", r"tell me (?:a|another) joke|(?:tell me|say) something funny|make me laugh|(?:another|one more) joke"
+                 r"|do you know (?:any|a) jokes?|tell me a funny joke|joke please",
+         lambda now: jokes.deal()),
         ("greeting", r"hello|hi|hey|good (?:morning|afternoon|evening|day)|greetings|howdy|how are you",
          _greeting),
     )
@@ -253,8 +259,10 @@ class RuleBrain:
     name = "rules"
 
     def __init__(
-        self, config: Config, memory: MemoryFile | None, clock: Callable[[], datetime] = datetime.now
+        self, config: Config, memory: MemoryFile | None, clock: Callable[[], datetime] = datetime.now,
+        rng: random.Random | None = None,
     ) -> None:
+        """`rng`: which joke comes when (seeded in tests)."""
         self.clock = clock
         # No tokenizer without a model: about 4 characters per token, as for English with most vocabularies.
         history = History(
@@ -264,7 +272,7 @@ class RuleBrain:
         )
         self._turns = _Turns(history, memory, config)
         self._stats: Stats = {}
-        self._intents = _intents(describe(config.conversation.skills))
+        self._intents = _intents(describe(config.conversation.skills), JokeDeck(rng))
 
     @property
     def history(self) -> History:
