@@ -563,7 +563,9 @@ def check_clock(files: SystemFiles, run: Runner = _timedatectl) -> CheckResult:
     findings: list[tuple[Status, str, str]] = [("pass", f"time zone {zone}" if zone else "no time zone set", "")]
     if zone in _UTC_ZONES:
         findings.append(("warn", "the time is told in UTC: if that is not where the assistant is, it tells the wrong "
-                                 "time", "sudo timedatectl set-timezone Area/City (timedatectl list-timezones)"))
+                                 "time, and it knows no place to tell sunrise and sunset for",
+                         "sudo timedatectl set-timezone Area/City (timedatectl list-timezones); for sunrise and "
+                         "sunset where it is, general.location = [latitude, longitude]"))
     if shown.get("NTPSynchronized") == "yes":
         findings.append(("pass", "synchronized by NTP", ""))
     elif clocks:
