@@ -61,6 +61,13 @@ def test_what_no_note_answers_and_what_is_no_note_is_left_to_others(text: str) -
     assert reply is None or not reply.intent.startswith("note_"), reply
 
 
+def test_a_note_that_does_not_say_what_is_asked_of_a_thing_is_no_answer() -> None:
+    skill = noted("remember that my sister lives in paris", "remember that my locker code is 1234")
+    assert skill.answer("what is my sister's name", 0) is None  # the note is on her, without her name
+    assert said(skill, "where does my sister live") == "You told me your sister lives in paris."
+    assert said(skill, "what is my locker code") == "You told me your locker code is 1234."
+
+
 def test_notes_are_forgotten_one_or_all() -> None:
     skill = noted("remember that I parked on level 3", "remember my wifi password is tiger 42")
     assert said(skill, "forget that I parked on level 3") == "Okay, I've forgotten that you parked on level 3."

@@ -38,6 +38,9 @@ _FUNCTION_WORDS = ("a an the is are was were be been am do does did i my me mine
                    "and or where what when who which how many much that this there here put left leave keep kept have "
                    "has had i'm what's where's remember told tell asked ask please again")
 _NOT_CONTENT = frozenset(_FUNCTION_WORDS.split())
+# What a question asks for of a thing; a note that answers it says it.
+_ATTRIBUTES = frozenset({"name", "number", "address", "password", "code", "pin", "phone", "email", "age", "size",
+                         "birthday", "combination", "username", "plate"})
 
 
 # A note that names a day of the user's: "my birthday is march fifth", "our anniversary is on june 12th".
@@ -128,7 +131,10 @@ class Notes:
         """The note sharing most content words with `said` (one at least, or with `everything` all of them and two
         at least; of equals the one with fewest other words, then the newest), else None."""
         asked = _content(said)
-        scored = [(_shared(asked, words := _content(note)), -len(words), i, note) for i, note in enumerate(self.notes)]
+        wanted = asked & _ATTRIBUTES  # "what is my sister's name": a note on the sister without her name is no answer
+        noted = [(i, note, _content(note)) for i, note in enumerate(self.notes)]
+        scored = [(_shared(asked, words), -len(words), i, note) for i, note, words in noted
+                  if _shared(wanted, words) == len(wanted)]
         shared, _, _, note = max(scored, default=(0, 0, 0, ""))
         enough = shared == len(asked) >= 2 if everything else shared >= 1
         return note if enough else None
