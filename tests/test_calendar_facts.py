@@ -42,6 +42,8 @@ def said(text: str, now: datetime = THANKSGIVING) -> str | None:
         ("how many days are in this month", "November has 30 days."),
         ("how many days does next month have", "December has 31 days."),
         ("how many days in april", "April has 30 days."),
+        ("how many days are there in a year", "A year has 365 days, a leap year 366; 2026 has 365."),
+        ("how many weeks in a year", "A year has 52 weeks and one day, a leap year 52 weeks and two days."),
     ],
 )
 def test_the_calendar_now_is_told_from_the_clock(text: str, reply: str) -> None:
@@ -64,8 +66,8 @@ def test_the_edges_of_years_and_leap_days() -> None:
 @pytest.mark.parametrize(
     "text",
     ["what year was the moon landing", "what year did the war end", "what month is best for skiing",
-     "is it a leap year in the story", "what week is thanksgiving", "how many days in a year", "what is a leap year",
-     "tell me about last year"],
+     "is it a leap year in the story", "what week is thanksgiving", "how many days in a leap decade",
+     "what is a leap year", "tell me about last year"],
 )
 def test_questions_about_other_years_and_months_are_the_models(text: str) -> None:
     assert said(text) is None

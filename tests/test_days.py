@@ -31,6 +31,13 @@ def said(text: str, now: datetime = THANKSGIVING_2026) -> str | None:
         ("how long until valentine's day", "Valentine's Day is in 80 days, on Sunday, February the 14th, 2027."),
         ("how many days until friday", "Friday is tomorrow."),
         ("how many weeks until christmas", "Christmas is in 4 weeks and one day, on Friday, December the 25th."),
+        ("when is labor day", "Labor Day is in 284 days, on Monday, September the 6th, 2027."),  # 1st Monday
+        ("when is memorial day", "Memorial Day is in 186 days, on Monday, May the 31st, 2027."),  # the last
+        ("when is Martin Luther King Jr. Day?", "Martin Luther King Jr. Day is in 53 days, on Monday, January the "
+                                                "18th, 2027."),
+        ("how many days until veterans day", "Veterans Day is in 350 days, on Thursday, November the 11th, 2027."),
+        ("when is good friday", "Good Friday is in 120 days, on March the 26th, 2027."),
+        ("is today a holiday", "Today is Thanksgiving."),
         ("how many weeks until the 10th of december", "December the 10th is in 2 weeks, on a Thursday."),
         ("how many weeks until saturday", "Saturday is in 2 days."),
         ("how many days until next tuesday", "Next Tuesday is in 5 days."),
@@ -61,6 +68,14 @@ def said(text: str, now: datetime = THANKSGIVING_2026) -> str | None:
 )
 def test_days_are_counted_and_named_from_the_clock(text: str, reply: str) -> None:
     assert said(text) == reply
+
+
+def test_a_day_that_is_no_holiday_says_which_is_next() -> None:
+    assert said("is today a holiday", datetime(2026, 11, 27, 9)) == (
+        "Today is no holiday I know of. The next is Christmas Eve, in 27 days.")
+    assert said("what holiday is today", datetime(2026, 12, 23, 9)) == (
+        "Today is no holiday I know of. The next is Christmas Eve, tomorrow.")
+    assert said("is today a holiday", datetime(2026, 1, 1, 9)) == "Today is New Year's Day."
 
 
 @pytest.mark.parametrize(

@@ -181,3 +181,18 @@ def test_an_alarm_for_a_part_of_the_day_still_asks_for_the_time(text: str) -> No
     assert reply is not None and (reply.intent, reply.text) == ("alarm_ask", "For what time?")
     assert skill.timers == []
     assert said(skill, "7 am") == "Okay, alarm for seven o'clock AM tomorrow."
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("don't let me forget to buy milk", "When should I remind you to buy milk?"),
+        ("remember to take the chicken out at 6", "Okay, I'll remind you to take the chicken out at six o'clock PM "
+                                                  "today."),
+        ("do not let me forget to call mom tomorrow morning", "Okay, I'll remind you to call mom at nine o'clock AM "
+                                                              "tomorrow."),
+    ],
+)
+def test_dont_let_me_forget_and_remember_to_are_reminders(text: str, reply: str) -> None:
+    assert said(skills(TUESDAY), text) == reply
+    assert skills(TUESDAY).answer("remember that I parked on level 3", 0).intent == "note_add"  # type: ignore[union-attr]

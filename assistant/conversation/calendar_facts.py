@@ -40,6 +40,10 @@ _FACTS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], datetime], str]], 
     (re.compile(r"^how many (?:more )?days (?:are )?(?:there )?(?:left|remaining) (?:in|of|until the end of) "
                 r"(?:the|this) year|^how many days until the end of the year"),
      lambda m, now: _left_in_year(now)),
+    (re.compile(r"^how many days (?:are )?(?:there )?in a year|^how many days does a year have"),
+     lambda m, now: f"A year has 365 days, a leap year 366; {now.year} has {365 + calendar.isleap(now.year)}."),
+    (re.compile(r"^how many weeks (?:are )?(?:there )?in a year|^how many weeks does a year have"),
+     lambda m, now: "A year has 52 weeks and one day, a leap year 52 weeks and two days."),
     (re.compile(rf"^how many days (?:are )?(?:there )?(?:in|does) (?:(?P<month>{_MONTH})|(?P<which>this|next|last)"
                 rf" month)(?: have| has)?(?: (?:in )?(?P<year>\d{{4}}))?(?: this year| next year)?"),
      lambda m, now: _days_in(m, now)),

@@ -59,6 +59,16 @@ _HOLIDAYS: tuple[tuple[str, str, Callable[[int], date]], ...] = (
     (r"easter(?: sunday)?", "Easter", _easter),
     (r"mothers?(?: is)? day", "Mother's Day", lambda y: _nth_weekday(y, 5, 6, 2)),
     (r"fathers?(?: is)? day", "Father's Day", lambda y: _nth_weekday(y, 6, 6, 3)),
+    (r"good friday", "Good Friday", lambda y: _easter(y) - timedelta(days=2)),
+    # the US federal holidays besides
+    (r"(?:martin luther king|mlk)(?: jr| junior)?(?: is)? day|martin luther king", "Martin Luther King Jr. Day",
+     lambda y: _nth_weekday(y, 1, 0, 3)),
+    (r"presidents?(?: is)? day|washington is birthday", "Presidents' Day", lambda y: _nth_weekday(y, 2, 0, 3)),
+    (r"memorial day", "Memorial Day", lambda y: _nth_weekday(y, 5, 0, -1)),
+    (r"juneteenth", "Juneteenth", lambda y: date(y, 6, 19)),
+    (r"labou?r day", "Labor Day", lambda y: _nth_weekday(y, 9, 0, 1)),
+    (r"columbus day|indigenous peoples?(?: is)? day", "Columbus Day", lambda y: _nth_weekday(y, 10, 0, 2)),
+    (r"veterans?(?: is)? day", "Veterans Day", lambda y: date(y, 11, 11)),
 )
 _MONTH = "|".join(_MONTHS)
 _DATE = re.compile(rf"^(?:the )?(?:(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
@@ -150,10 +160,16 @@ _FROM_NOW = re.compile(r"^(?:what is the date|what date is it|what date will it 
                        r"|month|year)s? (?P<when>from now|from today|ago))$")
 
 
+_HOLIDAY_TODAY = re.compile(r"^(?:is (?:it|today) a holiday(?: today)?|what holiday is (?:it|today)(?: today)?"
+                            r"|is there a holiday today|what is today is holiday|what are we celebrating today)$")
+
+
 def request(normalized: str, today: date, named: NamedDays | None = None) -> Callable[[datetime], str] | None:
     """The answer, at a moment, to a question about a day in `normalized` asked `today`, else None. `named`: the
     user's own days (read_day)."""
     asked = question_of(normalized)
+    if _HOLIDAY_TODAY.match(asked):
+        return _holiday_today
     counted = _FROM_NOW.match(asked)
     if counted:
         count = int(counted["count"] or counted["count2"])
@@ -171,6 +187,22 @@ def request(normalized: str, today: date, named: NamedDays | None = None) -> Cal
         if read_day(said, today, past, named) is not None:
             return lambda now, said=said, answer=answer, past=past: answer(_found(said, now, past, named), now)
     return None
+
+
+def _holiday_today(now: datetime) -> str:
+    """"Today is Thanksgiving.", or which holiday comes next."""
+    today = now.date()
+    holidays = sorted((make(today.year), name) for _, name, make in _HOLIDAYS)
+    if today.year < 9999:
+        holidays.append((date(today.year + 1, 1, 1), "New Year's Day"))
+    named = [name for day, name in holidays if day == today]
+    if named:
+        return f"Today is {' and '.join(named)}."
+    day, name = next(((d, n) for d, n in holidays if d > today), (None, ""))
+    if day is None:
+        return "Today is no holiday I know of."
+    days = (day - today).days
+    return f"Today is no holiday I know of. The next is {name}, {'tomorrow' if days == 1 else f'in {_count(days)}'}."
 
 
 def _found(said: str, now: datetime, past: bool, named: NamedDays | None) -> Found:

@@ -33,7 +33,8 @@ from assistant.conversation.phrases import (
 )
 
 _REMIND = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
-                     r"(?:(?:can|could|will|would) you )?(?:please )?(?:set a reminder|remind me)(?: (?P<rest>.*))?$")
+                     r"(?:(?:can|could|will|would) you )?(?:please )?"
+                     r"(?:set a reminder|remind me|(?:do not|dont) let me forget|remember(?= to ))(?: (?P<rest>.*))?$")
 _LEAD = re.compile(r"^(?:for me )?(?:(?P<to>to|that i (?:need|have|must|should) to|that i should)|(?P<about>about|of)"
                    r"|(?P<that>that)) ")
 _TRAIL = re.compile(r"(?: (?:at|in|on|for|by|please|and|then|again))+$")
