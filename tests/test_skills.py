@@ -436,7 +436,8 @@ def test_a_weekly_alarm_rings_on_its_days_at_the_time_on_the_wall_and_again_afte
     assert said(skill, "turn off the alarm", clock.now + 5 * S) == "Okay."  # this morning's: the next one stays
     (alarm,) = skill.timers
     assert alarm.at == datetime(2024, 3, 14, 7, 0) and alarm.weekdays == (0, 1, 2, 3, 4)
-    assert said(skill, "when is my alarm", clock.now + 6 * S) == "You have an alarm for seven o'clock AM every weekday."
+    assert said(skill, "when is my alarm", clock.now + 6 * S) == (
+        "You have an alarm for seven o'clock AM every weekday, in twenty-four hours.")
     assert said(skill, "wake me up at 7 on weekdays") == (
         "You already have an alarm for seven o'clock AM every weekday.")
 
@@ -531,12 +532,15 @@ def test_alarms_are_listed_and_cancelled_apart_from_timers() -> None:
     skill.answer("set an alarm for 6:30 am", 0)
     skill.answer("set an alarm for 6:30 pm", 0)
     skill.answer("set a timer for 5 minutes", 0)
-    assert said(skill, "when is my alarm") == "You have alarms for six thirty PM today and six thirty AM tomorrow."
+    assert said(skill, "how long until my alarm") == (  # the soonest, in how long
+        "You have alarms for six thirty PM today and six thirty AM tomorrow, the first in three hours and "
+        "twenty-five minutes.")
     assert said(skill, "cancel the 6 30 alarm") == (
         "You have two alarms: six thirty PM and six thirty AM. Say which one to cancel, or cancel all alarms.")
     assert said(skill, "cancel the 6 30 am alarm") == "Okay, I've cancelled your six thirty AM alarm."
     assert said(skill, "cancel all timers") == "Okay, I've cancelled your five minute timer."
-    assert said(skill, "what alarms do I have") == "You have an alarm for six thirty PM today."
+    assert said(skill, "what alarms do I have") == (
+        "You have an alarm for six thirty PM today, in three hours and twenty-five minutes.")
     assert said(skill, "turn off all alarms") == "Okay, I've cancelled your six thirty PM alarm."
     assert skill.timers == [] and said(skill, "cancel the alarm") == "You have no alarms set."
     assert said(skill, "set an alarm") == "For what time?"

@@ -472,7 +472,10 @@ class Timers:
             if not alarms:
                 return "You have no alarms set."
             when = spoken_list([t.when(moment) for t in alarms])
-            return f"You have {'an alarm' if len(alarms) == 1 else 'alarms'} for {when}."
+            first = alarms[0].at  # (soonest first) "how long until my alarm" is answered too
+            left = "" if first is None else f"{', the first' if len(alarms) > 1 else ','} in " + spoken_duration(
+                max(60, 60 * round((first - moment).total_seconds() / 60)))
+            return f"You have {'an alarm' if len(alarms) == 1 else 'alarms'} for {when}{left}."
         rang_lately = self._rung_at is not None and now - self._rung_at < RECENTLY_RUNG_S * SAMPLE_RATE
         if rang_lately and not (request.every or request.at or request.weekdays):
             self._rung_at = None  # "turn off the alarm" as it rings: a weekly one still rings next time
