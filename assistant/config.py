@@ -360,7 +360,7 @@ class ConversationConfig:
     )
     stop_phrases: list[str] = setting(
         ["stop", "pause", "wait", "cancel", "enough", "quiet", "hold on", "never mind", "shut up", "be quiet",
-         "that's enough"],
+         "that's enough", "mute", "silence", "hush"],
         "Said over a reply, one of these ends it even when too short to interrupt it otherwise: speech-to-text "
         "checks each sound that ducked the reply for them (the reply stays ducked up to 1 s meanwhile). A turn "
         "that says only one of them gets no answer. Empty: none.",

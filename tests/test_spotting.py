@@ -31,6 +31,8 @@ PHRASES = ConversationConfig().stop_phrases
         ("Never mind.", "never mind"),
         ("hold on", "hold on"),
         ("Hey, be quiet now.", "be quiet"),
+        ("Mute.", "mute"),
+        ("hush", "hush"),
     ],
 )
 def test_a_stop_phrase_is_found_alone_or_with_harmless_words(text: str, phrase: str) -> None:
@@ -39,7 +41,8 @@ def test_a_stop_phrase_is_found_alone_or_with_harmless_words(text: str, phrase: 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "Cancel the timer.", "stop the music", "wait for me at the door", "what time is it", "enough is enough"],
+    ["", "Cancel the timer.", "stop the music", "wait for me at the door", "what time is it", "enough is enough",
+     "stop the stopwatch", "silence of the lambs"],
 )
 def test_a_command_that_merely_contains_a_stop_word_is_not_one(text: str) -> None:
     assert match_stop_phrase(text, PHRASES) is None
