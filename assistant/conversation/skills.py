@@ -6,8 +6,10 @@ these are answered here, by rules, whichever brain is installed: the controller 
 final transcript before the brain sees it; the brain only gets the exchange for its history. Which skills are
 on is `conversation.skills`:
 
-- time: "what time is it"; elsewhere, "what time is it in Tokyo" (world_clock)
-- date: "what's the date", "what day is tomorrow"; "how many days until Christmas" (days)
+- time: "what time is it"; elsewhere, "what time is it in Tokyo" (world_clock); "what time will it be in 3 hours",
+  "how long until 5 PM" (clock_math); "when is sunset" (sun)
+- date: "what's the date", "what day is tomorrow"; "how many days until Christmas" (days); "what year is it", "is
+  it a leap year" (calendar_facts)
 - timers, alarms, reminders: set, asked about, cancelled, rung and kept (timers; reminders reads a reminder); a
   stopwatch (stopwatch)
 - lists: "add apples to my shopping list", "what's on my to-do list" (lists)
@@ -15,7 +17,8 @@ on is `conversation.skills`:
 - volume: "louder", "quieter", "set the volume to 4", "what's the volume": ten steps of 3 dB (10: as played,
   1: 27 dB down), applied by the controller to everything the speaker plays
 - repeat: "say that again": the last reply, whole
-- math: "what's 15 times 23" (arithmetic); units: "how many ounces in a pound" (units)
+- math: "what's 15 times 23" (arithmetic), "a 20 percent tip on 45" (bills); units: "how many ounces in a pound"
+  (units)
 - random: "flip a coin", "roll two dice" (chance, from the skills' own generator); spelling: "how do you spell
   necessary" (spelling)
 - limits: "what's the weather", "turn off the lights": said plainly that the device cannot (limits), where a
