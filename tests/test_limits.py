@@ -45,6 +45,7 @@ MUSIC = "I can't play music: I only listen and talk."
         ("when does the pharmacy close", f"I can't look up opening hours: {OFFLINE}."),
         ("is the post office open today", f"I can't look up opening hours: {OFFLINE}."),
         ("what's the air quality", WEATHER),
+        ("navigate to the airport", f"I can't give directions: {OFFLINE}."),
     ],
 )
 def test_what_needs_the_internet_or_another_device_is_said_plainly_not_made_up(text: str, reply: str) -> None:

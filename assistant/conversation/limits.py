@@ -32,6 +32,8 @@ _LIVE = (
     (re.compile(r"^(?:search|google|look up) (?:the web |the internet |online )?for\b|\bsearch (?:the web|the internet"
                 r"|online)\b|^google\b"),
      f"I can't search the web: {_OFFLINE}."),
+    (re.compile(r"^(?:navigate|give me directions|get me directions|directions) to\b"),
+     f"I can't give directions: {_OFFLINE}."),
     (re.compile(r"\b(?:when|what time) does (?:the )?(?:[a-z]+ ){1,3}(?:open|close)\b|\bopening hours\b"
                 r"|\bis (?:the )?(?:[a-z]+ ){1,3}open (?:now|today|tomorrow)\b"),
      f"I can't look up opening hours: {_OFFLINE}."),
