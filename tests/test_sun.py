@@ -56,7 +56,7 @@ def test_the_times_are_those_published_within_two_minutes(zone: object, day: dat
     ("text", "reply"),
     [
         ("When is sunset?", "The sun sets at three fifty-three PM today."),
-        ("what time is sunrise tomorrow", "The sun rises at eight oh three AM tomorrow."),
+        ("what time is sunrise tomorrow", "The sun rises at eight oh four AM tomorrow."),
         ("when does the sun rise", "The sun rose at eight oh three AM today."),
         ("how long until sunset", "The sun sets in four hours and fifty-three minutes, at three fifty-three PM."),
         ("what time does it get dark", "The sun sets at three fifty-three PM today."),
@@ -72,11 +72,23 @@ def test_the_suns_times_are_told_for_the_configured_place(zone: object, text: st
 def test_without_a_place_the_time_zones_city_is_named_and_without_either_the_setting_is(zone: object) -> None:
     zone("America/New_York")  # type: ignore[operator]
     assert said("when is sunset", datetime(2026, 11, 26, 11, 6)) == (
-        "In New York, the sun sets at four thirty-two PM today.")
+        "In New York, the sun sets at four thirty-one PM today.")
     zone("UTC0")  # type: ignore[operator]
     assert said("when is sunset", datetime(2026, 11, 26, 11, 6)) == (
         "I don't know where I am: set general.location to the latitude and longitude here, for example [51.48, "
         "-0.01].")
+
+
+def test_the_sun_elsewhere_is_told_by_that_place_s_clock(zone: object) -> None:
+    zone("America/New_York")  # type: ignore[operator]
+    thanksgiving = datetime(2026, 11, 26, 11, 6)  # 1:06 AM on Friday in Tokyo
+    assert said("when is sunset in Tokyo", thanksgiving) == "In Tokyo, the sun sets at four twenty-nine PM today."
+    assert said("what time is sunrise in London tomorrow", thanksgiving) == (
+        "In London, the sun rises at seven thirty-eight AM tomorrow.")
+    assert said("how many hours of daylight in reykjavik", thanksgiving) == (  # a zone zone1970.tab folds away
+        "Today has five hours and twenty-seven minutes of daylight in Reykjavik.")
+    for place in ["narnia", "australia"]:  # unknown, or several zones: the model's
+        assert said(f"when is sunset in {place}", thanksgiving) is None
 
 
 def test_a_polar_night_and_a_midnight_sun_are_said(zone: object) -> None:

@@ -1,15 +1,17 @@
 """Sunrise and sunset: "when is sunset", "what time does the sun rise tomorrow", "how long until sunset", "how many
-hours of daylight are there today".
+hours of daylight are there today"; elsewhere, "when is sunset in Tokyo" (its city, by its clock).
 
 A language model knows neither the date nor where the device is. The sun's times are worked out here for the
 device's place (`general.location`, latitude and longitude) or, without one, for the main city of the system's time
 zone, named in the answer (its times may be some minutes off where the device is). The sun's position follows
-NOAA's low-precision formulas (a minute or two off, well within how the times are said); "rises" and "sets" are
-for its upper edge, with the air's bending of light (90.833 degrees from overhead).
+the Astronomical Almanac's low-precision formulas (the times within a minute); "rises" and "sets" are for its
+upper edge, with the air's bending of light (90.833 degrees from overhead).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 import os
 import re
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from assistant.conversation import world_clock
 from assistant.conversation.phrases import question_of
 from assistant.conversation.spoken import spoken_duration, spoken_time
 
@@ -30,11 +33,12 @@ class Place:
     latitude: float  # degrees north
     longitude: float  # degrees east
     name: str = ""  # said in the answer when the place is the time zone's city, not the device's own
+    zone: zoneinfo.ZoneInfo | None = None  # whose clock its times are told by (None: the system's)
 
 
 def place_of(location: list[float]) -> Place | None:
     """The device's place: `general.location` ([latitude, longitude]) when set, else the time zone's main city as
-    the tz database gives it; None when neither is known (a zone such as UTC)."""
+    the tz database gives it (zone.tab); None when neither is known (a zone such as UTC)."""
     if len(location) == 2:
         return Place(location[0], location[1])
     key = _local_zone_key()
@@ -54,10 +58,12 @@ def _local_zone_key() -> str | None:
     return "/".join(parts[parts.index("zoneinfo") + 1:]) if "zoneinfo" in parts else None
 
 
+@functools.cache  # (a file of some 400 lines: read once per zone asked about)
 def _zone_city(key: str) -> Place | None:
-    """The coordinates of the city a tz database zone is named after, from its zone1970.tab."""
+    """The coordinates of the city a tz database zone is named after, from its zone.tab (every zone of every
+    country, "Atlantic/Reykjavik" too, which zone1970.tab folds into another)."""
     for folder in [*zoneinfo.TZPATH, _tzdata_folder()]:
-        table = Path(folder) / "zone1970.tab" if folder else None
+        table = Path(folder) / "zone.tab" if folder else None
         if table is None or not table.is_file():
             continue
         for line in table.read_text(encoding="utf-8").splitlines():
@@ -91,30 +97,45 @@ def _iso6709(text: str) -> tuple[float, float]:
     return degrees(sign_a, deg_a, min_a, sec_a), degrees(sign_o, deg_o, min_o, sec_o)
 
 
+_J2000 = datetime(2000, 1, 1, 12, tzinfo=UTC)
+
+
+def _sun_at(moment: datetime) -> tuple[float, float]:
+    """The sun's declination (radians) and the equation of time (minutes) at `moment`, by the Astronomical
+    Almanac's low-precision formulas (0.01 degrees within a century of 2000)."""
+    d = (moment - _J2000).total_seconds() / 86400
+    mean_longitude = (280.460 + 0.9856474 * d) % 360
+    anomaly = math.radians((357.528 + 0.9856003 * d) % 360)
+    ecliptic = math.radians(mean_longitude + 1.915 * math.sin(anomaly) + 0.020 * math.sin(2 * anomaly))
+    obliquity = math.radians(23.439 - 0.0000004 * d)
+    declination = math.asin(math.sin(obliquity) * math.sin(ecliptic))
+    right_ascension = math.degrees(math.atan2(math.cos(obliquity) * math.sin(ecliptic), math.cos(ecliptic)))
+    return declination, 4 * ((mean_longitude - right_ascension + 180) % 360 - 180)
+
+
 def sun_times(day: date, place: Place) -> tuple[datetime | None, datetime | None, str]:
     """Sunrise and sunset on `day` at `place` (aware, UTC), or None for each with the sun up ("up") or down
     ("down") all day."""
-    n = day.timetuple().tm_yday
-    gamma = 2 * math.pi / 365 * (n - 1)  # the fractional year at noon (NOAA's (hour - 12) / 24 term is 0)
-    eqtime = 229.18 * (0.000075 + 0.001868 * math.cos(gamma) - 0.032077 * math.sin(gamma)
-                       - 0.014615 * math.cos(2 * gamma) - 0.040849 * math.sin(2 * gamma))
-    decl = (0.006918 - 0.399912 * math.cos(gamma) + 0.070257 * math.sin(gamma) - 0.006758 * math.cos(2 * gamma)
-            + 0.000907 * math.sin(2 * gamma) - 0.002697 * math.cos(3 * gamma) + 0.00148 * math.sin(3 * gamma))
-    lat = math.radians(place.latitude)
-    cos_hour_angle = math.cos(_ZENITH) / (math.cos(lat) * math.cos(decl)) - math.tan(lat) * math.tan(decl)
-    if cos_hour_angle < -1:
-        return None, None, "up"
-    if cos_hour_angle > 1:
-        return None, None, "down"
-    hour_angle = math.degrees(math.acos(cos_hour_angle))
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    rise = 720 - 4 * (place.longitude + hour_angle) - eqtime
-    set_ = 720 - 4 * (place.longitude - hour_angle) - eqtime
-    return midnight + timedelta(minutes=rise), midnight + timedelta(minutes=set_), ""
+    noon = midnight + timedelta(minutes=720 - 4 * place.longitude)  # the solar noon, near enough to start from
+    events: list[datetime] = []
+    for side in (-1, 1):  # sunrise, sunset: each worked out at its own time (the sun moves 0.4 degrees a day)
+        at = noon + timedelta(hours=6 * side)
+        for _ in range(2):
+            declination, eqtime = _sun_at(at)
+            lat = math.radians(place.latitude)
+            cos_hour_angle = (math.cos(_ZENITH) - math.sin(lat) * math.sin(declination)) / (
+                math.cos(lat) * math.cos(declination))
+            if not -1 <= cos_hour_angle <= 1:
+                return None, None, "up" if cos_hour_angle < -1 else "down"
+            hour_angle = math.degrees(math.acos(cos_hour_angle))
+            at = midnight + timedelta(minutes=720 - 4 * (place.longitude - side * hour_angle) - eqtime)
+        events.append(at)
+    return events[0], events[1], ""
 
 
 _EVENT = r"(?P<event>sunrise|sunset|sun rise|sun set|dawn|dusk|the sun (?:rise|set|come up|go down)s?)"
-_DAY = r"(?: (?P<day>today|tomorrow|tonight|this morning|this evening))?"
+_DAY = r"(?: in (?P<place>[a-z ]+?))?(?: (?P<day>today|tomorrow|tonight|this morning|this evening))?"  # "in Tokyo"
 _QUESTIONS = (  # (what is asked, its pattern): one name per group, so one pattern per form
     ("when", re.compile(rf"^(?:when|what time) (?:is|will be|does|will|was|did|is the) {_EVENT}{_DAY}")),
     ("when", re.compile(rf"^(?:what is the |whats the )?{_EVENT} time{_DAY}")),
@@ -136,10 +157,14 @@ def request(normalized: str, where: Place | None) -> Callable[[datetime], str] |
         match = pattern.fullmatch(asked)
         if match is None:
             continue
-        if where is None:
+        groups = match.groupdict()
+        if groups.get("place"):
+            where = _elsewhere(groups["place"])
+            if where is None:
+                return None  # a place not known here, or of several zones: the language model's
+        elif where is None:
             return lambda now: ("I don't know where I am: set general.location to the latitude and longitude here, "
                                 "for example [51.48, -0.01].")
-        groups = match.groupdict()
         rise = any(word in (groups.get("event") or "") for word in _RISE)
         tomorrow = groups.get("day") == "tomorrow"
         if kind == "length":
@@ -148,8 +173,17 @@ def request(normalized: str, where: Place | None) -> Callable[[datetime], str] |
     return None
 
 
+def _elsewhere(said: str) -> Place | None:
+    """The city of a place asked about ("in Tokyo"), its times told by its clock."""
+    found = world_clock.zone_of(said)
+    city = _zone_city(found[1]) if found else None
+    if found is None or city is None:
+        return None
+    return dataclasses.replace(city, name=found[0], zone=zoneinfo.ZoneInfo(found[1]))
+
+
 def _when(where: Place, now: datetime, rise: bool, tomorrow: bool, until: bool) -> str:
-    here = now.astimezone()
+    here = now.astimezone(where.zone)
     day = here.date() + timedelta(days=tomorrow)
     rise_at, set_at, all_day = sun_times(day, where)
     event = rise_at if rise else set_at
@@ -170,7 +204,7 @@ def _when(where: Place, now: datetime, rise: bool, tomorrow: bool, until: bool) 
 
 
 def _daylight(where: Place, now: datetime, tomorrow: bool) -> str:
-    day = now.astimezone().date() + timedelta(days=tomorrow)
+    day = now.astimezone(where.zone).date() + timedelta(days=tomorrow)
     rise_at, set_at, all_day = sun_times(day, where)
     when = "tomorrow" if tomorrow else "today"
     at = f" in {where.name}" if where.name else ""

@@ -130,12 +130,19 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
     if several is not None:
         cities = [(city, zone) for city, key in several if (zone := _zone(key)) is not None]
         return (lambda now: _answer_several(_SEVERAL_NAMES.get(place, place), cities, now)) if cities else None
-    key = places().get(match["place"]) or places().get(place)
-    zone = _zone(key) if key else None
-    if zone is None:
+    found = zone_of(match["place"])
+    if found is None:
         return None
-    name = _TITLE_EXCEPTIONS.get(match["place"]) or match["place"].title()
-    return lambda now: f"In {name} it's {_time_there(zone, now)}."
+    name, key = found
+    zone = _zone(key)
+    return None if zone is None else lambda now: f"In {name} it's {_time_there(zone, now)}."
+
+
+def zone_of(said: str) -> tuple[str, str] | None:
+    """The place `said` names ("tokyo", "the uk") as said back ("Tokyo", "the UK") and its tz database key, if it has
+    one zone; else None."""
+    key = places().get(said) or places().get(said.removeprefix("the "))
+    return None if key is None else (_TITLE_EXCEPTIONS.get(said) or said.title(), key)
 
 
 def _zone(key: str) -> zoneinfo.ZoneInfo | None:
