@@ -219,6 +219,14 @@ def test_a_timer_is_named_as_people_name_it(text: str) -> None:
     assert said(skill, "how long is left on the timer for the pasta") == "Your pasta timer has eight minutes left."
 
 
+def test_a_timer_for_a_bare_number_is_minutes_as_on_a_kitchen_dial() -> None:
+    skill = skills()
+    assert said(skill, "set a timer for 10") == "Okay, ten minutes, starting now."
+    assert said(skill, "timer for five please") == "Okay, five minutes, starting now."
+    assert said(skill, "set a pasta timer for 8") == "Okay, pasta timer for eight minutes, starting now."
+    assert said(skill, "set a timer for 500") == "For how long?"  # past three hours: not a dial's minutes
+
+
 @pytest.mark.parametrize(
     ("text", "reply", "lengths"),
     [

@@ -75,6 +75,10 @@ MAX_WORDS = 16  # a request is said in fewer words; more is talk about timers (t
 _SKILL_OF_KIND = {"timer": "timers", "alarm": "alarms", "reminder": "reminders"}
 
 _TIMER_WORDS = frozenset({"timer", "timers"})
+# "set a timer for 10" with no unit: minutes, as a kitchen timer's dial (up to three hours; said back, so a user
+# who meant seconds hears it).
+_BARE_MINUTES = re.compile(r"\btimer for (?P<count>\d+)(?: please)?$")
+MAX_BARE_MINUTES = 180
 _CANCEL_WORDS = frozenset({"cancel", "stop", "delete", "remove", "clear", "end", "kill", "dismiss", "silence"})
 _PAUSE_WORDS = frozenset({"pause", "hold", "freeze"})
 _RESUME_WORDS = frozenset({"resume", "continue", "unpause", "restart"})
@@ -224,6 +228,9 @@ class Timers:
         if several:
             (first, first_name), *others = several
             return TimerRequest("timer_set", first, first_name, others=tuple(others))
+        bare = _BARE_MINUTES.search(normalized) if seconds is None else None
+        if bare is not None and int(bare["count"]) <= MAX_BARE_MINUTES:  # "a timer for 10": kitchens mean minutes
+            return TimerRequest("timer_set", 60.0 * int(bare["count"]), name)
         if seconds is not None or _SET_WORDS & set(words) or words in (["timer"], ["a", "timer"]):
             return TimerRequest("timer_set", seconds, name)
         return None
