@@ -118,12 +118,12 @@ def sun_times(day: date, place: Place) -> tuple[datetime | None, datetime | None
     ("down") all day."""
     midnight = datetime(day.year, day.month, day.day, tzinfo=UTC)
     noon = midnight + timedelta(minutes=720 - 4 * place.longitude)  # the solar noon, near enough to start from
+    lat = math.radians(place.latitude)
     events: list[datetime] = []
     for side in (-1, 1):  # sunrise, sunset: each worked out at its own time (the sun moves 0.4 degrees a day)
         at = noon + timedelta(hours=6 * side)
         for _ in range(2):
             declination, eqtime = _sun_at(at)
-            lat = math.radians(place.latitude)
             cos_hour_angle = (math.cos(_ZENITH) - math.sin(lat) * math.sin(declination)) / (
                 math.cos(lat) * math.cos(declination))
             if not -1 <= cos_hour_angle <= 1:
