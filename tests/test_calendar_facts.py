@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from skill_answers import answer_at
 
 from assistant.conversation.skills import SKILLS, Skills
 
@@ -13,9 +14,7 @@ THANKSGIVING = datetime(2026, 11, 26, 11, 6)  # a Thursday
 
 
 def said(text: str, now: datetime = THANKSGIVING) -> str | None:
-    reply = Skills(SKILLS, clock=lambda: now, follow_wall_clock=False).answer(text, 0)
-    assert reply is None or reply.intent == "calendar", reply
-    return None if reply is None else reply.text
+    return answer_at(text, now, "calendar")
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from skill_answers import answer_at
 
 from assistant.conversation import clock_math
 from assistant.conversation.skills import SKILLS, Skills
@@ -15,9 +16,7 @@ MORNING = datetime(2026, 11, 26, 11, 6)  # a Thursday
 
 
 def said(text: str, now: datetime = MORNING) -> str | None:
-    reply = Skills(SKILLS, clock=lambda: now, follow_wall_clock=False).answer(text, 0)
-    assert reply is None or reply.intent == "time_sum", reply
-    return None if reply is None else reply.text
+    return answer_at(text, now, "time_sum")
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from skill_answers import answer_at
 
 from assistant.conversation.days import read_day
 from assistant.conversation.skills import SKILLS, Skills
@@ -13,9 +14,7 @@ THANKSGIVING_2026 = datetime(2026, 11, 26, 9, 0)  # a Thursday
 
 
 def said(text: str, now: datetime = THANKSGIVING_2026) -> str | None:
-    reply = Skills(SKILLS, clock=lambda: now).answer(text, 0)
-    assert reply is None or reply.intent == "calendar", reply
-    return None if reply is None else reply.text
+    return answer_at(text, now, "calendar")
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from skill_answers import answer_at
 
 from assistant.config import ConfigError, load_config
-from assistant.conversation.skills import SKILLS, Skills
 from assistant.conversation.sun import Place, sun_times
 
 GREENWICH = [51.48, -0.01]
@@ -31,9 +31,7 @@ def zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 
 def said(text: str, now: datetime, location: list[float] | None = None) -> str | None:
-    reply = Skills(SKILLS, clock=lambda: now, follow_wall_clock=False, location=location or []).answer(text, 0)
-    assert reply is None or reply.intent == "sun", reply
-    return None if reply is None else reply.text
+    return answer_at(text, now, "sun", location or [])
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
+from skill_answers import answer_at
 
 from assistant.conversation.skills import SKILLS, Skills
 
@@ -22,9 +23,7 @@ def here_is_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def said(text: str, now: datetime) -> str | None:
-    reply = Skills(SKILLS, clock=lambda: now).answer(text, 0)
-    assert reply is None or reply.intent == "time_in", reply
-    return None if reply is None else reply.text
+    return answer_at(text, now, "time_in")
 
 
 @pytest.mark.parametrize(
