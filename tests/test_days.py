@@ -8,6 +8,7 @@ import pytest
 from skill_answers import answer_at
 
 from assistant.conversation.days import read_day
+from assistant.conversation.phrases import days_ahead
 from assistant.conversation.skills import SKILLS, Skills
 
 THANKSGIVING_2026 = datetime(2026, 11, 26, 9, 0)  # a Thursday
@@ -49,7 +50,12 @@ def said(text: str, now: datetime = THANKSGIVING_2026) -> str | None:
         ("what day does christmas fall on this year", "Christmas is on a Friday this year."),
         ("what day is christmas next year", "Christmas is on a Saturday next year."),
         ("what day will new year's eve be", "New Year's Eve is on a Thursday this year."),
-        ("what is the date next friday", "Next Friday is November the 27th."),
+        # "next Friday" is next week's (asked on a Thursday: a week from tomorrow); "this Friday" the coming one
+        ("what is the date next friday", "Next Friday is December the 4th."),
+        ("what is the date this friday", "Friday is November the 27th."),
+        ("how many days until friday next week", "Next Friday is in 8 days, on December the 4th."),
+        ("what is the date next monday", "Next Monday is November the 30th."),
+        ("what day is next thursday", "Next Thursday is December the 3rd."),
         ("what date is thanksgiving next year", "Thanksgiving is Thursday, November the 25th, 2027."),
         ("how many days since christmas", "Christmas was 336 days ago, on Thursday, December the 25th, 2025."),
         ("how long has it been since new year's day", "New Year's Day was 329 days ago, on Thursday, January the "
@@ -103,3 +109,12 @@ def test_a_month_on_from_the_31st_is_the_months_last_day() -> None:
 def test_calendar_questions_are_the_date_skills() -> None:
     assert Skills([s for s in SKILLS if s != "date"], clock=lambda: THANKSGIVING_2026).answer(
         "how many days until christmas", 0) is None
+
+
+@pytest.mark.parametrize("today", range(7))
+def test_this_friday_is_the_coming_one_and_next_friday_is_next_weeks(today: int) -> None:
+    for weekday in range(7):
+        this, plain, following = (days_ahead(today, weekday, which) for which in ("this", "", "next"))
+        assert (today + this) % 7 == (today + plain) % 7 == (today + following) % 7 == weekday
+        assert 0 <= this <= 6 and 1 <= plain <= 7  # "this Friday" on a Friday is today, "Friday" a week on
+        assert 7 <= today + following <= 13  # in the week after this one, Monday to Sunday

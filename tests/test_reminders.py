@@ -48,6 +48,13 @@ def said(skill: Skills, text: str, now: int = 0) -> str | None:
          "Okay, I'll remind you to lock the door at eight o'clock PM today.", datetime(2024, 3, 5, 20, 0)),
         (TUESDAY, "remind me on friday morning to pay rent",
          "Okay, I'll remind you to pay rent at nine o'clock AM on Friday.", datetime(2024, 3, 8, 9, 0)),
+        # "next Friday" is next week's; a day a week or more away is said with its date
+        (TUESDAY, "remind me next friday to pay rent",
+         "Okay, I'll remind you to pay rent at nine o'clock AM on Friday, March the 15th.", datetime(2024, 3, 15, 9)),
+        (TUESDAY, "remind me on friday next week to call mom",
+         "Okay, I'll remind you to call mom at nine o'clock AM on Friday, March the 15th.", datetime(2024, 3, 15, 9)),
+        (TUESDAY, "remind me this friday to pay rent",
+         "Okay, I'll remind you to pay rent at nine o'clock AM on Friday.", datetime(2024, 3, 8, 9, 0)),
         (TUESDAY, "remind me tomorrow to buy milk",
          "Okay, I'll remind you to buy milk at nine o'clock AM tomorrow.", datetime(2024, 3, 6, 9, 0)),
         (TUESDAY, "set a reminder for tomorrow night to lock the door",
@@ -196,3 +203,4 @@ def test_an_alarm_for_a_part_of_the_day_still_asks_for_the_time(text: str) -> No
 def test_dont_let_me_forget_and_remember_to_are_reminders(text: str, reply: str) -> None:
     assert said(skills(TUESDAY), text) == reply
     assert skills(TUESDAY).answer("remember that I parked on level 3", 0).intent == "note_add"  # type: ignore[union-attr]
+

@@ -394,6 +394,9 @@ def test_timers_have_bounds() -> None:
         # "wake me up" without AM or PM is the morning's
         ("wake me at six oh five", "Okay, alarm for six oh five AM tomorrow.", datetime(2024, 3, 6, 6, 5)),
         ("set an alarm for 7 am on friday", "Okay, alarm for seven o'clock AM on Friday.", datetime(2024, 3, 8, 7)),
+        ("set an alarm for next friday at 7 am", "Okay, alarm for seven o'clock AM on Friday, March the 15th.",
+         datetime(2024, 3, 15, 7)),  # next week's Friday, said with its date
+        ("set an alarm for next monday at 6 am", "Okay, alarm for six o'clock AM on Monday.", datetime(2024, 3, 11, 6)),
         ("alarm at 9 every night", "Okay, alarm for nine o'clock PM every day.", datetime(2024, 3, 5, 21, 0)),
         ("wake me up at 7 every weekday", "Okay, alarm for seven o'clock AM every weekday.",
          datetime(2024, 3, 6, 7, 0)),

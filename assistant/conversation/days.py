@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
-from assistant.conversation.phrases import DAY_NAMES, question_of
+from assistant.conversation.phrases import DAY_NAMES, days_ahead, question_of
 from assistant.conversation.spoken import WEEKDAYS, spoken_date
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -73,7 +73,8 @@ _HOLIDAYS: tuple[tuple[str, str, Callable[[int], date]], ...] = (
 _MONTH = "|".join(_MONTHS)
 _DATE = re.compile(rf"^(?:the )?(?:(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
                    rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?(?P<month2>{_MONTH}))(?: (?P<year>\d{{4}}))?$")
-_WEEKDAY = re.compile(rf"^(?P<next>next |this |on |this coming |the coming |last )?(?P<weekday>{'|'.join(DAY_NAMES)})$")
+_WEEKDAY = re.compile(r"^(?P<next>next |this |on |this coming |the coming |coming |last )?"
+                      rf"(?P<weekday>{'|'.join(DAY_NAMES)})(?P<week> next week)?$")
 _FALLS_ON = re.compile(r" (?:fall|falls|land|lands|be)(?: on)?$| on$")
 _WHICH_YEAR = re.compile(r" (?P<which>this|next) year$")
 
@@ -134,10 +135,10 @@ def _read_day(said: str, today: date, year: int | None, past: bool) -> tuple[str
         if past or match["next"] == "last ":  # "since Friday", "last Friday": the last one before today
             back = (today.weekday() - DAY_NAMES.index(match["weekday"])) % 7 or 7
             return ("Last " + name if match["next"] else name), today - timedelta(days=back), False
-        ahead = (DAY_NAMES.index(match["weekday"]) - today.weekday()) % 7
-        if match["next"] != "this ":
-            ahead = ahead or 7  # "Friday" asked on a Friday is a week on; "this Friday" is today
-        return ("Next " + name if match["next"] == "next " else name), today + timedelta(days=ahead), False
+        next_week = match["next"] == "next " or bool(match["week"])
+        which = "next" if next_week else "this" if match["next"] == "this " else ""
+        ahead = days_ahead(today.weekday(), DAY_NAMES.index(match["weekday"]), which)
+        return ("Next " + name if next_week else name), today + timedelta(days=ahead), False
     return None
 
 
@@ -258,6 +259,8 @@ def _counted_day(count: int, unit: str, back: bool, now: datetime) -> str:
 
 def _weekday_of(found: Found, now: datetime) -> str:
     name, day, year_said = found
+    if name.split()[-1] in WEEKDAYS:  # "what day is next Thursday": its date, not "on a Thursday"
+        return _date_of(found, now)
     verb = "was" if day < now.date() else "is"
     when = f" in {day.year}" if year_said else " this year" if day.year == now.year else " next year"
     return f"{name} {verb} on a {WEEKDAYS[day.weekday()]}{when}."

@@ -8,7 +8,7 @@ Everything works on `assistant.text_norm.normalize`d text (lower case, "five" is
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -186,6 +186,7 @@ class ClockTime:
     tomorrow: bool = False
     weekdays: frozenset[int] = frozenset()
     weekly: bool = False  # "every weekday", "on Mondays": rings again each week
+    next_week: bool = False  # "next Friday", "on Friday next week": the day of next week, not the coming one
     span: tuple[int, int] = field(default=(0, 0), compare=False)  # where the time was said ("at 7 pm")
     part: PartOfDay | None = None  # the part of the day said for it ("this evening"), if one was
 
@@ -199,7 +200,10 @@ class ClockTime:
         else:
             hours = (self.hour,)
         today = moment.replace(second=0, microsecond=0)
-        days = (1,) if self.tomorrow else range(8) if self.weekdays else (0, 1)
+        if self.next_week:  # "next Friday": next week's, Monday to Sunday
+            days: Iterable[int] = range(7 - moment.weekday(), 14 - moment.weekday())
+        else:
+            days = (1,) if self.tomorrow else range(8) if self.weekdays else (0, 1)
         return min(c for c in ((today + timedelta(days=d)).replace(hour=h, minute=self.minute)
                                for d in days for h in hours)
                    if c > moment and (not self.weekdays or c.weekday() in self.weekdays))
@@ -214,7 +218,18 @@ DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _EVERY_DAY = re.compile(r"\b(?:(?:every|each) (?:single )?(?:day|morning|night|evening)|daily|everyday)\b")
 _WORKDAYS = re.compile(r"\b(?:week ?days?|work ?days?|working days|monday (?:to|through|thru) friday)\b")
 _WEEKENDS = re.compile(r"\bweek ?ends?\b")
-_DAY = re.compile(r"\b(?P<every>(?:every|each) )?(?P<day>" + "|".join(DAY_NAMES) + r")(?P<plural>s)?\b")
+_DAY = re.compile(r"\b(?P<every>(?:every|each) )?(?P<which>next |this (?:coming )?|(?:the )?coming )?"
+                  r"(?P<day>" + "|".join(DAY_NAMES) + r")(?P<plural>s)?(?P<week> next week)?\b")
+
+
+def days_ahead(today: int, weekday: int, which: str = "") -> int:
+    """Days from `today` to the day of the week said (0 is Monday): "this Friday" is the coming one, today's on a
+    Friday; "Friday" the coming one after today; "next Friday" next week's, Monday to Sunday (said on a Thursday,
+    a week from tomorrow; on a Saturday, "next Monday" is the day after tomorrow). `which`: "this", "next" or ""."""
+    if which == "next":
+        return 7 - today + weekday
+    ahead = (weekday - today) % 7
+    return ahead if which == "this" else ahead or 7
 
 
 def parse_days(normalized: str) -> tuple[frozenset[int], bool]:
@@ -274,13 +289,15 @@ def parse_clock_time(normalized: str) -> ClockTime | None:
         hour, minute = int(match["h"]), int(match["m"] or 0)
     if not (0 <= hour <= 23 and 0 <= minute <= 59) or (meridiem is not None and not 1 <= hour <= 12):
         return None
-    return ClockTime(hour, minute, meridiem, *_days_said(normalized), match.span())
+    return ClockTime(hour, minute, meridiem, *_days_said(normalized), span=match.span())
 
 
-def _days_said(normalized: str) -> tuple[bool, frozenset[int], bool]:
-    """Whether tomorrow is said (days of the week said instead win), the days of the week and whether every week."""
+def _days_said(normalized: str) -> tuple[bool, frozenset[int], bool, bool]:
+    """Whether tomorrow is said (days of the week said instead win), the days of the week, whether every week and
+    whether next week's ("next Friday")."""
     weekdays, weekly = parse_days(normalized)
-    return "tomorrow" in normalized.split() and not weekdays, weekdays, weekly
+    next_week = not weekly and any(m["which"] == "next " or m["week"] for m in _DAY.finditer(normalized))
+    return "tomorrow" in normalized.split() and not weekdays, weekdays, weekly, next_week
 
 
 def parse_part_of_day(normalized: str) -> ClockTime | None:
@@ -288,12 +305,12 @@ def parse_part_of_day(normalized: str) -> ClockTime | None:
     evening", "tonight", "in the afternoon", "on Friday night", "every morning"), or a day said alone (its morning:
     "tomorrow", "on Friday", "every Monday"); None when neither is said ("today" alone says no time)."""
     match = _PART_OF_DAY.search(normalized)
-    tomorrow, weekdays, weekly = _days_said(normalized)
+    tomorrow, weekdays, weekly, next_week = _days_said(normalized)
     if match is None and not (tomorrow or weekdays):
         return None
     part = None
     if match is not None:
         part = PartOfDay("night" if match["tonight"] else match["part"], bool(match["this"] or match["tonight"]))
     hour = part.hour if part else MORNING_HOUR
-    return ClockTime(hour % 12 or 12, 0, "pm" if hour >= 12 else "am", tomorrow, weekdays, weekly,
-                     match.span() if match else (0, 0), part)
+    return ClockTime(hour % 12 or 12, 0, "pm" if hour >= 12 else "am", tomorrow, weekdays, weekly, next_week,
+                     span=match.span() if match else (0, 0), part=part)

@@ -103,8 +103,14 @@ def spoken_list(items: Sequence[str]) -> str:
 
 
 def spoken_day(at: datetime, moment: datetime) -> str:
+    """The day of `at` seen from `moment`: "today", "tomorrow", "on Friday" within the week, "on Friday, December
+    the 4th" further on (a week away, "Friday" alone would be heard as the coming one), with the year if not
+    this one."""
     days = (at.date() - moment.date()).days
-    return "today" if days == 0 else "tomorrow" if days == 1 else f"on {WEEKDAYS[at.weekday()]}"
+    if days < 7:
+        return "today" if days == 0 else "tomorrow" if days == 1 else f"on {WEEKDAYS[at.weekday()]}"
+    said = spoken_date(at)
+    return "on " + (said.removesuffix(f", {at.year}") if at.year == moment.year else said)
 
 
 def spoken_weekdays(days: Sequence[int]) -> str:
