@@ -204,3 +204,41 @@ def test_dont_let_me_forget_and_remember_to_are_reminders(text: str, reply: str)
     assert said(skills(TUESDAY), text) == reply
     assert skills(TUESDAY).answer("remember that I parked on level 3", 0).intent == "note_add"  # type: ignore[union-attr]
 
+
+def test_a_reminder_without_what_asks_what_and_takes_the_next_turn_with_the_time_said_first() -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, "remind me next friday") == "What should I remind you of?"
+    assert said(skill, "to pay rent") == (
+        "Okay, I'll remind you to pay rent at nine o'clock AM on Friday, March the 15th.")
+    assert said(skill, "remind me in 10 minutes") == "What should I remind you of?"
+    assert said(skill, "that the oven is on") == "Okay, I'll remind you that the oven is on in ten minutes."
+    assert said(skill, "remind me tomorrow") == "What should I remind you of?"
+    assert said(skill, "call my mom at 5 pm") == "Okay, I'll remind you to call your mom at five o'clock PM tomorrow."
+    # the answer says what; when comes next, if nobody said it yet
+    assert said(skill, "remind me") == (
+        "What should I remind you of? Say, for example: remind me to call mom at five PM.")
+    assert said(skill, "water the plants") == "When should I remind you to water the plants?"
+    assert said(skill, "at 6") == "Okay, I'll remind you to water the plants at six o'clock PM today."
+    assert [t.name for t in skill.timers] == [
+        "that the oven is on", "to water the plants", "to call your mom", "to pay rent"]
+
+
+@pytest.mark.parametrize("answer", ["nothing", "never mind", "what time is it", "no thanks"])
+def test_what_should_i_remind_you_of_is_not_answered_by_no_or_another_question(answer: str) -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, "remind me tomorrow") == "What should I remind you of?"
+    reply = skill.answer(answer, 0)
+    assert reply is None or reply.intent == "time"
+    assert skill.timers == []
+    assert skill.answer("call mom", 0) is None or skill.timers == []  # the question was for one turn
+
+
+def test_a_last_on_or_in_is_part_of_what_to_remind_of() -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, "remind me that the oven is on at 5") == (
+        "Okay, I'll remind you that the oven is on at five o'clock PM today.")
+    assert said(skill, "remind me to log in at 6") == "Okay, I'll remind you to log in at six o'clock PM today."
+    assert said(skill, "remind me to call mom at 7 please") == (
+        "Okay, I'll remind you to call mom at seven o'clock PM today.")
+    assert said(skill, "remind me to pay rent by friday") == (
+        "Okay, I'll remind you to pay rent at nine o'clock AM on Friday.")

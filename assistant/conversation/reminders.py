@@ -29,7 +29,6 @@ from assistant.conversation.phrases import (
     parse_part_of_day,
     second_person,
     when_spans,
-    words_outside,
 )
 
 _REMIND = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
@@ -37,7 +36,8 @@ _REMIND = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) 
                      r"(?:set a reminder|remind me|(?:do not|dont) let me forget|remember(?= to ))(?: (?P<rest>.*))?$")
 _LEAD = re.compile(r"^(?:for me )?(?:(?P<to>to|that i (?:need|have|must|should) to|that i should)|(?P<about>about|of)"
                    r"|(?P<that>that)) ")
-_TRAIL = re.compile(r"(?: (?:at|in|on|for|by|please|and|then|again))+$")
+_CLOSING = frozenset({"please", "and", "then", "again"})  # left off the end of what is said
+_BEFORE_WHEN = _CLOSING | {"at", "for", "by"}  # and off a part said just before when it is ("pay rent by Friday")
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
         spans.append(at.span)
     for start, end in duration.spans if duration else ():
         spans.append((start - 3 if rest[:start].endswith("in ") else start, end))
-    said = _TRAIL.sub("", " ".join(words_outside(rest, _merged(spans))))
+    said = _what_said(rest, _merged(spans))
     lead = _LEAD.match(said + " ")
     if lead is None and (said or not (at or duration)) and rest:
         return None  # "remind me what I said": not a reminder
@@ -78,6 +78,21 @@ def parse_when(normalized: str) -> ClockTime | None:
         return at
     alone = parse_reminder(f"remind me {normalized}")
     return alone.at if alone is not None and not alone.what else None
+
+
+def _what_said(rest: str, when: list[tuple[int, int]]) -> str:
+    """The words of `rest` outside the spans that say `when`, less a word left hanging just before one ("to call
+    mom at" of "to call mom at around 5") and a closing "please"; a last "on" of the user's own stays ("that the
+    oven is on")."""
+    pieces, last = [], 0
+    for start, end in [*when, (len(rest), len(rest))]:
+        words = rest[last:start].split()
+        hanging = _BEFORE_WHEN if start < len(rest) else _CLOSING
+        while words and words[-1] in hanging:
+            words.pop()
+        pieces.extend(words)
+        last = end
+    return " ".join(pieces)
 
 
 def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

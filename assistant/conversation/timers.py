@@ -100,6 +100,7 @@ _MORE_TIME = re.compile(r"\b(?:add|put)\b.* (?:to|on|onto) (?:\w+ ){0,3}timers?\
 _ALARM_WORDS = frozenset({"alarm", "alarms"})
 _REMINDER_WORDS = frozenset({"reminder", "reminders"})
 _WAKE_ME = re.compile(r"\bwake me(?: up)?\b")
+_NOTHING = re.compile(r"^(?:nothing|no|nope|none|forget it|no thanks|not now|never ?mind|cancel|stop)\b")  # not a what
 _AGAIN = re.compile(r"^(?:please )?remind me (?:again|later|again later)(?: (?P<rest>.+))?$")
 
 
@@ -140,7 +141,8 @@ class TimerRequest:
     every: bool = False  # "cancel all timers"
     at: ClockTime | None = None  # an alarm's or reminder's time
     weekdays: tuple[int, ...] = ()  # "cancel my weekday alarm"
-    when: str = ""  # the days or part of the day said with an alarm that asks for its time ("tomorrow morning")
+    when: str = ""  # the days or part of the day said with an alarm that asks for its time ("tomorrow morning");
+    # a reminder's request as said (if it says no what, the answer to "What should I remind you of?" completes it)
     others: tuple[tuple[float, str], ...] = ()  # more timers set at once (length, name): "... and another for 5"
 
 
@@ -172,13 +174,14 @@ class Timers:
         self._rung: list[Timer] = []  # the ones that did (snooze)
         self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
         self._asked_when: str | None = None  # "remind me to call mom": what, until the next turn says when
+        self._asked_what: str | None = None  # "remind me tomorrow", as said, until the next turn says what
         self._asked_alarm: str | None = None  # "set an alarm" ("wake me up": "wake"), until the next turn says when
         self._asked_alarm_when = ""  # and when it was for ("for tomorrow morning"): the answer "7" is then 7 AM
         self._followed_at = now  # when alarms were last set from the wall clock
 
     def new_turn(self) -> None:
         """A question ("For how long?", "When should I remind you ...?") gets one turn's answer."""
-        self._asked_how_long = self._asked_when = self._asked_alarm = None
+        self._asked_how_long = self._asked_when = self._asked_alarm = self._asked_what = None
 
     def snapshot(self) -> Snapshot:
         """What set_back() puts back: for an answer the user went on from unheard."""
@@ -353,7 +356,14 @@ class Timers:
             return TimerRequest("alarm_snooze", duration.seconds if duration else None)
         asked = parse_reminder(normalized)
         if asked is not None:
-            return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at)
+            return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at, when=normalized)
+        if self._asked_what is not None and len(words) <= MAX_WORDS and not _NOTHING.match(normalized):
+            # the answer to "What should I remind you of?" ("call mom", "to call mom at 5", "that the oven is on"),
+            # read with the request it answers: "remind me tomorrow" then "call mom at 5" is 5 PM tomorrow
+            said = self._asked_what
+            told = parse_reminder(f"{said} {normalized}") or parse_reminder(f"{said} to {normalized}")
+            if told is not None and told.what:
+                return TimerRequest("reminder_set", told.seconds, told.what, at=told.at)
         talk = CHATTER - {"about"}  # "cancel the reminder about the dentist" is a request
         if (_REMINDER_WORDS & set(words) and len(words) <= MAX_WORDS and not DEFINITION.search(normalized)
                 and not talk & set(words)):
@@ -392,8 +402,11 @@ class Timers:
     def _set_reminder(self, request: TimerRequest, now: int) -> tuple[str, str]:
         moment = self.clock()
         if not request.name:
-            return ("reminder_ask", "What should I remind you of? Say, for example: remind me to call mom "
-                                              "at five PM.")
+            self._asked_what = request.when
+            if request.at is None and request.seconds is None:  # "remind me": an example of it all in one go
+                return ("reminder_ask", "What should I remind you of? Say, for example: remind me to call mom "
+                                                  "at five PM.")
+            return ("reminder_ask", "What should I remind you of?")
         question = _when_unknown(request, moment)
         if question is not None:
             self._asked_when = request.name
