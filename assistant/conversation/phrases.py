@@ -91,6 +91,7 @@ _UNIT_SECONDS = {"h": 3600, "m": 60, "s": 1}
 class Duration:
     seconds: float
     spans: tuple[tuple[int, int], ...]  # where in the normalized text it was said
+    units: tuple[int, ...] = ()  # the seconds in each part's unit, as said: (3600, 60) for "1 hour and 30 minutes"
 
 
 # Said between two lengths, these take the first back: "ten minutes, no, five minutes", "... I mean fifteen".
@@ -102,6 +103,7 @@ def parse_duration(normalized: str) -> Duration | None:
     5 minutes": 5 minutes)."""
     seconds = 0.0
     spans: list[tuple[int, int]] = []
+    units: list[int] = []
     for match in _DURATION_PART.finditer(normalized):
         if spans and _CORRECTIONS & set(normalized[spans[-1][1]:match.start()].split()):
             seconds = 0.0  # a correction: the length said after it is the one meant (its spans stay: not a name)
@@ -110,9 +112,11 @@ def parse_duration(normalized: str) -> Duration | None:
                  else 1.0 if amount in ("a", "an") else float(amount))
         if match["half"] or match["half_after"]:
             count += 0.5
-        seconds += count * _UNIT_SECONDS[match["unit"][0]]
+        unit = _UNIT_SECONDS[match["unit"][0]]
+        seconds += count * unit
         spans.append(match.span())
-    return Duration(seconds, tuple(spans)) if spans else None
+        units.append(unit)
+    return Duration(seconds, tuple(spans), tuple(units)) if spans else None
 
 
 def words_outside(normalized: str, spans: Sequence[tuple[int, int]]) -> list[str]:

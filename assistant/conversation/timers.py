@@ -525,12 +525,18 @@ class Timers:
             return ("timer_set", "I can set timers from one second up to twenty-four hours.")
         if len(self.timers) + len(lengths) > MAX_TIMERS:
             return ("timer_set", f"You already have {number_words(len(self.timers))} timers. Cancel one first.")
-        unnamed = "one for " if len(lengths) > 1 else ""  # "two timers, one for ten minutes and one for five"
+        named = any(name for _, name in lengths)
         said = []
         for seconds, name in lengths:
             self._add(Timer(name or duration_name(seconds), seconds, now + seconds * SAMPLE_RATE))
-            said.append((f"{name} timer for " if name else unnamed) + spoken_duration(seconds))
-        several = f"{number_words(len(said))} timers, " if unnamed and not any(n for _, n in lengths) else ""
+            if len(lengths) == 1:  # "pasta timer for eight minutes", "eight minutes"
+                said.append((f"{name} timer for " if name else "") + spoken_duration(seconds))
+            elif named:  # "a timer for ten minutes and a pasta timer for eight minutes"
+                kind = f"{name} timer" if name else "timer"
+                said.append(f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} for {spoken_duration(seconds)}")
+            else:
+                said.append(f"one for {spoken_duration(seconds)}")
+        several = f"{number_words(len(said))} timers, " if len(lengths) > 1 and not named else ""
         return ("timer_set", f"Okay, {several}{spoken_list(said)}, starting now.")
 
     def _left(self, request: TimerRequest, now: int) -> str:
@@ -680,7 +686,7 @@ def _yours(timers: Sequence[Timer]) -> str:
 
 # Where a request for several timers starts the next one: "... and another for 5 minutes", "... and 1 for 10
 # minutes" (text_norm writes "one" as "1"), "... and a rice timer for 15 minutes", "... and a 10 minute timer".
-# ("1 hour and 30 minutes", "an hour and a half" are one length.)
+# ("1 hour and 30 minutes", "an hour and a half" are one length; "10 minutes and 5 minutes" two, see _length_again.)
 _NEXT_TIMER = re.compile(r"^(?:then |also )?(?:another|1 for|a second|a third|1 more|(?:a|an) (?:\S+ ){1,3}timer)\b")
 
 
@@ -688,7 +694,7 @@ def _several_timers(normalized: str) -> list[tuple[float, str]]:
     """The timers (length, name) a request for several sets at once, or [] for one or none."""
     pieces: list[str] = []
     for piece in re.split(r" and | (?=(?:then )?another\b)", normalized):  # (text_norm drops commas)
-        if pieces and not _NEXT_TIMER.match(piece):
+        if pieces and not _NEXT_TIMER.match(piece) and not _length_again(pieces[-1], piece):
             pieces[-1] += f" and {piece}"  # "1 hour and 30 minutes": the same timer's
         else:
             pieces.append(piece)
@@ -696,6 +702,14 @@ def _several_timers(normalized: str) -> list[tuple[float, str]]:
     if len(pieces) < 2 or not all(duration for duration, _ in lengths):
         return []
     return [(d.seconds, _timer_name(words_outside(piece, d.spans))) for d, piece in lengths if d is not None]
+
+
+def _length_again(before: str, after: str) -> bool:
+    """Whether `after`, said after "and", starts a length of its own: its first unit is no smaller than the last
+    one before ("10 minutes and 5 minutes", "for 2 hours and for 1 hour"), as one length goes down its units ("1
+    hour and 30 minutes")."""
+    first, last = parse_duration(after), parse_duration(before)
+    return first is not None and last is not None and first.units[0] >= last.units[-1]
 
 
 def _timer_name(words: Sequence[str]) -> str:
