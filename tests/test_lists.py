@@ -63,6 +63,9 @@ def test_a_thing_named_with_an_and_is_one_item() -> None:
     assert said(skill, "remove the mac and cheese and the eggs from my shopping list") == (
         "Okay, I've taken mac and cheese and eggs off your shopping list.")  # "the" or not, it is the same thing
     assert said(skill, "add the bread to my shopping list") == "Bread is already on your shopping list."
+    assert said(skill, "add tomatoes to my shopping list") == "Okay, I've added tomatoes to your shopping list."
+    assert said(skill, "remove tomato from my shopping list") == (
+        "Okay, I've taken tomatoes off your shopping list.")  # one or many, the same thing
 
 
 @pytest.mark.parametrize(

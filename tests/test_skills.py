@@ -280,6 +280,9 @@ def test_what_is_left_is_said_as_a_person_would() -> None:
     assert said(skill, "how long is left on the pasta timer", 90 * S) == (
         "Your pasta timer has six minutes and thirty seconds left.")
     assert said(skills(), "how much time is left") == "You have no timers running."
+    skill.answer("set a timer for 3 minutes for the eggs", 90 * S)
+    assert said(skill, "how long is left on the egg timer", 90 * S) == "Your eggs timer has three minutes left."
+    assert said(skill, "cancel the egg timer", 90 * S) == "Okay, I've cancelled your eggs timer."
     assert spoken_duration(3725) == "one hour, two minutes and five seconds"
     assert spoken_duration(150 * 3600) == "150 hours"  # beyond the words it knows: digits, never a crash
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.conversation.phrases import ADDRESSING, plain_words
+from assistant.conversation.phrases import ADDRESSING, plain_words, same_name
 from assistant.conversation.spoken import spoken_list
 
 MAX_LISTS = 20
@@ -118,7 +118,7 @@ class Lists:
 def _find(item: str, items: list[str]) -> str | None:
     """The item of `items` that `item` names, "the" or "a" before it or not."""
     bare = _ARTICLE.sub("", item)
-    return next((kept for kept in items if _ARTICLE.sub("", kept) == bare), None)
+    return next((kept for kept in items if same_name(bare, _ARTICLE.sub("", kept))), None)
 
 
 _ARTICLE = re.compile(r"^(?:the|a|an|my|our) ")

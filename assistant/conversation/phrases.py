@@ -119,6 +119,17 @@ def parse_duration(normalized: str) -> Duration | None:
     return Duration(seconds, tuple(spans), tuple(units)) if spans else None
 
 
+def same_name(said: str, kept: str) -> bool:
+    """Whether `said` names `kept` word for word, one or many alike: "egg" is the "eggs" timer, "tomato" the
+    "tomatoes" on the list."""
+    def same(a: str, b: str) -> bool:
+        short, long = sorted((a, b), key=len)
+        return long in (short, short + "s", short + "es")
+
+    said_words, kept_words = said.split(), kept.split()
+    return len(said_words) == len(kept_words) and all(map(same, said_words, kept_words))
+
+
 def words_outside(normalized: str, spans: Sequence[tuple[int, int]]) -> list[str]:
     """The words of `normalized` outside `spans`."""
     kept, last = [], 0

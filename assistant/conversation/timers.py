@@ -47,6 +47,7 @@ from assistant.conversation.phrases import (
     parse_clock_time,
     parse_days,
     parse_duration,
+    same_name,
     when_spans,
     words_outside,
 )
@@ -543,7 +544,7 @@ class Timers:
         running = self._timers()
         if not running:
             return "You have no timers running."
-        timers = [t for t in running if request.name and t.name == request.name] or running
+        timers = [t for t in running if request.name and same_name(request.name, t.name)] or running
         said = [f"your {t.name} timer {'is paused with' if t.paused_left is not None else 'has'} "
                 f"{time_left(t.left_s(now))} left" for t in timers]
         text = spoken_list(said)
@@ -611,7 +612,8 @@ class Timers:
             return candidates
         if request.name or request.seconds is not None:
             timers = [t for t in candidates
-                      if t.name == request.name or (not request.name and t.seconds == round(request.seconds or 0))]
+                      if same_name(request.name, t.name)
+                      or (not request.name and t.seconds == round(request.seconds or 0))]
             return timers[:1] or f"You have no such timer. Your timers are {_names(self._timers())}."
         if len(candidates) == 1:
             return candidates
