@@ -576,6 +576,10 @@ def test_alarms_are_listed_and_cancelled_apart_from_timers() -> None:
     assert skill.timers == [] and said(skill, "cancel the alarm") == "You have no alarms set."
     assert said(skill, "set an alarm") == "For what time?"
     assert said(skill, "wake me up in twenty minutes") == "Okay, twenty minutes, starting now."  # a timer
+    # a length after "for" is no time of day ("for 20 minutes" was an alarm for 8 PM)
+    assert said(skill, "set an alarm for 20 minutes") == "Okay, twenty minutes, starting now."
+    assert said(skill, "set an alarm for 2 hours from now") == "Okay, two hours, starting now."
+    assert parse_clock_time(normalize("remind me for 2 and a half hours")) is None
     assert parse_clock_time(normalize("set an alarm for 25")) is None
     assert not skill.recognizes("what is an alarm")
 

@@ -149,8 +149,10 @@ _TIME_OF_DAY = (
     r"|(?P<hhmm>\d{3,4})|(?P<h>\d{1,2})(?: (?:oh )?(?P<m>\d{1,2}))?(?: oclock)?)"
     r"(?: tomorrow)?(?: (?P<meridiem>" + "|".join(sorted(_MERIDIEM, key=len, reverse=True)) + r"))?"
 )
-# "at 7 am", "for tomorrow at 630"; or just before "alarm": "cancel the 6 30 alarm".
-_CLOCK_TIMES = (re.compile(rf"\b(?:at|for) (?:tomorrow (?:at )?)?{_TIME_OF_DAY}\b"),
+# "at 7 am", "for tomorrow at 630"; or just before "alarm": "cancel the 6 30 alarm". Not a length: "for 2 hours".
+_LENGTH_AFTER = (r"(?! (?:and a half |more )?"
+                 r"(?:hours?|hrs?|minutes?|mins?|seconds?|secs?|days?|weeks?|months?|years?)\b)")
+_CLOCK_TIMES = (re.compile(rf"\b(?:at|for) (?:tomorrow (?:at )?)?{_TIME_OF_DAY}\b{_LENGTH_AFTER}"),
                 re.compile(rf"\b{_TIME_OF_DAY} alarm\b"))
 
 
