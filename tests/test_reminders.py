@@ -242,3 +242,57 @@ def test_a_last_on_or_in_is_part_of_what_to_remind_of() -> None:
         "Okay, I'll remind you to call mom at seven o'clock PM today.")
     assert said(skill, "remind me to pay rent by friday") == (
         "Okay, I'll remind you to pay rent at nine o'clock AM on Friday.")
+
+
+@pytest.mark.parametrize(
+    ("text", "reply", "at"),
+    [
+        ("remind me on march 20th to call grandma",
+         "Okay, I'll remind you to call grandma at nine o'clock AM on Wednesday, March the 20th.",
+         datetime(2024, 3, 20, 9)),
+        ("remind me on the 5th of april at 8 am to renew the license",
+         "Okay, I'll remind you to renew the license at eight o'clock AM on Friday, April the 5th.",
+         datetime(2024, 4, 5, 8)),
+        # a day of the month alone: this month's, else the next month's
+        ("remind me on the 5th to pay the bill",  # today is the 5th, past 9 AM
+         "Okay, I'll remind you to pay the bill at nine o'clock AM on Friday, April the 5th.", datetime(2024, 4, 5, 9)),
+        ("remind me on the 5th at 6 pm to pay the bill",
+         "Okay, I'll remind you to pay the bill at six o'clock PM today.", datetime(2024, 3, 5, 18)),
+        ("remind me on the 31st to check the meter",
+         "Okay, I'll remind you to check the meter at nine o'clock AM on Sunday, March the 31st.",
+         datetime(2024, 3, 31, 9)),
+        ("remind me on february 29th to celebrate",  # past this year's: the next one, 4 years on
+         "Okay, I'll remind you to celebrate at nine o'clock AM on Tuesday, February the 29th, 2028.",
+         datetime(2028, 2, 29, 9)),
+        ("remind me in 3 days to water the plants",
+         "Okay, I'll remind you to water the plants at nine o'clock AM on Friday.", datetime(2024, 3, 8, 9)),
+        ("remind me in a week to check the tires",
+         "Okay, I'll remind you to check the tires at nine o'clock AM on Tuesday, March the 12th.",
+         datetime(2024, 3, 12, 9)),
+        ("remind me 2 weeks from now at 10 am to book the car in",
+         "Okay, I'll remind you to book the car in at ten o'clock AM on Tuesday, March the 19th.",
+         datetime(2024, 3, 19, 10)),
+        ("remind me the day after tomorrow to buy milk",
+         "Okay, I'll remind you to buy milk at nine o'clock AM on Thursday.", datetime(2024, 3, 7, 9)),
+        ("remind me next week to call the plumber",  # next week's Monday
+         "Okay, I'll remind you to call the plumber at nine o'clock AM on Monday.", datetime(2024, 3, 11, 9)),
+    ],
+)
+def test_a_reminder_on_a_date_or_days_on_rings_that_day(text: str, reply: str, at: datetime) -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, text) == reply
+    (reminder,) = skill.timers
+    assert (reminder.at, reminder.weekdays) == (at, ())
+    assert reminder.due == round((at - TUESDAY).total_seconds()) * S
+
+
+def test_a_date_answers_when_and_a_day_no_month_has_asks_when() -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, "remind me to call grandma") == "When should I remind you to call grandma?"
+    assert said(skill, "on march 20th") == (
+        "Okay, I'll remind you to call grandma at nine o'clock AM on Wednesday, March the 20th.")
+    assert said(skill, "remind me on february 30th to party") == "When should I remind you to party?"
+    assert said(skill, "set an alarm for march 24th at 6 am") == (
+        "Okay, alarm for six o'clock AM on Sunday, March the 24th.")
+    assert said(skill, "remind me to march 5 miles at 6 pm") == (  # a month's name that is no date
+        "Okay, I'll remind you to march 5 miles at six o'clock PM today.")

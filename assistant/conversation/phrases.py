@@ -7,10 +7,12 @@ Everything works on `assistant.text_norm.normalize`d text (lower case, "five" is
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 # ---------------------------------------------------------------------------------------- phrase intents
 
@@ -204,6 +206,8 @@ class ClockTime:
     weekdays: frozenset[int] = frozenset()
     weekly: bool = False  # "every weekday", "on Mondays": rings again each week
     next_week: bool = False  # "next Friday", "on Friday next week": the day of next week, not the coming one
+    on_date: tuple[int, int] | None = None  # (month, day) said: "on December 5th"; month 0: "on the 5th"
+    days_later: int = 0  # "in 3 days", "in a week", "the day after tomorrow"
     span: tuple[int, int] = field(default=(0, 0), compare=False)  # where the time was said ("at 7 pm")
     part: PartOfDay | None = None  # the part of the day said for it ("this evening"), if one was
 
@@ -217,13 +221,17 @@ class ClockTime:
         else:
             hours = (self.hour,)
         today = moment.replace(second=0, microsecond=0)
-        if self.next_week:  # "next Friday": next week's, Monday to Sunday
-            days: Iterable[int] = range(7 - moment.weekday(), 14 - moment.weekday())
+        if self.days_later:
+            days: Iterable[int] = (self.days_later,)
+        elif self.on_date is not None:  # its next two: today's may be past the time
+            days = [(day - moment.date()).days for day in _dates_from(moment.date(), *self.on_date)]
+        elif self.next_week:  # "next Friday": next week's, Monday to Sunday
+            days = range(7 - moment.weekday(), 14 - moment.weekday())
         else:
             days = (1,) if self.tomorrow else range(8) if self.weekdays else (0, 1)
         return min(c for c in ((today + timedelta(days=d)).replace(hour=h, minute=self.minute)
                                for d in days for h in hours)
-                   if c > moment and (not self.weekdays or c.weekday() in self.weekdays))
+                   if c > moment and (not self.weekdays or self.on_date or c.weekday() in self.weekdays))
 
     def matches(self, at: datetime) -> bool:
         hour_ok = at.hour == self.hour if self.meridiem is None and self.hour > 12 else at.hour % 12 == self.hour % 12
@@ -237,6 +245,67 @@ _WORKDAYS = re.compile(r"\b(?:week ?days?|work ?days?|working days|monday (?:to|
 _WEEKENDS = re.compile(r"\bweek ?ends?\b")
 _DAY = re.compile(r"\b(?P<every>(?:every|each) )?(?P<which>next |this (?:coming )?|(?:the )?coming )?"
                   r"(?P<day>" + "|".join(DAY_NAMES) + r")(?P<plural>s)?(?P<week> next week)?\b")
+
+
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+               "november", "december")
+_MONTH = "|".join(MONTH_NAMES)
+# "on December 5th", "for the 5th of December", "December the 5th", "on the 5th" (this month's or the next);
+# a month's name without "on", "for" or an ordinal is not taken for one ("march 5 miles").
+_ON_DATE = re.compile(
+    rf"\b(?:(?:on|for) (?:the )?(?:(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
+    rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?P<month2>{_MONTH}))"
+    rf"|(?P<month3>{_MONTH}) (?:the )?(?P<day3>\d{{1,2}})(?:st|nd|rd|th)|(?:the )?(?P<day4>\d{{1,2}})(?:st|nd|rd|th)"
+    rf"(?: of)? (?P<month4>{_MONTH})|(?:on|for) the (?P<day5>\d{{1,2}})(?:st|nd|rd|th))\b")
+_DAYS_LATER = re.compile(r"\b(?:in (?P<count>\d+|a|an) (?P<unit>days?|weeks?)(?: from (?:now|today))?"
+                         r"|(?P<count2>\d+|a|an) (?P<unit2>days?|weeks?) from (?:now|today)"
+                         r"|(?:on )?(?P<after>the day after tomorrow))\b")
+_NEXT_WEEK = re.compile(r"\bnext week\b")  # alone: its Monday ("friday next week" is _DAY's)
+
+
+def _date_said(normalized: str) -> tuple[int, int] | None:
+    """(month, day) of a date said for something to happen on, month 0 for a day of the month alone."""
+    match = _ON_DATE.search(normalized)
+    if match is None:
+        return None
+    month = next((m for m in match.group("month", "month2", "month3", "month4") if m), None)
+    day = int(next(d for d in match.group("day", "day2", "day3", "day4", "day5") if d))
+    number = MONTH_NAMES.index(month) + 1 if month else 0
+    try:
+        date(2000, number or 1, day)  # (a leap year: February 29th is a day)
+    except ValueError:
+        return None
+    return number, day
+
+
+def _days_later(normalized: str) -> int:
+    """The days on said: "in 3 days" is 3, "in a week" 7, "the day after tomorrow" 2; 0: none said."""
+    match = _DAYS_LATER.search(normalized)
+    if match is None:
+        return 0
+    if match["after"]:
+        return 2
+    count, unit = match["count"] or match["count2"], match["unit"] or match["unit2"]
+    days = (1 if count in ("a", "an") else int(count)) * (7 if unit.startswith("week") else 1)
+    return min(days, 3660)  # ten years, as far as anyone plans a reminder
+
+
+def _dates_from(today: date, month: int, day: int) -> list[date]:
+    """The next two dates from `today` on (today's too) that are the `day` of `month` (of any month, 0); none if
+    no such day exists ("February 30th")."""
+    found: list[date] = []
+    months = range(today.year * 12 + today.month - 1, (today.year + 9) * 12)  # a leap day's is up to 8 years on
+    for count in months:
+        year, index = divmod(count, 12)
+        if month and index + 1 != month:
+            continue
+        with contextlib.suppress(ValueError):  # "the 31st" of a month of 30 days
+            candidate = date(year, index + 1, day)
+            if candidate >= today:
+                found.append(candidate)
+        if len(found) == 2:
+            break
+    return found
 
 
 def days_ahead(today: int, weekday: int, which: str = "") -> int:
@@ -277,7 +346,7 @@ def when_spans(normalized: str) -> list[tuple[int, int]]:
     """Where `normalized` says when, besides a time of day or a length: "tomorrow", "tonight", "this evening",
     "every weekday", "on Mondays", "on Friday", "for tomorrow morning" (with the "on" or "for")."""
     spans = []
-    for pattern in (_EVERY_DAY, _WORKDAYS, _WEEKENDS, _DAY, _WHEN, _PART_OF_DAY):
+    for pattern in (_EVERY_DAY, _WORKDAYS, _WEEKENDS, _DAY, _WHEN, _PART_OF_DAY, _ON_DATE, _DAYS_LATER, _NEXT_WEEK):
         for match in pattern.finditer(normalized):
             start, end = match.span()
             before = re.search(r"\b(?:on|for) $", normalized[:start])
@@ -309,12 +378,33 @@ def parse_clock_time(normalized: str) -> ClockTime | None:
     return ClockTime(hour, minute, meridiem, *_days_said(normalized), span=match.span())
 
 
-def _days_said(normalized: str) -> tuple[bool, frozenset[int], bool, bool]:
-    """Whether tomorrow is said (days of the week said instead win), the days of the week, whether every week and
-    whether next week's ("next Friday")."""
+class DaysSaid(NamedTuple):
+    """The days said for a time: ClockTime's fields of the same names."""
+
+    tomorrow: bool
+    weekdays: frozenset[int]
+    weekly: bool
+    next_week: bool
+    on_date: tuple[int, int] | None
+    days_later: int
+
+    @property
+    def any(self) -> bool:
+        return bool(self.tomorrow or self.weekdays or self.on_date or self.days_later)
+
+
+def _days_said(normalized: str) -> DaysSaid:
+    """The days said: a date or days on ("on December 5th", "in 3 days") before days of the week, and those before
+    "tomorrow" ("tomorrow" alone is the day after tomorrow's too); "next week" alone is its Monday."""
+    on_date, days_later = _date_said(normalized), _days_later(normalized)
     weekdays, weekly = parse_days(normalized)
     next_week = not weekly and any(m["which"] == "next " or m["week"] for m in _DAY.finditer(normalized))
-    return "tomorrow" in normalized.split() and not weekdays, weekdays, weekly, next_week
+    if not weekdays and _NEXT_WEEK.search(normalized):
+        weekdays, next_week = frozenset({0}), True
+    if on_date or days_later:
+        weekdays, weekly, next_week = frozenset(), False, False
+    tomorrow = "tomorrow" in normalized.split() and not (weekdays or on_date or days_later)
+    return DaysSaid(tomorrow, weekdays, weekly, next_week, on_date, days_later)
 
 
 def parse_part_of_day(normalized: str) -> ClockTime | None:
@@ -322,12 +412,12 @@ def parse_part_of_day(normalized: str) -> ClockTime | None:
     evening", "tonight", "in the afternoon", "on Friday night", "every morning"), or a day said alone (its morning:
     "tomorrow", "on Friday", "every Monday"); None when neither is said ("today" alone says no time)."""
     match = _PART_OF_DAY.search(normalized)
-    tomorrow, weekdays, weekly, next_week = _days_said(normalized)
-    if match is None and not (tomorrow or weekdays):
+    days = _days_said(normalized)
+    if match is None and not days.any:
         return None
     part = None
     if match is not None:
         part = PartOfDay("night" if match["tonight"] else match["part"], bool(match["this"] or match["tonight"]))
     hour = part.hour if part else MORNING_HOUR
-    return ClockTime(hour % 12 or 12, 0, "pm" if hour >= 12 else "am", tomorrow, weekdays, weekly, next_week,
+    return ClockTime(hour % 12 or 12, 0, "pm" if hour >= 12 else "am", *days,
                      span=match.span() if match else (0, 0), part=part)

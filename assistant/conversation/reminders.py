@@ -1,5 +1,7 @@
 """Reading a reminder: "remind me to call my mom at 5 PM", "remind me in 20 minutes to check the oven", "remind me
-every Monday at 7 PM to take out the trash", "remind me tomorrow at 9 to call the dentist".
+every Monday at 7 PM to take out the trash", "remind me tomorrow at 9 to call the dentist", "remind me on December
+5th to call grandma", "on the 5th" (this month's or the next), "in 3 days", "next Friday" (next week's), "next week"
+(its Monday); a day a week or more away is said back with its date.
 
 A part of the day said instead of a clock time stands for one (assistant.conversation.phrases: morning 9 AM,
 afternoon 2 PM, evening 6 PM, tonight and at night 8 PM), and a day said alone for its morning, as phone assistants
@@ -13,7 +15,8 @@ still asks for a time ("wake me up tomorrow morning": "For what time?"): a wake-
 
 What to remind of is the request's words without the time, the length and the days said, from "to", "about" or
 "that" on, turned to the one reminded ("to call my mom" is said back as "to call your mom"; "that I need to take
-my pills" as "to take your pills"). The skills keep and ring reminders as they do alarms
+my pills" as "to take your pills"). "Remind me tomorrow" asks what, and the next turn's answer completes the
+request ("call mom at 5": 5 PM tomorrow). The skills keep and ring reminders as they do alarms
 (assistant.conversation.skills): "A reminder to call your mom."
 """
 
