@@ -558,6 +558,33 @@ def test_an_alarm_across_the_change_to_summer_time_rings_at_the_time_on_the_wall
         time.tzset()
 
 
+def test_an_alarm_is_moved_to_a_new_time_on_its_own_day_and_half_of_the_day() -> None:
+    skill = skills()
+    assert said(skill, "change my alarm to 8") == "You have no alarms set."
+    skill.answer("set an alarm for 7 am tomorrow", 0)
+    assert said(skill, "change my alarm to 8") == (
+        "Okay, I've moved your seven o'clock AM alarm to eight o'clock AM tomorrow.")
+    (alarm,) = skill.timers
+    assert (alarm.at, alarm.due) == (datetime(2024, 3, 6, 8), round((datetime(2024, 3, 6, 8) - TUESDAY)
+                                                                     .total_seconds()) * S)
+    skill.answer("set an alarm for 9 pm", 0)
+    assert said(skill, "change my alarm to 10") == (
+        "You have two alarms: nine o'clock PM and eight o'clock AM. Say which one to change.")
+    assert said(skill, "move my 9 pm alarm to 10") == (
+        "Okay, I've moved your nine o'clock PM alarm to ten o'clock PM today.")
+    assert said(skill, "change the alarm for 8 to 6 45") == (
+        "Okay, I've moved your eight o'clock AM alarm to six forty-five AM tomorrow.")
+    assert said(skill, "push my 10 pm alarm back to 11 am") == (  # past on its own day: the next 11 AM
+        "Okay, I've moved your ten o'clock PM alarm to eleven o'clock AM tomorrow.")
+    assert said(skill, "change my 11 am alarm to 6 45 am") == "You already have an alarm for six forty-five AM."
+    skill.answer("wake me up at 6 every weekday", 0)
+    assert said(skill, "change my weekday alarm to 6 30") == (
+        "Okay, I've moved your six o'clock AM alarm to six thirty AM every weekday.")
+    assert said(skill, "move my 5 am alarm to 6") == (
+        "You have no such alarm. Your alarms are for six thirty AM, six forty-five AM and eleven o'clock AM.")
+    assert not skill.recognizes("change the alarm sound to birds")
+
+
 def test_alarms_are_listed_and_cancelled_apart_from_timers() -> None:
     skill = skills()
     skill.answer("set an alarm for 6:30 am", 0)

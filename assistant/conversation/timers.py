@@ -9,7 +9,8 @@ controller's to ring (`due`); "stop the timer" just after is answered "Okay."
 
 Alarms: "wake me up at seven AM", "set an alarm for 6:30" (without AM or PM: the next such time, 6:30 PM at
 3 PM; "wake me up at 7" is the morning's), "for half past six tomorrow", "at 8 on Friday", "when is my alarm",
-"cancel the 6:30 alarm", "snooze" (nine minutes). Weekly: "wake me up at 7 every weekday", "on weekends", "every
+"cancel the 6:30 alarm", "snooze" (nine minutes), "change my alarm to 8" / "move my 7 am alarm to 6:45" (on its own
+day and, without AM or PM, in its own half of the day). Weekly: "wake me up at 7 every weekday", "on weekends", "every
 Monday and Thursday", "every day"; when one rings it is set again for its next day, from the wall clock; "turn
 off the alarm" as it rings leaves that, "cancel my weekday alarm" ends it. An alarm is a Timer of kind "alarm"
 with its wall-clock time (`at`), due at the sample that many seconds on, and set again from the wall clock every
@@ -100,6 +101,9 @@ _LEFT = re.compile(r"\bhow (?:much (?:time|longer)|long) (?:is |do i have )?(?:l
 _MORE_TIME = re.compile(r"\b(?:add|put)\b.* (?:to|on|onto) (?:\w+ ){0,3}timers?\b|\bextend\b|\bmore\b")
 _ALARM_WORDS = frozenset({"alarm", "alarms"})
 _REMINDER_WORDS = frozenset({"reminder", "reminders"})
+# "change my alarm to 8", "move my 7 am alarm to 7 30", "push the alarm back to 7"
+_CHANGE_ALARM = re.compile(r"\b(?:change|move|reschedule|push|switch|update|shift) (?P<which>(?:\S+ ){0,4}?alarm\b"
+                           r".*?)(?: back| forward| up)? to (?P<to>.+)$")
 _WAKE_ME = re.compile(r"\bwake me(?: up)?\b")
 _NOTHING = re.compile(r"^(?:nothing|no|nope|none|forget it|no thanks|not now|never ?mind|cancel|stop)\b")  # not a what
 _AGAIN = re.compile(r"^(?:please )?remind me (?:again|later|again later)(?: (?P<rest>.+))?$")
@@ -145,6 +149,7 @@ class TimerRequest:
     when: str = ""  # the days or part of the day said with an alarm that asks for its time ("tomorrow morning");
     # a reminder's request as said (if it says no what, the answer to "What should I remind you of?" completes it)
     others: tuple[tuple[float, str], ...] = ()  # more timers set at once (length, name): "... and another for 5"
+    changed: ClockTime | None = None  # alarm_change: the alarm to change as said ("my 7 am alarm"); None: the one
 
 
 Snapshot = tuple[list[Timer], int | None, list[Timer]]  # the timers, when one last rang, which
@@ -433,6 +438,12 @@ class Timers:
     def _alarm_request(self, normalized: str, words: list[str], seconds: float | None) -> TimerRequest | None:
         if "snooze" in words:
             return TimerRequest("alarm_snooze", seconds)
+        change = _CHANGE_ALARM.search(normalized)
+        if change is not None:
+            to = parse_clock_time("at " + change["to"]) or parse_clock_time(change["to"])
+            weekdays, weekly = parse_days(change["which"])  # "my weekday alarm"
+            return None if to is None else TimerRequest("alarm_change", at=to, changed=parse_clock_time(
+                change["which"]), weekdays=tuple(sorted(weekdays)) if weekly else ())
         at = parse_clock_time(normalized)
         if at is not None:
             at = self._morning(at, bool(_WAKE_ME.search(normalized)))
@@ -489,6 +500,8 @@ class Timers:
                 return f"You already have an alarm for {alarm.when(moment)}."
             self._add(alarm)
             return f"Okay, alarm for {alarm.when(moment)}."
+        if request.intent == "alarm_change":
+            return self._change_alarm(request, alarms, now)
         if request.intent == "alarm_list":
             if not alarms:
                 return "You have no alarms set."
@@ -512,6 +525,40 @@ class Timers:
             return _say_which(chosen, "alarms", "cancel")
         self.timers = [t for t in self.timers if t not in chosen]
         return f"Okay, I've cancelled {_yours(chosen)}."
+
+    def _change_alarm(self, request: TimerRequest, alarms: list[Timer], now: int) -> str:
+        """Moves the alarm `request` names (or the only one) to its new time: on the alarm's own day, or days, unless
+        others are said; in the alarm's half of the day unless AM or PM is said ("change my 7 am alarm to 8": 8 AM)."""
+        if not alarms:
+            return "You have no alarms set."
+        moment = self.clock()
+        changed = request.changed
+        chosen = [t for t in alarms if (changed is None or (t.at is not None and changed.matches(t.at)))
+                  and (not request.weekdays or t.weekdays == request.weekdays)]
+        if not chosen:
+            return f"You have no such alarm. Your alarms are for {_names(alarms)}."
+        if len(chosen) > 1:
+            return f"You have {number_words(len(chosen))} alarms: {_names(chosen)}. Say which one to change."
+        (alarm,) = chosen
+        new = request.at
+        assert new is not None and alarm.at is not None  # (read with a time; alarms are set for one)
+        if new.meridiem is None and 1 <= new.hour <= 12:
+            new = dataclasses.replace(new, meridiem="pm" if alarm.at.hour >= 12 else "am")
+        days_said = new.tomorrow or new.weekdays or new.on_date or new.days_later
+        if alarm.weekdays and not days_said:
+            new = dataclasses.replace(new, weekdays=frozenset(alarm.weekdays), weekly=True)
+        at = new.next_after(moment)
+        if not (days_said or alarm.weekdays):  # the alarm's own day, if that time is still to come
+            own_day = datetime.combine(alarm.at.date(), at.time())
+            at = own_day if own_day > moment else at
+        weekdays = tuple(sorted(new.weekdays)) if new.weekly else ()
+        if any(t.at == at and t.weekdays == weekdays for t in alarms if t is not alarm):
+            return f"You already have an alarm for {spoken_time(at)}."
+        self.timers.remove(alarm)
+        seconds = round(at.timestamp() - moment.timestamp())  # local times: across a DST change too
+        moved = Timer(spoken_time(at), 0, now + seconds * SAMPLE_RATE, kind="alarm", at=at, weekdays=weekdays)
+        self._add(moved)
+        return f"Okay, I've moved your {alarm.name} alarm to {moved.when(moment)}."
 
     def _add(self, timer: Timer) -> None:
         self.timers.append(timer)
