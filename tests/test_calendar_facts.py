@@ -43,6 +43,14 @@ def said(text: str, now: datetime = THANKSGIVING) -> str | None:
         ("how many days in april", "April has 30 days."),
         ("how many days are there in a year", "A year has 365 days, a leap year 366; 2026 has 365."),
         ("how many weeks in a year", "A year has 52 weeks and one day, a leap year 52 weeks and two days."),
+        ("how many days are left in the month", "November ends in 4 days, on Monday, November the 30th."),
+        ("what's the last day of the month", "November ends in 4 days, on Monday, November the 30th."),
+        ("what day of the month is it", "It's the 26th."),
+        ("is it friday", "No, today is Thursday."),
+        ("is today thursday", "Yes, today is Thursday."),
+        ("is tomorrow friday", "Yes, tomorrow is Friday."),
+        ("how many days until the weekend", "The weekend starts in 2 days, on Saturday."),
+        ("is it the weekend yet", "No, it's Thursday. The weekend starts in 2 days, on Saturday."),
     ],
 )
 def test_the_calendar_now_is_told_from_the_clock(text: str, reply: str) -> None:
@@ -60,13 +68,21 @@ def test_the_edges_of_years_and_leap_days() -> None:
     assert said("how many days in february", datetime(2027, 11, 1)) == (
         "February has 29 days in 2028, a leap year; otherwise 28.")
     assert said("how many days in last month", datetime(2027, 1, 15)) == "December has 31 days."
+    assert said("how many days are left in the month", datetime(2028, 2, 28)) == (
+        "February ends tomorrow, on Tuesday, February the 29th.")
+    assert said("when does the month end", datetime(2026, 12, 31)) == "Today is the last day of December."
+    assert said("what day of the month is it", datetime(2026, 12, 22)) == "It's the 22nd."
+    assert said("is tomorrow monday", datetime(2026, 11, 29)) == "Yes, tomorrow is Monday."  # Sunday to Monday
+    assert said("is it the weekend", datetime(2026, 11, 29)) == "Yes, it's the weekend! Today is Sunday."
+    assert said("how long until the weekend", datetime(2026, 11, 27)) == "The weekend starts tomorrow."
 
 
 @pytest.mark.parametrize(
     "text",
     ["what year was the moon landing", "what year did the war end", "what month is best for skiing",
      "is it a leap year in the story", "what week is thanksgiving", "how many days in a leap decade",
-     "what is a leap year", "tell me about last year"],
+     "what is a leap year", "tell me about last year", "is it friday the 13th", "is it the weekend of the fair",
+     "is it monday in tokyo"],
 )
 def test_questions_about_other_years_and_months_are_the_models(text: str) -> None:
     assert said(text) is None

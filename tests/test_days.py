@@ -103,7 +103,7 @@ def test_a_day_past_this_year_is_next_years_and_a_leap_day_is_the_next_one() -> 
 
 def test_a_month_on_from_the_31st_is_the_months_last_day() -> None:
     assert said("what is the date in 1 month", datetime(2026, 1, 31)) == (
-        "In 1 month it's Saturday, February the 28th, 2026.")
+        "In a month it's Saturday, February the 28th, 2026.")
 
 
 def test_calendar_questions_are_the_date_skills() -> None:

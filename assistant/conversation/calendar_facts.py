@@ -1,6 +1,7 @@
 """Facts of the calendar about now: "what year is it", "what month is it", "what was yesterday's date", "is it a
 leap year", "what week is it", "what day of the year is it", "how many days are left in the year", "how many days
-are in February".
+are in February", "how many days are left in the month", "what day of the month is it", "is it Friday", "how many
+days until the weekend".
 
 A language model does not know when it is (it guesses the year its training ended), so these are answered from
 the clock. Weeks are ISO weeks (Monday first; week 1 holds the year's first Thursday), as calendars number them.
@@ -14,8 +15,8 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from assistant.conversation.phrases import question_of
-from assistant.conversation.spoken import spoken_date
+from assistant.conversation.phrases import DAY_NAMES, question_of
+from assistant.conversation.spoken import WEEKDAYS, ordinal, spoken_date
 
 _MONTHS = tuple(calendar.month_name)[1:]
 _MONTH = "|".join(m.lower() for m in _MONTHS)
@@ -40,6 +41,18 @@ _FACTS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], datetime], str]], 
     (re.compile(r"^how many (?:more )?days (?:are )?(?:there )?(?:left|remaining) (?:in|of|until the end of) "
                 r"(?:the|this) year|^how many days until the end of the year"),
      lambda m, now: _left_in_year(now)),
+    (re.compile(r"^how many (?:more )?days (?:are )?(?:there )?(?:left|remaining) (?:in|of) (?:the|this) month"
+                r"|^how many days (?:until|till|to|before) the end of (?:the|this) month"
+                r"|^(?:when|what day) does (?:the|this) month end|^when is the end of (?:the|this) month"
+                r"|^what is the last day of (?:the|this) month"),
+     lambda m, now: _left_in_month(now)),
+    (re.compile(r"^what (?:day of the month|is the day of the month|number day)(?: is it| is today)?(?: today)?"),
+     lambda m, now: f"It's the {ordinal(now.day)}."),
+    (re.compile(rf"^is (?P<when>it|today|tomorrow)(?: a)? (?P<day>{'|'.join(DAY_NAMES)})(?: today)?"),
+     lambda m, now: _is_it(m, now)),
+    (re.compile(r"^(?:how many (?:more )?days|how long) (?:is it )?(?:until|till|til|before|to) the weekend"
+                r"|^when (?:is|does) the weekend(?: start| begin)?|^(?P<yes_no>is it) (?:the )?weekend(?: yet)?"),
+     lambda m, now: _weekend(now, bool(m["yes_no"]))),
     (re.compile(r"^how many days (?:are )?(?:there )?in a year|^how many days does a year have"),
      lambda m, now: f"A year has 365 days, a leap year 366; {now.year} has {365 + calendar.isleap(now.year)}."),
     (re.compile(r"^how many weeks (?:are )?(?:there )?in a year|^how many weeks does a year have"),
@@ -80,6 +93,34 @@ def _left_in_year(now: datetime) -> str:
     if left == 0:
         return "Today is the last day of the year."
     return f"There {'is one day' if left == 1 else f'are {left} days'} left in {now.year} after today."
+
+
+def _left_in_month(now: datetime) -> str:
+    """"November ends in 4 days, on Monday, November the 30th." (its last day, asked any way)."""
+    last = now.replace(day=calendar.monthrange(now.year, now.month)[1])
+    left = (last.date() - now.date()).days
+    when = spoken_date(last).removesuffix(f", {now.year}")
+    if left == 0:
+        return f"Today is the last day of {_MONTHS[now.month - 1]}."
+    return f"{_MONTHS[now.month - 1]} ends {'tomorrow' if left == 1 else f'in {left} days'}, on {when}."
+
+
+def _is_it(match: re.Match[str], now: datetime) -> str:
+    """"Yes, today is Thursday.", "No, tomorrow is Friday."."""
+    tomorrow = match["when"] == "tomorrow"
+    day = WEEKDAYS[(now.weekday() + tomorrow) % 7]
+    yes = day.lower() == match["day"]
+    return f"{'Yes' if yes else 'No'}, {'tomorrow' if tomorrow else 'today'} is {day}."
+
+
+def _weekend(now: datetime, yes_no: bool) -> str:
+    """"The weekend starts in 2 days, on Saturday." (Saturday and Sunday; "It's the weekend!" on them); asked "is
+    it the weekend", "No, ..." before it."""
+    if now.weekday() >= 5:
+        return f"{'Yes, it' if yes_no else 'It'}'s the weekend! Today is {WEEKDAYS[now.weekday()]}."
+    days = 5 - now.weekday()
+    starts = "The weekend starts tomorrow." if days == 1 else f"The weekend starts in {days} days, on Saturday."
+    return f"No, it's {WEEKDAYS[now.weekday()]}. {starts}" if yes_no else starts
 
 
 def _days_in(match: re.Match[str], now: datetime) -> str:

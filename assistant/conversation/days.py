@@ -156,9 +156,10 @@ _DATE_OF = re.compile(r"^(?:what is the date|what date is|what is the date of|wh
 
 
 _FROM_NOW = re.compile(r"^(?:what is the date|what date is it|what date will it be|what day is it|what day will it"
-                       r" be|what was the date|what day was it|what date was it) (?:(?:in|in another) (?P<count>\d+)"
-                       r" (?P<unit>day|week|month|year)s?(?: from (?:now|today))?|(?P<count2>\d+) (?P<unit2>day|week"
-                       r"|month|year)s? (?P<when>from now|from today|ago))$")
+                       r" be|what was the date|what day was it|what date was it)"
+                       r" (?:(?:in|in another) (?P<count>\d+|an?) (?P<unit>day|week|month|year)s?"
+                       r"(?: from (?:now|today))?"
+                       r"|(?P<count2>\d+|an?) (?P<unit2>day|week|month|year)s? (?P<when>from now|from today|ago))$")
 
 
 _HOLIDAY_TODAY = re.compile(r"^(?:is (?:it|today) a holiday(?: today)?|what holiday is (?:it|today)(?: today)?"
@@ -173,7 +174,8 @@ def request(normalized: str, today: date, named: NamedDays | None = None) -> Cal
         return _holiday_today
     counted = _FROM_NOW.match(asked)
     if counted:
-        count = int(counted["count"] or counted["count2"])
+        said = counted["count"] or counted["count2"]
+        count = 1 if said in ("a", "an") else int(said)
         if count <= 100_000:  # about 270 years of days
             back = counted["when"] == "ago"
             return lambda now: _counted_day(count, counted["unit"] or counted["unit2"], back, now)
@@ -252,8 +254,8 @@ def _counted_day(count: int, unit: str, back: bool, now: datetime) -> str:
             return "That is further than my calendar goes."
         last = (date(year + month // 11, (month + 1) % 12 + 1, 1) - timedelta(days=1)).day
         day = date(year, month + 1, min(today.day, last))  # a month on from the 31st is the month's last day
-    length = f"{count} {unit}{'s' if count != 1 else ''}"
-    when = f"{length} ago it was" if back else f"In {length} it's"
+    length = f"{count} {unit}s" if count != 1 else f"a {unit}"
+    when = f"{length[0].upper()}{length[1:]} ago it was" if back else f"In {length} it's"
     return f"{when} {spoken_date(_at(day))}."
 
 

@@ -59,11 +59,15 @@ _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augu
            "November", "December")
 
 
+def ordinal(number: int) -> str:
+    """"1st", "22nd", "13th" (text-to-speech reads them as first, twenty-second, thirteenth)."""
+    suffix = "th" if 11 <= number % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def spoken_date(moment: datetime) -> str:
-    """The date as a voice says it: "Tuesday, March the 5th, 2024" (text-to-speech reads "5th" as fifth)."""
-    day = moment.day
-    suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return f"{WEEKDAYS[moment.weekday()]}, {_MONTHS[moment.month - 1]} the {day}{suffix}, {moment.year}"
+    """The date as a voice says it: "Tuesday, March the 5th, 2024"."""
+    return f"{WEEKDAYS[moment.weekday()]}, {_MONTHS[moment.month - 1]} the {ordinal(moment.day)}, {moment.year}"
 
 
 _UNITS = (("hour", 3600), ("minute", 60), ("second", 1))
