@@ -70,6 +70,8 @@ def test_the_recorded_questions_about_time_and_date_are_answered(commands: list[
     assert said(skill, "what's the date") == "Today is Tuesday, March the 5th, 2024."
     assert said(skill, "What day is it today?") == "Today is Tuesday."
     assert said(skill, "Hey Jarvis, do you know what time it is?") == "It's three oh five PM."
+    assert said(skill, "Time, please.") == said(skill, "the time") == "It's three oh five PM."
+    assert said(skill, "time") is None  # one word alone: more often a recognizer's guess than a request
     assert [skill.answer(t, 0).intent for t in ("what time is it", "what's the date", "what day is it")] == [  # type: ignore[union-attr]
         "time", "date", "day"]
 

@@ -85,3 +85,29 @@ def test_a_place_it_does_not_know_is_left_to_the_model(text: str) -> None:
 def test_the_time_elsewhere_is_the_time_skills() -> None:
     skill = Skills([s for s in SKILLS if s != "time"], clock=lambda: datetime(2026, 11, 26, 9, 0))
     assert skill.answer("what time is it in tokyo", 0) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "reply"),
+    [
+        ("what's the time difference between here and tokyo", datetime(2026, 11, 26, 9), "Tokyo is nine hours ahead "
+         "of here."),
+        ("how many hours behind is new york", datetime(2026, 11, 26, 9), "New York is five hours behind here."),
+        ("how many hours behind is new york", datetime(2026, 7, 4, 9), "New York is four hours behind here."),  # summer
+        ("what is the time difference with india", datetime(2026, 11, 26, 9), "India is five and a half hours ahead "
+         "of here."),
+        ("what is the time difference with kathmandu", datetime(2026, 11, 26, 9), "Kathmandu is five hours and "
+         "forty-five minutes ahead of here."),
+        ("what's the time difference between new york and paris", datetime(2026, 11, 26, 9), "New York is six hours "
+         "behind Paris."),
+        ("how far ahead is london", datetime(2026, 11, 26, 9), "London has the same time as here."),
+        ("is tokyo ahead or behind", datetime(2026, 11, 26, 9), "Tokyo is nine hours ahead of here."),
+    ],
+)
+def test_how_far_ahead_or_behind_a_place_is_follows_the_zone_rules(text: str, now: datetime, reply: str) -> None:
+    assert said(text, now) == reply
+
+
+def test_a_time_difference_with_a_place_not_known_is_the_models() -> None:
+    assert said("what's the time difference between here and narnia", datetime(2026, 11, 26, 9)) is None
+    assert said("what's the time difference between tokyo and narnia", datetime(2026, 11, 26, 9)) is None

@@ -106,7 +106,7 @@ _CLOCK_INTENTS = phrase_intents(
                  r"|what is tomorrow(?: is)?(?: date| day)?",
      lambda now: f"Tomorrow is {spoken_date(now + timedelta(days=1))}."),
     ("time", r"time is it|what time it is|what is the (?:current )?time|(?:tell|give) me the time"
-             r"|(?:know|have|got) the time|the time please",
+             r"|(?:know|have|got) the time|(?:the )?time please|the time",
      lambda now: f"It's {spoken_time(now)}."),
     ("date", r"what is (?:the |today is |todays )?date|what date is (?:it|today)|(?:tell|give) me the date"
              r"|(?:know|have|got) the date|the date please|what is today",

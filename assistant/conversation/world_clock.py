@@ -1,4 +1,6 @@
-"""The time elsewhere: "what time is it in Tokyo", "what's the time in New York", "time in India".
+"""The time elsewhere: "what time is it in Tokyo", "what's the time in New York", "time in India"; and how far
+ahead or behind a place is: "what's the time difference with Tokyo", "how many hours ahead is London", "the time
+difference between New York and Paris".
 
 A language model cannot know the time anywhere; the device knows it here and the time zone rules of the world
 (the tz database: Debian's tzdata, or the tzdata package), summer time included. Places are the tz database's
@@ -13,9 +15,9 @@ import functools
 import re
 import zoneinfo
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from assistant.conversation.spoken import WEEKDAYS, spoken_time
+from assistant.conversation.spoken import WEEKDAYS, number_words, spoken_duration, spoken_time
 
 # Places the tz database does not name, by zone.
 _OTHER_NAMES = {
@@ -120,8 +122,19 @@ _QUESTION = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant
                        r" (?:in|at|over in) (?P<place>.+?)(?: (?:right )?now)?(?: please)?$")
 
 
+_HERE = r"(?:here|me|us|home)"
+_DIFFERENCE = re.compile(
+    r"^(?:what is |whats )?the time difference (?:between (?:here and |us and )?(?P<place>.+?)(?: and (?P<other>.+?))?"
+    rf"|(?:with|to|from) (?P<place2>.+?))(?: and {_HERE})?$"
+    rf"|^how (?:many hours|far) (?P<ahead>ahead|behind) (?:of {_HERE} )?is (?P<place3>.+?)(?: from {_HERE})?$"
+    r"|^is (?P<place4>.+?) ahead (?:of us |of me )?or behind(?: us| me)?$")
+
+
 def request(normalized: str) -> Callable[[datetime], str] | None:
     """The answer, at a local moment, to a question about the time in a place in `normalized`, else None."""
+    difference = _DIFFERENCE.match(normalized)
+    if difference is not None:
+        return _difference_request(difference)
     match = _QUESTION.match(normalized)
     if match is None:
         return None
@@ -136,6 +149,35 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
     name, key = found
     zone = _zone(key)
     return None if zone is None else lambda now: f"In {name} it's {_time_there(zone, now)}."
+
+
+def _difference_request(match: re.Match[str]) -> Callable[[datetime], str] | None:
+    """"Tokyo is 14 hours ahead of here.", or of the other place named ("between Tokyo and London")."""
+    said = next(p for p in match.group("place", "place2", "place3", "place4") if p)
+    place = zone_of(said)
+    other = zone_of(match["other"]) if match["other"] else None
+    if place is None or (match["other"] and other is None):
+        return None
+    zone, other_zone = _zone(place[1]), _zone(other[1]) if other else None
+    if zone is None or (other and other_zone is None):
+        return None
+    return lambda now: _difference(place[0], zone, other[0] if other else "here", other_zone, now)
+
+
+def _difference(name: str, zone: zoneinfo.ZoneInfo, base: str, base_zone: zoneinfo.ZoneInfo | None,
+                now: datetime) -> str:
+    """How far `zone`'s clocks are ahead of or behind `base_zone`'s (here, None) at `now`, summer time included."""
+    here = now.astimezone()
+    there, from_ = here.astimezone(zone), here.astimezone(base_zone) if base_zone else here
+    minutes = round(((there.utcoffset() or timedelta()) - (from_.utcoffset() or timedelta())).total_seconds() / 60)
+    base_said = "here" if base_zone is None else base
+    if minutes == 0:
+        return f"{name} has the same time as {base_said}."
+    hours, rest = divmod(abs(minutes), 60)
+    length = (f"{number_words(hours)} and a half hours" if rest == 30 and hours
+              else spoken_duration(abs(minutes) * 60))  # "nine hours", "five hours and forty-five minutes"
+    side = "ahead of" if minutes > 0 else "behind"
+    return f"{name} is {length} {side} {base_said}."
 
 
 def zone_of(said: str) -> tuple[str, str] | None:
