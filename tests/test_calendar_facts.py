@@ -43,6 +43,8 @@ def said(text: str, now: datetime = THANKSGIVING) -> str | None:
         ("how many days in april", "April has 30 days."),
         ("how many days are there in a year", "A year has 365 days, a leap year 366; 2026 has 365."),
         ("how many weeks in a year", "A year has 52 weeks and one day, a leap year 52 weeks and two days."),
+        ("how many minutes in a year", "A year of 365 days has 525600 minutes, a leap year 527040."),
+        ("how many hours are there in a year", "A year of 365 days has 8760 hours, a leap year 8784."),
         ("how many days are left in the month", "November ends in 4 days, on Monday, November the 30th."),
         ("what's the last day of the month", "November ends in 4 days, on Monday, November the 30th."),
         ("what day of the month is it", "It's the 26th."),

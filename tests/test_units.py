@@ -27,6 +27,11 @@ from assistant.conversation.skills import SKILLS, Skills
         ("how many grams in a kilogram", "There are 1000 grams in a kilogram."),
         ("what is one inch in centimeters", "1 inch is 2.54 centimeters."),
         ("half a cup in tablespoons", "Half a cup is 8 tablespoons."),
+        # a fraction of a unit is said with the unit one: "a quarter cup", "3 quarters of a cup"
+        ("how many tablespoons in a quarter cup", "There are 4 tablespoons in a quarter cup."),
+        ("how many tablespoons in a quarter of a cup", "There are 4 tablespoons in a quarter of a cup."),
+        ("how many tablespoons in three quarters of a cup", "There are 12 tablespoons in 3 quarters of a cup."),
+        ("convert a quarter cup to tablespoons", "A quarter cup is 4 tablespoons."),
         ("minus forty celsius in fahrenheit", "Minus 40 degrees Celsius is minus 40 degrees Fahrenheit."),
         ("what is 100 degrees celsius in fahrenheit", "100 degrees Celsius is 212 degrees Fahrenheit."),
         # rounded to three figures: "about"

@@ -139,6 +139,7 @@ def read_amount(words: Words) -> Term | None:
             words.at += 3
         elif after and after[0] in _FRACTIONS and (after[0].endswith("s") or value == 1):  # "3 quarters", "1 3rd"
             words.at += 1
+            _of_a(words)  # "3 quarters of a cup"
             return Term(value / _FRACTIONS[after[0]], " ".join(words.words[start:words.at]), fraction=True)
         return Term(value, " ".join(words.words[start:words.at]))
     if words.take("half a") or words.take("half an"):
@@ -146,10 +147,17 @@ def read_amount(words: Words) -> Term | None:
     for article in ("a", "an"):
         for fraction in ("half", "3rd", "quarter"):
             if words.take(f"{article} {fraction}"):
-                return Term(1 / _FRACTIONS[fraction], f"{article} {fraction}", fraction=True)
+                _of_a(words)  # "a quarter of a cup"
+                return Term(1 / _FRACTIONS[fraction], " ".join(words.words[start:words.at]), fraction=True)
         if words.take(article):
             return Term(1.0, article)
     return None
+
+
+def _of_a(words: Words) -> None:
+    """Takes the "of a" of "a quarter of a cup" (not the "of" of "a quarter of 100")."""
+    if words.words[words.at:words.at + 2] in (["of", "a"], ["of", "an"]):
+        words.at += 2
 
 
 def _raise(base: float, exponent: float) -> float:

@@ -55,6 +55,9 @@ _FACTS: tuple[tuple[re.Pattern[str], Callable[[re.Match[str], datetime], str]], 
      lambda m, now: _weekend(now, bool(m["yes_no"]))),
     (re.compile(r"^how many days (?:are )?(?:there )?in a year|^how many days does a year have"),
      lambda m, now: f"A year has 365 days, a leap year 366; {now.year} has {365 + calendar.isleap(now.year)}."),
+    (re.compile(r"^how many (?P<unit>hours|minutes|seconds) (?:are )?(?:there )?in a year"
+                r"|^how many (?P<unit2>hours|minutes|seconds) does a year have"),
+     lambda m, now: _in_a_year(m["unit"] or m["unit2"])),
     (re.compile(r"^how many weeks (?:are )?(?:there )?in a year|^how many weeks does a year have"),
      lambda m, now: "A year has 52 weeks and one day, a leap year 52 weeks and two days."),
     (re.compile(rf"^how many days (?:are )?(?:there )?(?:in|does) (?:(?P<month>{_MONTH})|(?P<which>this|next|last)"
@@ -93,6 +96,12 @@ def _left_in_year(now: datetime) -> str:
     if left == 0:
         return "Today is the last day of the year."
     return f"There {'is one day' if left == 1 else f'are {left} days'} left in {now.year} after today."
+
+
+def _in_a_year(unit: str) -> str:
+    """"A year of 365 days has 525600 minutes, a leap year 527040."."""
+    size = {"hours": 3600, "minutes": 60, "seconds": 1}[unit]
+    return f"A year of 365 days has {365 * 86400 // size} {unit}, a leap year {366 * 86400 // size}."
 
 
 def _left_in_month(now: datetime) -> str:

@@ -31,8 +31,13 @@ class Unit:
     offset: float = 0.0  # temperatures: base = value * factor + offset
 
     def name(self, amount: float, said: str = "") -> str:
-        """Its name after `amount` (said as `said`): "1 cup", "half a cup", "2 cups"."""
-        return self.singular if amount == 1 or said.split()[-1:] in (["a"], ["an"]) else self.plural
+        """Its name after `amount` (said as `said`): "1 cup", "half a cup", "a quarter cup", "2 cups", "0.5 cups"."""
+        words = said.split()
+        fraction = amount < 1 and not _FRACTION_WORDS.isdisjoint(words)
+        return self.singular if amount == 1 or fraction or words[-1:] in (["a"], ["an"]) else self.plural
+
+
+_FRACTION_WORDS = frozenset({"half", "quarter", "quarters", "3rd", "3rds"})
 
 
 _GALLON_ML = 3785.411784
@@ -187,7 +192,8 @@ def _amount(match: re.Match[str], source: Unit, how_many: bool) -> tuple[float, 
         said = f"{feet} {_FOOT.name(feet)} {inches.said} {_INCH.name(inches.value, inches.said)}"
         return feet * 12 + inches.value, said
     if match["amount"]:
-        words = Words(match["amount"].split())
+        article = match.groupdict().get("article") or ""  # "how many ... in a quarter of a cup"
+        words = Words(f"{article}{match['amount']}".split())
         negative = words.take("minus") or words.take("negative")
         amount = _whole_amount(words)
         if amount is None:
