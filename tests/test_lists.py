@@ -68,6 +68,44 @@ def test_a_thing_named_with_an_and_is_one_item() -> None:
         "Okay, I've taken tomatoes off your shopping list.")  # one or many, the same thing
 
 
+def test_a_list_is_asked_about_item_by_item_counted_and_named() -> None:
+    skill = Skills(SKILLS)
+    assert said(skill, "what lists do I have") == "You have no lists."
+    skill.answer("add milk, eggs and bread to my shopping list", 0)
+    skill.answer("add call the plumber to my to do list", 0)
+    assert said(skill, "is milk on my shopping list") == "Yes, milk is on your shopping list."
+    assert said(skill, "are eggs and bread on the list") == "Yes, eggs and bread are on your shopping list."
+    assert said(skill, "is cheese on my shopping list") == "No, cheese is not on your shopping list."
+    assert said(skill, "is milk and cheese on my shopping list") == (
+        "Milk is on your shopping list. Cheese is not on your shopping list.")
+    assert said(skill, "how many things are on my shopping list") == (
+        "Your shopping list has 3 things: milk, eggs and bread.")
+    assert said(skill, "how many items are on my packing list") == "Your packing list is empty."
+    assert said(skill, "what lists do I have") == "You have a shopping list and a to-do list."
+    assert said(skill, "add eggs to my shopping list") == "Eggs are already on your shopping list."
+
+
+def test_add_alone_goes_on_the_list_just_used_else_the_shopping_list_and_just_after_so_does_and() -> None:
+    skill = Skills(SKILLS)
+    assert said(skill, "add milk") == "Okay, I've added milk to your shopping list."
+    assert said(skill, "and eggs") == "Okay, I've added eggs to your shopping list."
+    assert said(skill, "also bread please") == "Okay, I've added bread to your shopping list."
+    assert said(skill, "add call the plumber to my to do list") == (
+        "Okay, I've added call the plumber to your to-do list.")
+    assert said(skill, "add water the plants") == "Okay, I've added water the plants to your to-do list."
+    assert skill.answer("what time is it", 0) is not None
+    assert said(skill, "add cat food") == "Okay, I've added cat food to your shopping list."  # not just after
+    assert skill.answer("what time is it", 0) is not None
+    assert skill.answer("and cheese", 0) is None  # "and" follows an add only just after it
+    skill.answer("add milk to my shopping list", 0)
+    assert skill.answer("and then what happened", 0) is None
+    assert skill.lists.lists == {"shopping": ["milk", "eggs", "bread", "cat food"],
+                                 "to-do": ["call the plumber", "water the plants"]}
+    for other in ("add 5 minutes", "add an alarm", "add it", "add a reminder"):
+        reply = skill.answer(other, 0)
+        assert reply is None or not reply.intent.startswith("list_"), other
+
+
 @pytest.mark.parametrize(
     "text", ["add it to the list", "add 5 minutes to the timer", "make a list of fruits", "what is a shopping list",
              "tell me about lists", "remove that from my list"],

@@ -1,6 +1,8 @@
 """Lists: "add apples to my shopping list", "add milk, eggs and bread to the grocery list", "what's on my
 shopping list", "remove eggs from the shopping list", "clear my shopping list", "add call the plumber to my to-do
-list", "put sunscreen on the packing list".
+list", "put sunscreen on the packing list", "is milk on my shopping list", "how many things are on my list", "what
+lists do I have"; "add eggs" alone goes on the list the turn before used (else the shopping list), and just after
+adding, "and bread" too.
 
 A list is named by the word or two before "list" ("grocery" is the shopping list, "todo" the to-do list; "the
 list" alone is the shopping list) and
@@ -33,19 +35,52 @@ _REQUESTS = (
     ("list_read", re.compile(rf"^{ADDRESSING}(?:what is|what's|whats|what are|what do i have|what have i got|read me"
                              rf"|read|tell me|check|what else is)(?: on| in)? {_LIST}(?: please)?$")),
     ("list_clear", re.compile(rf"^{ADDRESSING}(?:clear|empty|delete|erase|wipe)(?: out)? {_LIST}(?: please)?$")),
+    ("list_check", re.compile(rf"^{ADDRESSING}(?:is|are|do i have|have i got|did i put) (?P<items>.+?)"
+                              rf" (?:on|in) {_LIST}(?: already)?$")),
+    ("list_count", re.compile(rf"^{ADDRESSING}how many (?:things|items)(?: are| do i have| have i got)?"
+                              rf" (?:on|in) {_LIST}$")),
 )
+_LISTS = re.compile(rf"^{ADDRESSING}(?:what lists do i have|what are my lists|which lists do i have|read my lists"
+                    r"|what lists are there)(?: please)?$")
+# "add eggs" (the list last used, else the shopping list, as on phones); just after one was added to, "and eggs",
+# "also bread". Not a length, a number or another skill's thing: "add 5 minutes", "add an alarm".
+_ADD_ALONE = re.compile(rf"^{ADDRESSING}(?:add|put|write down) (?P<items>[a-z' ,-]+?)(?: too| as well| please)?$")
+_AND_ALSO = re.compile(r"^(?:oh )?(?:and|also|and also|plus) (?:add )?(?P<items>[a-z' ,-]+?)"
+                       r"(?: too| as well| please)?$")
+_NOT_ITEMS = frozenset({"timer", "timers", "alarm", "alarms", "reminder", "reminders", "note", "notes", "minute",
+                        "minutes", "hour", "hours", "second", "seconds", "list", "lists", "time", "volume", "event",
+                        "appointment", "meeting", "that", "something", "more", "another", "up", "what", "how", "why",
+                        "when", "where", "who", "then", "you", "i", "me", "so"})  # talk: "and then what happened"
 
 
 @dataclass(frozen=True)
 class ListRequest:
-    intent: str  # list_add, list_remove, list_read, list_clear
-    name: str  # "shopping", "to-do", "packing"
+    intent: str  # list_add, list_remove, list_read, list_clear, list_check, list_count, list_names
+    name: str  # "shopping", "to-do", "packing"; "" for list_names
     items: tuple[str, ...] = ()
 
 
-def parse_list_request(text: str) -> ListRequest | None:
-    """The list request `text` makes, else None. Read from lower-cased text with its commas (they part items)."""
+def parse_list_request(text: str, recent: str | None = None, just_added: bool = False) -> ListRequest | None:
+    """The list request `text` makes, else None. Read from lower-cased text with its commas (they part items).
+    `recent`: the list the turn before used (a bare "add eggs" goes on it, else on the shopping list);
+    `just_added`: the turn before added to it ("and eggs")."""
     said = plain_words(text)
+    if _LISTS.match(said):
+        return ListRequest("list_names", "")
+    named = _named_list_request(said)
+    if named is not None:
+        return named
+    alone = _ADD_ALONE.match(said) or (_AND_ALSO.match(said) if just_added else None)
+    if alone is None:
+        return None
+    items = tuple(_items(alone["items"]))
+    words = {w for item in items for w in item.split()}
+    if not items or set(items) & _NOT_NAMES or words & _NOT_ITEMS:
+        return None
+    return ListRequest("list_add", recent or "shopping", items)
+
+
+def _named_list_request(said: str) -> ListRequest | None:
     for intent, pattern in _REQUESTS:
         match = pattern.match(said)
         if match is None:
@@ -66,6 +101,7 @@ _ONE_THING = re.compile(r"\b(?:" + "|".join(re.escape(name) for name in (
 
 
 def _items(said: str) -> list[str]:
+    said = re.sub(r"(?:\s+and)+\s*$", "", said)  # "add milk and": the rest never came
     said = _ONE_THING.sub(lambda m: m[0].replace(" and ", " &and "), said)
     parts = re.split(r",\s*(?:and\s+)?|\s+and\s+", said)
     return [p.removeprefix("some ").strip(" ,").replace("&and", "and") for p in parts if p.strip(" ,")]
@@ -76,11 +112,34 @@ class Lists:
 
     def __init__(self) -> None:
         self.lists: dict[str, list[str]] = {}
+        self.recent: str | None = None  # the list the last turn used: "add eggs" goes on it
+        self.just_added = False  # the last turn added to it: "and eggs" is more for it
+
+    def new_turn(self) -> None:
+        """The list used, and added to, is the last turn's only."""
+        self.recent, self.just_added = None, False
 
     def act(self, request: ListRequest) -> tuple[str, str]:
         """Does what `request` asks: its reply (intent, text)."""
+        if request.intent == "list_names":
+            names = [f"{'an' if n[0] in 'aeiou' else 'a'} {n} list" for n in self.lists]
+            return request.intent, f"You have {spoken_list(names)}." if names else "You have no lists."
+        if request.intent != "list_clear":  # a list just cleared is done with
+            self.recent, self.just_added = request.name, request.intent == "list_add"
         called = f"your {request.name} list"
         items = self.lists.get(request.name, [])
+        if request.intent == "list_check":
+            found = [i for i in request.items if _find(i, items) is not None]
+            missing = [i for i in request.items if i not in found]
+            said = _are(found, f"on {called}") + _are(missing, f"not on {called}")
+            if found and missing:
+                return request.intent, " ".join(said)
+            return request.intent, f"{'Yes' if found else 'No'}, {said[0][0].lower()}{said[0][1:]}"
+        if request.intent == "list_count":
+            if not items:
+                return request.intent, f"{called.capitalize()} is empty."
+            count = "one thing" if len(items) == 1 else f"{len(items)} things"
+            return request.intent, f"{called.capitalize()} has {count}: {spoken_list(items)}."
         if request.intent == "list_read":
             if not items:
                 return request.intent, f"{called.capitalize()} is empty."
@@ -129,7 +188,8 @@ def _are(items: list[str], where: str) -> list[str]:
     if not items:
         return []
     said = spoken_list(items)
-    return [f"{said[0].upper()}{said[1:]} {'is' if len(items) == 1 else 'are'} {where}."]
+    many = len(items) > 1 or (items[0].endswith("s") and not items[0].endswith("ss"))  # "eggs are", "glass is"
+    return [f"{said[0].upper()}{said[1:]} {'are' if many else 'is'} {where}."]
 
 
 def parse_kept(kept: object) -> dict[str, list[str]]:

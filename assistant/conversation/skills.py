@@ -227,6 +227,7 @@ class Skills:
         """The reply to `text` if a skill answers it (doing what it asks, e.g. starting a timer), else None."""
         request = self._request(text)
         self.book.new_turn()
+        self.lists.new_turn()
         if request is None:
             return None
         if isinstance(request, _Request) and request.answer is not None:
@@ -234,7 +235,8 @@ class Skills:
         kept = self.book.snapshot(), self.volume, self.lists.kept(), self.notes.kept(), self.stopwatch.kept()
         reply = self._act(request, now)
         if reply.intent in ("timer_left", "timer_ask", "alarm_list", "alarm_ask", "reminder_list", "reminder_ask",
-                            "volume_ask", "repeat", "list_read", "note_ask", "note_list", "stopwatch_read"):
+                            "volume_ask", "repeat", "list_read", "list_check", "list_count", "list_names", "note_ask",
+                            "note_list", "stopwatch_read"):
             return reply
 
         def take_back() -> None:
@@ -322,7 +324,8 @@ class Skills:
             said = answer() if skill in self.enabled else None
             if said is not None:
                 return _Request(skill, answer=lambda now, said=said: said)
-        on_list = parse_list_request(text) if "lists" in self.enabled else None
+        lists_on = "lists" in self.enabled
+        on_list = parse_list_request(text, self.lists.recent, self.lists.just_added) if lists_on else None
         if on_list is not None:
             return on_list
         on_notes = self.notes.request(text) if "notes" in self.enabled else None
