@@ -282,6 +282,10 @@ def test_what_is_left_is_said_as_a_person_would() -> None:
         "left.")
     assert said(skill, "how long is left on the pasta timer", 90 * S) == (
         "Your pasta timer has six minutes and thirty seconds left.")
+    # a timer named by its length is asked about, not set again
+    assert said(skill, "how much time is left on the 1 hour timer", 90 * S) == (
+        "Your one hour timer has fifty-eight minutes left.")
+    assert [t.seconds for t in skill.timers] == [480, 3600]
     assert said(skills(), "how much time is left") == "You have no timers running."
     skill.answer("set a timer for 3 minutes for the eggs", 90 * S)
     assert said(skill, "how long is left on the egg timer", 90 * S) == "Your eggs timer has three minutes left."
@@ -771,6 +775,9 @@ def test_reminders_are_kept_across_a_restart_and_can_be_left_to_the_model(tmp_pa
         ("could you be a little louder", 6), ("quieter", 4), ("turn it down", 4), ("you're way too loud", 4),
         ("volume down", 4), ("set the volume to seven", 7), ("volume 3", 3), ("volume 80 percent", 8),
         ("max volume", 10), ("volume to 0", 1),
+        # steps said, as far as they go; all the way; half
+        ("volume down 3", 2), ("lower the volume by 2", 3), ("turn it up by 2 notches", 7), ("louder 20", 10),
+        ("turn the volume all the way up", 10), ("turn it all the way down", 1), ("half volume", 5),
     ],
 )
 def test_the_volume_goes_up_down_or_to_a_level(text: str, volume: int) -> None:
@@ -790,6 +797,7 @@ def test_the_volume_has_ends_and_other_things_turned_up_are_not_it() -> None:
     assert said(skill, "volume 50") == "Say a volume from one to ten." and skill.volume == 10
     skill.answer("volume 1", 0)
     assert said(skill, "quieter") == "That's as quiet as I go." and skill.volume_db == -27.0
+    assert said(skill, "volume down 3") == "That's as quiet as I go." and skill.volume == 1
     for text in ("turn up the heat", "turn the lights down", "turn down the music", "the tv is too loud",
                  "louder than a bomb", "what is the volume of a sphere", "set the volume to 5 on the tv"):
         reply = skill.answer(text, 0)  # not the volume (the lights and the music: not this device's, said plainly)

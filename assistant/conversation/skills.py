@@ -137,7 +137,11 @@ _VOLUME_AFTER = frozenset({"please", "a", "bit", "little", "lot", "more", "now",
                            "one", "step", "for", "me", "jarvis", "alexa", "mycroft", "assistant", "computer"})
 _VOLUME_TO = re.compile(r"\bvolume (?:to |at |on )?(?:level )?(?P<level>\d+)(?P<percent> percent)?\b"
                         r"|\bvolume (?:to )?(?P<max>max|maximum|full|the max|the maximum)\b"
-                        r"|\b(?P<maxed>max|maximum|full) volume\b")
+                        r"|\b(?P<maxed>max|maximum|full) volume\b"
+                        r"|\b(?:volume (?:to |at )?half|half volume)\b(?P<half>)"
+                        rf"|\b(?:turn|crank|put) {_SOUND} all the way (?P<way>up|down)\b")
+# Steps said after "louder" or "volume down": "volume down 3", "turn it up by 2 notches"
+_VOLUME_STEPS = re.compile(r"^(?:by )?(?P<steps>\d+)(?: (?:steps?|notch|notches|levels?))?\b")
 _VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your |my )?volume\b|\bhow loud are you\b")
 
 
@@ -355,28 +359,44 @@ class Skills:
         return None if cannot is None else _Request("limits", answer=lambda now: cannot)
 
     def _volume_request(self, normalized: str) -> _Request | None:
-        def alone(pattern: re.Pattern[str]) -> re.Match[str] | None:
+        steps = 1
+
+        def alone(pattern: re.Pattern[str], stepped: bool = False) -> re.Match[str] | None:
+            nonlocal steps
             match = pattern.search(normalized)  # "what is the volume of a sphere" is not about the speaker
-            return match if match and set(normalized[match.end():].split()) <= _VOLUME_AFTER else None
+            if match is None:
+                return None
+            rest = normalized[match.end():].strip()
+            counted = _VOLUME_STEPS.match(rest) if stepped else None
+            if counted is not None:
+                steps, rest = min(int(counted["steps"]), MAX_VOLUME), rest[counted.end():]
+            return match if set(rest.split()) <= _VOLUME_AFTER else None
 
         if alone(_VOLUME_ASK):
             return _Request("volume_ask")
         to = alone(_VOLUME_TO)
         if to is not None:
-            level = MAX_VOLUME if to["max"] or to["maxed"] else int(to["level"])
-            return _Request("volume_set", amount=round(level / 10) if to["percent"] else level)
-        if alone(_LOUDER):
-            return _Request("volume_up", amount=1)
-        if alone(_QUIETER):
-            return _Request("volume_down", amount=-1)
+            if to["way"] or to["half"] is not None:
+                level = MAX_VOLUME // 2 if to["half"] is not None else MAX_VOLUME if to["way"] == "up" else 1
+            else:
+                level = MAX_VOLUME if to["max"] or to["maxed"] else int(to["level"])
+                level = round(level / 10) if to["percent"] else level
+            return _Request("volume_set", amount=level)
+        if alone(_LOUDER, stepped=True):
+            return _Request("volume_up", amount=steps)
+        if alone(_QUIETER, stepped=True):
+            return _Request("volume_down", amount=-steps)
         return None
 
     def _set_volume(self, request: _Request) -> str:
         if request.intent == "volume_ask":
             return f"The volume is {number_words(self.volume)}."
-        wanted = request.amount if request.intent == "volume_set" else self.volume + request.amount
-        if not 0 <= wanted <= MAX_VOLUME + 1:
-            return "Say a volume from one to ten."
+        if request.intent == "volume_set":
+            wanted = request.amount
+            if not 0 <= wanted <= MAX_VOLUME + 1:
+                return "Say a volume from one to ten."
+        else:  # steps up or down: as far as they go ("volume down 3" at two is one)
+            wanted = min(max(self.volume + request.amount, 0), MAX_VOLUME + 1)
         level = min(max(wanted, 1), MAX_VOLUME)
         if level == self.volume and wanted != level:
             return "That's as loud as I go." if wanted > level else "That's as quiet as I go."

@@ -231,8 +231,9 @@ class Timers:
             return TimerRequest("timer_pause", seconds, name, every=every)
         if seconds is not None and _MORE_TIME.search(normalized) and self._timers_to_extend():
             return TimerRequest("timer_more", seconds, name, every=every)
-        if seconds is None and (_ASK_WORDS & set(words) or _LEFT.search(normalized)):
-            return TimerRequest("timer_left", None, name)
+        asks_left = _LEFT.search(normalized) or {"left", "remaining"} & set(words)
+        if asks_left or (seconds is None and _ASK_WORDS & set(words)):
+            return TimerRequest("timer_left", seconds, name)  # a length: "... left on the 1 minute timer"
         several = _several_timers(normalized)
         if several:
             (first, first_name), *others = several
@@ -591,7 +592,8 @@ class Timers:
         running = self._timers()
         if not running:
             return "You have no timers running."
-        timers = [t for t in running if request.name and same_name(request.name, t.name)] or running
+        timers = [t for t in running if (request.name and same_name(request.name, t.name)) or (
+            not request.name and t.seconds == round(request.seconds or 0))] or running
         said = [f"your {t.name} timer {'is paused with' if t.paused_left is not None else 'has'} "
                 f"{time_left(t.left_s(now))} left" for t in timers]
         text = spoken_list(said)
