@@ -15,11 +15,8 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
-from assistant.conversation.phrases import DAY_NAMES, days_ahead, question_of
+from assistant.conversation.phrases import DAY_NAMES, MONTH_NAMES, days_ahead, question_of
 from assistant.conversation.spoken import WEEKDAYS, spoken_date
-
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
 
 
 def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
@@ -70,7 +67,7 @@ _HOLIDAYS: tuple[tuple[str, str, Callable[[int], date]], ...] = (
     (r"columbus day|indigenous peoples?(?: is)? day", "Columbus Day", lambda y: _nth_weekday(y, 10, 0, 2)),
     (r"veterans?(?: is)? day", "Veterans Day", lambda y: date(y, 11, 11)),
 )
-_MONTH = "|".join(_MONTHS)
+_MONTH = "|".join(MONTH_NAMES)
 _DATE = re.compile(rf"^(?:the )?(?:(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
                    rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?(?P<month2>{_MONTH}))(?: (?P<year>\d{{4}}))?$")
 _WEEKDAY = re.compile(r"^(?P<next>next |this |on |this coming |the coming |coming |last )?"
@@ -124,7 +121,7 @@ def _read_day(said: str, today: date, year: int | None, past: bool) -> tuple[str
             return None if day is None else (name, day, bool(match["year"]))
     match = _DATE.match(said)
     if match:
-        month = _MONTHS.index(match["month"] or match["month2"]) + 1
+        month = MONTH_NAMES.index(match["month"] or match["month2"]) + 1
         number = int(match["day"] or match["day2"])
         day = _in_year(lambda y: date(y, month, number), int(match["year"]) if match["year"] else year, today,
                        past)
