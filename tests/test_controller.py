@@ -159,3 +159,31 @@ def test_a_turn_that_only_says_stop_gets_no_answer(controller: Controller) -> No
 
 def _events(controller: Controller, name: str) -> list[dict[str, Any]]:
     return [e for e in controller.trace.events if e["event"] == name]
+
+
+def test_the_heap_is_trimmed_once_a_second_after_each_turn_and_never_during_one(controller: Controller) -> None:
+    trims: list[int] = []
+    controller.heap.trim = lambda: trims.append(controller.now) or 0.0  # type: ignore[method-assign]
+    second = 16000
+    turn = controller.turns.open()
+    controller.handle(TurnStarted(turn, 0, 0, False))
+    controller.handle(TurnEnded(turn, 10, 5, "silence", 350))
+    controller.handle(Heard(turn, Transcript("Stop.", "en", (), 1.0, 0.1, "test"), 0.01))  # dropped: over
+    controller.handle(Clock(second // 2))
+    assert trims == []  # not at once: a follow-up often comes sooner
+    controller.handle(Clock(second + 100))
+    controller.handle(Clock(3 * second))
+    assert trims == [second + 100]  # once per turn
+    # due while the next turn is going on: after it
+    turn = controller.turns.open()
+    controller.handle(TurnStarted(turn, 4 * second, 4 * second, False))
+    controller.handle(TurnEnded(turn, 4 * second + 10, 4 * second + 5, "silence", 350))
+    controller.handle(Heard(turn, Transcript("Stop.", "en", (), 1.0, 0.1, "test"), 0.01))
+    next_turn = controller.turns.open()
+    controller.handle(TurnStarted(next_turn, 4 * second + 20, 4 * second + 20, False))
+    controller.handle(Clock(6 * second))
+    assert trims == [second + 100]
+    controller.handle(TurnEnded(next_turn, 6 * second + 10, 6 * second + 5, "silence", 350))
+    controller.handle(Heard(next_turn, Transcript("Stop.", "en", (), 1.0, 0.1, "test"), 0.01))
+    controller.handle(Clock(8 * second))
+    assert trims == [second + 100, 8 * second]

@@ -51,12 +51,14 @@ from assistant.conversation.timers import Timer
 from assistant.conversation.trace import Trace
 from assistant.conversation.turns import ListenState, Turns
 from assistant.conversation.workers import Send, Speaker
+from assistant.heap import HeapTrimmer
 from assistant.speech.spotting import match_stop_phrase
 
 log = logging.getLogger(__name__)
 
 EARCON_HZ = (880.0, 1320.0)  # two short rising tones: "I'm listening"
 STALE_TURNS = 8  # a superseded turn whose transcript has not come within this many turns never will
+TRIM_AFTER_S = 1.0  # quiet after a turn before the heap's free pages go back (a reply's follow-up often starts sooner)
 # The reply stays down at most this long for the recognizer's verdict on a sound that ducked it (a slow board's
 # whisper takes a second or more; the verdict never comes if the recognizer restarted). A stop phrase heard
 # later still ends the reply.
@@ -158,6 +160,8 @@ class Controller:
         self.stop_check_sample = 0
         self.completed = 0
         self.failures = 0
+        self.heap = HeapTrimmer()
+        self.trim_at: int | None = None  # when the heap is given back its free pages, once the turn is over
         self._apply_gain()  # the volume the user set before a restart
 
     @property
@@ -194,6 +198,7 @@ class Controller:
             self._expire_stop_checks()
             self._tick()
             self._ring_timers()
+            self._trim_heap()
         elif isinstance(message, TurnStarted):
             self._on_turn_started(message)
         elif isinstance(message, TurnEnded):
@@ -458,6 +463,7 @@ class Controller:
     def _finish(self, turn: Turn, heard: str) -> None:
         turn.phase = "done"
         self._stop_speaking()
+        self.trim_at = self.now + round(TRIM_AFTER_S * SAMPLE_RATE)
         self.skills.last_reply = turn.heard(None) or self.skills.last_reply  # "say that again": all of it
         if turn.kind == "timer" and self.ringing is not None:
             self.ringing.next_at = self.now + round(RING_GAP_S * SAMPLE_RATE)
@@ -466,6 +472,15 @@ class Controller:
         self.state.awake_until = max(self.state.awake_until, self.audio.playback_position() + follow_up)
         if turn.kind == "user" and turn.user:
             self.to_brain(Remember(turn.user, heard))
+
+    def _trim_heap(self) -> None:
+        """A turn's freed memory back to the system while nothing goes on (assistant.heap), once per turn."""
+        if self.trim_at is None or self.now < self.trim_at or not self.idle or self.ringing is not None:
+            return
+        self.trim_at = None
+        took = self.heap.trim()
+        log.debug("heap trimmed in %.1f ms (%d times, %.0f ms in all)", took * 1000, self.heap.count,
+                  self.heap.seconds * 1000)
 
     def _drop(self, turn: Turn, reason: str) -> None:
         self.trace.emit("turn_dropped", turn.number, reason=reason)
@@ -476,6 +491,7 @@ class Controller:
             self.turns.end(turn.number)
         turn.phase = "done"
         self._stop_speaking()
+        self.trim_at = self.now + round(TRIM_AFTER_S * SAMPLE_RATE)
 
     def _stop_speaking(self) -> None:
         """The reply is over (played, interrupted, dropped): a duck it ended in must not mute the next one."""
