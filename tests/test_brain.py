@@ -260,6 +260,14 @@ def rules(memory: MemoryFile | None = None, at: datetime = TUESDAY, **conversati
                                              "for you, do sums, convert units, roll dice and spell words, and "
                                              "forget our conversation"),
         ("forget everything", "forget", FORGOTTEN),
+        ("How are you?", "how_are_you", "I'm doing well"),
+        ("good night", "good_night", "Good night!"),
+        ("bye", "goodbye", "Goodbye!"),
+        ("are you there", "present", "Yes, I'm here."),
+        ("who made you", "maker", "I'm an offline voice assistant"),
+        ("you're awesome", "kind_words", "Thank you"),
+        ("sorry", "sorry", "No problem"),
+        ("another one", "another", "Another what?"),  # not just after a joke
     ],
 )
 def test_the_rule_brain_knows_a_few_things(user: str, intent: str, start: str) -> None:
@@ -275,6 +283,9 @@ def test_without_a_model_a_joke_asked_for_is_told_and_none_again_before_all_the_
     assert set(told[:len(JOKES)]) == set(JOKES)  # a deck: all of them before one comes again
     assert set(told) <= set(JOKES)
     assert "".join(reply(brain, "tell me a joke about cats")).startswith('I heard "tell me a joke about cats"')
+    joke = "".join(reply(brain, "tell me a joke"))
+    assert "".join(reply(brain, "another one")) in set(JOKES) - {joke}  # just after a joke: another
+    assert "".join(reply(brain, "one more")) in JOKES
 
 
 def test_anything_else_gets_an_honest_reply_quoting_the_words(commands: list[str]) -> None:

@@ -230,11 +230,25 @@ def _intents(device_does: str, jokes: JokeDeck) -> tuple[PhraseIntent, ...]:
                      "dash dash default."),
         ("thanks", r"thank you|thanks|thank u|cheers|much appreciated",
          lambda now: "You're welcome."),
-        ("joke", r"tell me (?:a|another) joke|(?:tell me|say) something funny|make me laugh|(?:another|one more) joke"
+        ("joke", r"tell me (?:a|another) joke|(?:tell me|say) something funny|make me laugh|(?:another|1 more) joke"
                  r"|do you know (?:any|a) jokes?|tell me a funny joke|joke please",
          lambda now: jokes.deal()),
-        ("greeting", r"hello|hi|hey|good (?:morning|afternoon|evening|day)|greetings|howdy|how are you",
-         _greeting),
+        # (normalized text: "one" is "1") just after a joke, another; else asked what (RuleBrain.answer)
+        ("another", r"another(?: 1)?|1 more|tell me another(?: 1)?",
+         lambda now: "Another what? Ask me for a joke, or the time, or a timer."),
+        ("how_are_you", r"how are you(?: doing| today)?|how is it going|hows it going|how are things",
+         lambda now: "I'm doing well, thanks for asking! What can I do for you?"),
+        ("greeting", r"hello|hi|hey|good (?:morning|afternoon|evening|day)|greetings|howdy", _greeting),
+        ("good_night", r"good ?night|night night|sleep well", lambda now: "Good night! Sleep well."),
+        ("goodbye", r"bye|goodbye|bye bye|see you(?: later)?|see ya|talk to you later", lambda now: "Goodbye!"),
+        ("present", r"are you (?:there|listening|awake|on)|can you hear me|you there",
+         lambda now: "Yes, I'm here. What can I do for you?"),
+        ("maker", r"who (?:made|built|created|programmed|designed) you|where do you come from",
+         lambda now: "I'm an offline voice assistant, built to run on this device: nothing you say leaves it."),
+        ("kind_words", r"i love you|you are (?:awesome|great|the best|amazing|smart|so smart|cool|funny)"
+                       r"|good (?:job|bot|girl|boy)|well done|nice|great job|that was (?:funny|great|good)",
+         lambda now: "Thank you, that's kind of you!"),
+        ("sorry", r"sorry|my bad|i am sorry|oops", lambda now: "No problem at all."),
     )
 
 
@@ -272,7 +286,9 @@ class RuleBrain:
         )
         self._turns = _Turns(history, memory, config)
         self._stats: Stats = {}
-        self._intents = _intents(describe(config.conversation.skills), JokeDeck(rng))
+        self._jokes = JokeDeck(rng)
+        self._intents = _intents(describe(config.conversation.skills), self._jokes)
+        self._last_intent = ""
 
     @property
     def history(self) -> History:
@@ -284,9 +300,13 @@ class RuleBrain:
             return "forget", FORGOTTEN
         found = match_phrase(normalize(user), self._intents)
         if found is None:
-            return "fallback", _fallback(user)
-        name, answer = found
-        return name, answer(self.clock())
+            name, text = "fallback", _fallback(user)
+        elif found[0] == "another" and self._last_intent == "joke":  # "another one" after a joke
+            name, text = "joke", self._jokes.deal()
+        else:
+            name, text = found[0], found[1](self.clock())
+        self._last_intent = name
+        return name, text
 
     def reply(self, user: str, cancel: threading.Event) -> Iterator[str]:
         self._stats = {}
