@@ -32,6 +32,16 @@ def test_a_stopwatch_counts_up_stops_goes_on_and_starts_over() -> None:
     assert said(skill, "check the stopwatch", 1420) == "You have no stopwatch running. Say: start a stopwatch."
 
 
+def test_while_a_stopwatch_runs_how_long_has_it_been_reads_it() -> None:
+    skill = Skills(SKILLS, follow_wall_clock=False)
+    assert skill.answer("how long has it been", 0) is None  # no stopwatch: not about one
+    said(skill, "start a stopwatch", 0)
+    assert said(skill, "how long has it been", 42) == "The stopwatch is at forty-two seconds."
+    assert said(skill, "how long so far", 62) == "The stopwatch is at one minute and two seconds."
+    said(skill, "stop the stopwatch", 70)
+    assert skill.answer("how long has it been", 80) is None  # stopped: "check the stopwatch" still reads it
+
+
 def test_a_stopwatch_started_unheard_is_taken_back() -> None:
     skill = Skills(SKILLS, follow_wall_clock=False)
     reply = skill.answer("start a stopwatch", 0)

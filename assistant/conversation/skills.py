@@ -335,7 +335,7 @@ class Skills:
         on_notes = self.notes.request(text) if "notes" in self.enabled else None
         if on_notes is not None:
             return on_notes
-        on_stopwatch = parse_stopwatch_request(normalized) if "timers" in self.enabled else None
+        on_stopwatch = parse_stopwatch_request(normalized, self.stopwatch.running) if "timers" in self.enabled else None
         if on_stopwatch is not None:
             return on_stopwatch
         words = normalized.split()

@@ -35,12 +35,18 @@ class StopwatchRequest:
     intent: str  # stopwatch_start, _stop, _resume, _reset, _cancel, _read
 
 
-def parse_stopwatch_request(normalized: str) -> StopwatchRequest | None:
-    """The stopwatch request `normalized` makes, else None."""
+# While one runs, these are about it: "how long has it been", "how long so far".
+_SO_FAR = re.compile(rf"^{ADDRESSING}(?:how long has it been(?: running| going)?|how long so far|how long now"
+                     r"|how much time has (?:passed|gone by))(?: now| so far)?$")
+
+
+def parse_stopwatch_request(normalized: str, running: bool = False) -> StopwatchRequest | None:
+    """The stopwatch request `normalized` makes, else None; `running`: a stopwatch runs (asked "how long has it
+    been", it is read)."""
     for intent, pattern in _REQUESTS:
         if pattern.match(normalized):
             return StopwatchRequest(intent)
-    return None
+    return StopwatchRequest("stopwatch_read") if running and _SO_FAR.match(normalized) else None
 
 
 class Stopwatch:
@@ -77,6 +83,10 @@ class Stopwatch:
             self.started, self.banked = None, 0
             return intent, f"Okay, I've cancelled the stopwatch, at {said}."
         return intent, f"The stopwatch {'is at' if running else 'stopped at'} {said}."
+
+    @property
+    def running(self) -> bool:
+        return self.started is not None
 
     def elapsed(self, now: int) -> int:
         """Samples run in all, pauses left out."""
