@@ -65,8 +65,26 @@ from assistant.conversation.spoken import indefinite_article, number_words, spok
         ("add 1000 to 2.5", "1000 plus 2.5 is 1002.5."),  # two places at least, whatever the whole part
         ("1234.5678 times 1", "1234.5678 times 1 is about 1234.57."),
         ("what is 2 to the power of 100", "2 to the power of 100 is about 1.268 times 10 to the power of 30."),
+        # percentages: a discount, a share, a percent added or taken off
+        ("what's fifteen percent off eighty", "15 percent off 80 is 68."),
+        ("what is 80 minus 15 percent", "80 minus 15 percent is 68."),
+        ("what is 50 plus 20 percent", "50 plus 20 percent is 60."),
+        ("what is 4 times 25 percent", "4 times 25 percent is 1."),
+        ("what percentage is 20 of 80", "20 is 25 percent of 80."),
+        ("what percent of 80 is 20", "20 is 25 percent of 80."),
+        ("30 is what percent of 90", "30 is about 33.33 percent of 90."),
+        ("what is 20 out of 80 as a percentage", "20 is 25 percent of 80."),
+        # factorials and primes
+        ("what's five factorial", "5 factorial is 120."),
+        ("what is 0 factorial", "0 factorial is 1."),
+        ("is 17 a prime number", "Yes, 17 is a prime number."),
+        ("is 91 prime", "No, 91 is 7 times 13."),
+        ("is 1 a prime number", "No, 1 is not a prime number."),
+        ("is 9999999967 a prime number", "Yes, 9999999967 is a prime number."),
         # no answer, said so
         ("what's five divided by zero", "Dividing by zero has no answer."),
+        ("what is 3.5 factorial", "Only a whole number from zero up has a factorial."),
+        ("what percentage is 5 of 0", "Dividing by zero has no answer."),
         ("1 over 0", "Dividing by zero has no answer."),
         ("divide 3 by 0", "Dividing by zero has no answer."),
         ("the square root of minus four", "A negative number has no square root in real numbers."),
@@ -87,6 +105,7 @@ def test_a_sum_is_worked_out_exactly_and_said_back_as_heard(text: str, reply: st
         "what is 20 percent", "what is 1 plus", "plus 2", "what is 2 times", "times", "what is the time",
         "set a timer for 5 minutes", "I have 2 dogs and 3 cats", "what is half", "take 2 pills", "add apples",
         "how many times have I asked", "what is the square root", "one more time", "add a to b",
+        "what is 20 out of 80", "is 17 a lucky number", "is 99999999977 a prime number", "what percent is it",
     ],
 )
 def test_what_is_not_a_sum_is_left_to_the_language_model(text: str) -> None:

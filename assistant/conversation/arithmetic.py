@@ -1,5 +1,6 @@
 """Sums said aloud: "what's fifteen times twenty three", "what is 20 percent of 85", "the square root of 144",
-"100 divided by 3", "2 to the power of 10", "add 5 and 7", "half of 70".
+"100 divided by 3", "2 to the power of 10", "add 5 and 7", "half of 70", "15 percent off 80", "80 minus 15
+percent", "what percentage is 20 of 80", "5 factorial", "is 91 a prime number".
 
 A small language model gets arithmetic wrong with confidence (stories260K cannot count; a 0.5B chat model
 multiplies three-digit numbers wrong more often than right), so a sum is worked out here and said back with the
@@ -81,6 +82,7 @@ class Term:
     said: str
     operators: int = 0  # how many operations it holds (a number alone: 0)
     fraction: bool = False  # "a quarter", "3 quarters": may be "of" something
+    percent: bool = False  # "15 percent" (its value 0.15): added to or taken from a number, a share of it
     error: str = ""
 
 
@@ -160,6 +162,14 @@ def _of_a(words: Words) -> None:
         words.at += 2
 
 
+def _factorial(value: float) -> float:
+    if value != int(value) or value < 0:
+        raise ValueError("Only a whole number from zero up has a factorial.")
+    if value > 170:  # 171! is past a float's range
+        raise ValueError(_TOO_BIG)
+    return float(math.factorial(int(value)))
+
+
 def _raise(base: float, exponent: float) -> float:
     if abs(exponent) * math.log10(max(abs(base), 2)) > 100:
         raise ValueError(_TOO_BIG)  # before Python works out a power far too big to say
@@ -191,6 +201,8 @@ def _power(words: Words) -> Term | None:
             base = _operation(f"{base.said} squared", lambda b: b**2, base)
         elif words.take("cubed"):
             base = _operation(f"{base.said} cubed", lambda b: b**3, base)
+        elif words.take("factorial"):
+            base = _operation(f"{base.said} factorial", _factorial, base)
         elif words.take("to the power of") or words.take("raised to the power of") or words.take("to the"):
             exponent = _ordinal_power(words) or _power(words)  # 2 to the power of 3 to the power of 2: 2 ** 9
             if exponent is None:
@@ -222,6 +234,12 @@ def _unary(words: Words) -> Term | None:
         of = _unary(words)
         return None if of is None else _operation(f"{amount.said} percent of {of.said}", lambda a, b: a / 100 * b,
                                                   amount, of)
+    if words.take("percent off"):  # a discount: "15 percent off 80"
+        of = _unary(words)
+        return None if of is None else _operation(f"{amount.said} percent off {of.said}",
+                                                  lambda a, b: b * (1 - a / 100), amount, of)
+    if words.take("percent"):  # "80 minus 15 percent" (of the 80), "4 times 25 percent"
+        return Term(amount.value / 100, f"{amount.said} percent", percent=True)
     if amount.fraction and words.take("of"):  # "a quarter of 80", "3 quarters of 80"
         of = _unary(words)
         return None if of is None else _operation(f"{amount.said} of {of.said}", lambda a, b: a * b, amount, of)
@@ -236,7 +254,11 @@ def _level(words: Words, operand: Callable[[Words], Term | None], operators: tup
                 right = operand(words)
                 if right is None:
                     return None
-                left = _operation(f"{left.said} {said} {right.said}", apply, left, right)
+                if right.percent and operators is _ADDITIVE and not left.percent:  # "80 minus 15 percent": 68
+                    left = _operation(f"{left.said} {said} {right.said}",
+                                      lambda a, b, apply=apply: apply(a, a * b), left, right)
+                else:
+                    left = _operation(f"{left.said} {said} {right.said}", apply, left, right)
                 break
         else:
             return left
@@ -299,8 +321,50 @@ def answer(text: str) -> str | None:
     return answer_words(request_words(text))
 
 
+# "what percent(age) is 20 of 80" / "what percent of 80 is 20" / "20 is what percent of 80" / "20 as a percentage of
+# 80" (as request_words leaves them: "what is" gone)
+_SHARE = re.compile(r"^(?:percent|percentage) is (?P<a>.+?) of (?P<b>.+)$|^(?:percent|percentage) of (?P<b2>.+?) is"
+                    r" (?P<a2>.+)$|^(?P<a3>.+?) is what (?:percent|percentage) of (?P<b3>.+)$"
+                    r"|^(?P<a4>.+?) (?:as a (?:percent|percentage) of|out of) (?P<b4>.+?)"
+                    r"(?: as a (?:percent|percentage)| in percent)?$")
+_PRIME = re.compile(r"^is (?P<n>\d+) (?:a )?prime(?: number)?$")
+MAX_PRIME_CHECK = 10**10  # trial division to 100000: 12 ms here at most
+
+
+def _share(asked: str) -> str | None:
+    """"20 is 25 percent of 80."."""
+    match = _SHARE.match(asked)
+    if match is None or ("out of" in asked and "percent" not in asked):
+        return None
+    part = _whole(next(g for g in match.group("a", "a2", "a3", "a4") if g))
+    whole = _whole(next(g for g in match.group("b", "b2", "b3", "b4") if g))
+    if part is None or whole is None:
+        return None
+    if whole.value == 0:
+        return "Dividing by zero has no answer."
+    result, exact = spoken_number(part.value / whole.value * 100, significant=4, min_decimals=2)
+    return f"{part.said[0].upper()}{part.said[1:]} is {'' if exact else 'about '}{result} percent of {whole.said}."
+
+
+def _prime(asked: str) -> str | None:
+    """"Yes, 17 is a prime number." / "No, 91 is 7 times 13."."""
+    match = _PRIME.match(asked)
+    number = int(match["n"]) if match else 0
+    if match is None or number > MAX_PRIME_CHECK:
+        return None
+    if number < 2:
+        return f"No, {number} is not a prime number."
+    factor = next((f for f in range(2, math.isqrt(number) + 1) if number % f == 0), None)
+    if factor is None:
+        return f"Yes, {number} is a prime number."
+    return f"No, {number} is {factor} times {number // factor}."
+
+
 def answer_words(asked: str) -> str | None:
     """answer() of what request_words() made of a text (the skills read it once for sums and units)."""
+    told = _share(asked) or _prime(asked)
+    if told is not None:
+        return told
     term = _evaluate_words(asked)
     if term is None or term.error:
         return term and term.error
