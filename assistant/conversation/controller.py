@@ -46,6 +46,7 @@ from assistant.conversation.messages import (
     TurnStarted,
     WakeHeard,
 )
+from assistant.conversation.phrases import without_hanging_word
 from assistant.conversation.skills import Skills, volume_db
 from assistant.conversation.timers import Timer
 from assistant.conversation.trace import Trace
@@ -334,6 +335,7 @@ class Controller:
             "transcript", turn.number, text=text, engine=t.engine, audio_s=round(t.audio_s, 3),
             compute_s=round(t.compute_s, 3), finish_s=round(message.finish_s, 4),
         )
+        text = without_hanging_word(text)  # (kept in the trace as heard)
         if not text:
             self._drop(turn, "empty")
         elif self.echo.is_echo(text, self.now):

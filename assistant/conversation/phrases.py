@@ -55,6 +55,16 @@ def second_person(said: str) -> str:
     return " ".join(_PERSONS.get(word, word) for word in said.split())
 
 
+_HANGING = re.compile(r"\s+(?:the|a|an|and)[\s.,?!]*$", re.IGNORECASE)
+
+
+def without_hanging_word(transcript: str) -> str:
+    """A final transcript without a word left hanging at its end: pocketsphinx hears "What time is it?" as "what
+    time is it the". The turn already waited for more after such a word (endpoint) and none came, so it was the
+    recognizer's guess at a breath or the room's echo."""
+    return _HANGING.sub("", transcript)
+
+
 # Said before a request: "hey jarvis", "please", "can you" ("hey jarvis, can you add apples to my list").
 ADDRESSING = r"(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant),? )?(?:please )?(?:(?:can|could|will) you )?"
 _ASKING_BEFORE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"

@@ -145,10 +145,6 @@ _VOLUME_STEPS = re.compile(r"^(?:by )?(?P<steps>\d+)(?: (?:steps?|notch|notches|
 _VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your |my )?volume\b|\bhow loud are you\b")
 
 
-# A word a request does not end on, left hanging at the end of a transcript.
-_HANGING = re.compile(r"\s+(?:the|a|an|and)[\s.,?!]*$", re.IGNORECASE)
-
-
 @dataclass(frozen=True)
 class SkillReply:
     intent: str  # time, time_in, time_sum, sun, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*,
@@ -288,15 +284,6 @@ class Skills:
     # -------------------------------------------------------------------------------------- requests
 
     def _request(self, text: str) -> Request | None:
-        request = self._read_request(text)
-        hanging = _HANGING.search(text)
-        if request is None and hanging is not None:
-            # "what time is it the": the turn waited for more after the hanging word (endpoint) and none came, so
-            # the word was the recognizer's guess at a breath or the room's echo.
-            request = self._read_request(text[: hanging.start()])
-        return request
-
-    def _read_request(self, text: str) -> Request | None:
         normalized = normalize(text)
         found = match_phrase(normalized, _CLOCK_INTENTS)
         if found is not None and _SKILL_OF_INTENT[found[0]] in self.enabled:
