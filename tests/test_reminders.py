@@ -4,12 +4,14 @@ past its time asks when; alarms still ask for a time."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from assistant.audio.io import SAMPLE_RATE
 from assistant.conversation.skills import SKILLS, Skills
+from assistant.conversation.state_file import StateFile
 
 S = SAMPLE_RATE
 EARLY = datetime(2024, 3, 5, 8, 0)  # a Tuesday, before every part of the day's time
@@ -296,3 +298,87 @@ def test_a_date_answers_when_and_a_day_no_month_has_asks_when() -> None:
         "Okay, alarm for six o'clock AM on Sunday, March the 24th.")
     assert said(skill, "remind me to march 5 miles at 6 pm") == (  # a month's name that is no date
         "Okay, I'll remind you to march 5 miles at six o'clock PM today.")
+
+
+def test_a_reminder_every_so_often_rings_on_its_beat_until_cancelled() -> None:
+    now = [TUESDAY]
+    skill = Skills(SKILLS, clock=lambda: now[0], follow_wall_clock=False)
+    assert said(skill, "remind me every hour to drink water") == "Okay, I'll remind you to drink water every hour."
+    assert said(skill, "what are my reminders") == (
+        "You have a reminder to drink water every hour, next at four oh five PM today.")
+    for hour in (1, 2, 3):
+        now[0] = TUESDAY + timedelta(hours=hour)
+        (rung,) = skill.due(hour * 3600 * S)
+        assert skill.done_sentence([rung]) == "A reminder to drink water."
+        (again,) = skill.timers  # set for the next hour, on the wall clock
+        assert (again.at, again.due) == (TUESDAY + timedelta(hours=hour + 1), (hour + 1) * 3600 * S)
+    assert said(skill, "cancel the reminder to drink water", 3 * 3600 * S) == (
+        "Okay, I've cancelled the reminder to drink water.")
+    assert skill.timers == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reply", "every_s"),
+    [
+        ("remind me every 30 minutes to stretch", "Okay, I'll remind you to stretch every thirty minutes.", 1800),
+        ("remind me to stand up every 2 hours", "Okay, I'll remind you to stand up every two hours.", 7200),
+        ("remind me every half hour to check the oven", "Okay, I'll remind you to check the oven every thirty "
+         "minutes.", 1800),
+        ("remind me hourly to drink water", "Okay, I'll remind you to drink water every hour.", 3600),
+        ("remind me every hour starting at 6 pm to stretch", "Okay, I'll remind you to stretch every hour, starting "
+         "at six o'clock PM.", 3600),
+    ],
+)
+def test_how_often_is_said_in_minutes_or_hours(text: str, reply: str, every_s: int) -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, text) == reply
+    (reminder,) = skill.timers
+    assert reminder.every_s == every_s
+
+
+@pytest.mark.parametrize(
+    "text", ["remind me every month to pay rent", "remind me on the first of every month to pay rent",
+             "remind me every other day to water the plants", "remind me every 3 days to call grandma",
+             "remind me yearly to renew the license"],
+)
+def test_a_repeat_not_kept_is_said_plainly_and_nothing_is_set(text: str) -> None:
+    skill = skills(TUESDAY)
+    reply = skill.answer(text, 0)
+    assert reply is not None and reply.intent == "reminder_ask"
+    assert reply.text.startswith("I can't repeat a reminder every month or every few days yet.")
+    assert skill.timers == []
+
+
+def test_too_often_is_refused() -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, "remind me every 2 minutes to blink") == (
+        "I can repeat a reminder every five minutes up to once a day.")
+    assert skill.timers == []
+
+
+def test_a_reminder_every_so_often_is_kept_and_missed_beats_are_skipped(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "skills.json", "timers, alarms and volume", 1)
+    Skills(SKILLS, clock=lambda: TUESDAY, follow_wall_clock=False, store=store).answer(
+        "remind me every hour to drink water", 0)
+    later = TUESDAY + timedelta(hours=5, minutes=30)  # the assistant was off meanwhile
+    (kept,) = Skills(SKILLS, clock=lambda: later, follow_wall_clock=False, store=store).timers
+    assert (kept.every_s, kept.at) == (3600, TUESDAY + timedelta(hours=6))
+
+
+@pytest.mark.parametrize(
+    ("clock", "text", "at"),
+    [
+        # today's next such time when it is today; on another day, or every day, the waking day's
+        (TUESDAY, "remind me at 8 to call dad", datetime(2024, 3, 5, 20)),
+        (TUESDAY, "remind me tomorrow at 5 to call the bank", datetime(2024, 3, 6, 17)),
+        (TUESDAY, "remind me tomorrow at 8 to take my pills", datetime(2024, 3, 6, 8)),
+        (LATE, "remind me at 5 to call the bank", datetime(2024, 3, 6, 17)),  # 9 PM: 5 AM is no time to call
+        (TUESDAY, "remind me every day at 8 to take my pills", datetime(2024, 3, 6, 8)),
+    ],
+)
+def test_a_time_without_am_or_pm_on_another_day_is_the_waking_days(clock: datetime, text: str,
+                                                                    at: datetime) -> None:
+    skill = skills(clock)
+    skill.answer(text, 0)
+    (reminder,) = skill.timers
+    assert reminder.at == at

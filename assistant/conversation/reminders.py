@@ -40,7 +40,16 @@ _REMIND = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) 
 _LEAD = re.compile(r"^(?:for me )?(?:(?P<to>to|that i (?:need|have|must|should) to|that i should)|(?P<about>about|of)"
                    r"|(?P<that>that)) ")
 _CLOSING = frozenset({"please", "and", "then", "again"})  # left off the end of what is said
-_BEFORE_WHEN = _CLOSING | {"at", "for", "by"}  # and off a part said just before when it is ("pay rent by Friday")
+# and off a part said just before when it is ("pay rent by Friday", "every hour starting at 9")
+_BEFORE_WHEN = _CLOSING | {"at", "for", "by", "starting", "beginning", "from"}
+
+
+# Again and again: "every hour", "every 30 minutes", "every 2 hours", "every half hour", "hourly".
+_EVERY = re.compile(r"\b(?:every (?:(?P<count>\d+) (?P<unit>minutes?|mins?|hours?)|(?P<hour>hour)"
+                    r"|(?P<half>half (?:an )?hour))|(?P<hourly>hourly))\b")
+# Repeats not kept (a day, days of the week, or minutes and hours are): "every month", "every other day".
+_UNKEPT_REPEAT = re.compile(r"\b(?:every (?:other |second |\d+ )?(?:months?|years?|fortnight)|every other (?:day|week)"
+                            r"|every \d+ (?:days|weeks)|monthly|yearly|annually|of every month)\b")
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,8 @@ class ReminderRequest:
     what: str  # "to call your mom", "about the meeting", "that the car is outside"; empty if none was said
     at: ClockTime | None  # a time of day said
     seconds: float | None  # a length said ("in 20 minutes")
+    every_s: int = 0  # rings again this often ("every hour"); 0: once (or on the days said)
+    unkept_repeat: bool = False  # asks for a repeat the skills cannot keep ("every month")
 
 
 def parse_reminder(normalized: str) -> ReminderRequest | None:
@@ -56,11 +67,19 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     if asked is None:
         return None
     rest = asked["rest"] or ""
+    if _UNKEPT_REPEAT.search(rest):
+        return ReminderRequest("", None, None, unkept_repeat=True)
+    every = _EVERY.search(rest)
     duration = parse_duration(rest)
-    at = parse_clock_time(rest) or (None if duration else parse_part_of_day(rest))
+    every_s = _every_seconds(every) if every else 0
+    if every and every["count"]:
+        duration = None  # "every 30 minutes": how often, not when
+    at = parse_clock_time(rest) or (None if duration or every else parse_part_of_day(rest))
     spans = list(when_spans(rest))
     if at is not None:
         spans.append(at.span)
+    if every is not None:
+        spans.append(every.span())
     for start, end in duration.spans if duration else ():
         spans.append((start - 3 if rest[:start].endswith("in ") else start, end))
     said = _what_said(rest, _merged(spans))
@@ -70,7 +89,13 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     task = said[lead.end():].strip() if lead else said
     kind = "about" if lead and lead["about"] else "that" if lead and lead["that"] else "to"
     what = f"{kind} {second_person(task)}" if task.strip() else ""
-    return ReminderRequest(what, at, duration.seconds if duration else None)
+    return ReminderRequest(what, at, duration.seconds if duration else None, every_s)
+
+
+def _every_seconds(every: re.Match[str]) -> int:
+    if every["count"]:
+        return int(every["count"]) * (3600 if every["unit"].startswith("h") else 60)
+    return 1800 if every["half"] else 3600
 
 
 def parse_when(normalized: str) -> ClockTime | None:

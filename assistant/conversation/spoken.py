@@ -117,6 +117,11 @@ def spoken_day(at: datetime, moment: datetime) -> str:
     return "on " + (said.removesuffix(f", {at.year}") if at.year == moment.year else said)
 
 
+def spoken_every(seconds: int) -> str:
+    """How often something comes again: "every hour", "every thirty minutes", "every two hours"."""
+    return "every hour" if seconds == 3600 else f"every {spoken_duration(seconds)}"
+
+
 def spoken_weekdays(days: Sequence[int]) -> str:
     """When a weekly alarm rings: "every day", "every weekday", "on weekends", "every Monday and Thursday"."""
     named = {(0, 1, 2, 3, 4, 5, 6): "every day", (0, 1, 2, 3, 4): "every weekday", (5, 6): "on weekends"}

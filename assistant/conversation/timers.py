@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ from assistant.conversation.spoken import (
     number_words,
     spoken_day,
     spoken_duration,
+    spoken_every,
     spoken_list,
     spoken_time,
     spoken_weekdays,
@@ -67,6 +69,7 @@ from assistant.conversation.spoken import (
 log = logging.getLogger(__name__)
 
 MAX_TIMER_S = 24 * 3600
+MIN_REPEAT_S = 5 * 60  # a reminder every so often, at most this often: "every 10 seconds" would only nag
 MAX_TIMERS = 20  # timers, alarms and reminders: a runaway "set a timer" must not fill a weeks-long run's memory
 RECENTLY_RUNG_S = 120.0  # "stop the timer", "snooze" this soon after one ran out are about that one
 SNOOZE_S = 540  # nine minutes, as alarm clocks do
@@ -121,11 +124,14 @@ class Timer:
     kind: Literal["timer", "alarm", "reminder"] = "timer"
     at: datetime | None = None  # an alarm's or a reminder's wall-clock time
     weekdays: tuple[int, ...] = ()  # days of the week to ring again on (0 is Monday); empty: once
+    every_s: int = 0  # a reminder that rings again this often ("every hour"); 0: once, or on its weekdays
 
     def when(self, moment: datetime) -> str:
         """An alarm's or reminder's time and days as said: "seven o'clock AM every weekday", "six thirty AM
-        tomorrow"."""
+        tomorrow"; a reminder every so often: "every hour, next at four oh five PM today"."""
         at = self.at or moment
+        if self.every_s:
+            return f"{spoken_every(self.every_s)}, next at {spoken_time(at)} {spoken_day(at, moment)}"
         days = spoken_weekdays(self.weekdays) if self.weekdays else spoken_day(at, moment)
         return f"{spoken_time(at)} {days}"
 
@@ -149,6 +155,7 @@ class TimerRequest:
     when: str = ""  # the days or part of the day said with an alarm that asks for its time ("tomorrow morning");
     # a reminder's request as said (if it says no what, the answer to "What should I remind you of?" completes it)
     others: tuple[tuple[float, str], ...] = ()  # more timers set at once (length, name): "... and another for 5"
+    every_s: int = 0  # a reminder asked for again and again: how often
     changed: ClockTime | None = None  # alarm_change: the alarm to change as said ("my 7 am alarm"); None: the one
 
 
@@ -252,6 +259,9 @@ class Timers:
             return "alarm_ask" if asks else request.intent, self._alarm(request, now)
         if request.intent == "reminder_set":
             return self._set_reminder(request, now)
+        if request.intent == "reminder_unkept":
+            return ("reminder_ask", "I can't repeat a reminder every month or every few days yet. I can remind you "
+                                    "once, every day, on days of the week, or every so many minutes or hours.")
         if request.intent.startswith("reminder"):
             return request.intent, self._reminders(request)
         if request.intent == "timer_set":
@@ -274,6 +284,7 @@ class Timers:
             "due_at": None if t.paused_left is not None else wall + (t.due - now) / SAMPLE_RATE,
             "paused_left_s": None if t.paused_left is None else t.paused_left / SAMPLE_RATE,
             "weekdays": list(t.weekdays),
+            "every_s": t.every_s,
         } for t in self.timers]
 
     def restore(self, kept: list[dict[str, Any]], now: int) -> None:
@@ -281,7 +292,7 @@ class Timers:
         wall = self.clock().timestamp()
         for saved in kept:
             timer = Timer(saved["name"], saved["seconds"], now, kind=saved["kind"], at=saved["at"],
-                          weekdays=tuple(saved["weekdays"]))
+                          weekdays=tuple(saved["weekdays"]), every_s=saved["every_s"])
             if _SKILL_OF_KIND[timer.kind] not in self.enabled:
                 log.warning("%s kept from before is dropped: conversation.skills leaves %ss out", timer.called,
                             timer.kind)
@@ -294,6 +305,8 @@ class Timers:
                     log.warning("%s was missed while the assistant was not running: set for its next day",
                                 timer.called)
                     timer = self._next_week_day(timer, now)
+                elif left < -RING_LATE_S and timer.every_s:
+                    timer = self._next_repeat(timer, now)
                 elif left < -RING_LATE_S:
                     log.warning("%s ran out %.0f minutes ago while the assistant was not running: dropped",
                                 timer.called, -left / 60)
@@ -316,6 +329,8 @@ class Timers:
             for alarm in done:
                 if alarm.weekdays:  # a weekly alarm is set again for its next day, on the wall clock
                     self._add(self._next_week_day(alarm, now))
+                elif alarm.every_s:  # "every hour": again in an hour
+                    self._add(self._next_repeat(alarm, now))
             self._rung_at, self._rung = now, done
             self.changed(now)
         return done
@@ -338,6 +353,8 @@ class Timers:
                 followed.append(dataclasses.replace(alarm, due=due))
             elif alarm.weekdays:
                 followed.append(self._next_week_day(alarm, now))
+            elif alarm.every_s:
+                followed.append(self._next_repeat(alarm, now))
             else:
                 log.warning("%s: its time passed %.0f minutes ago as the clock was set: dropped", alarm.called,
                             (now - due) / SAMPLE_RATE / 60)
@@ -345,6 +362,15 @@ class Timers:
         self.timers = sorted(followed, key=lambda t: t.due)
         if moved:
             self.changed(now)
+
+    def _next_repeat(self, reminder: Timer, now: int) -> Timer:
+        """A reminder every so often (rung, or missed) set for its next time after now, on its beat."""
+        moment = self.clock()
+        at = reminder.at or moment
+        steps = max(1, math.floor((moment - at).total_seconds() / reminder.every_s) + 1)
+        at += timedelta(seconds=steps * reminder.every_s)
+        seconds = round(at.timestamp() - moment.timestamp())
+        return dataclasses.replace(reminder, due=now + seconds * SAMPLE_RATE, at=at)
 
     def _next_week_day(self, alarm: Timer, now: int) -> Timer:
         """A weekly `alarm` (rung, or missed) set for its next day after the one it was set for and after now."""
@@ -362,15 +388,18 @@ class Timers:
             duration = parse_duration(again["rest"] or "")
             return TimerRequest("alarm_snooze", duration.seconds if duration else None)
         asked = parse_reminder(normalized)
+        if asked is not None and asked.unkept_repeat:
+            return TimerRequest("reminder_unkept")
         if asked is not None:
-            return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at, when=normalized)
+            return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at, when=normalized,
+                                every_s=asked.every_s)
         if self._asked_what is not None and len(words) <= MAX_WORDS and not _NOTHING.match(normalized):
             # the answer to "What should I remind you of?" ("call mom", "to call mom at 5", "that the oven is on"),
             # read with the request it answers: "remind me tomorrow" then "call mom at 5" is 5 PM tomorrow
             said = self._asked_what
             told = parse_reminder(f"{said} {normalized}") or parse_reminder(f"{said} to {normalized}")
             if told is not None and told.what:
-                return TimerRequest("reminder_set", told.seconds, told.what, at=told.at)
+                return TimerRequest("reminder_set", told.seconds, told.what, at=told.at, every_s=told.every_s)
         talk = CHATTER - {"about"}  # "cancel the reminder about the dentist" is a request
         if (_REMINDER_WORDS & set(words) and len(words) <= MAX_WORDS and not DEFINITION.search(normalized)
                 and not talk & set(words)):
@@ -394,7 +423,7 @@ class Timers:
         if not reminders:
             return "You have no reminders."
         if request.intent == "reminder_list":
-            said = spoken_list([f"{t.name} at {t.when(moment)}" for t in reminders])
+            said = spoken_list([f"{t.name} {'' if t.every_s else 'at '}{t.when(moment)}" for t in reminders])
             return f"You have {'a reminder' if len(reminders) == 1 else 'reminders'} {said}."
         wanted = set(request.name.replace("my ", "your ").split()) - {"the", "a", "to", "about"}
         chosen = reminders if request.every else [t for t in reminders if wanted <= set(t.name.split())]
@@ -421,8 +450,18 @@ class Timers:
         if len(self.timers) >= MAX_TIMERS:
             return ("reminder_set", f"You already have {number_words(MAX_TIMERS)} timers, alarms and "
                                               "reminders. Cancel one first.")
+        if request.every_s:
+            if not MIN_REPEAT_S <= request.every_s <= MAX_TIMER_S:
+                return ("reminder_ask", "I can repeat a reminder every five minutes up to once a day.")
+            at = request.at.next_after(moment) if request.at else moment + timedelta(seconds=request.every_s)
+            seconds = round(at.timestamp() - moment.timestamp())
+            reminder = Timer(request.name, 0, now + seconds * SAMPLE_RATE, kind="reminder", at=at,
+                             every_s=request.every_s)
+            self._add(reminder)
+            first = f", starting at {spoken_time(at)}" if request.at else ""
+            return ("reminder_set", f"Okay, I'll remind you {request.name} {spoken_every(request.every_s)}{first}.")
         if request.at is not None:
-            at = request.at.next_after(moment)
+            at = _daytime(request.at, moment).next_after(moment)
             seconds = round(at.timestamp() - moment.timestamp())
             weekdays = tuple(sorted(request.at.weekdays)) if request.at.weekly else ()
         else:
@@ -696,21 +735,34 @@ def parse_kept(kept: object) -> list[dict[str, Any]]:
                   and sum(isinstance(w, int | float) for w in when) == 1 and None in when)
             at = datetime.fromisoformat(saved["at"]) if saved["at"] else None
             weekdays = saved.get("weekdays", [])  # not in files written before weekly alarms
+            every_s = saved.get("every_s", 0)  # nor before reminders every so often
             ok = ok and isinstance(weekdays, list) and (not weekdays or at is not None) and all(
                 isinstance(d, int) and 0 <= d <= 6 for d in weekdays)
+            ok = ok and isinstance(every_s, int) and every_s >= 0 and (not every_s or at is not None)
         except (TypeError, KeyError, ValueError):
             ok = False
         if not ok:
             raise ValueError(f"timer {index} is not a timer")
-        out.append({**saved, "at": at, "weekdays": sorted(set(weekdays))})
+        out.append({**saved, "at": at, "weekdays": sorted(set(weekdays)), "every_s": every_s})
     return out
+
+
+def _daytime(at: ClockTime, moment: datetime) -> ClockTime:
+    """A reminder's time said without AM or PM: the next such time if that is today ("at 8" at 3 PM is 8 PM), but on
+    another day, or every week, the waking day's: 6 to 11 the morning's, 12 to 5 the afternoon's ("remind me tomorrow
+    at 5 to call the bank" is 5 PM, not 5 AM; "every day at 8 to take my pills" 8 AM)."""
+    if at.meridiem is not None or at.part is not None or not 1 <= at.hour <= 12:
+        return at
+    if not at.weekly and at.next_after(moment).date() == moment.date():
+        return at
+    return dataclasses.replace(at, meridiem="am" if 6 <= at.hour <= 11 else "pm")
 
 
 def _when_unknown(request: TimerRequest, moment: datetime) -> str | None:
     """What to ask when `request`, a reminder, says no time it can be set for at `moment`, else None: none said, or
     today's part of the day past its time ("this morning" at 3 PM, "tonight" at 9 PM: not the past, nor tomorrow's
     against the "this" said)."""
-    if request.at is None and request.seconds is None:
+    if request.at is None and request.seconds is None and not request.every_s:
         return f"When should I remind you {request.name}?"
     part = request.at.part if request.at else None
     if part is None or not part.passed(moment):
