@@ -411,7 +411,9 @@ def test_timers_have_bounds() -> None:
         ("set an alarm for 8 on weekends", "Okay, alarm for eight o'clock AM on weekends.", datetime(2024, 3, 9, 8)),
         ("set an alarm for 6:30 am on mondays and thursdays", "Okay, alarm for six thirty AM every Monday and "
          "Thursday.", datetime(2024, 3, 7, 6, 30)),
-        ("set an alarm for 7 every tuesday", "Okay, alarm for seven o'clock PM every Tuesday.",
+        ("set an alarm for 7 every tuesday", "Okay, alarm for seven o'clock AM every Tuesday.",
+         datetime(2024, 3, 12, 7, 0)),  # a weekly alarm wakes: the morning's, as "wake me up at 7"
+        ("set an alarm for 7 every tuesday evening", "Okay, alarm for seven o'clock PM every Tuesday.",
          datetime(2024, 3, 5, 19, 0)),
     ],
 )

@@ -486,7 +486,7 @@ class Timers:
                 change["which"]), weekdays=tuple(sorted(weekdays)) if weekly else ())
         at = parse_clock_time(normalized)
         if at is not None:
-            at = self._morning(at, bool(_WAKE_ME.search(normalized)))
+            at = self._morning(at, bool(_WAKE_ME.search(normalized)) or at.weekly)  # a weekly one wakes too
         every = "all" in words or "alarms" in words
         if _CANCEL_WORDS & set(words) or _TURN_OFF.search(normalized):
             weekdays, weekly = parse_days(normalized)
@@ -504,7 +504,8 @@ class Timers:
 
     @staticmethod
     def _morning(at: ClockTime, wake: bool) -> ClockTime:
-        """"Wake me up at 7" is the morning's; "set an alarm for 7" the next 7."""
+        """"Wake me up at 7" is the morning's, and so is a weekly alarm's 7 ("every weekday at 7", said in the
+        afternoon, was 7 PM every weekday); "set an alarm for 7" is the next 7."""
         if wake and at.meridiem is None and 4 <= at.hour <= 11:
             return dataclasses.replace(at, meridiem="am")
         return at
