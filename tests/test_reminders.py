@@ -276,6 +276,11 @@ def test_a_last_on_or_in_is_part_of_what_to_remind_of() -> None:
          datetime(2024, 3, 19, 10)),
         ("remind me the day after tomorrow to buy milk",
          "Okay, I'll remind you to buy milk at nine o'clock AM on Thursday.", datetime(2024, 3, 7, 9)),
+        ("remind me this weekend to clean the garage",  # its Saturday
+         "Okay, I'll remind you to clean the garage at nine o'clock AM on Saturday.", datetime(2024, 3, 9, 9)),
+        ("remind me next weekend to visit grandma",
+         "Okay, I'll remind you to visit grandma at nine o'clock AM on Saturday, March the 16th.",
+         datetime(2024, 3, 16, 9)),
         ("remind me next week to call the plumber",  # next week's Monday
          "Okay, I'll remind you to call the plumber at nine o'clock AM on Monday.", datetime(2024, 3, 11, 9)),
     ],
@@ -347,6 +352,14 @@ def test_a_repeat_not_kept_is_said_plainly_and_nothing_is_set(text: str) -> None
     assert reply is not None and reply.intent == "reminder_ask"
     assert reply.text.startswith("I can't repeat a reminder every month or every few days yet.")
     assert skill.timers == []
+
+
+def test_every_weekend_is_weekly() -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, "remind me every weekend to mow the lawn") == (
+        "Okay, I'll remind you to mow the lawn at nine o'clock AM on weekends.")
+    (reminder,) = skill.timers
+    assert (reminder.at, reminder.weekdays) == (datetime(2024, 3, 9, 9), (5, 6))
 
 
 def test_too_often_is_refused() -> None:

@@ -252,7 +252,9 @@ class ClockTime:
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _EVERY_DAY = re.compile(r"\b(?:(?:every|each) (?:single )?(?:day|morning|night|evening)|daily|everyday)\b")
 _WORKDAYS = re.compile(r"\b(?:week ?days?|work ?days?|working days|monday (?:to|through|thru) friday)\b")
-_WEEKENDS = re.compile(r"\bweek ?ends?\b")
+_WEEKENDS = re.compile(r"\b(?:(?:every|each) )?week ?ends?\b")
+# One weekend, not every one: its Saturday.
+_ONE_WEEKEND = re.compile(r"\b(?:this|(?P<next>next)|the coming|on the|at the|over the|for the) weekend\b")
 _DAY = re.compile(r"\b(?P<every>(?:every|each) )?(?P<which>next |this (?:coming )?|(?:the )?coming )?"
                   r"(?P<day>" + "|".join(DAY_NAMES) + r")(?P<plural>s)?(?P<week> next week)?\b")
 
@@ -335,6 +337,8 @@ def parse_days(normalized: str) -> tuple[frozenset[int], bool]:
         return frozenset(range(7)), True
     if _WORKDAYS.search(normalized):
         return frozenset(range(5)), True
+    if _ONE_WEEKEND.search(normalized):
+        return frozenset({5}), False
     if _WEEKENDS.search(normalized):
         return frozenset({5, 6}), True
     named = list(_DAY.finditer(normalized))
@@ -356,7 +360,8 @@ def when_spans(normalized: str) -> list[tuple[int, int]]:
     """Where `normalized` says when, besides a time of day or a length: "tomorrow", "tonight", "this evening",
     "every weekday", "on Mondays", "on Friday", "for tomorrow morning" (with the "on" or "for")."""
     spans = []
-    for pattern in (_EVERY_DAY, _WORKDAYS, _WEEKENDS, _DAY, _WHEN, _PART_OF_DAY, _ON_DATE, _DAYS_LATER, _NEXT_WEEK):
+    for pattern in (_EVERY_DAY, _WORKDAYS, _ONE_WEEKEND, _WEEKENDS, _DAY, _WHEN, _PART_OF_DAY, _ON_DATE, _DAYS_LATER,
+                    _NEXT_WEEK):
         for match in pattern.finditer(normalized):
             start, end = match.span()
             before = re.search(r"\b(?:on|for) $", normalized[:start])
@@ -408,7 +413,8 @@ def _days_said(normalized: str) -> DaysSaid:
     "tomorrow" ("tomorrow" alone is the day after tomorrow's too); "next week" alone is its Monday."""
     on_date, days_later = _date_said(normalized), _days_later(normalized)
     weekdays, weekly = parse_days(normalized)
-    next_week = not weekly and any(m["which"] == "next " or m["week"] for m in _DAY.finditer(normalized))
+    next_week = not weekly and (any(m["which"] == "next " or m["week"] for m in _DAY.finditer(normalized))
+                                or bool((weekend := _ONE_WEEKEND.search(normalized)) and weekend["next"]))
     if not weekdays and _NEXT_WEEK.search(normalized):
         weekdays, next_week = frozenset({0}), True
     if on_date or days_later:
