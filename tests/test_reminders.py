@@ -293,6 +293,25 @@ def test_a_reminder_on_a_date_or_days_on_rings_that_day(text: str, reply: str, a
     assert reminder.due == round((at - TUESDAY).total_seconds()) * S
 
 
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("remind me on christmas eve to wrap the presents",
+         "Okay, I'll remind you to wrap the presents at nine o'clock AM on Tuesday, December the 24th."),
+        ("set a reminder for thanksgiving to call grandma",  # a rule's day: the 4th Thursday of November
+         "Okay, I'll remind you to call grandma at nine o'clock AM on Thursday, November the 28th."),
+        ("remind me march 20 at 6 pm to call grandma",  # a date first, without "on"
+         "Okay, I'll remind you to call grandma at six o'clock PM on Wednesday, March the 20th."),
+        ("remind me on monday the 18th to call the plumber",  # the date, said with its day
+         "Okay, I'll remind you to call the plumber at nine o'clock AM on Monday, March the 18th."),
+        ("remind me to buy a gift for christmas on march 20th",  # what it is for, not when
+         "Okay, I'll remind you to buy a gift for christmas at nine o'clock AM on Wednesday, March the 20th."),
+    ],
+)
+def test_a_holiday_or_a_date_said_first_is_the_day(text: str, reply: str) -> None:
+    assert said(skills(TUESDAY), text) == reply
+
+
 def test_a_date_answers_when_and_a_day_no_month_has_asks_when() -> None:
     skill = skills(TUESDAY)
     assert said(skill, "remind me to call grandma") == "When should I remind you to call grandma?"

@@ -15,58 +15,10 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
+from assistant.conversation.holidays import HOLIDAYS
 from assistant.conversation.phrases import DAY_NAMES, MONTH_NAMES, days_ahead, question_of
 from assistant.conversation.spoken import WEEKDAYS, spoken_date
 
-
-def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
-    """The nth (1-based; -1: the last) `weekday` of a month: Thanksgiving is the 4th Thursday of November."""
-    if nth > 0:
-        first = date(year, month, 1)
-        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
-    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
-    return last - timedelta(days=(last.weekday() - weekday) % 7)
-
-
-def _easter(year: int) -> date:
-    """Western Easter Sunday (the anonymous Gregorian computus)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month, day = divmod(h + l_ - 7 * m + 114, 31)
-    return date(year, month, day + 1)
-
-
-# (pattern on normalized text, name as said, the day in a year)
-_HOLIDAYS: tuple[tuple[str, str, Callable[[int], date]], ...] = (
-    (r"christmas eve", "Christmas Eve", lambda y: date(y, 12, 24)),
-    (r"christmas(?: day)?|xmas", "Christmas", lambda y: date(y, 12, 25)),
-    (r"boxing day", "Boxing Day", lambda y: date(y, 12, 26)),
-    (r"new years? (?:is )?eve", "New Year's Eve", lambda y: date(y, 12, 31)),
-    (r"new years?(?: is)?(?: day)?", "New Year's Day", lambda y: date(y, 1, 1)),
-    (r"valentines?(?: is)? day|valentines", "Valentine's Day", lambda y: date(y, 2, 14)),
-    (r"(?:st|saint) patricks?(?: is)? day", "Saint Patrick's Day", lambda y: date(y, 3, 17)),
-    (r"halloween", "Halloween", lambda y: date(y, 10, 31)),
-    (r"independence day", "Independence Day", lambda y: date(y, 7, 4)),
-    (r"thanksgiving(?: day)?", "Thanksgiving", lambda y: _nth_weekday(y, 11, 3, 4)),
-    (r"easter(?: sunday)?", "Easter", _easter),
-    (r"mothers?(?: is)? day", "Mother's Day", lambda y: _nth_weekday(y, 5, 6, 2)),
-    (r"fathers?(?: is)? day", "Father's Day", lambda y: _nth_weekday(y, 6, 6, 3)),
-    (r"good friday", "Good Friday", lambda y: _easter(y) - timedelta(days=2)),
-    # the US federal holidays besides
-    (r"(?:martin luther king|mlk)(?: jr| junior)?(?: is)? day|martin luther king", "Martin Luther King Jr. Day",
-     lambda y: _nth_weekday(y, 1, 0, 3)),
-    (r"presidents?(?: is)? day|washington is birthday", "Presidents' Day", lambda y: _nth_weekday(y, 2, 0, 3)),
-    (r"memorial day", "Memorial Day", lambda y: _nth_weekday(y, 5, 0, -1)),
-    (r"juneteenth", "Juneteenth", lambda y: date(y, 6, 19)),
-    (r"labou?r day", "Labor Day", lambda y: _nth_weekday(y, 9, 0, 1)),
-    (r"columbus day|indigenous peoples?(?: is)? day", "Columbus Day", lambda y: _nth_weekday(y, 10, 0, 2)),
-    (r"veterans?(?: is)? day", "Veterans Day", lambda y: date(y, 11, 11)),
-)
 _MONTH = "|".join(MONTH_NAMES)
 _DATE = re.compile(rf"^(?:the )?(?:(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
                    rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?(?P<month2>{_MONTH}))(?: (?P<year>\d{{4}}))?$")
@@ -114,7 +66,7 @@ def _in_year(make: Callable[[int], date], year: int | None, today: date, past: b
 
 
 def _read_day(said: str, today: date, year: int | None, past: bool) -> tuple[str, date, bool] | None:
-    for pattern, name, in_year in _HOLIDAYS:
+    for pattern, name, in_year in HOLIDAYS:
         match = re.fullmatch(rf"(?:the )?(?:{pattern})(?: (?P<year>\d{{4}}))?", said)
         if match:
             day = _in_year(in_year, int(match["year"]) if match["year"] else year, today, past)
@@ -192,7 +144,7 @@ def request(normalized: str, today: date, named: NamedDays | None = None) -> Cal
 def _holiday_today(now: datetime) -> str:
     """"Today is Thanksgiving.", or which holiday comes next."""
     today = now.date()
-    holidays = sorted((make(today.year), name) for _, name, make in _HOLIDAYS)
+    holidays = sorted((make(today.year), name) for _, name, make in HOLIDAYS)
     if today.year < 9999:
         holidays.append((date(today.year + 1, 1, 1), "New Year's Day"))
     named = [name for day, name in holidays if day == today]

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
+from assistant.conversation.holidays import HOLIDAY_ALTERNATION, holiday_of, next_dates
+
 # ---------------------------------------------------------------------------------------- phrase intents
 
 # (intent, pattern on normalized text, answer at a moment)
@@ -216,7 +218,7 @@ class ClockTime:
     weekdays: frozenset[int] = frozenset()
     weekly: bool = False  # "every weekday", "on Mondays": rings again each week
     next_week: bool = False  # "next Friday", "on Friday next week": the day of next week, not the coming one
-    on_date: tuple[int, int] | None = None  # (month, day) said: "on December 5th"; month 0: "on the 5th"
+    on_date: DateSaid | None = None  # "on December 5th", "on the 5th", "on Christmas Eve"
     days_later: int = 0  # "in 3 days", "in a week", "the day after tomorrow"
     span: tuple[int, int] = field(default=(0, 0), compare=False)  # where the time was said ("at 7 pm")
     part: PartOfDay | None = None  # the part of the day said for it ("this evening"), if one was
@@ -234,7 +236,7 @@ class ClockTime:
         if self.days_later:
             days: Iterable[int] = (self.days_later,)
         elif self.on_date is not None:  # its next two: today's may be past the time
-            days = [(day - moment.date()).days for day in _dates_from(moment.date(), *self.on_date)]
+            days = [(day - moment.date()).days for day in self.on_date.dates_from(moment.date())]
         elif self.next_week:  # "next Friday": next week's, Monday to Sunday
             days = range(7 - moment.weekday(), 14 - moment.weekday())
         else:
@@ -264,30 +266,56 @@ MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "
 _MONTH = "|".join(MONTH_NAMES)
 # "on December 5th", "for the 5th of December", "December the 5th", "on the 5th" (this month's or the next);
 # a month's name without "on", "for" or an ordinal is not taken for one ("march 5 miles").
+# "remind me December 24 at 6 PM" (first, or right after "me"), "on Monday the 7th" (the date wins over the day's
+# name).
 _ON_DATE = re.compile(
-    rf"\b(?:(?:on|for) (?:the )?(?:(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
+    rf"\b(?:(?:(?:on|for) |^|(?<=\bme ))(?:the )?(?:(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
     rf"|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?(?: of)? (?P<month2>{_MONTH}))"
     rf"|(?P<month3>{_MONTH}) (?:the )?(?P<day3>\d{{1,2}})(?:st|nd|rd|th)|(?:the )?(?P<day4>\d{{1,2}})(?:st|nd|rd|th)"
-    rf"(?: of)? (?P<month4>{_MONTH})|(?:on|for) the (?P<day5>\d{{1,2}})(?:st|nd|rd|th))\b")
+    rf"(?: of)? (?P<month4>{_MONTH})|(?:on|for) the (?P<day5>\d{{1,2}})(?:st|nd|rd|th)"
+    rf"|(?:{'|'.join(DAY_NAMES)}) the (?P<day6>\d{{1,2}})(?:st|nd|rd|th))\b")
 _DAYS_LATER = re.compile(r"\b(?:in (?P<count>\d+|a|an) (?P<unit>days?|weeks?)(?: from (?:now|today))?"
                          r"|(?P<count2>\d+|a|an) (?P<unit2>days?|weeks?) from (?:now|today)"
                          r"|(?:on )?(?P<after>the day after tomorrow))\b")
 _NEXT_WEEK = re.compile(r"\bnext week\b")  # alone: its Monday ("friday next week" is _DAY's)
 
 
-def _date_said(normalized: str) -> tuple[int, int] | None:
-    """(month, day) of a date said for something to happen on, month 0 for a day of the month alone."""
+# "on Christmas Eve", "a reminder for Thanksgiving"; not "to buy a gift for Christmas" (what it is for)
+_ON_HOLIDAY = re.compile(rf"\b(?:on|^for|(?<=reminder )for|(?<=alarm )for) (?:the )?(?:{HOLIDAY_ALTERNATION})\b")
+
+
+@dataclass(frozen=True)
+class DateSaid:
+    """A day said for something to happen on: a date (`month` 0 for a day of the month alone: "on the 5th") or a
+    holiday ("on Christmas Eve", "on Thanksgiving")."""
+
+    month: int = 0
+    day: int = 0
+    holiday: str = ""  # its name as said back; then month and day are not used
+
+    def dates_from(self, today: date) -> list[date]:
+        """Its next two days from `today` on (today's too); none if there is no such day ("February 30th")."""
+        if self.holiday:
+            return next_dates(self.holiday, today)
+        return _dates_from(today, self.month, self.day)
+
+
+def _date_said(normalized: str) -> DateSaid | None:
+    """The date said for something to happen on, or the holiday."""
+    holiday = _ON_HOLIDAY.search(normalized)
+    if holiday is not None:
+        return DateSaid(holiday=holiday_of(holiday))
     match = _ON_DATE.search(normalized)
     if match is None:
         return None
     month = next((m for m in match.group("month", "month2", "month3", "month4") if m), None)
-    day = int(next(d for d in match.group("day", "day2", "day3", "day4", "day5") if d))
+    day = int(next(d for d in match.group("day", "day2", "day3", "day4", "day5", "day6") if d))
     number = MONTH_NAMES.index(month) + 1 if month else 0
     try:
         date(2000, number or 1, day)  # (a leap year: February 29th is a day)
     except ValueError:
         return None
-    return number, day
+    return DateSaid(number, day)
 
 
 def _days_later(normalized: str) -> int:
@@ -360,8 +388,8 @@ def when_spans(normalized: str) -> list[tuple[int, int]]:
     """Where `normalized` says when, besides a time of day or a length: "tomorrow", "tonight", "this evening",
     "every weekday", "on Mondays", "on Friday", "for tomorrow morning" (with the "on" or "for")."""
     spans = []
-    for pattern in (_EVERY_DAY, _WORKDAYS, _ONE_WEEKEND, _WEEKENDS, _DAY, _WHEN, _PART_OF_DAY, _ON_DATE, _DAYS_LATER,
-                    _NEXT_WEEK):
+    for pattern in (_EVERY_DAY, _WORKDAYS, _ONE_WEEKEND, _WEEKENDS, _DAY, _WHEN, _PART_OF_DAY, _ON_DATE, _ON_HOLIDAY,
+                    _DAYS_LATER, _NEXT_WEEK):
         for match in pattern.finditer(normalized):
             start, end = match.span()
             before = re.search(r"\b(?:on|for) $", normalized[:start])
@@ -400,7 +428,7 @@ class DaysSaid(NamedTuple):
     weekdays: frozenset[int]
     weekly: bool
     next_week: bool
-    on_date: tuple[int, int] | None
+    on_date: DateSaid | None
     days_later: int
 
     @property
