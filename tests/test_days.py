@@ -52,7 +52,9 @@ def said(text: str, now: datetime = THANKSGIVING_2026) -> str | None:
         ("what day will new year's eve be", "New Year's Eve is on a Thursday this year."),
         # "next Friday" is next week's (asked on a Thursday: a week from tomorrow); "this Friday" the coming one
         ("what is the date next friday", "Next Friday is December the 4th."),
-        ("what is the date this friday", "Friday is November the 27th."),
+        ("what is the date this friday", "Friday is tomorrow, November the 27th."),
+        ("what is the date this thursday", "Thursday is today, November the 26th."),
+        ("what is the date on christmas", "Christmas is Friday, December the 25th."),
         ("how many days until friday next week", "Next Friday is in 8 days, on December the 4th."),
         ("what is the date next monday", "Next Monday is November the 30th."),
         ("what day is next thursday", "Next Thursday is December the 3rd."),

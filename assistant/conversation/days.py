@@ -38,7 +38,7 @@ def read_day(said: str, today: date, past: bool = False, named: NamedDays | None
     """The day `said` names, as (its name as said back, the day, whether a year was said), the next such day
     from `today` when no year was (the last one, `past`; "this year", "next year" choose one); else None.
     `named`: the user's own days ("my birthday": ("Your birthday", "march 5th"); notes)."""
-    said = _FALLS_ON.sub("", said)
+    said = _FALLS_ON.sub("", said).removeprefix("on ")  # "what's the date on Christmas"
     which = _WHICH_YEAR.search(said)
     year = None
     if which is not None:
@@ -219,7 +219,8 @@ def _weekday_of(found: Found, now: datetime) -> str:
 
 def _date_of(found: Found, now: datetime) -> str:
     name, day, _ = found
-    return f"{name} is {_spoken(day, name, now)}."
+    today = "today, " if day == now.date() else "tomorrow, " if (day - now.date()).days == 1 else ""
+    return f"{name} is {today}{_spoken(day, name, now)}."
 
 
 def _spoken(day: date, name: str, now: datetime) -> str:
