@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 
 import pytest
@@ -50,6 +51,10 @@ def said(text: str, now: datetime = THANKSGIVING_2026) -> str | None:
         ("what day does christmas fall on this year", "Christmas is on a Friday this year."),
         ("what day is christmas next year", "Christmas is on a Saturday next year."),
         ("what day will new year's eve be", "New Year's Eve is on a Thursday this year."),
+        # yes or no
+        ("is christmas on a weekend", "No, Christmas is on a Friday this year."),
+        ("does thanksgiving fall on a thursday", "Yes, Thanksgiving is on a Thursday this year."),
+        ("how many days between now and christmas", "Christmas is in 29 days, on Friday, December the 25th."),
         # "next Friday" is next week's (asked on a Thursday: a week from tomorrow); "this Friday" the coming one
         ("what is the date next friday", "Next Friday is December the 4th."),
         ("what is the date this friday", "Friday is tomorrow, November the 27th."),
@@ -120,3 +125,23 @@ def test_this_friday_is_the_coming_one_and_next_friday_is_next_weeks(today: int)
         assert (today + this) % 7 == (today + plain) % 7 == (today + following) % 7 == weekday
         assert 0 <= this <= 6 and 1 <= plain <= 7  # "this Friday" on a Friday is today, "Friday" a week on
         assert 7 <= today + following <= 13  # in the week after this one, Monday to Sunday
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("when does winter start", "Winter is in 25 days, on Monday, December the 21st."),
+        ("when is the first day of spring", "Spring is in 114 days, on Saturday, March the 20th, 2027."),
+        ("how many weeks until summer", "Summer is in 29 weeks and 4 days, on Monday, June the 21st, 2027."),
+        ("when is the autumn equinox", "Fall is in 301 days, on Thursday, September the 23rd, 2027."),
+    ],
+)
+def test_the_seasons_start_at_the_equinoxes_and_solstices(text: str, reply: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC0")  # the day the sky's moment falls on here: UTC's
+    time.tzset()
+    try:
+        assert said(text) == reply
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from skill_answers import answer_at
 
 from assistant.config import ConfigError, load_config
-from assistant.conversation.sun import Place, sun_times
+from assistant.conversation.sun import Place, season_start, sun_times
 
 GREENWICH = [51.48, -0.01]
 
@@ -113,3 +113,18 @@ def test_a_location_not_on_the_earth_is_a_config_error_naming_the_setting(tmp_pa
     assert "general.location" in str(raised.value) and "e.g. [51.48, -0.01]" in str(raised.value)
     path.write_text("[general]\nlocation = [51.48, -0.01]\n")
     assert load_config(path, {}).config.general.location == GREENWICH
+
+
+@pytest.mark.parametrize(
+    ("year", "longitude", "published"),
+    [  # the equinoxes and solstices as published (UTC)
+        (2024, 0, datetime(2024, 3, 20, 3, 6)), (2024, 90, datetime(2024, 6, 20, 20, 51)),
+        (2024, 180, datetime(2024, 9, 22, 12, 44)), (2024, 270, datetime(2024, 12, 21, 9, 20)),
+        (2025, 0, datetime(2025, 3, 20, 9, 1)), (2025, 270, datetime(2025, 12, 21, 15, 3)),
+        (2026, 90, datetime(2026, 6, 21, 8, 24)), (2026, 180, datetime(2026, 9, 23, 0, 5)),
+    ],
+)
+def test_the_seasons_start_within_a_quarter_of_an_hour_of_the_published_times(
+        year: int, longitude: int, published: datetime) -> None:
+    found = season_start(year, longitude)
+    assert abs(found - published.replace(tzinfo=UTC)) < timedelta(minutes=15)

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from assistant.conversation.holidays import HOLIDAYS
 from assistant.conversation.phrases import DAY_NAMES, MONTH_NAMES, days_ahead, question_of
 from assistant.conversation.spoken import WEEKDAYS, spoken_date
+from assistant.conversation.sun import season_start
 
 _MONTH = "|".join(MONTH_NAMES)
 _DATE = re.compile(rf"^(?:the )?(?:(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
@@ -65,8 +66,27 @@ def _in_year(make: Callable[[int], date], year: int | None, today: date, past: b
     return None
 
 
+def _season(longitude: int) -> Callable[[int], date]:
+    """The local day a season starts on in a year: its equinox or solstice (sun.season_start), in the system's zone."""
+    return lambda year: season_start(year, longitude).astimezone().date()
+
+
+# The seasons as the sky starts them, the northern hemisphere's names (not holidays: "is today a holiday" skips
+# them). "When does winter start", "how many weeks until summer" ("first" is "1st" in normalized text).
+_SEASONS: tuple[tuple[str, str, Callable[[int], date]], ...] = (
+    (r"(?:the )?(?:1st day of |start of |beginning of )?spring|(?:the )?(?:spring|vernal|march) equinox",
+     "Spring", _season(0)),
+    (r"(?:the )?(?:1st day of |start of |beginning of )?summer|(?:the )?(?:summer|june) solstice|midsummer",
+     "Summer", _season(90)),
+    (r"(?:the )?(?:1st day of |start of |beginning of )?(?:fall|autumn)|(?:the )?(?:fall|autumn|autumnal"
+     r"|september) equinox", "Fall", _season(180)),
+    (r"(?:the )?(?:1st day of |start of |beginning of )?winter|(?:the )?(?:winter|december) solstice"
+     r"|the shortest day(?: of the year)?", "Winter", _season(270)),
+)
+
+
 def _read_day(said: str, today: date, year: int | None, past: bool) -> tuple[str, date, bool] | None:
-    for pattern, name, in_year in HOLIDAYS:
+    for pattern, name, in_year in (*HOLIDAYS, *_SEASONS):
         match = re.fullmatch(rf"(?:the )?(?:{pattern})(?: (?P<year>\d{{4}}))?", said)
         if match:
             day = _in_year(in_year, int(match["year"]) if match["year"] else year, today, past)
@@ -92,8 +112,9 @@ def _read_day(said: str, today: date, year: int | None, past: bool) -> tuple[str
 
 
 _UNTIL = re.compile(r"^(?:how many (?:more )?(?:days|sleeps) (?:is it |are there |are left |left )?"
-                    r"(?:until|till|til|before|to)|how long (?:is it )?(?:until|till|til|before|to)|when is)"
-                    r" (?P<day>.+)$")
+                    r"(?:until|till|til|before|to|between (?:now|today) and)"
+                    r"|how long (?:is it )?(?:until|till|til|before|to)|when is) (?P<day>.+)$"
+                    r"|^when (?:does|will) (?P<day2>.+?) (?:start|begin|come)$")
 _WEEKS_UNTIL = re.compile(r"^how many (?:more )?weeks (?:is it |are there |are left |left )?"
                           r"(?:until|till|til|before|to) (?P<day>.+)$")
 _SINCE = re.compile(r"^(?:how many (?:days|sleeps) (?:has it been |have passed |is it |ago was it |was it )?since"
@@ -102,6 +123,9 @@ _SINCE = re.compile(r"^(?:how many (?:days|sleeps) (?:has it been |have passed |
 _WEEKDAY_OF = re.compile(r"^(?:what|which) day (?:of the week )?(?:(?:is|will be|was|does|did) (?P<day>.+)"
                          r"|will (?P<day2>.+) be)$")
 _DATE_OF = re.compile(r"^(?:what is the date|what date is|what is the date of|what date will it be) (?P<day>.+)$")
+# "is Christmas on a weekend", "does Thanksgiving fall on a Thursday"
+_IS_ON = re.compile(rf"^(?:is|does|will) (?P<day>.+?) (?:fall |land |be )?on a (?P<weekday>weekend|weekday"
+                    rf"|{'|'.join(DAY_NAMES)})(?: this year| next year)?$")
 
 
 _FROM_NOW = re.compile(r"^(?:what is the date|what date is it|what date will it be|what day is it|what day will it"
@@ -128,6 +152,9 @@ def request(normalized: str, today: date, named: NamedDays | None = None) -> Cal
         if count <= 100_000:  # about 270 years of days
             back = counted["when"] == "ago"
             return lambda now: _counted_day(count, counted["unit"] or counted["unit2"], back, now)
+    is_on = _IS_ON.match(asked)
+    if is_on is not None and read_day(is_on["day"], today, False, named) is not None:
+        return lambda now: _is_on(_found(is_on["day"], now, False, named), is_on["weekday"], now)
     answers: tuple[tuple[re.Pattern[str], Callable[[Found, datetime], str], bool], ...] = (
         (_UNTIL, _how_far, False), (_WEEKS_UNTIL, _weeks_until, False), (_SINCE, _how_far, True),
         (_WEEKDAY_OF, _weekday_of, False), (_DATE_OF, _date_of, False))
@@ -206,6 +233,16 @@ def _counted_day(count: int, unit: str, back: bool, now: datetime) -> str:
     length = f"{count} {unit}s" if count != 1 else f"a {unit}"
     when = f"{length[0].upper()}{length[1:]} ago it was" if back else f"In {length} it's"
     return f"{when} {spoken_date(_at(day))}."
+
+
+def _is_on(found: Found, weekday: str, now: datetime) -> str:
+    """"Yes, Christmas is on a Friday this year." / "No, ..." for a day of the week, a weekend or a weekday."""
+    on = found[1].weekday()
+    yes = on >= 5 if weekday == "weekend" else on < 5 if weekday == "weekday" else on == DAY_NAMES.index(weekday)
+    said = _weekday_of(found, now)
+    if said.startswith(("Next ", "Last ")):  # "No, next Friday is ...", but "No, Christmas is ..."
+        said = said[0].lower() + said[1:]
+    return f"{'Yes' if yes else 'No'}, {said}"
 
 
 def _weekday_of(found: Found, now: datetime) -> str:

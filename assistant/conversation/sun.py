@@ -113,6 +113,23 @@ def _sun_at(moment: datetime) -> tuple[float, float]:
     return declination, 4 * ((mean_longitude - right_ascension + 180) % 360 - 180)
 
 
+def _ecliptic_longitude(moment: datetime) -> float:
+    """The sun's ecliptic longitude in degrees at `moment` (the same low-precision formulas as _sun_at)."""
+    d = (moment - _J2000).total_seconds() / 86400
+    anomaly = math.radians((357.528 + 0.9856003 * d) % 360)
+    return (280.460 + 0.9856474 * d + 1.915 * math.sin(anomaly) + 0.020 * math.sin(2 * anomaly)) % 360
+
+
+def season_start(year: int, longitude: int) -> datetime:
+    """When the sun reaches ecliptic `longitude` (0: the March equinox, 90: the June solstice, 180: the September
+    equinox, 270: the December solstice) in `year`, in UTC: within about 15 minutes (the formulas' 0.01 degrees)."""
+    moment = datetime(year, 3 + longitude // 30, 21, 12, tzinfo=UTC)  # the 21st of March, June, September, December
+    for _ in range(4):  # Newton's steps on a sun moving ~0.9856 degrees a day
+        behind = (longitude - _ecliptic_longitude(moment) + 180) % 360 - 180
+        moment += timedelta(days=behind / 0.9856474)
+    return moment
+
+
 def sun_times(day: date, place: Place) -> tuple[datetime | None, datetime | None, str]:
     """Sunrise and sunset on `day` at `place` (aware, UTC), or None for each with the sun up ("up") or down
     ("down") all day."""
