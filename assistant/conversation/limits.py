@@ -56,10 +56,13 @@ _ACCOUNTS = (
 )
 _THING = (r"(?:lights?|lamps?|lighting|tv|television|fans?|heater|heating|ac|air conditioning|air conditioner"
           r"|plugs?|thermostat|radio|music|vacuum|kettle|oven|coffee maker)")
+_ROOM = (r"(?:living room|bedroom|kitchen|bathroom|hallway|dining room|basement|nursery|guest room|kids room"
+         r"|porch|patio|office|garage|upstairs|downstairs)")
 _BEFORE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
                      r"(?:(?:can|could|will|would) you )?(?:please )?")
 _CONTROL = re.compile(
     rf"^(?:turn|switch|shut) (?:on |off )?(?:[a-z]+ ){{0,4}}{_THING}\b"  # "turn off lights in the office"
+    rf"|^(?:turn|switch|shut) (?:on|off) (?:the |my )?{_ROOM}\b"  # "turn on the living room lamp", however misheard
     rf"|^(?:lock|unlock|open|close) (?:[a-z]+ ){{0,3}}(?:door|garage|blinds|curtains|windows?)\b"
     rf"|^(?:dim|brighten) (?:[a-z]+ ){{0,3}}{_THING}\b"
     rf"|^set (?:[a-z]+ ){{0,3}}(?:brightness|thermostat|heating)\b"
