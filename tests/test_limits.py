@@ -59,7 +59,7 @@ def test_what_needs_the_internet_or_another_device_is_said_plainly_not_made_up(t
     ["tell me a story about the rain", "why is the sky blue", "what is the temperature of the sun",
      "what is a weather balloon", "how does the stock market work", "turn up the heat", "open the pod bay doors",
      "what's the temperature of the EcoBee", "explain how traffic lights work", "call me Bob", "let's play 20 "
-     "questions", "play a game with me", "order of operations", "what is a calendar", "when does winter start",
+     "questions", "play a game with me", "order of operations", "what is a calendar", "why does it snow in winter",
      "how do I search for a file", "what time does the movie start"],
 )
 def test_talk_about_them_is_left_to_the_model(text: str) -> None:
