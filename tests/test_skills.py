@@ -1129,3 +1129,31 @@ def test_a_timer_nobody_answers_stops_ringing_after_timer_ring_s_and_one_never_r
         rings += len(rig.speak())
     assert 2 <= rings <= 3  # 10 s of rings of 1.8 s each, 3 s apart
     assert [e["why"] for e in rig.events("timer") if e["action"] == "stopped"] == ["nobody answered"]
+
+
+def test_the_answer_to_say_which_one_completes_the_request_for_one_turn() -> None:
+    skill = skills()
+    skill.answer("set a pasta timer for 10 minutes", 0)
+    skill.answer("set a rice timer for 15 minutes", 0)
+    skill.answer("set a timer for 5 minutes", 0)
+    assert said(skill, "cancel the timer") == (
+        "You have three timers: five minute, pasta and rice. Say which one to cancel, or cancel all timers.")
+    assert said(skill, "the pasta one") == "Okay, I've cancelled your pasta timer."
+    assert said(skill, "pause the timer").startswith("You have two timers")
+    assert said(skill, "the 5 minute one") == "Okay, your five minute timer is paused."
+    assert said(skill, "add 2 minutes to the timer").startswith("You have two timers")
+    assert said(skill, "rice") == "Okay, your rice timer has seventeen minutes left."
+    assert said(skill, "cancel the timer").startswith("You have two timers")
+    assert said(skill, "both") == "Okay, I've cancelled your two timers."
+    skill.answer("set an alarm for 7 am", 0)
+    skill.answer("set an alarm for 8 am", 0)
+    assert said(skill, "change my alarm to 9").startswith("You have two alarms")
+    assert said(skill, "the 8 am one") == "Okay, I've moved your eight o'clock AM alarm to nine o'clock AM tomorrow."
+    assert said(skill, "cancel my alarm").startswith("You have two alarms")
+    assert said(skill, "never mind") is None  # no answer: nothing cancelled
+    assert said(skill, "the 7 am one") is None  # the question was for one turn
+    assert [t.name for t in skill.timers] == ["seven o'clock AM", "nine o'clock AM"]
+    skill.answer("remind me to call mom at 5 pm", 0)
+    skill.answer("remind me to call dad at 6 pm", 0)
+    assert said(skill, "cancel my reminder").startswith("You have two reminders")
+    assert said(skill, "the one about dad") == "Okay, I've cancelled the reminder to call dad."

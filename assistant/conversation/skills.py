@@ -315,6 +315,9 @@ class Skills:
             said = answer() if skill in self.enabled else None
             if said is not None:
                 return _Request(skill, answer=lambda now, said=said: said)
+        which = self.book.which_answer(normalized)  # "Say which one to cancel": "the pasta one"
+        if which is not None:
+            return which
         lists_on = "lists" in self.enabled
         on_list = parse_list_request(text, self.lists.recent, self.lists.just_added) if lists_on else None
         if on_list is not None:

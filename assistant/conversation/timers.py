@@ -108,6 +108,10 @@ _REMINDER_WORDS = frozenset({"reminder", "reminders"})
 _CHANGE_ALARM = re.compile(r"\b(?:change|move|reschedule|push|switch|update|shift) (?P<which>(?:\S+ ){0,4}?alarm\b"
                            r".*?)(?: back| forward| up)? to (?P<to>.+)$")
 _WAKE_ME = re.compile(r"\bwake me(?: up)?\b")
+# Not the name in an answer to "Say which one ...": "the pasta one" ("1" in normalized text), "cancel the 7 am one".
+_WHICH_FILLER = frozenset({"the", "one", "1", "ones", "timer", "alarm", "reminder", "please", "my", "that", "this",
+                           "it", "cancel", "stop", "pause", "resume", "change", "move", "delete", "remove", "for",
+                           "to"})
 _NOTHING = re.compile(r"^(?:nothing|no|nope|none|forget it|no thanks|not now|never ?mind|cancel|stop)\b")  # not a what
 _AGAIN = re.compile(r"^(?:please )?remind me (?:again|later|again later)(?: (?P<rest>.+))?$")
 
@@ -188,13 +192,14 @@ class Timers:
         self._asked_how_long: str | None = None  # "set a timer": its name, until the next turn says how long
         self._asked_when: str | None = None  # "remind me to call mom": what, until the next turn says when
         self._asked_what: str | None = None  # "remind me tomorrow", as said, until the next turn says what
+        self._asked_which: TimerRequest | None = None  # a request that fit several, until the next turn says which
         self._asked_alarm: str | None = None  # "set an alarm" ("wake me up": "wake"), until the next turn says when
         self._asked_alarm_when = ""  # and when it was for ("for tomorrow morning"): the answer "7" is then 7 AM
         self._followed_at = now  # when alarms were last set from the wall clock
 
     def new_turn(self) -> None:
         """A question ("For how long?", "When should I remind you ...?") gets one turn's answer."""
-        self._asked_how_long = self._asked_when = self._asked_alarm = self._asked_what = None
+        self._asked_how_long = self._asked_when = self._asked_alarm = self._asked_what = self._asked_which = None
 
     def snapshot(self) -> Snapshot:
         """What set_back() puts back: for an answer the user went on from unheard."""
@@ -382,6 +387,31 @@ class Timers:
         seconds = round(at.timestamp() - moment.timestamp())
         return dataclasses.replace(alarm, due=now + seconds * SAMPLE_RATE, at=at)
 
+    def which_answer(self, normalized: str) -> TimerRequest | None:
+        """The answer to "Say which one to cancel" (pause, resume, add time to, change), as the request it
+        completes: "the pasta one", "rice", "the 10 minute one", "the 7 am one", "both"; else None."""
+        asked, words = self._asked_which, normalized.split()
+        if asked is None or len(words) > 6 or _NOTHING.match(normalized):
+            return None
+        if {"both", "all", "every", "each"} & set(words):
+            return dataclasses.replace(asked, every=True)
+        said = " ".join(w for w in words if w not in _WHICH_FILLER)
+        if not said:
+            return None
+        if asked.intent.startswith("timer"):
+            length = parse_duration(said)
+            for timer in self._timers():
+                if same_name(said, timer.name) or (length is not None and round(length.seconds) == timer.seconds):
+                    return dataclasses.replace(asked, name=timer.name)
+            return None
+        if asked.intent.startswith("alarm"):
+            at = parse_clock_time(f"at {said}") or parse_clock_time(said)
+            if at is None:
+                return None
+            return dataclasses.replace(asked, changed=at) if asked.intent == "alarm_change" else (
+                dataclasses.replace(asked, at=at))
+        return dataclasses.replace(asked, name=said)  # a reminder, by what it is about
+
     def reminder_request(self, normalized: str, words: list[str]) -> TimerRequest | None:
         again = _AGAIN.match(normalized)
         if again and self._rung:  # just after a reminder rang: a snooze
@@ -430,6 +460,7 @@ class Timers:
         if not chosen:
             return f"You have no such reminder. Your reminders are {spoken_list([t.name for t in reminders])}."
         if len(chosen) > 1 and not request.every:
+            self._asked_which = request
             return _say_which(chosen, "reminders", "cancel")
         self.timers = [t for t in self.timers if t not in chosen]
         return (f"Okay, I've cancelled the reminder {chosen[0].name}." if len(chosen) == 1
@@ -563,6 +594,7 @@ class Timers:
         if not chosen:
             return f"You have no such alarm. Your alarms are for {_names(alarms)}."
         if len(chosen) > 1 and not request.every:
+            self._asked_which = request
             return _say_which(chosen, "alarms", "cancel")
         self.timers = [t for t in self.timers if t not in chosen]
         return f"Okay, I've cancelled {_yours(chosen)}."
@@ -579,6 +611,7 @@ class Timers:
         if not chosen:
             return f"You have no such alarm. Your alarms are for {_names(alarms)}."
         if len(chosen) > 1:
+            self._asked_which = request
             return f"You have {number_words(len(chosen))} alarms: {_names(chosen)}. Say which one to change."
         (alarm,) = chosen
         new = request.at
@@ -677,7 +710,7 @@ class Timers:
                 self._add(Timer(timer.name, seconds, now + seconds * SAMPLE_RATE))
             self._rung_at, self._rung = None, []
             return f"Okay, {_yours(rung)} {'is' if len(rung) == 1 else 'are'} back on for {spoken_duration(seconds)}."
-        timers = self._pick(dataclasses.replace(request, seconds=None), "add time to", self._timers())
+        timers = self._pick(dataclasses.replace(request, seconds=None), "add time to", self._timers(), asked=request)
         if isinstance(timers, str):
             return timers
         if any(t.left_s(now) + seconds > MAX_TIMER_S for t in timers):
@@ -692,9 +725,10 @@ class Timers:
             return f"Okay, {spoken_duration(seconds)} more on {_yours(timers)}."
         return f"Okay, your {timers[0].name} timer has {time_left(timers[0].left_s(now))} left."
 
-    def _pick(self, request: TimerRequest, verb: str, candidates: list[Timer]) -> list[Timer] | str:
+    def _pick(self, request: TimerRequest, verb: str, candidates: list[Timer],
+              asked: TimerRequest | None = None) -> list[Timer] | str:
         """The timers among `candidates` that `request` names, or what to say when there are none or it is unclear
-        which ("You have two timers: ...")."""
+        which ("You have two timers: ..."; the answer completes `asked`, by default `request`)."""
         if not candidates:
             return "You have no paused timers." if verb == "resume" else "You have no timers running."
         if request.every:
@@ -706,6 +740,7 @@ class Timers:
             return timers[:1] or f"You have no such timer. Your timers are {_names(self._timers())}."
         if len(candidates) == 1:
             return candidates
+        self._asked_which = asked or request
         return _say_which(candidates, "timers", verb)
 
     def _timers(self) -> list[Timer]:
