@@ -111,3 +111,25 @@ def test_how_far_ahead_or_behind_a_place_is_follows_the_zone_rules(text: str, no
 def test_a_time_difference_with_a_place_not_known_is_the_models() -> None:
     assert said("what's the time difference between here and narnia", datetime(2026, 11, 26, 9)) is None
     assert said("what's the time difference between tokyo and narnia", datetime(2026, 11, 26, 9)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("what's the date in tokyo", "In Tokyo it's Thursday, November the 26th."),
+        ("what day is it in sydney", "In Sydney it's Thursday, November the 26th."),
+        ("what time will it be in tokyo at 5 pm", "When it's five o'clock PM here, it's two o'clock AM on Friday in "
+         "Tokyo."),
+        ("when it's 9 am here what time is it in new york", "When it's nine o'clock AM here, it's four o'clock AM in "
+         "New York."),
+        ("what is 3 pm in london time", "When it's three o'clock PM here, it's three o'clock PM in London."),
+    ],
+)
+def test_the_date_there_and_a_time_here_there(text: str, reply: str) -> None:
+    assert said(text, datetime(2026, 11, 26, 9, 0)) == reply
+
+
+def test_the_date_there_is_its_own_day() -> None:
+    assert said("what's the date in tokyo", datetime(2026, 11, 26, 20, 0)) == (
+        "In Tokyo it's Friday, November the 27th.")
+    assert said("what's the date in narnia", datetime(2026, 11, 26, 20, 0)) is None

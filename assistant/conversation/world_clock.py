@@ -1,6 +1,7 @@
-"""The time elsewhere: "what time is it in Tokyo", "what's the time in New York", "time in India"; and how far
-ahead or behind a place is: "what's the time difference with Tokyo", "how many hours ahead is London", "the time
-difference between New York and Paris".
+"""The time elsewhere: "what time is it in Tokyo", "what's the time in New York", "time in India", "what's the date
+in Tokyo"; a time here there: "what time will it be in Tokyo at 5 PM"; and how far ahead or behind a place is:
+"what's the time difference with Tokyo", "how many hours ahead is London", "the time difference between New York
+and Paris".
 
 A language model cannot know the time anywhere; the device knows it here and the time zone rules of the world
 (the tz database: Debian's tzdata, or the tzdata package), summer time included. Places are the tz database's
@@ -17,7 +18,8 @@ import zoneinfo
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from assistant.conversation.spoken import WEEKDAYS, number_words, spoken_duration, spoken_time
+from assistant.conversation.phrases import parse_clock_time
+from assistant.conversation.spoken import WEEKDAYS, number_words, spoken_date, spoken_duration, spoken_time
 
 # Places the tz database does not name, by zone.
 _OTHER_NAMES = {
@@ -122,6 +124,14 @@ _QUESTION = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant
                        r" (?:in|at|over in) (?P<place>.+?)(?: (?:right )?now)?(?: please)?$")
 
 
+# "what's the date in Tokyo", "what day is it in Sydney"
+_DATE_THERE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?(?:tell me )?"
+                         r"(?:what is the date|what date is it|what is the day|what day is it|what is today)"
+                         r" (?:in|over in) (?P<place>.+?)(?: (?:right )?now)?(?: please)?$")
+# "what time will it be in Tokyo at 5 PM", "when it's 5 PM here what time is it in Tokyo"
+_CONVERT = re.compile(r"^(?:what time (?:will it be|is it|is that) in (?P<place>.+?) (?:at|when it is) (?P<time>.+?)"
+                      r"(?: here)?|(?:when it is|if it is) (?P<time2>.+?) here what time (?:will it be|is it) in"
+                      r" (?P<place2>.+?)|what is (?P<time3>.+?) (?:here )?in (?P<place3>.+?) time)$")
 _HERE = r"(?:here|me|us|home)"
 _DIFFERENCE = re.compile(
     r"^(?:what is |whats )?the time difference (?:between (?:here and |us and )?(?P<place>.+?)(?: and (?P<other>.+?))?"
@@ -135,6 +145,12 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
     difference = _DIFFERENCE.match(normalized)
     if difference is not None:
         return _difference_request(difference)
+    converted = _CONVERT.match(normalized)
+    if converted is not None:
+        return _convert_request(converted)
+    on_date = _DATE_THERE.match(normalized)
+    if on_date is not None:
+        return _date_request(on_date["place"])
     match = _QUESTION.match(normalized)
     if match is None:
         return None
@@ -149,6 +165,34 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
     name, key = found
     zone = _zone(key)
     return None if zone is None else lambda now: f"In {name} it's {_time_there(zone, now)}."
+
+
+def _date_request(said: str) -> Callable[[datetime], str] | None:
+    """"In Tokyo it's Friday, November the 27th." (the year left out)."""
+    found = zone_of(said)
+    zone = _zone(found[1]) if found else None
+    if found is None or zone is None:
+        return None
+    return lambda now: f"In {found[0]} it's {spoken_date(now.astimezone().astimezone(zone)).rsplit(', ', 1)[0]}."
+
+
+def _convert_request(match: re.Match[str]) -> Callable[[datetime], str] | None:
+    """"When it's five o'clock PM here, it's two o'clock AM on Friday in Tokyo." (today's such time here)."""
+    said = next(p for p in match.group("place", "place2", "place3") if p)
+    found = zone_of(said)
+    at = parse_clock_time("at " + next(t for t in match.group("time", "time2", "time3") if t))
+    zone = _zone(found[1]) if found else None
+    if found is None or at is None or zone is None:
+        return None
+
+    def answer(now: datetime) -> str:
+        hour = at.hour % 12 + (12 if at.meridiem == "pm" else 0) if at.meridiem else at.hour
+        here = now.replace(hour=hour, minute=at.minute, second=0, microsecond=0).astimezone()
+        there = here.astimezone(zone)
+        day = "" if there.date() == here.date() else f" on {WEEKDAYS[there.weekday()]}"
+        return f"When it's {spoken_time(here)} here, it's {spoken_time(there)}{day} in {found[0]}."
+
+    return answer
 
 
 def _difference_request(match: re.Match[str]) -> Callable[[datetime], str] | None:
