@@ -28,6 +28,7 @@ class HeapTrimmer:
             self._trim.restype = ctypes.c_int
         self.count = 0
         self.seconds = 0.0  # spent trimming, in all
+        self.longest = 0.0  # the longest trim
 
     @property
     def available(self) -> bool:
@@ -43,4 +44,5 @@ class HeapTrimmer:
         took = time.perf_counter() - started
         self.count += 1
         self.seconds += took
+        self.longest = max(self.longest, took)
         return took

@@ -71,6 +71,7 @@ def test_the_bench_on_a_few_turns(
     assert report["turns"] == 6 and report["warmup_turns"] == 5
     assert report["answered"] >= 5 and report["failures"] == 0 and report["dropped_messages"] == 0
     assert report["room_s"] > 6 * 2.0  # six commands of about 2..4 s each, and their replies
+    assert report["heap_trims"] >= 4 and 0 < report["heap_trim_ms"] <= report["heap_trim_max_ms"]  # between turns
     assert {r["resource"] for r in report["rows"]} == {"rss_mb", "blocks", "gc_objects", "threads", "fds", "queued"}
     assert all({"first", "last", "max", "per_100_turns", "allowed", "steady"} <= set(r) for r in report["rows"])
     threads = next(r for r in report["rows"] if r["resource"] == "threads")

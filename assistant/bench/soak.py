@@ -237,6 +237,9 @@ class Run:
     finished: bool  # the room played every utterance and the last turn ended
     sample_ms: float  # the mean cost of one sample
     sites: list[dict[str, Any]]
+    heap_trims: int = 0  # the controller's malloc_trim calls between turns (assistant.heap)
+    heap_trim_ms: float = 0.0  # their mean
+    heap_trim_max_ms: float = 0.0
 
 
 def soak(
@@ -297,6 +300,9 @@ def _run(pipeline: Pipeline, room: SimulatedRoom, turns: int, sites: int, advanc
         wall_s=time.monotonic() - started, room_s=room.clock / SAMPLE_RATE, finished=finished,
         sample_ms=1000.0 * cost / max(1, len(samples) - 1),  # the last one is not timed
         sites=grown_sites(snapshots, sites) if len(snapshots) == 2 else [],
+        heap_trims=controller.heap.count,
+        heap_trim_ms=1000.0 * controller.heap.seconds / max(1, controller.heap.count),
+        heap_trim_max_ms=1000.0 * controller.heap.longest,
     )
 
 
@@ -344,6 +350,8 @@ def _bench(args: argparse.Namespace) -> int:
         "warmup_turns": warmup_turns(args.turns), "samples": len(run.samples),
         "wall_s": round(run.wall_s, 1), "room_s": round(run.room_s, 1), "sample_ms": round(run.sample_ms, 2),
         "room": f"{rir.stem} {args.gain:+g} dB",
+        "heap_trims": run.heap_trims, "heap_trim_ms": round(run.heap_trim_ms, 2),
+        "heap_trim_max_ms": round(run.heap_trim_max_ms, 1),
         # None: not judged (the run was too short to have samples after the warm-up)
         "steady": None if any(r["steady"] is None for r in rows) else all(r["steady"] for r in rows),
     }
