@@ -133,3 +133,10 @@ def test_the_date_there_is_its_own_day() -> None:
     assert said("what's the date in tokyo", datetime(2026, 11, 26, 20, 0)) == (
         "In Tokyo it's Friday, November the 27th.")
     assert said("what's the date in narnia", datetime(2026, 11, 26, 20, 0)) is None
+
+
+def test_the_time_in_two_places_at_once() -> None:
+    assert said("what time is it in new york and london", datetime(2026, 11, 26, 9, 0)) == (
+        "In New York it's four o'clock AM, and in London nine o'clock AM.")
+    assert said("what time is it in tokyo and in paris", datetime(2026, 11, 26, 20, 0)) == (
+        "In Tokyo it's five o'clock AM on Friday, and in Paris nine o'clock PM.")

@@ -154,58 +154,65 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
     match = _QUESTION.match(normalized)
     if match is None:
         return None
+    both = re.fullmatch(r"(?P<first>.+?) and (?:in )?(?P<second>.+)", match["place"])
+    if both is not None and match["place"] not in places():  # "in New York and London"
+        first, second = _zoned(both["first"]), _zoned(both["second"])
+        if first is not None and second is not None:
+            return lambda now: (f"In {first[0]} it's {_time_there(first[1], now)}, and in {second[0]} "
+                                f"{_time_there(second[1], now)}.")
     place = match["place"].removeprefix("the ") if match["place"] not in places() else match["place"]
     several = _SEVERAL.get(_SEVERAL_NAMES.get(place, place))
     if several is not None:
         cities = [(city, zone) for city, key in several if (zone := _zone(key)) is not None]
         return (lambda now: _answer_several(_SEVERAL_NAMES.get(place, place), cities, now)) if cities else None
-    found = zone_of(match["place"])
+    found = _zoned(match["place"])
     if found is None:
         return None
-    name, key = found
-    zone = _zone(key)
-    return None if zone is None else lambda now: f"In {name} it's {_time_there(zone, now)}."
+    name, zone = found
+    return lambda now: f"In {name} it's {_time_there(zone, now)}."
+
+
+def _zoned(said: str) -> tuple[str, zoneinfo.ZoneInfo] | None:
+    """The place `said` names, as said back, and its zone (one zone only), else None."""
+    found = zone_of(said)
+    zone = _zone(found[1]) if found else None
+    return None if found is None or zone is None else (found[0], zone)
 
 
 def _date_request(said: str) -> Callable[[datetime], str] | None:
     """"In Tokyo it's Friday, November the 27th." (the year left out)."""
-    found = zone_of(said)
-    zone = _zone(found[1]) if found else None
-    if found is None or zone is None:
+    found = _zoned(said)
+    if found is None:
         return None
-    return lambda now: f"In {found[0]} it's {spoken_date(now.astimezone().astimezone(zone)).rsplit(', ', 1)[0]}."
+    name, zone = found
+    return lambda now: f"In {name} it's {spoken_date(now.astimezone().astimezone(zone)).rsplit(', ', 1)[0]}."
 
 
 def _convert_request(match: re.Match[str]) -> Callable[[datetime], str] | None:
     """"When it's five o'clock PM here, it's two o'clock AM on Friday in Tokyo." (today's such time here)."""
-    said = next(p for p in match.group("place", "place2", "place3") if p)
-    found = zone_of(said)
+    found = _zoned(next(p for p in match.group("place", "place2", "place3") if p))
     at = parse_clock_time("at " + next(t for t in match.group("time", "time2", "time3") if t))
-    zone = _zone(found[1]) if found else None
-    if found is None or at is None or zone is None:
+    if found is None or at is None:
         return None
+    name, zone = found
 
     def answer(now: datetime) -> str:
         hour = at.hour % 12 + (12 if at.meridiem == "pm" else 0) if at.meridiem else at.hour
         here = now.replace(hour=hour, minute=at.minute, second=0, microsecond=0).astimezone()
         there = here.astimezone(zone)
         day = "" if there.date() == here.date() else f" on {WEEKDAYS[there.weekday()]}"
-        return f"When it's {spoken_time(here)} here, it's {spoken_time(there)}{day} in {found[0]}."
+        return f"When it's {spoken_time(here)} here, it's {spoken_time(there)}{day} in {name}."
 
     return answer
 
 
 def _difference_request(match: re.Match[str]) -> Callable[[datetime], str] | None:
     """"Tokyo is 14 hours ahead of here.", or of the other place named ("between Tokyo and London")."""
-    said = next(p for p in match.group("place", "place2", "place3", "place4") if p)
-    place = zone_of(said)
-    other = zone_of(match["other"]) if match["other"] else None
+    place = _zoned(next(p for p in match.group("place", "place2", "place3", "place4") if p))
+    other = _zoned(match["other"]) if match["other"] else None
     if place is None or (match["other"] and other is None):
         return None
-    zone, other_zone = _zone(place[1]), _zone(other[1]) if other else None
-    if zone is None or (other and other_zone is None):
-        return None
-    return lambda now: _difference(place[0], zone, other[0] if other else "here", other_zone, now)
+    return lambda now: _difference(*place, *(other or ("here", None)), now)
 
 
 def _difference(name: str, zone: zoneinfo.ZoneInfo, base: str, base_zone: zoneinfo.ZoneInfo | None,
