@@ -36,6 +36,11 @@ _SPECIAL = {
     r"\bdr\b\.?": "doctor",
     r"\bok\b": "okay",
     r"\bper cent\b": "percent",
+    # contractions typed without their apostrophe ("whats the time" in a chat); only those that are no other word
+    r"\b(what|where|who|how|that)s\b": r"\1 is",
+    r"\b(do|does|did|is|are|was|were|could|should|would|have|has|had)nt\b": r"\1 not",
+    r"\b(you|they)re\b": r"\1 are",
+    r"\b(i|you|we|they)ve\b": r"\1 have",
 }
 # "'s" may be "is", "has" or a possessive; like Whisper's normalizer we read it as "is" on both sides.
 _CONTRACTIONS = {

@@ -64,6 +64,10 @@ def spell(n: int, *, use_and: bool = False, hyphen: bool = False) -> str:
         ("café", "cafe"),
         ("it's OK", "it is okay"),
         ("don\u2019t", "don't"),
+        # typed without the apostrophe (a chat): only the contractions that are no other word
+        ("What's the time? Where's my car?", "whats the time wheres my car"),
+        ("I don't know, you're right, I've seen it", "i dont know youre right ive seen it"),
+        ("its lets were", "its lets were"),
     ],
 )
 def test_the_forms_a_transcript_and_its_reference_disagree_on_normalize_alike(reference: str, hypothesis: str) -> None:
