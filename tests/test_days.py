@@ -142,6 +142,21 @@ def test_the_seasons_start_at_the_equinoxes_and_solstices(text: str, reply: str,
     time.tzset()
     try:
         assert said(text) == reply
+        assert answer_at(text, THANKSGIVING_2026, "calendar", location=(51.48, -0.01)) == reply  # Greenwich
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_south_of_the_equator_the_seasons_start_half_a_year_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC0")
+    time.tzset()
+    try:
+        sydney = (-33.87, 151.21)
+        assert answer_at("when does summer start", THANKSGIVING_2026, "calendar", location=sydney) == (
+            "Summer is in 25 days, on Monday, December the 21st.")
+        assert answer_at("when is the first day of spring", THANKSGIVING_2026, "calendar", location=sydney) == (
+            "Spring is in 301 days, on Thursday, September the 23rd, 2027.")
     finally:
         monkeypatch.undo()
         time.tzset()

@@ -11,6 +11,7 @@ the last one. Read on normalized text
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -35,7 +36,8 @@ Found = tuple[str, date, bool]  # a day's name as said back, the day, whether a 
 NamedDays = Mapping[str, tuple[str, str]]  # the user's own days: normalized name -> (name said back, day said)
 
 
-def read_day(said: str, today: date, past: bool = False, named: NamedDays | None = None) -> Found | None:
+def read_day(said: str, today: date, past: bool = False, named: NamedDays | None = None,
+             southern: bool = False) -> Found | None:
     """The day `said` names, as (its name as said back, the day, whether a year was said), the next such day
     from `today` when no year was (the last one, `past`; "this year", "next year" choose one); else None.
     `named`: the user's own days ("my birthday": ("Your birthday", "march 5th"); notes)."""
@@ -46,9 +48,9 @@ def read_day(said: str, today: date, past: bool = False, named: NamedDays | None
         said, year = _FALLS_ON.sub("", said[:which.start()]), today.year + (which["which"] == "next")
     if named and said in named:
         shown, day = named[said]
-        found = _read_day(day, today, year, past)
+        found = _read_day(day, today, year, past, southern)
         return None if found is None else (shown, *found[1:])
-    return _read_day(said, today, year, past)
+    return _read_day(said, today, year, past, southern)
 
 
 def _in_year(make: Callable[[int], date], year: int | None, today: date, past: bool) -> date | None:
@@ -71,22 +73,23 @@ def _season(longitude: int) -> Callable[[int], date]:
     return lambda year: season_start(year, longitude).astimezone().date()
 
 
-# The seasons as the sky starts them, the northern hemisphere's names (not holidays: "is today a holiday" skips
-# them). "When does winter start", "how many weeks until summer" ("first" is "1st" in normalized text).
-_SEASONS: tuple[tuple[str, str, Callable[[int], date]], ...] = (
-    (r"(?:the )?(?:1st day of |start of |beginning of )?spring|(?:the )?(?:spring|vernal|march) equinox",
-     "Spring", _season(0)),
-    (r"(?:the )?(?:1st day of |start of |beginning of )?summer|(?:the )?(?:summer|june) solstice|midsummer",
-     "Summer", _season(90)),
-    (r"(?:the )?(?:1st day of |start of |beginning of )?(?:fall|autumn)|(?:the )?(?:fall|autumn|autumnal"
-     r"|september) equinox", "Fall", _season(180)),
-    (r"(?:the )?(?:1st day of |start of |beginning of )?winter|(?:the )?(?:winter|december) solstice"
-     r"|the shortest day(?: of the year)?", "Winter", _season(270)),
+# The seasons as the sky starts them (not holidays: "is today a holiday" skips them): the sun's ecliptic longitude
+# at each season's start in the northern hemisphere; south of the equator each starts half a year on. "When does
+# winter start", "how many weeks until summer" ("first" is "1st" in normalized text).
+_SEASONS: tuple[tuple[str, str, int], ...] = (
+    (r"(?:the )?(?:1st day of |start of |beginning of )?spring|(?:the )?(?:spring|vernal) equinox", "Spring", 0),
+    (r"(?:the )?(?:1st day of |start of |beginning of )?summer|(?:the )?summer solstice|midsummer", "Summer", 90),
+    (r"(?:the )?(?:1st day of |start of |beginning of )?(?:fall|autumn)|(?:the )?(?:fall|autumn|autumnal) equinox",
+     "Fall", 180),
+    (r"(?:the )?(?:1st day of |start of |beginning of )?winter|(?:the )?winter solstice"
+     r"|the shortest day(?: of the year)?", "Winter", 270),
 )
 
 
-def _read_day(said: str, today: date, year: int | None, past: bool) -> tuple[str, date, bool] | None:
-    for pattern, name, in_year in (*HOLIDAYS, *_SEASONS):
+def _read_day(said: str, today: date, year: int | None, past: bool, southern: bool = False
+              ) -> tuple[str, date, bool] | None:
+    seasons = [(pattern, name, _season((longitude + 180 * southern) % 360)) for pattern, name, longitude in _SEASONS]
+    for pattern, name, in_year in (*HOLIDAYS, *seasons):
         match = re.fullmatch(rf"(?:the )?(?:{pattern})(?: (?P<year>\d{{4}}))?", said)
         if match:
             day = _in_year(in_year, int(match["year"]) if match["year"] else year, today, past)
@@ -139,9 +142,11 @@ _HOLIDAY_TODAY = re.compile(r"^(?:is (?:it|today) a holiday(?: today)?|what holi
                             r"|is there a holiday today|what is today is holiday|what are we celebrating today)$")
 
 
-def request(normalized: str, today: date, named: NamedDays | None = None) -> Callable[[datetime], str] | None:
+def request(normalized: str, today: date, named: NamedDays | None = None,
+            southern: bool = False) -> Callable[[datetime], str] | None:
     """The answer, at a moment, to a question about a day in `normalized` asked `today`, else None. `named`: the
-    user's own days (read_day)."""
+    user's own days, `southern`: the device is south of the equator (its seasons; read_day)."""
+    read = functools.partial(read_day, named=named, southern=southern)
     asked = question_of(normalized)
     if _HOLIDAY_TODAY.match(asked):
         return _holiday_today
@@ -153,8 +158,8 @@ def request(normalized: str, today: date, named: NamedDays | None = None) -> Cal
             back = counted["when"] == "ago"
             return lambda now: _counted_day(count, counted["unit"] or counted["unit2"], back, now)
     is_on = _IS_ON.match(asked)
-    if is_on is not None and read_day(is_on["day"], today, False, named) is not None:
-        return lambda now: _is_on(_found(is_on["day"], now, False, named), is_on["weekday"], now)
+    if is_on is not None and read(is_on["day"], today) is not None:
+        return lambda now: _is_on(_found(read, is_on["day"], now, False), is_on["weekday"], now)
     answers: tuple[tuple[re.Pattern[str], Callable[[Found, datetime], str], bool], ...] = (
         (_UNTIL, _how_far, False), (_WEEKS_UNTIL, _weeks_until, False), (_SINCE, _how_far, True),
         (_WEEKDAY_OF, _weekday_of, False), (_DATE_OF, _date_of, False))
@@ -163,8 +168,8 @@ def request(normalized: str, today: date, named: NamedDays | None = None) -> Cal
         if match is None:
             continue
         said = match["day"] or match["day2"]
-        if read_day(said, today, past, named) is not None:
-            return lambda now, said=said, answer=answer, past=past: answer(_found(said, now, past, named), now)
+        if read(said, today, past) is not None:
+            return lambda now, said=said, answer=answer, past=past: answer(_found(read, said, now, past), now)
     return None
 
 
@@ -184,8 +189,8 @@ def _holiday_today(now: datetime) -> str:
     return f"Today is no holiday I know of. The next is {name}, {'tomorrow' if days == 1 else f'in {_count(days)}'}."
 
 
-def _found(said: str, now: datetime, past: bool, named: NamedDays | None) -> Found:
-    found = read_day(said, now.date(), past, named)
+def _found(read: Callable[..., Found | None], said: str, now: datetime, past: bool) -> Found:
+    found = read(said, now.date(), past)
     assert found is not None  # (request read it)
     return found
 

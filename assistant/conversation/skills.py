@@ -291,7 +291,8 @@ class Skills:
         if "repeat" in self.enabled and match_phrase(normalized, _REPEAT) is not None:
             return _Request("repeat")
         own_days = self.notes.named_days() if "notes" in self.enabled else None
-        on_day = days.request(normalized, self.clock().date(), own_days) if "date" in self.enabled else None
+        southern = self.place is not None and self.place.latitude < 0
+        on_day = days.request(normalized, self.clock().date(), own_days, southern) if "date" in self.enabled else None
         if on_day is not None:
             return _Request("calendar", answer=on_day)
         elsewhere = world_clock.request(normalized) if "time" in self.enabled else None
