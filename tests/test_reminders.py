@@ -373,6 +373,12 @@ def test_a_repeat_not_kept_is_said_plainly_and_nothing_is_set(text: str) -> None
     assert skill.timers == []
 
 
+def test_this_weekend_said_on_a_saturday_afternoon_is_its_sunday() -> None:
+    saturday = datetime(2024, 3, 9, 15, 0)
+    assert said(skills(saturday), "remind me this weekend to clean the garage") == (
+        "Okay, I'll remind you to clean the garage at nine o'clock AM tomorrow.")
+
+
 def test_every_weekend_is_weekly() -> None:
     skill = skills(TUESDAY)
     assert said(skill, "remind me every weekend to mow the lawn") == (

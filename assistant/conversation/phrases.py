@@ -255,7 +255,7 @@ DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _EVERY_DAY = re.compile(r"\b(?:(?:every|each) (?:single )?(?:day|morning|night|evening)|daily|everyday)\b")
 _WORKDAYS = re.compile(r"\b(?:week ?days?|work ?days?|working days|monday (?:to|through|thru) friday)\b")
 _WEEKENDS = re.compile(r"\b(?:(?:every|each) )?week ?ends?\b")
-# One weekend, not every one: its Saturday.
+# One weekend, not every one: its Saturday (or its Sunday, once Saturday's time has passed).
 _ONE_WEEKEND = re.compile(r"\b(?:this|(?P<next>next)|the coming|on the|at the|over the|for the) weekend\b")
 _DAY = re.compile(r"\b(?P<every>(?:every|each) )?(?P<which>next |this (?:coming )?|(?:the )?coming )?"
                   r"(?P<day>" + "|".join(DAY_NAMES) + r")(?P<plural>s)?(?P<week> next week)?\b")
@@ -366,7 +366,7 @@ def parse_days(normalized: str) -> tuple[frozenset[int], bool]:
     if _WORKDAYS.search(normalized):
         return frozenset(range(5)), True
     if _ONE_WEEKEND.search(normalized):
-        return frozenset({5}), False
+        return frozenset({5, 6}), False  # once: its first day still to come (Sunday's, said on a Saturday night)
     if _WEEKENDS.search(normalized):
         return frozenset({5, 6}), True
     named = list(_DAY.finditer(normalized))
