@@ -361,16 +361,49 @@ def test_how_often_is_said_in_minutes_or_hours(text: str, reply: str, every_s: i
 
 
 @pytest.mark.parametrize(
-    "text", ["remind me every month to pay rent", "remind me on the first of every month to pay rent",
-             "remind me every other day to water the plants", "remind me every 3 days to call grandma",
-             "remind me yearly to renew the license"],
+    "text", ["remind me every other day to water the plants", "remind me every 3 days to call grandma",
+             "remind me yearly to renew the license", "remind me every other month to change the filter"],
 )
 def test_a_repeat_not_kept_is_said_plainly_and_nothing_is_set(text: str) -> None:
     skill = skills(TUESDAY)
     reply = skill.answer(text, 0)
     assert reply is not None and reply.intent == "reminder_ask"
-    assert reply.text.startswith("I can't repeat a reminder every month or every few days yet.")
+    assert reply.text.startswith("I can't repeat a reminder every few days or every year yet.")
     assert skill.timers == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reply", "first"),
+    [
+        ("remind me on the first of every month to pay rent", "Okay, I'll remind you to pay rent at nine o'clock AM "
+         "on the 1st of every month, starting Monday, April the 1st.", datetime(2024, 4, 1, 9)),
+        ("remind me monthly on the 15th at 6 pm to pay the card", "Okay, I'll remind you to pay the card at six "
+         "o'clock PM on the 15th of every month, starting Friday, March the 15th.", datetime(2024, 3, 15, 18)),
+        ("remind me every month to check the smoke alarm", "Okay, I'll remind you to check the smoke alarm at nine "
+         "o'clock AM on the 5th of every month, starting Friday, April the 5th.", datetime(2024, 4, 5, 9)),  # today's
+    ],
+)
+def test_a_reminder_every_month_is_on_its_day_of_the_month(text: str, reply: str, first: datetime) -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, text) == reply
+    (reminder,) = skill.timers
+    assert reminder.at == first
+
+
+def test_a_monthly_reminder_rings_again_next_month_on_the_last_day_of_a_shorter_one() -> None:
+    now = [datetime(2024, 1, 20, 12, 0)]
+    skill = Skills(SKILLS, clock=lambda: now[0], follow_wall_clock=False)
+    assert said(skill, "remind me on the 31st of every month at 8 am to read the meter") == (
+        "Okay, I'll remind you to read the meter at eight o'clock AM on the 31st of every month, starting Wednesday, "
+        "January the 31st.")
+    for at in (datetime(2024, 1, 31, 8), datetime(2024, 2, 29, 8), datetime(2024, 3, 31, 8)):
+        now[0] = at
+        due = skill.timers[0].due
+        (rung,) = skill.due(due)
+        assert rung.at == at
+    assert skill.timers[0].at == datetime(2024, 4, 30, 8)  # April has 30 days
+    assert said(skill, "what are my reminders", due) == (
+        "You have a reminder to read the meter at eight o'clock AM on the 31st of every month.")
 
 
 def test_this_weekend_said_on_a_saturday_afternoon_is_its_sunday() -> None:
@@ -420,3 +453,12 @@ def test_a_time_without_am_or_pm_on_another_day_is_the_waking_days(clock: dateti
     skill.answer(text, 0)
     (reminder,) = skill.timers
     assert reminder.at == at
+
+
+def test_a_monthly_reminder_is_kept_and_a_missed_one_set_for_the_next_month(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "skills.json", "timers, alarms and volume", 1)
+    Skills(SKILLS, clock=lambda: TUESDAY, follow_wall_clock=False, store=store).answer(
+        "remind me on the 10th of every month to pay rent", 0)
+    later = datetime(2024, 3, 12, 9)  # the assistant was off on the 10th
+    (kept,) = Skills(SKILLS, clock=lambda: later, follow_wall_clock=False, store=store).timers
+    assert (kept.month_day, kept.at) == (10, datetime(2024, 4, 10, 9))

@@ -47,9 +47,11 @@ _BEFORE_WHEN = _CLOSING | {"at", "for", "by", "starting", "beginning", "from"}
 # Again and again: "every hour", "every 30 minutes", "every 2 hours", "every half hour", "hourly".
 _EVERY = re.compile(r"\b(?:every (?:(?P<count>\d+) (?P<unit>minutes?|mins?|hours?)|(?P<hour>hour)"
                     r"|(?P<half>half (?:an )?hour))|(?P<hourly>hourly))\b")
-# Repeats not kept (a day, days of the week, or minutes and hours are): "every month", "every other day".
-_UNKEPT_REPEAT = re.compile(r"\b(?:every (?:other |second |\d+ )?(?:months?|years?|fortnight)|every other (?:day|week)"
-                            r"|every \d+ (?:days|weeks)|monthly|yearly|annually|of every month)\b")
+# Once a month: "every month", "on the 1st of every month", "monthly".
+_MONTHLY = re.compile(r"\b(?:(?:of )?(?:every|each) month|monthly)\b")
+# Repeats not kept (a day, days of the week, a day of the month, or minutes and hours are): "every other day".
+_UNKEPT_REPEAT = re.compile(r"\b(?:every (?:other |second |\d+ )(?:months?|years?)|every (?:years?|fortnight)"
+                            r"|every other (?:day|week)|every \d+ (?:days|weeks)|yearly|annually)\b")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ class ReminderRequest:
     at: ClockTime | None  # a time of day said
     seconds: float | None  # a length said ("in 20 minutes")
     every_s: int = 0  # rings again this often ("every hour"); 0: once (or on the days said)
-    unkept_repeat: bool = False  # asks for a repeat the skills cannot keep ("every month")
+    monthly: bool = False  # rings again each month, on the day of the month said (or today's)
+    unkept_repeat: bool = False  # asks for a repeat the skills cannot keep ("every other day")
 
 
 def parse_reminder(normalized: str) -> ReminderRequest | None:
@@ -70,6 +73,7 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     if _UNKEPT_REPEAT.search(rest):
         return ReminderRequest("", None, None, unkept_repeat=True)
     every = _EVERY.search(rest)
+    monthly = _MONTHLY.search(rest)
     duration = parse_duration(rest)
     every_s = _every_seconds(every) if every else 0
     if every and every["count"]:
@@ -78,8 +82,9 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     spans = list(when_spans(rest))
     if at is not None:
         spans.append(at.span)
-    if every is not None:
-        spans.append(every.span())
+    for repeat in (every, monthly):
+        if repeat is not None:
+            spans.append(repeat.span())
     for start, end in duration.spans if duration else ():
         spans.append((start - 3 if rest[:start].endswith("in ") else start, end))
     said = _what_said(rest, _merged(spans))
@@ -89,7 +94,7 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     task = said[lead.end():].strip() if lead else said
     kind = "about" if lead and lead["about"] else "that" if lead and lead["that"] else "to"
     what = f"{kind} {second_person(task)}" if task.strip() else ""
-    return ReminderRequest(what, at, duration.seconds if duration else None, every_s)
+    return ReminderRequest(what, at, duration.seconds if duration else None, every_s, monthly is not None)
 
 
 def _every_seconds(every: re.Match[str]) -> int:

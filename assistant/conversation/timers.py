@@ -32,6 +32,7 @@ leaves out are dropped, with a log line.
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import logging
 import math
@@ -45,6 +46,7 @@ from assistant.audio.io import SAMPLE_RATE
 from assistant.conversation.phrases import (
     CHATTER,
     DEFINITION,
+    MORNING_HOUR,
     ClockTime,
     parse_clock_time,
     parse_days,
@@ -57,6 +59,8 @@ from assistant.conversation.reminders import parse_reminder, parse_when
 from assistant.conversation.spoken import (
     duration_name,
     number_words,
+    ordinal,
+    spoken_date,
     spoken_day,
     spoken_duration,
     spoken_every,
@@ -129,6 +133,7 @@ class Timer:
     at: datetime | None = None  # an alarm's or a reminder's wall-clock time
     weekdays: tuple[int, ...] = ()  # days of the week to ring again on (0 is Monday); empty: once
     every_s: int = 0  # a reminder that rings again this often ("every hour"); 0: once, or on its weekdays
+    month_day: int = 0  # a reminder that rings again each month on this day (the month's last, in a shorter one)
 
     def when(self, moment: datetime) -> str:
         """An alarm's or reminder's time and days as said: "seven o'clock AM every weekday", "six thirty AM
@@ -136,6 +141,8 @@ class Timer:
         at = self.at or moment
         if self.every_s:
             return f"{spoken_every(self.every_s)}, next at {spoken_time(at)} {spoken_day(at, moment)}"
+        if self.month_day:
+            return f"{spoken_time(at)} on the {ordinal(self.month_day)} of every month"
         days = spoken_weekdays(self.weekdays) if self.weekdays else spoken_day(at, moment)
         return f"{spoken_time(at)} {days}"
 
@@ -160,6 +167,7 @@ class TimerRequest:
     # a reminder's request as said (if it says no what, the answer to "What should I remind you of?" completes it)
     others: tuple[tuple[float, str], ...] = ()  # more timers set at once (length, name): "... and another for 5"
     every_s: int = 0  # a reminder asked for again and again: how often
+    monthly: bool = False  # a reminder asked for every month
     changed: ClockTime | None = None  # alarm_change: the alarm to change as said ("my 7 am alarm"); None: the one
 
 
@@ -265,8 +273,9 @@ class Timers:
         if request.intent == "reminder_set":
             return self._set_reminder(request, now)
         if request.intent == "reminder_unkept":
-            return ("reminder_ask", "I can't repeat a reminder every month or every few days yet. I can remind you "
-                                    "once, every day, on days of the week, or every so many minutes or hours.")
+            return ("reminder_ask", "I can't repeat a reminder every few days or every year yet. I can remind you "
+                                    "once, every day, on days of the week, every month, or every so many minutes or "
+                                    "hours.")
         if request.intent.startswith("reminder"):
             return request.intent, self._reminders(request)
         if request.intent == "timer_set":
@@ -290,6 +299,7 @@ class Timers:
             "paused_left_s": None if t.paused_left is None else t.paused_left / SAMPLE_RATE,
             "weekdays": list(t.weekdays),
             "every_s": t.every_s,
+            "month_day": t.month_day,
         } for t in self.timers]
 
     def restore(self, kept: list[dict[str, Any]], now: int) -> None:
@@ -297,7 +307,7 @@ class Timers:
         wall = self.clock().timestamp()
         for saved in kept:
             timer = Timer(saved["name"], saved["seconds"], now, kind=saved["kind"], at=saved["at"],
-                          weekdays=tuple(saved["weekdays"]), every_s=saved["every_s"])
+                          weekdays=tuple(saved["weekdays"]), every_s=saved["every_s"], month_day=saved["month_day"])
             if _SKILL_OF_KIND[timer.kind] not in self.enabled:
                 log.warning("%s kept from before is dropped: conversation.skills leaves %ss out", timer.called,
                             timer.kind)
@@ -310,7 +320,7 @@ class Timers:
                     log.warning("%s was missed while the assistant was not running: set for its next day",
                                 timer.called)
                     timer = self._next_week_day(timer, now)
-                elif left < -RING_LATE_S and timer.every_s:
+                elif left < -RING_LATE_S and (timer.every_s or timer.month_day):
                     timer = self._next_repeat(timer, now)
                 elif left < -RING_LATE_S:
                     log.warning("%s ran out %.0f minutes ago while the assistant was not running: dropped",
@@ -334,7 +344,7 @@ class Timers:
             for alarm in done:
                 if alarm.weekdays:  # a weekly alarm is set again for its next day, on the wall clock
                     self._add(self._next_week_day(alarm, now))
-                elif alarm.every_s:  # "every hour": again in an hour
+                elif alarm.every_s or alarm.month_day:  # "every hour": again in an hour; monthly next month
                     self._add(self._next_repeat(alarm, now))
             self._rung_at, self._rung = now, done
             self.changed(now)
@@ -358,7 +368,7 @@ class Timers:
                 followed.append(dataclasses.replace(alarm, due=due))
             elif alarm.weekdays:
                 followed.append(self._next_week_day(alarm, now))
-            elif alarm.every_s:
+            elif alarm.every_s or alarm.month_day:
                 followed.append(self._next_repeat(alarm, now))
             else:
                 log.warning("%s: its time passed %.0f minutes ago as the clock was set: dropped", alarm.called,
@@ -369,11 +379,15 @@ class Timers:
             self.changed(now)
 
     def _next_repeat(self, reminder: Timer, now: int) -> Timer:
-        """A reminder every so often (rung, or missed) set for its next time after now, on its beat."""
+        """A reminder every so often or every month (rung, or missed) set for its next time after now, on its
+        beat."""
         moment = self.clock()
         at = reminder.at or moment
-        steps = max(1, math.floor((moment - at).total_seconds() / reminder.every_s) + 1)
-        at += timedelta(seconds=steps * reminder.every_s)
+        if reminder.month_day:
+            at = _in_month(reminder.month_day, at, after=max(moment, at))
+        else:
+            steps = max(1, math.floor((moment - at).total_seconds() / reminder.every_s) + 1)
+            at += timedelta(seconds=steps * reminder.every_s)
         seconds = round(at.timestamp() - moment.timestamp())
         return dataclasses.replace(reminder, due=now + seconds * SAMPLE_RATE, at=at)
 
@@ -422,14 +436,15 @@ class Timers:
             return TimerRequest("reminder_unkept")
         if asked is not None:
             return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at, when=normalized,
-                                every_s=asked.every_s)
+                                every_s=asked.every_s, monthly=asked.monthly)
         if self._asked_what is not None and len(words) <= MAX_WORDS and not _NOTHING.match(normalized):
             # the answer to "What should I remind you of?" ("call mom", "to call mom at 5", "that the oven is on"),
             # read with the request it answers: "remind me tomorrow" then "call mom at 5" is 5 PM tomorrow
             said = self._asked_what
             told = parse_reminder(f"{said} {normalized}") or parse_reminder(f"{said} to {normalized}")
             if told is not None and told.what:
-                return TimerRequest("reminder_set", told.seconds, told.what, at=told.at, every_s=told.every_s)
+                return TimerRequest("reminder_set", told.seconds, told.what, at=told.at, every_s=told.every_s,
+                                    monthly=told.monthly)
         talk = CHATTER - {"about"}  # "cancel the reminder about the dentist" is a request
         if (_REMINDER_WORDS & set(words) and len(words) <= MAX_WORDS and not DEFINITION.search(normalized)
                 and not talk & set(words)):
@@ -481,6 +496,8 @@ class Timers:
         if len(self.timers) >= MAX_TIMERS:
             return ("reminder_set", f"You already have {number_words(MAX_TIMERS)} timers, alarms and "
                                               "reminders. Cancel one first.")
+        if request.monthly:
+            return self._set_monthly(request, now)
         if request.every_s:
             if not MIN_REPEAT_S <= request.every_s <= MAX_TIMER_S:
                 return ("reminder_ask", "I can repeat a reminder every five minutes up to once a day.")
@@ -505,6 +522,28 @@ class Timers:
         self._add(reminder)
         when = f"in {spoken_duration(seconds)}" if request.at is None else f"at {reminder.when(moment)}"
         return ("reminder_set", f"Okay, I'll remind you {request.name} {when}.")
+
+    def _set_monthly(self, request: TimerRequest, now: int) -> tuple[str, str]:
+        """A reminder on a day of each month: the day said ("on the 1st of every month") or today's, at the time said
+        (the waking day's, without AM or PM) or 9 AM."""
+        moment = self.clock()
+        said = request.at
+        on = said.on_date if said is not None else None
+        day = on.day if on is not None and not on.holiday and not on.month else moment.day
+        if said is None:
+            hour, minute = MORNING_HOUR, 0
+        else:
+            daytime = _daytime(dataclasses.replace(said, weekly=True), moment)
+            hour = daytime.hour % 12 + 12 * (daytime.meridiem == "pm") if daytime.meridiem else daytime.hour
+            minute = daytime.minute
+        at = _in_month(day, moment.replace(hour=hour, minute=minute, second=0, microsecond=0), after=moment)
+        seconds = round(at.timestamp() - moment.timestamp())
+        reminder = Timer(request.name, 0, now + seconds * SAMPLE_RATE, kind="reminder", at=at, month_day=day)
+        self._add(reminder)
+        days = (at.date() - moment.date()).days
+        date = spoken_date(at).removesuffix(f", {moment.year}")
+        first = "today" if days == 0 else "tomorrow" if days == 1 else date  # the day in full: it may be weeks on
+        return ("reminder_set", f"Okay, I'll remind you {request.name} at {reminder.when(moment)}, starting {first}.")
 
     def _alarm_request(self, normalized: str, words: list[str], seconds: float | None) -> TimerRequest | None:
         if "snooze" in words:
@@ -772,15 +811,29 @@ def parse_kept(kept: object) -> list[dict[str, Any]]:
             at = datetime.fromisoformat(saved["at"]) if saved["at"] else None
             weekdays = saved.get("weekdays", [])  # not in files written before weekly alarms
             every_s = saved.get("every_s", 0)  # nor before reminders every so often
+            month_day = saved.get("month_day", 0)  # nor before monthly ones
             ok = ok and isinstance(weekdays, list) and (not weekdays or at is not None) and all(
                 isinstance(d, int) and 0 <= d <= 6 for d in weekdays)
             ok = ok and isinstance(every_s, int) and every_s >= 0 and (not every_s or at is not None)
+            ok = ok and isinstance(month_day, int) and 0 <= month_day <= 31 and (not month_day or at is not None)
         except (TypeError, KeyError, ValueError):
             ok = False
         if not ok:
             raise ValueError(f"timer {index} is not a timer")
-        out.append({**saved, "at": at, "weekdays": sorted(set(weekdays)), "every_s": every_s})
+        out.append({**saved, "at": at, "weekdays": sorted(set(weekdays)), "every_s": every_s, "month_day": month_day})
     return out
+
+
+def _in_month(day: int, at: datetime, after: datetime) -> datetime:
+    """The first `day` of a month (the month's last day, in a shorter one) at `at`'s time of day, from `at`'s month
+    on, after `after`."""
+    months = at.year * 12 + at.month - 1
+    while True:
+        year, month = divmod(months, 12)
+        candidate = at.replace(year=year, month=month + 1, day=min(day, calendar.monthrange(year, month + 1)[1]))
+        if candidate > after:
+            return candidate
+        months += 1
 
 
 def _daytime(at: ClockTime, moment: datetime) -> ClockTime:
@@ -798,7 +851,7 @@ def _when_unknown(request: TimerRequest, moment: datetime) -> str | None:
     """What to ask when `request`, a reminder, says no time it can be set for at `moment`, else None: none said, or
     today's part of the day past its time ("this morning" at 3 PM, "tonight" at 9 PM: not the past, nor tomorrow's
     against the "this" said)."""
-    if request.at is None and request.seconds is None and not request.every_s:
+    if request.at is None and request.seconds is None and not (request.every_s or request.monthly):
         return f"When should I remind you {request.name}?"
     part = request.at.part if request.at else None
     if part is None or not part.passed(moment):
