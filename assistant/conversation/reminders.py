@@ -1,7 +1,8 @@
 """Reading a reminder: "remind me to call my mom at 5 PM", "remind me in 20 minutes to check the oven", "remind me
 every Monday at 7 PM to take out the trash", "remind me tomorrow at 9 to call the dentist", "remind me on December
 5th to call grandma", "on the 5th" (this month's or the next), "in 3 days", "next Friday" (next week's), "next week"
-(its Monday); a day a week or more away is said back with its date.
+(its Monday), "on Christmas Eve"; a day a week or more away is said back with its date. Again and again: "every
+hour", "every 30 minutes", "on the 1st of every month" ("every other day" and "every year" are not kept).
 
 A part of the day said instead of a clock time stands for one (assistant.conversation.phrases: morning 9 AM,
 afternoon 2 PM, evening 6 PM, tonight and at night 8 PM), and a day said alone for its morning, as phone assistants
