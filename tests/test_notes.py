@@ -121,3 +121,32 @@ def test_a_day_noted_is_one_the_calendar_counts_to() -> None:
         reply_now = skill.answer(text, 0)
         assert reply_now is not None and (reply_now.intent, reply_now.text) == ("calendar", reply), text
     assert skill.answer("how many days until my party", 0) is None  # not noted: the model's
+
+
+def test_did_i_is_answered_with_when_the_note_was_taken(tmp_path: Path) -> None:
+    now = [datetime(2026, 11, 26, 8, 5)]  # a Thursday
+    store = StateFile(tmp_path / "skills.json", "timers, alarms and volume", 1)
+    skill = Skills(SKILLS, clock=lambda: now[0], follow_wall_clock=False, store=store)
+    said(skill, "remember that I took my pills")
+    assert said(skill, "did I take my pills") == "You told me at eight oh five AM today that you took your pills."
+    now[0] = datetime(2026, 11, 27, 9, 0)  # the next morning: yesterday's note is no answer for today
+    again = Skills(SKILLS, clock=lambda: now[0], follow_wall_clock=False, store=store)  # kept with its time
+    assert said(again, "did I take my pills") == (
+        "You told me yesterday at eight oh five AM that you took your pills.")
+    now[0] = datetime(2026, 11, 30, 9, 0)
+    assert said(again, "did I take my pills") == "You told me on Thursday at eight oh five AM that you took your pills."
+    now[0] = datetime(2026, 12, 10, 9, 0)
+    assert said(again, "did I take my pills") == "You told me on Thursday, November the 26th that you took your pills."
+    assert said(again, "where did I put my pills") == "You told me you took your pills."  # where: not when
+    assert again.answer("did I win the lottery", 0) is None  # no note on it: the model's
+
+
+def test_notes_from_a_file_written_before_their_times_were_kept_are_read(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "skills.json", "timers, alarms and volume", 1)
+    Skills(SKILLS, store=store).answer("remember that I parked on level 3", 0)
+    kept = json.loads((tmp_path / "skills.json").read_text())
+    kept["notes"] = ["i parked on level 3"]  # words alone, as written before
+    (tmp_path / "skills.json").write_text(json.dumps(kept))
+    skill = Skills(SKILLS, store=store)
+    assert skill.notes.notes == ["i parked on level 3"] and skill.notes.noted_at == {}
+    assert said(skill, "did I park on level 3") == "You told me you parked on level 3."  # when: not known

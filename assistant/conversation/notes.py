@@ -7,17 +7,21 @@ about the user's own things ("where did I park", "what's my wifi password", "whe
 the note that shares most of its words, said back to the user ("You told me you parked on level 3."). A question
 no note answers is left to the language model (it may have heard it in the conversation). "Remember when we...",
 "do you remember ..." and "remember to buy milk" are not notes. A note that names a day ("my birthday is March
-5th") makes it one the calendar knows: "how many days until my birthday".
+5th") makes it one the calendar knows: "how many days until my birthday". A note is kept with when it was said, and
+"did I take my pills" is answered with it ("You told me yesterday at eight oh five AM that you took your pills."):
+a note from yesterday is no answer for today.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from assistant.conversation.days import NamedDays
 from assistant.conversation.phrases import ADDRESSING, plain_words, second_person
-from assistant.conversation.spoken import number_words, spoken_list
+from assistant.conversation.spoken import WEEKDAYS, number_words, spoken_date, spoken_list, spoken_time
 from assistant.text_norm import normalize
 
 MAX_NOTES = 50  # a runaway loop must not fill a weeks-long run's memory
@@ -35,6 +39,9 @@ _FORGET = re.compile(rf"^{ADDRESSING}(?:forget|delete|remove) (?:the note (?:abo
 # A question a note may answer: about the user's own things ("where did I park", "what's my wifi password") on one
 # word in common; any other ("where is the spare key") only on all its words, two at least.
 _QUESTION = re.compile(r"^(?:where|what|when|who|which|how many|how much)\b")
+# Did it happen: "did I take my pills", "did we lock the door"; answered with when it was noted. ("Have I got any
+# alarms" is the alarms'.)
+_DID = re.compile(r"^did (?:i|we)\b")
 _PERSONAL = re.compile(r"\b(?:i|my|me|mine)\b")
 _FUNCTION_WORDS = ("a an the is are was were be been am do does did i my me mine you your it its to of in on at for "
                    "and or where what when who which how many much that this there here put left leave keep kept have "
@@ -53,14 +60,17 @@ _NAMED_DAY = re.compile(r"^(?P<name>(?:my|our) [a-z' ]{2,40}?) (?:is|falls) (?:o
 class NoteRequest:
     intent: str  # note_add, note_ask, note_list, note_forget, note_clear
     note: str = ""  # the note to add or to forget, as the user said it; the one that answers a question
+    since: bool = False  # a question whether something happened ("did I ..."): answered with when it was noted
 
 
 class Notes:
     """What the user asked the device to remember, oldest first. Owned by the controller's thread (through
     Skills)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] = datetime.now) -> None:
+        self.clock = clock
         self.notes: list[str] = []
+        self.noted_at: dict[str, datetime] = {}  # when each was said (not known for notes from before it was kept)
         self._named_days: NamedDays | None = None  # read from the notes when first asked for after a change
 
     def request(self, text: str) -> NoteRequest | None:
@@ -77,9 +87,9 @@ class Notes:
         if add:
             note = add["note"].strip(" ,:")
             return None if _NOT_A_NOTE.match(note) else NoteRequest("note_add", note[:MAX_NOTE_CHARS])
-        if _QUESTION.match(said):
+        if _QUESTION.match(said) or _DID.match(said):
             found = self._best(said, everything=not _PERSONAL.search(said))
-            return None if found is None else NoteRequest("note_ask", found)
+            return None if found is None else NoteRequest("note_ask", found, since=bool(_DID.match(said)))
         return None
 
     def act(self, request: NoteRequest) -> tuple[str, str]:
@@ -90,8 +100,12 @@ class Notes:
                 return request.intent, f"I already remember {number_words(MAX_NOTES)} things. Ask me to forget one."
             if request.note not in self.notes:
                 self.notes.append(request.note)
+            self.noted_at[request.note] = self.clock()
             return request.intent, f"Okay, I'll remember {_that(request.note)}."
         if request.intent == "note_ask":
+            noted = self.noted_at.get(request.note)
+            if request.since and noted is not None:  # "did I take my pills": yesterday's note is no answer for today
+                return request.intent, f"You told me {_when(noted, self.clock())} {_that(request.note)}."
             return request.intent, f"You told me {second_person(request.note)}."
         if not self.notes:
             return request.intent, "You haven't asked me to remember anything."
@@ -100,13 +114,14 @@ class Notes:
             return request.intent, f"You asked me to remember {said}."
         if request.intent == "note_clear":
             count = len(self.notes)
-            self.notes = []
+            self.notes, self.noted_at = [], {}
             things = "the one thing" if count == 1 else f"the {number_words(count)} things"
             return request.intent, f"Okay, I've forgotten {things} you asked me to remember."
         found = self._best(request.note)
         if found is None:
             return request.intent, "I don't have a note about that."
         self.notes.remove(found)
+        self.noted_at.pop(found, None)
         return request.intent, f"Okay, I've forgotten {_that(found)}."
 
     def named_days(self) -> NamedDays:
@@ -122,11 +137,13 @@ class Notes:
             self._named_days = days
         return self._named_days
 
-    def kept(self) -> list[str]:
-        return list(self.notes)
+    def kept(self) -> list[dict[str, str | None]]:
+        return [{"note": note, "at": self.noted_at[note].isoformat() if note in self.noted_at else None}
+                for note in self.notes]
 
-    def restore(self, kept: list[str]) -> None:
-        self.notes = list(kept)
+    def restore(self, kept: list[dict[str, str | None]]) -> None:
+        self.notes = [str(entry["note"]) for entry in kept]
+        self.noted_at = {str(e["note"]): datetime.fromisoformat(e["at"]) for e in kept if e["at"] is not None}
         self._named_days = None
 
     def _best(self, said: str, everything: bool = False) -> str | None:
@@ -140,6 +157,20 @@ class Notes:
         shared, _, _, note = max(scored, default=(0, 0, 0, ""))
         enough = shared == len(asked) >= 2 if everything else shared >= 1
         return note if enough else None
+
+
+def _when(noted: datetime, now: datetime) -> str:
+    """When a note was said, as heard from `now`: "at eight oh five AM today", "yesterday at nine o'clock PM", "on
+    Tuesday at ...", "on March the 3rd"."""
+    days = (now.date() - noted.date()).days
+    if days == 0:
+        return f"at {spoken_time(noted)} today"
+    if days == 1:
+        return f"yesterday at {spoken_time(noted)}"
+    if days < 7:
+        return f"on {WEEKDAYS[noted.weekday()]} at {spoken_time(noted)}"
+    said = spoken_date(noted)
+    return "on " + (said.removesuffix(f", {now.year}") if noted.year == now.year else said)
 
 
 def _that(note: str) -> str:
@@ -162,11 +193,23 @@ def _shared(asked: set[str], noted: set[str]) -> int:
     return sum(any(same(word, noted_word) for noted_word in noted) for word in asked)
 
 
-def parse_kept(kept: object) -> list[str]:
-    """The notes of a decoded skills file (none in files written before notes), checked; ValueError says what is
-    wrong."""
+def parse_kept(kept: object) -> list[dict[str, str | None]]:
+    """The notes of a decoded skills file (none in files written before notes; words alone, without when each was
+    said, in files written before that), checked; ValueError says what is wrong."""
     if kept is None:
         return []
-    if not (isinstance(kept, list) and all(isinstance(n, str) for n in kept)):
-        raise ValueError("the notes are not a list of words")
-    return kept
+    if not isinstance(kept, list):
+        raise ValueError("the notes are not a list")
+    out: list[dict[str, str | None]] = []
+    for entry in kept:
+        note, at = (entry, None) if isinstance(entry, str) else (
+            (entry.get("note"), entry.get("at")) if isinstance(entry, dict) else (None, None))
+        if not isinstance(note, str) or not (at is None or isinstance(at, str)):
+            raise ValueError("a note is not words")
+        try:
+            if at is not None:
+                datetime.fromisoformat(at)
+        except ValueError:
+            raise ValueError(f"a note's time is not a time: {at!r}") from None
+        out.append({"note": note, "at": at})
+    return out

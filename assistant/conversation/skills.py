@@ -191,7 +191,7 @@ class Skills:
         self.book = Timers(self.enabled, lambda: self.clock(), self._save, follow_wall_clock=follow_wall_clock,
                            now=now)
         self.lists = Lists()
-        self.notes = Notes()
+        self.notes = Notes(lambda: self.clock())
         self.stopwatch = Stopwatch()
         self.volume = MAX_VOLUME
         self.last_reply = ""  # what the assistant said last, for "say that again" (the controller tells)
