@@ -86,10 +86,17 @@ _SEASONS: tuple[tuple[str, str, int], ...] = (
 )
 
 
+# The days read by name, north and south of the equator (True): the holidays, then the seasons.
+_NAMED: dict[bool, tuple[tuple[str, str, Callable[[int], date]], ...]] = {
+    south: (*HOLIDAYS, *((pattern, name, _season((longitude + 180 * south) % 360)) for pattern, name, longitude
+                         in _SEASONS))
+    for south in (False, True)
+}
+
+
 def _read_day(said: str, today: date, year: int | None, past: bool, southern: bool = False
               ) -> tuple[str, date, bool] | None:
-    seasons = [(pattern, name, _season((longitude + 180 * southern) % 360)) for pattern, name, longitude in _SEASONS]
-    for pattern, name, in_year in (*HOLIDAYS, *seasons):
+    for pattern, name, in_year in _NAMED[southern]:
         match = re.fullmatch(rf"(?:the )?(?:{pattern})(?: (?P<year>\d{{4}}))?", said)
         if match:
             day = _in_year(in_year, int(match["year"]) if match["year"] else year, today, past)

@@ -223,15 +223,20 @@ class ClockTime:
     span: tuple[int, int] = field(default=(0, 0), compare=False)  # where the time was said ("at 7 pm")
     part: PartOfDay | None = None  # the part of the day said for it ("this evening"), if one was
 
+    @property
+    def hours(self) -> tuple[int, ...]:
+        """The hours of the day (0-23) it may be: one when AM or PM is said or the hour tells (0, 13-23), else the
+        morning's first and the afternoon's."""
+        if self.meridiem is not None:
+            return (self.hour % 12 + (12 if self.meridiem == "pm" else 0),)
+        if 1 <= self.hour <= 12:
+            return (self.hour % 12, self.hour % 12 + 12)
+        return (self.hour,)
+
     def next_after(self, moment: datetime) -> datetime:
         """The first such time after `moment` (tomorrow's, or on the days said, when said so): "at 7" at 3 PM is 7
         PM, "at 7 on Monday" is next Monday's (or today's, on a Monday before 7)."""
-        if self.meridiem is not None:
-            hours: tuple[int, ...] = (self.hour % 12 + (12 if self.meridiem == "pm" else 0),)
-        elif 1 <= self.hour <= 12:
-            hours = (self.hour % 12, self.hour % 12 + 12)
-        else:
-            hours = (self.hour,)
+        hours = self.hours
         today = moment.replace(second=0, microsecond=0)
         if self.days_later:
             days: Iterable[int] = (self.days_later,)

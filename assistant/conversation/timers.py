@@ -388,8 +388,7 @@ class Timers:
         else:
             steps = max(1, math.floor((moment - at).total_seconds() / reminder.every_s) + 1)
             at += timedelta(seconds=steps * reminder.every_s)
-        seconds = round(at.timestamp() - moment.timestamp())
-        return dataclasses.replace(reminder, due=now + seconds * SAMPLE_RATE, at=at)
+        return dataclasses.replace(reminder, due=_due_at(at, moment, now), at=at)
 
     def _next_week_day(self, alarm: Timer, now: int) -> Timer:
         """A weekly `alarm` (rung, or missed) set for its next day after the one it was set for and after now."""
@@ -398,8 +397,7 @@ class Timers:
         while at <= moment or at == alarm.at:
             at = next(at + timedelta(days=d) for d in range(1, 8) if (at + timedelta(days=d)).weekday() in
                       alarm.weekdays)  # same time on the wall: across a DST change too
-        seconds = round(at.timestamp() - moment.timestamp())
-        return dataclasses.replace(alarm, due=now + seconds * SAMPLE_RATE, at=at)
+        return dataclasses.replace(alarm, due=_due_at(at, moment, now), at=at)
 
     def which_answer(self, normalized: str) -> TimerRequest | None:
         """The answer to "Say which one to cancel" (pause, resume, add time to, change), as the request it
@@ -502,8 +500,7 @@ class Timers:
             if not MIN_REPEAT_S <= request.every_s <= MAX_TIMER_S:
                 return ("reminder_ask", "I can repeat a reminder every five minutes up to once a day.")
             at = request.at.next_after(moment) if request.at else moment + timedelta(seconds=request.every_s)
-            seconds = round(at.timestamp() - moment.timestamp())
-            reminder = Timer(request.name, 0, now + seconds * SAMPLE_RATE, kind="reminder", at=at,
+            reminder = Timer(request.name, 0, _due_at(at, moment, now), kind="reminder", at=at,
                              every_s=request.every_s)
             self._add(reminder)
             first = f", starting at {spoken_time(at)}" if request.at else ""
@@ -534,11 +531,9 @@ class Timers:
             hour, minute = MORNING_HOUR, 0
         else:
             daytime = _daytime(dataclasses.replace(said, weekly=True), moment)
-            hour = daytime.hour % 12 + 12 * (daytime.meridiem == "pm") if daytime.meridiem else daytime.hour
-            minute = daytime.minute
+            hour, minute = daytime.hours[0], daytime.minute
         at = _in_month(day, moment.replace(hour=hour, minute=minute, second=0, microsecond=0), after=moment)
-        seconds = round(at.timestamp() - moment.timestamp())
-        reminder = Timer(request.name, 0, now + seconds * SAMPLE_RATE, kind="reminder", at=at, month_day=day)
+        reminder = Timer(request.name, 0, _due_at(at, moment, now), kind="reminder", at=at, month_day=day)
         self._add(reminder)
         days = (at.date() - moment.date()).days
         date = spoken_date(at).removesuffix(f", {moment.year}")
@@ -604,9 +599,8 @@ class Timers:
             if len(self.timers) >= MAX_TIMERS:
                 return f"You already have {number_words(MAX_TIMERS)} timers and alarms. Cancel one first."
             at = request.at.next_after(moment)
-            seconds = round(at.timestamp() - moment.timestamp())  # local times: across a DST change too
             weekdays = tuple(sorted(request.at.weekdays)) if request.at.weekly else ()
-            alarm = Timer(spoken_time(at), 0, now + seconds * SAMPLE_RATE, kind="alarm", at=at, weekdays=weekdays)
+            alarm = Timer(spoken_time(at), 0, _due_at(at, moment, now), kind="alarm", at=at, weekdays=weekdays)
             if any(t.at == at and t.weekdays == weekdays for t in alarms):
                 return f"You already have an alarm for {alarm.when(moment)}."
             self._add(alarm)
@@ -668,8 +662,7 @@ class Timers:
         if any(t.at == at and t.weekdays == weekdays for t in alarms if t is not alarm):
             return f"You already have an alarm for {spoken_time(at)}."
         self.timers.remove(alarm)
-        seconds = round(at.timestamp() - moment.timestamp())  # local times: across a DST change too
-        moved = Timer(spoken_time(at), 0, now + seconds * SAMPLE_RATE, kind="alarm", at=at, weekdays=weekdays)
+        moved = Timer(spoken_time(at), 0, _due_at(at, moment, now), kind="alarm", at=at, weekdays=weekdays)
         self._add(moved)
         return f"Okay, I've moved your {alarm.name} alarm to {moved.when(moment)}."
 
@@ -822,6 +815,12 @@ def parse_kept(kept: object) -> list[dict[str, Any]]:
             raise ValueError(f"timer {index} is not a timer")
         out.append({**saved, "at": at, "weekdays": sorted(set(weekdays)), "every_s": every_s, "month_day": month_day})
     return out
+
+
+def _due_at(at: datetime, moment: datetime, now: int) -> int:
+    """The sample at which wall-clock `at` comes, `moment` being sample `now` (by timestamps: local times, across a
+    change to summer time too)."""
+    return now + round(at.timestamp() - moment.timestamp()) * SAMPLE_RATE
 
 
 def _in_month(day: int, at: datetime, after: datetime) -> datetime:

@@ -197,8 +197,7 @@ def _convert_request(match: re.Match[str]) -> Callable[[datetime], str] | None:
     name, zone = found
 
     def answer(now: datetime) -> str:
-        hour = at.hour % 12 + (12 if at.meridiem == "pm" else 0) if at.meridiem else at.hour
-        here = now.replace(hour=hour, minute=at.minute, second=0, microsecond=0).astimezone()
+        here = now.replace(hour=at.hours[0], minute=at.minute, second=0, microsecond=0).astimezone()
         there = here.astimezone(zone)
         day = "" if there.date() == here.date() else f" on {WEEKDAYS[there.weekday()]}"
         return f"When it's {spoken_time(here)} here, it's {spoken_time(there)}{day} in {name}."
