@@ -186,7 +186,8 @@ def test_money_is_said_as_people_say_it(cents: int, said: str) -> None:
 @pytest.mark.parametrize(
     ("number", "article"),
     [("8", "an"), ("18", "an"), ("11", "an"), ("80", "an"), ("800", "an"), ("18.5", "an"), ("11000", "an"),
-     ("1", "a"), ("15", "a"), ("110", "a"), ("1800", "a"), ("1 and a half", "a")],
+     ("1", "a"), ("15", "a"), ("110", "a"), ("1800", "a"), ("1 and a half", "a"),
+     ("egg timer", "an"), ("to-do list", "a")],  # a word: by its first letter
 )
 def test_a_number_takes_the_article_it_is_read_with(number: str, article: str) -> None:
     assert indefinite_article(number) == article

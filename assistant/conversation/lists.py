@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.conversation.phrases import ADDRESSING, plain_words, same_name
-from assistant.conversation.spoken import spoken_list
+from assistant.conversation.spoken import indefinite_article, spoken_list
 
 MAX_LISTS = 20
 MAX_ITEMS = 100  # per list: a runaway loop must not fill a weeks-long run's memory
@@ -122,7 +122,7 @@ class Lists:
     def act(self, request: ListRequest) -> tuple[str, str]:
         """Does what `request` asks: its reply (intent, text)."""
         if request.intent == "list_names":
-            names = [f"{'an' if n[0] in 'aeiou' else 'a'} {n} list" for n in self.lists]
+            names = [f"{indefinite_article(name)} {name} list" for name in self.lists]
             return request.intent, f"You have {spoken_list(names)}." if names else "You have no lists."
         if request.intent != "list_clear":  # a list just cleared is done with
             self.recent, self.just_added = request.name, request.intent == "list_add"

@@ -130,8 +130,10 @@ def spoken_weekdays(days: Sequence[int]) -> str:
 
 def indefinite_article(number: str) -> str:
     """"a" or "an" before a number written in digits, as it is read: "an 8", "an 18 percent", "an 11000", "a 1800"
-    (one thousand eight hundred)."""
+    (one thousand eight hundred); before a word, by its first letter: "an egg timer", "a to-do list"."""
     digits = number[:len(number) - len(number.lstrip("0123456789"))]
+    if not digits:
+        return "an" if number[:1] in ("a", "e", "i", "o", "u") else "a"
     eleven_or_eighteen = len(digits) % 3 == 2 and digits[:2] in ("11", "18")  # 11, 18000, 11000000
     return "an" if digits.startswith("8") or eleven_or_eighteen else "a"
 

@@ -58,6 +58,7 @@ from assistant.conversation.phrases import (
 from assistant.conversation.reminders import parse_reminder, parse_when
 from assistant.conversation.spoken import (
     duration_name,
+    indefinite_article,
     number_words,
     ordinal,
     spoken_date,
@@ -687,7 +688,7 @@ class Timers:
                 said.append((f"{name} timer for " if name else "") + spoken_duration(seconds))
             elif named:  # "a timer for ten minutes and a pasta timer for eight minutes"
                 kind = f"{name} timer" if name else "timer"
-                said.append(f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} for {spoken_duration(seconds)}")
+                said.append(f"{indefinite_article(kind)} {kind} for {spoken_duration(seconds)}")
             else:
                 said.append(f"one for {spoken_duration(seconds)}")
         several = f"{number_words(len(said))} timers, " if len(lengths) > 1 and not named else ""
