@@ -236,7 +236,7 @@ def _intents(device_does: str, jokes: JokeDeck) -> tuple[PhraseIntent, ...]:
         # (normalized text: "one" is "1") just after a joke, another; else asked what (RuleBrain.answer)
         ("another", r"another(?: 1)?|1 more|tell me another(?: 1)?",
          lambda now: "Another what? Ask me for a joke, or the time, or a timer."),
-        ("how_are_you", r"how are you(?: doing| today)?|how is it going|hows it going|how are things",
+        ("how_are_you", r"how are you(?: doing| today)?|how is it going|how are things",  # "hows": "how is"
          lambda now: "I'm doing well, thanks for asking! What can I do for you?"),
         ("greeting", r"hello|hi|hey|good (?:morning|afternoon|evening|day)|greetings|howdy", _greeting),
         ("good_night", r"good ?night|night night|sleep well", lambda now: "Good night! Sleep well."),
