@@ -4,6 +4,8 @@ past its time asks when; alarms still ask for a time."""
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -361,15 +363,114 @@ def test_how_often_is_said_in_minutes_or_hours(text: str, reply: str, every_s: i
 
 
 @pytest.mark.parametrize(
-    "text", ["remind me every other day to water the plants", "remind me every 3 days to call grandma",
-             "remind me yearly to renew the license", "remind me every other month to change the filter"],
+    "text", ["remind me twice a day to take my pills", "remind me 3 times a week to go running"],
 )
 def test_a_repeat_not_kept_is_said_plainly_and_nothing_is_set(text: str) -> None:
     skill = skills(TUESDAY)
     reply = skill.answer(text, 0)
     assert reply is not None and reply.intent == "reminder_ask"
-    assert reply.text.startswith("I can't repeat a reminder every few days or every year yet.")
+    assert reply.text.startswith("I can't repeat a reminder more than once a day, a week or a month.")
     assert skill.timers == []
+
+
+@pytest.mark.parametrize(
+    ("text", "reply", "first", "every_days"),
+    [
+        ("remind me every other day to water the plants", "Okay, I'll remind you to water the plants at nine o'clock "
+         "AM every other day, starting tomorrow.", datetime(2024, 3, 6, 9), 2),
+        ("remind me to call grandma every 3 days at 5", "Okay, I'll remind you to call grandma at five o'clock PM "
+         "every three days, starting today.", datetime(2024, 3, 5, 17), 3),  # 5 without AM or PM: the afternoon's
+        ("remind me every other thursday at 7 pm to take out the recycling", "Okay, I'll remind you to take out the "
+         "recycling at seven o'clock PM every other Thursday, starting Thursday, March the 7th.",
+         datetime(2024, 3, 7, 19), 14),
+        ("remind me every two weeks on friday that i get paid", "Okay, I'll remind you that you get paid at nine "
+         "o'clock AM every other Friday, starting Friday, March the 8th.", datetime(2024, 3, 8, 9), 14),
+        ("remind me fortnightly to pay the cleaner", "Okay, I'll remind you to pay the cleaner at nine o'clock AM "
+         "every other Wednesday, starting tomorrow.", datetime(2024, 3, 6, 9), 14),
+        ("remind me every 3 weeks to change the water filter", "Okay, I'll remind you to change the water filter at "
+         "nine o'clock AM every three weeks on Wednesday, starting tomorrow.", datetime(2024, 3, 6, 9), 21),
+    ],
+)
+def test_a_reminder_every_few_days_or_weeks_starts_on_the_day_said(text: str, reply: str, first: datetime,
+                                                                  every_days: int) -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, text) == reply
+    (reminder,) = skill.timers
+    assert (reminder.at, reminder.every_days) == (first, every_days)
+
+
+@pytest.mark.parametrize(
+    ("text", "reply", "first", "month_day", "every_months"),
+    [
+        ("remind me every other month to change the filter", "Okay, I'll remind you to change the filter at nine "
+         "o'clock AM on the 5th of every other month, starting Sunday, May the 5th.", datetime(2024, 5, 5, 9), 5, 2),
+        # a day of the month said: its next, then every 3 months
+        ("remind me every 3 months on the 1st to change the filter", "Okay, I'll remind you to change the filter "
+         "at nine o'clock AM on the 1st every three months, starting Monday, April the 1st.",
+         datetime(2024, 4, 1, 9), 1, 3),
+        ("remind me every year on march 3rd at 8 to call mom", "Okay, I'll remind you to call mom at eight o'clock "
+         "AM every year on March the 3rd.", datetime(2025, 3, 3, 8), 3, 12),
+        ("remind me annually on april 15 to do the taxes", "Okay, I'll remind you to do the taxes at nine o'clock AM "
+         "every year on April the 15th.", datetime(2024, 4, 15, 9), 15, 12),
+        ("remind me every year to renew the passport", "Okay, I'll remind you to renew the passport at nine o'clock "
+         "AM every year on March the 5th.", datetime(2025, 3, 5, 9), 5, 12),  # today's date, its time has passed
+        ("remind me every 2 years to renew my license", "Okay, I'll remind you to renew your license at nine "
+         "o'clock AM every other year on March the 5th.", datetime(2026, 3, 5, 9), 5, 24),
+    ],
+)
+def test_a_reminder_every_few_months_or_years_keeps_its_day(text: str, reply: str, first: datetime, month_day: int,
+                                                            every_months: int) -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, text) == reply
+    (reminder,) = skill.timers
+    assert (reminder.at, reminder.month_day, reminder.every_months) == (first, month_day, every_months)
+
+
+def _rings(skill: Skills, now: list[datetime], count: int) -> list[datetime]:
+    """The wall-clock times the only reminder rings at, `count` times over (the clock set to each)."""
+    rung = []
+    for _ in range(count):
+        (reminder,) = skill.timers
+        now[0] = reminder.at
+        (ringing,) = skill.due(reminder.due)
+        rung.append(ringing.at)
+    return rung
+
+
+def test_reminders_on_the_calendar_ring_again_on_their_beat() -> None:
+    now = [TUESDAY]
+    every_other_day = Skills(SKILLS, clock=lambda: now[0], follow_wall_clock=False)
+    every_other_day.answer("remind me every other day at 8 pm to water the plants", 0)
+    assert _rings(every_other_day, now, 3) == [datetime(2024, 3, d, 20) for d in (5, 7, 9)]
+    assert said(every_other_day, "what are my reminders", every_other_day.timers[0].due - S) == (
+        "You have a reminder to water the plants at eight o'clock PM every other day, the next one on Monday.")
+    now = [TUESDAY]
+    thanksgiving = Skills(SKILLS, clock=lambda: now[0], follow_wall_clock=False)
+    assert said(thanksgiving, "remind me every year on thanksgiving to call grandma") == (
+        "Okay, I'll remind you to call grandma at nine o'clock AM every year on Thanksgiving.")
+    assert _rings(thanksgiving, now, 3) == [datetime(2024, 11, 28, 9), datetime(2025, 11, 27, 9),
+                                            datetime(2026, 11, 26, 9)]  # its date moves
+    now = [TUESDAY]
+    leap_day = Skills(SKILLS, clock=lambda: now[0], follow_wall_clock=False)
+    leap_day.answer("remind me every year on february 29 to celebrate", 0)
+    assert _rings(leap_day, now, 2) == [datetime(2028, 2, 29, 9), datetime(2029, 2, 28, 9)]
+    assert said(leap_day, "what are my reminders", leap_day.timers[0].due - S) == (
+        "You have a reminder to celebrate at nine o'clock AM every year on February the 29th.")
+
+
+def test_reminders_on_the_calendar_are_kept_and_a_missed_one_set_for_its_next_beat(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "skills.json", "timers, alarms and volume", 1)
+    before = Skills(SKILLS, clock=lambda: TUESDAY, follow_wall_clock=False, store=store)
+    for text in ("remind me every other day at 8 pm to water the plants", "remind me every year on easter to call "
+                 "the family", "remind me every 3 months on the 10th to pay the bill"):
+        before.answer(text, 0)
+    later = datetime(2024, 4, 11, 12)  # the assistant was off meanwhile
+    kept = Skills(SKILLS, clock=lambda: later, follow_wall_clock=False, store=store).timers
+    assert sorted((t.at, t.every_days, t.month_day, t.every_months, t.holiday) for t in kept) == [
+        (datetime(2024, 4, 12, 20), 2, 0, 1, ""),  # March 5th, 7th, ... April 10th, 12th: on its beat
+        (datetime(2024, 6, 10, 9), 0, 10, 3, ""),  # March 10th, then every 3 months
+        (datetime(2025, 4, 20, 9), 0, 0, 12, "Easter"),  # 2024's was March 31st
+    ]
 
 
 @pytest.mark.parametrize(
@@ -462,3 +563,23 @@ def test_a_monthly_reminder_is_kept_and_a_missed_one_set_for_the_next_month(tmp_
     later = datetime(2024, 3, 12, 9)  # the assistant was off on the 10th
     (kept,) = Skills(SKILLS, clock=lambda: later, follow_wall_clock=False, store=store).timers
     assert (kept.month_day, kept.at) == (10, datetime(2024, 4, 10, 9))
+
+
+def test_a_kept_reminder_on_a_holiday_the_calendar_does_not_know_is_not_read(tmp_path: Path,
+                                                                             caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "skills.json"
+    festivus = {"name": "to air your grievances", "seconds": 0, "kind": "reminder", "at": "2024-12-23T09:00:00",
+                "due_at": datetime(2024, 12, 23, 9).timestamp(), "paused_left_s": None, "every_months": 12,
+                "holiday": "Festivus"}
+    path.write_text(json.dumps({"version": 1, "volume": 5, "timers": [festivus]}))
+    with caplog.at_level(logging.WARNING):
+        skill = Skills(SKILLS, clock=lambda: TUESDAY, follow_wall_clock=False,
+                       store=StateFile(path, "timers, alarms and volume", 1))
+    assert skill.timers == [] and "timer 0 is not a timer" in caplog.text
+
+
+def test_the_answer_to_what_completes_a_reminder_every_few_days() -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, "remind me every other day") == "What should I remind you of?"
+    assert said(skill, "water the plants") == (
+        "Okay, I'll remind you to water the plants at nine o'clock AM every other day, starting tomorrow.")

@@ -2,7 +2,8 @@
 every Monday at 7 PM to take out the trash", "remind me tomorrow at 9 to call the dentist", "remind me on December
 5th to call grandma", "on the 5th" (this month's or the next), "in 3 days", "next Friday" (next week's), "next week"
 (its Monday), "on Christmas Eve"; a day a week or more away is said back with its date. Again and again: "every
-hour", "every 30 minutes", "on the 1st of every month" ("every other day" and "every year" are not kept).
+hour", "every 30 minutes", "every other day", "every 3 days", "every other Thursday", "every 2 weeks", "on the 1st of
+every month", "every 3 months", "every year on March 3rd", "every year on Thanksgiving" ("twice a day" is not kept).
 
 A part of the day said instead of a clock time stands for one (assistant.conversation.phrases: morning 9 AM,
 afternoon 2 PM, evening 6 PM, tonight and at night 8 PM), and a day said alone for its morning, as phone assistants
@@ -45,14 +46,22 @@ _CLOSING = frozenset({"please", "and", "then", "again"})  # left off the end of 
 _BEFORE_WHEN = _CLOSING | {"at", "for", "by", "starting", "beginning", "from"}
 
 
-# Again and again: "every hour", "every 30 minutes", "every 2 hours", "every half hour", "hourly".
+# Again and again: "every hour", "every 30 minutes", "every 2 hours", "every half hour", "every other hour", "hourly".
 _EVERY = re.compile(r"\b(?:every (?:(?P<count>\d+) (?P<unit>minutes?|mins?|hours?)|(?P<hour>hour)"
-                    r"|(?P<half>half (?:an )?hour))|(?P<hourly>hourly))\b")
-# Once a month: "every month", "on the 1st of every month", "monthly".
-_MONTHLY = re.compile(r"\b(?:(?:of )?(?:every|each) month|monthly)\b")
-# Repeats not kept (a day, days of the week, a day of the month, or minutes and hours are): "every other day".
-_UNKEPT_REPEAT = re.compile(r"\b(?:every (?:other |second |\d+ )(?:months?|years?)|every (?:years?|fortnight)"
-                            r"|every other (?:day|week)|every \d+ (?:days|weeks)|yearly|annually)\b")
+                    r"|(?P<half>half (?:an )?hour)|(?P<other>(?:other|second) hour))|(?P<hourly>hourly))\b")
+# Every so many days or weeks, on the calendar: "every other day", "every 3 days", "every 2 weeks", "every other
+# Thursday" (its day is read with the time), "fortnightly".
+_EVERY_DAYS = re.compile(r"\b(?:every (?:(?:other|second) (?P<other>day|week|(?:monday|tuesday|wednesday|thursday"
+                         r"|friday|saturday|sunday)(?=s?\b))|(?P<count>\d+) (?P<unit>days|weeks)|fortnight)"
+                         r"|fortnightly)\b")
+# Every so many months or years, on a day of the month: "every month", "on the 1st of every month", "monthly",
+# "every 3 months", "quarterly", "every year", "annually", "every 2 years".
+_EVERY_MONTHS = re.compile(r"\b(?:(?:of )?(?:every|each) (?P<month>month)|(?P<monthly>monthly)"
+                           r"|every (?:(?:other|second) (?P<other>month|year)|(?P<count>\d+) (?P<unit>months|years)"
+                           r"|(?P<quarter>quarter))|(?P<quarterly>quarterly)|(?P<half>twice a year|semi ?annually)"
+                           r"|(?:(?:of )?(?:every|each)|once a) (?P<year>year)|(?P<yearly>yearly|annually))\b")
+# Repeats not kept: more than once in a day, a week or a month ("twice a day").
+_UNKEPT_REPEAT = re.compile(r"\b(?:twice|(?:three|3|four|4) times) a (?:day|week|month)\b")
 
 
 @dataclass(frozen=True)
@@ -61,8 +70,9 @@ class ReminderRequest:
     at: ClockTime | None  # a time of day said
     seconds: float | None  # a length said ("in 20 minutes")
     every_s: int = 0  # rings again this often ("every hour"); 0: once (or on the days said)
-    monthly: bool = False  # rings again each month, on the day of the month said (or today's)
-    unkept_repeat: bool = False  # asks for a repeat the skills cannot keep ("every other day")
+    every_days: int = 0  # rings again this many days on ("every other day": 2, "every other Thursday": 14)
+    every_months: int = 0  # rings again this many months on, on the day of the month said (or today's): "every year" 12
+    unkept_repeat: bool = False  # asks for a repeat the skills cannot keep ("twice a day")
 
 
 def parse_reminder(normalized: str) -> ReminderRequest | None:
@@ -74,7 +84,8 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     if _UNKEPT_REPEAT.search(rest):
         return ReminderRequest("", None, None, unkept_repeat=True)
     every = _EVERY.search(rest)
-    monthly = _MONTHLY.search(rest)
+    days = _EVERY_DAYS.search(rest)
+    months = _EVERY_MONTHS.search(rest)
     duration = parse_duration(rest)
     every_s = _every_seconds(every) if every else 0
     if every and every["count"]:
@@ -83,25 +94,44 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     spans = list(when_spans(rest))
     if at is not None:
         spans.append(at.span)
-    for repeat in (every, monthly):
+    for repeat in (every, days, months):
         if repeat is not None:
             spans.append(repeat.span())
     for start, end in duration.spans if duration else ():
         spans.append((start - 3 if rest[:start].endswith("in ") else start, end))
     said = _what_said(rest, _merged(spans))
     lead = _LEAD.match(said + " ")
-    if lead is None and (said or not (at or duration)) and rest:
+    if lead is None and (said or not (at or duration or every or days or months)) and rest:
         return None  # "remind me what I said": not a reminder
     task = said[lead.end():].strip() if lead else said
     kind = "about" if lead and lead["about"] else "that" if lead and lead["that"] else "to"
     what = f"{kind} {second_person(task)}" if task.strip() else ""
-    return ReminderRequest(what, at, duration.seconds if duration else None, every_s, monthly is not None)
+    return ReminderRequest(what, at, duration.seconds if duration else None, every_s,
+                           _every_days(days) if days else 0, _every_months(months) if months else 0)
 
 
 def _every_seconds(every: re.Match[str]) -> int:
     if every["count"]:
         return int(every["count"]) * (3600 if every["unit"].startswith("h") else 60)
-    return 1800 if every["half"] else 3600
+    return 1800 if every["half"] else 7200 if every["other"] else 3600
+
+
+def _every_days(days: re.Match[str]) -> int:
+    if days["count"]:
+        return int(days["count"]) * (7 if days["unit"] == "weeks" else 1)
+    return 2 if days["other"] == "day" else 14  # "every other week", "every other Thursday", "fortnightly"
+
+
+def _every_months(months: re.Match[str]) -> int:
+    if months["count"]:
+        return int(months["count"]) * (12 if months["unit"] == "years" else 1)
+    if months["other"]:
+        return 2 if months["other"] == "month" else 24
+    if months["quarter"] or months["quarterly"]:
+        return 3
+    if months["half"]:
+        return 6
+    return 12 if months["year"] or months["yearly"] else 1
 
 
 def parse_when(normalized: str) -> ClockTime | None:

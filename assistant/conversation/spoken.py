@@ -67,7 +67,12 @@ def ordinal(number: int) -> str:
 
 def spoken_date(moment: datetime) -> str:
     """The date as a voice says it: "Tuesday, March the 5th, 2024"."""
-    return f"{WEEKDAYS[moment.weekday()]}, {_MONTHS[moment.month - 1]} the {ordinal(moment.day)}, {moment.year}"
+    return f"{WEEKDAYS[moment.weekday()]}, {spoken_month_day(moment.month, moment.day)}, {moment.year}"
+
+
+def spoken_month_day(month: int, day: int) -> str:
+    """A day of the year as a voice says it: "March the 5th"."""
+    return f"{_MONTHS[month - 1]} the {ordinal(day)}"
 
 
 _UNITS = (("hour", 3600), ("minute", 60), ("second", 1))

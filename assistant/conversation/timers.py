@@ -22,7 +22,9 @@ Reminders (assistant.conversation.reminders reads them): "remind me to call my m
 minutes to check the oven", "every Monday at 7 PM", "tomorrow morning" (9 AM: a part of the day stands for a time),
 "what are my reminders", "cancel the reminder to call mom"; a Timer of kind "reminder" named by what it is about ("to
 call your mom"), kept and rung as alarms are. One without a time, or for today's part of the day once its time has
-passed ("this morning" at 3 PM), asks when.
+passed ("this morning" at 3 PM), asks when. Again and again: every so many minutes or hours (on its beat), days or
+weeks ("every other Thursday": on the wall clock), months ("on the 1st of every month") or years ("every year on
+March 3rd", "every year on Thanksgiving": its own day each year).
 
 Kept across restarts (the skills' file): deadlines on the wall clock; one that ran out while the assistant was
 down rings at once if that was within RING_LATE_S, else it is dropped with a line in the log (a seven o'clock
@@ -43,6 +45,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from assistant.audio.io import SAMPLE_RATE
+from assistant.conversation.holidays import HOLIDAYS, next_dates
 from assistant.conversation.phrases import (
     CHATTER,
     DEFINITION,
@@ -57,6 +60,7 @@ from assistant.conversation.phrases import (
 )
 from assistant.conversation.reminders import parse_reminder, parse_when
 from assistant.conversation.spoken import (
+    WEEKDAYS,
     duration_name,
     indefinite_article,
     number_words,
@@ -66,6 +70,7 @@ from assistant.conversation.spoken import (
     spoken_duration,
     spoken_every,
     spoken_list,
+    spoken_month_day,
     spoken_time,
     spoken_weekdays,
     time_left,
@@ -75,6 +80,8 @@ log = logging.getLogger(__name__)
 
 MAX_TIMER_S = 24 * 3600
 MIN_REPEAT_S = 5 * 60  # a reminder every so often, at most this often: "every 10 seconds" would only nag
+MAX_EVERY_DAYS = 366  # "every 500 days" is a date to say once
+MAX_EVERY_MONTHS = 120
 MAX_TIMERS = 20  # timers, alarms and reminders: a runaway "set a timer" must not fill a weeks-long run's memory
 RECENTLY_RUNG_S = 120.0  # "stop the timer", "snooze" this soon after one ran out are about that one
 SNOOZE_S = 540  # nine minutes, as alarm clocks do
@@ -83,6 +90,7 @@ WALL_CHECK_S = 10.0  # how often alarms are set again from the wall clock (the s
 WALL_MOVED_S = 30.0  # a correction this big is logged: the wall clock was set (by NTP after a boot, by hand)
 MAX_WORDS = 16  # a request is said in fewer words; more is talk about timers (the language model's)
 _SKILL_OF_KIND = {"timer": "timers", "alarm": "alarms", "reminder": "reminders"}
+_HOLIDAY_NAMES = frozenset(name for _, name, _ in HOLIDAYS)
 
 _TIMER_WORDS = frozenset({"timer", "timers"})
 # "set a timer for 10" with no unit: minutes, as a kitchen timer's dial (up to three hours; said back, so a user
@@ -134,18 +142,51 @@ class Timer:
     at: datetime | None = None  # an alarm's or a reminder's wall-clock time
     weekdays: tuple[int, ...] = ()  # days of the week to ring again on (0 is Monday); empty: once
     every_s: int = 0  # a reminder that rings again this often ("every hour"); 0: once, or on its weekdays
-    month_day: int = 0  # a reminder that rings again each month on this day (the month's last, in a shorter one)
+    every_days: int = 0  # a reminder that rings again this many days on, on the wall clock ("every other day": 2)
+    month_day: int = 0  # a reminder that rings again on this day of the month (the month's last, in a shorter one)
+    every_months: int = 1  # with month_day: this many months apart ("every 3 months"; "every year" 12)
+    holiday: str = ""  # a reminder that rings again on this holiday each year (its date may move: Thanksgiving)
+
+    @property
+    def repeats(self) -> bool:
+        """Whether it rings again after a time, days, months or a year (a weekly one goes by its weekdays)."""
+        return bool(self.every_s or self.every_days or self.month_day or self.holiday)
 
     def when(self, moment: datetime) -> str:
         """An alarm's or reminder's time and days as said: "seven o'clock AM every weekday", "six thirty AM
-        tomorrow"; a reminder every so often: "every hour, next at four oh five PM today"."""
+        tomorrow"; a reminder every so often: "every hour, next at four oh five PM today"; every so many days:
+        "nine o'clock AM every other day, the next one tomorrow"."""
         at = self.at or moment
         if self.every_s:
             return f"{spoken_every(self.every_s)}, next at {spoken_time(at)} {spoken_day(at, moment)}"
-        if self.month_day:
-            return f"{spoken_time(at)} on the {ordinal(self.month_day)} of every month"
+        if self.every_days:
+            return f"{self.repeat_said(at)}, the next one {spoken_day(at, moment)}"
+        if self.month_day or self.holiday:
+            return self.repeat_said(at)
         days = spoken_weekdays(self.weekdays) if self.weekdays else spoken_day(at, moment)
         return f"{spoken_time(at)} {days}"
+
+    def repeat_said(self, at: datetime) -> str:
+        """A reminder's time (`at`, its next) and how it repeats on the calendar: "nine o'clock AM every other day",
+        "... every other Thursday", "... on the 1st of every month", "... every year on March the 3rd", "... every
+        year on Thanksgiving"."""
+        if self.holiday:
+            return f"{spoken_time(at)} every year on {self.holiday}"
+        if self.every_days:
+            weeks, days = divmod(self.every_days, 7)
+            weekday = WEEKDAYS[at.weekday()]
+            often = ("every other day" if self.every_days == 2 else f"every {number_words(self.every_days)} days"
+                     if days else f"every {weekday}" if weeks == 1 else f"every other {weekday}" if weeks == 2
+                     else f"every {number_words(weeks)} weeks on {weekday}")
+            return f"{spoken_time(at)} {often}"
+        years, months = divmod(self.every_months, 12)
+        if not months:
+            often = "every year" if years == 1 else "every other year" if years == 2 else \
+                f"every {number_words(years)} years"
+            return f"{spoken_time(at)} {often} on {spoken_month_day(at.month, self.month_day)}"  # February 29th
+        often = ("of every month" if self.every_months == 1 else "of every other month" if self.every_months == 2
+                 else f"every {number_words(self.every_months)} months")
+        return f"{spoken_time(at)} on the {ordinal(self.month_day)} {often}"
 
     @property
     def called(self) -> str:
@@ -168,8 +209,14 @@ class TimerRequest:
     # a reminder's request as said (if it says no what, the answer to "What should I remind you of?" completes it)
     others: tuple[tuple[float, str], ...] = ()  # more timers set at once (length, name): "... and another for 5"
     every_s: int = 0  # a reminder asked for again and again: how often
-    monthly: bool = False  # a reminder asked for every month
+    every_days: int = 0  # a reminder asked for every so many days ("every other day": 2)
+    every_months: int = 0  # a reminder asked for every so many months ("every month": 1, "every year": 12)
     changed: ClockTime | None = None  # alarm_change: the alarm to change as said ("my 7 am alarm"); None: the one
+
+    @property
+    def repeats(self) -> bool:
+        """A reminder asked for again and again (which says when it starts, if nothing else does)."""
+        return bool(self.every_s or self.every_days or self.every_months)
 
 
 Snapshot = tuple[list[Timer], int | None, list[Timer]]  # the timers, when one last rang, which
@@ -274,9 +321,9 @@ class Timers:
         if request.intent == "reminder_set":
             return self._set_reminder(request, now)
         if request.intent == "reminder_unkept":
-            return ("reminder_ask", "I can't repeat a reminder every few days or every year yet. I can remind you "
-                                    "once, every day, on days of the week, every month, or every so many minutes or "
-                                    "hours.")
+            return ("reminder_ask", "I can't repeat a reminder more than once a day, a week or a month. I can remind "
+                                    "you every day, on days of the week, every so many minutes, hours, days, weeks, "
+                                    "months or years, or once.")
         if request.intent.startswith("reminder"):
             return request.intent, self._reminders(request)
         if request.intent == "timer_set":
@@ -300,7 +347,10 @@ class Timers:
             "paused_left_s": None if t.paused_left is None else t.paused_left / SAMPLE_RATE,
             "weekdays": list(t.weekdays),
             "every_s": t.every_s,
+            "every_days": t.every_days,
             "month_day": t.month_day,
+            "every_months": t.every_months,
+            "holiday": t.holiday,
         } for t in self.timers]
 
     def restore(self, kept: list[dict[str, Any]], now: int) -> None:
@@ -308,7 +358,8 @@ class Timers:
         wall = self.clock().timestamp()
         for saved in kept:
             timer = Timer(saved["name"], saved["seconds"], now, kind=saved["kind"], at=saved["at"],
-                          weekdays=tuple(saved["weekdays"]), every_s=saved["every_s"], month_day=saved["month_day"])
+                          weekdays=tuple(saved["weekdays"]), every_s=saved["every_s"], every_days=saved["every_days"],
+                          month_day=saved["month_day"], every_months=saved["every_months"], holiday=saved["holiday"])
             if _SKILL_OF_KIND[timer.kind] not in self.enabled:
                 log.warning("%s kept from before is dropped: conversation.skills leaves %ss out", timer.called,
                             timer.kind)
@@ -321,7 +372,7 @@ class Timers:
                     log.warning("%s was missed while the assistant was not running: set for its next day",
                                 timer.called)
                     timer = self._next_week_day(timer, now)
-                elif left < -RING_LATE_S and (timer.every_s or timer.month_day):
+                elif left < -RING_LATE_S and timer.repeats:
                     timer = self._next_repeat(timer, now)
                 elif left < -RING_LATE_S:
                     log.warning("%s ran out %.0f minutes ago while the assistant was not running: dropped",
@@ -345,7 +396,7 @@ class Timers:
             for alarm in done:
                 if alarm.weekdays:  # a weekly alarm is set again for its next day, on the wall clock
                     self._add(self._next_week_day(alarm, now))
-                elif alarm.every_s or alarm.month_day:  # "every hour": again in an hour; monthly next month
+                elif alarm.repeats:  # "every hour": again in an hour; monthly next month
                     self._add(self._next_repeat(alarm, now))
             self._rung_at, self._rung = now, done
             self.changed(now)
@@ -369,7 +420,7 @@ class Timers:
                 followed.append(dataclasses.replace(alarm, due=due))
             elif alarm.weekdays:
                 followed.append(self._next_week_day(alarm, now))
-            elif alarm.every_s or alarm.month_day:
+            elif alarm.repeats:
                 followed.append(self._next_repeat(alarm, now))
             else:
                 log.warning("%s: its time passed %.0f minutes ago as the clock was set: dropped", alarm.called,
@@ -380,12 +431,19 @@ class Timers:
             self.changed(now)
 
     def _next_repeat(self, reminder: Timer, now: int) -> Timer:
-        """A reminder every so often or every month (rung, or missed) set for its next time after now, on its
-        beat."""
+        """A reminder every so often, every so many days, months or years (rung, or missed) set for its next time
+        after now, on its beat (days, months and years on the wall clock: the same time across a DST change)."""
         moment = self.clock()
         at = reminder.at or moment
-        if reminder.month_day:
-            at = _in_month(reminder.month_day, at, after=max(moment, at))
+        if reminder.holiday:
+            at = _on_holiday(reminder.holiday, at, after=max(moment, at))
+        elif reminder.month_day:
+            at = _in_month(reminder.month_day, at, after=max(moment, at), every=reminder.every_months)
+        elif reminder.every_days:
+            steps = max(1, (max(moment, at).date() - at.date()).days // reminder.every_days)
+            while (later := at + timedelta(days=steps * reminder.every_days)) <= max(moment, at):
+                steps += 1
+            at = later
         else:
             steps = max(1, math.floor((moment - at).total_seconds() / reminder.every_s) + 1)
             at += timedelta(seconds=steps * reminder.every_s)
@@ -435,7 +493,7 @@ class Timers:
             return TimerRequest("reminder_unkept")
         if asked is not None:
             return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at, when=normalized,
-                                every_s=asked.every_s, monthly=asked.monthly)
+                                every_s=asked.every_s, every_days=asked.every_days, every_months=asked.every_months)
         if self._asked_what is not None and len(words) <= MAX_WORDS and not _NOTHING.match(normalized):
             # the answer to "What should I remind you of?" ("call mom", "to call mom at 5", "that the oven is on"),
             # read with the request it answers: "remind me tomorrow" then "call mom at 5" is 5 PM tomorrow
@@ -443,7 +501,7 @@ class Timers:
             told = parse_reminder(f"{said} {normalized}") or parse_reminder(f"{said} to {normalized}")
             if told is not None and told.what:
                 return TimerRequest("reminder_set", told.seconds, told.what, at=told.at, every_s=told.every_s,
-                                    monthly=told.monthly)
+                                    every_days=told.every_days, every_months=told.every_months)
         talk = CHATTER - {"about"}  # "cancel the reminder about the dentist" is a request
         if (_REMINDER_WORDS & set(words) and len(words) <= MAX_WORDS and not DEFINITION.search(normalized)
                 and not talk & set(words)):
@@ -484,7 +542,8 @@ class Timers:
         moment = self.clock()
         if not request.name:
             self._asked_what = request.when
-            if request.at is None and request.seconds is None:  # "remind me": an example of it all in one go
+            if request.at is None and request.seconds is None and not request.repeats:
+                # "remind me" alone: an example of it all in one go
                 return ("reminder_ask", "What should I remind you of? Say, for example: remind me to call mom "
                                                   "at five PM.")
             return ("reminder_ask", "What should I remind you of?")
@@ -495,8 +554,8 @@ class Timers:
         if len(self.timers) >= MAX_TIMERS:
             return ("reminder_set", f"You already have {number_words(MAX_TIMERS)} timers, alarms and "
                                               "reminders. Cancel one first.")
-        if request.monthly:
-            return self._set_monthly(request, now)
+        if request.every_days or request.every_months:
+            return self._set_on_calendar(request, now)
         if request.every_s:
             if not MIN_REPEAT_S <= request.every_s <= MAX_TIMER_S:
                 return ("reminder_ask", "I can repeat a reminder every five minutes up to once a day.")
@@ -521,25 +580,42 @@ class Timers:
         when = f"in {spoken_duration(seconds)}" if request.at is None else f"at {reminder.when(moment)}"
         return ("reminder_set", f"Okay, I'll remind you {request.name} {when}.")
 
-    def _set_monthly(self, request: TimerRequest, now: int) -> tuple[str, str]:
-        """A reminder on a day of each month: the day said ("on the 1st of every month") or today's, at the time said
-        (the waking day's, without AM or PM) or 9 AM."""
+    def _set_on_calendar(self, request: TimerRequest, now: int) -> tuple[str, str]:
+        """A reminder every so many days ("every other day", "every other Thursday"), months ("on the 1st of every
+        month", "every 3 months") or years ("every year on March 3rd", "every year on Thanksgiving"), at the time said
+        (the waking day's, without AM or PM) or 9 AM. It starts on the day said, else today (if its time is still to
+        come); a day of the month said alone ("on the 1st of every 3 months") is its next."""
         moment = self.clock()
         said = request.at
-        on = said.on_date if said is not None else None
-        day = on.day if on is not None and not on.holiday and not on.month else moment.day
         if said is None:
-            hour, minute = MORNING_HOUR, 0
+            time = ClockTime(MORNING_HOUR, 0, "am")
         else:
-            daytime = _daytime(dataclasses.replace(said, weekly=True), moment)
-            hour, minute = daytime.hours[0], daytime.minute
-        at = _in_month(day, moment.replace(hour=hour, minute=minute, second=0, microsecond=0), after=moment)
-        reminder = Timer(request.name, 0, _due_at(at, moment, now), kind="reminder", at=at, month_day=day)
+            time = _daytime(dataclasses.replace(said, weekly=True), moment)
+        on = said.on_date if said is not None else None
+        every_months, holiday = request.every_months, ""
+        if not 0 <= request.every_days <= MAX_EVERY_DAYS or not 0 <= every_months <= MAX_EVERY_MONTHS:
+            return ("reminder_ask", "I can repeat a reminder every few days up to once a year, and every month up to "
+                                    "every ten years.")
+        if request.every_days or (on is not None and (on.month or on.holiday)):
+            at = time.next_after(moment)  # on the date, holiday or day of the week said, else today's or tomorrow's
+            day = at.day
+            if on is not None and on.holiday and every_months == 12:
+                holiday = on.holiday  # on its day each year, though that date moves
+        else:
+            day = on.day if on is not None else moment.day
+            start = moment.replace(hour=time.hours[0], minute=time.minute, second=0, microsecond=0)
+            at = _in_month(day, start, after=moment, every=1 if on is not None else every_months)
+        reminder = Timer(request.name, 0, _due_at(at, moment, now), kind="reminder", at=at,
+                         every_days=request.every_days, month_day=0 if request.every_days or holiday else day,
+                         every_months=every_months or 1, holiday=holiday)
         self._add(reminder)
+        if every_months and every_months % 12 == 0:  # the date said with it: no need to say when it starts
+            return ("reminder_set", f"Okay, I'll remind you {request.name} at {reminder.repeat_said(at)}.")
         days = (at.date() - moment.date()).days
         date = spoken_date(at).removesuffix(f", {moment.year}")
         first = "today" if days == 0 else "tomorrow" if days == 1 else date  # the day in full: it may be weeks on
-        return ("reminder_set", f"Okay, I'll remind you {request.name} at {reminder.when(moment)}, starting {first}.")
+        return ("reminder_set",
+                f"Okay, I'll remind you {request.name} at {reminder.repeat_said(at)}, starting {first}.")
 
     def _alarm_request(self, normalized: str, words: list[str], seconds: float | None) -> TimerRequest | None:
         if "snooze" in words:
@@ -806,15 +882,23 @@ def parse_kept(kept: object) -> list[dict[str, Any]]:
             weekdays = saved.get("weekdays", [])  # not in files written before weekly alarms
             every_s = saved.get("every_s", 0)  # nor before reminders every so often
             month_day = saved.get("month_day", 0)  # nor before monthly ones
+            every_days = saved.get("every_days", 0)  # nor before ones every so many days, months or years
+            every_months = saved.get("every_months", 1)
+            holiday = saved.get("holiday", "")
             ok = ok and isinstance(weekdays, list) and (not weekdays or at is not None) and all(
                 isinstance(d, int) and 0 <= d <= 6 for d in weekdays)
             ok = ok and isinstance(every_s, int) and every_s >= 0 and (not every_s or at is not None)
             ok = ok and isinstance(month_day, int) and 0 <= month_day <= 31 and (not month_day or at is not None)
+            ok = ok and isinstance(every_days, int) and 0 <= every_days <= MAX_EVERY_DAYS and (
+                not every_days or at is not None)
+            ok = ok and isinstance(every_months, int) and 1 <= every_months <= MAX_EVERY_MONTHS
+            ok = ok and (holiday == "" or (holiday in _HOLIDAY_NAMES and at is not None))
         except (TypeError, KeyError, ValueError):
             ok = False
         if not ok:
             raise ValueError(f"timer {index} is not a timer")
-        out.append({**saved, "at": at, "weekdays": sorted(set(weekdays)), "every_s": every_s, "month_day": month_day})
+        out.append({**saved, "at": at, "weekdays": sorted(set(weekdays)), "every_s": every_s, "every_days": every_days,
+                    "month_day": month_day, "every_months": every_months, "holiday": holiday})
     return out
 
 
@@ -824,16 +908,25 @@ def _due_at(at: datetime, moment: datetime, now: int) -> int:
     return now + round(at.timestamp() - moment.timestamp()) * SAMPLE_RATE
 
 
-def _in_month(day: int, at: datetime, after: datetime) -> datetime:
-    """The first `day` of a month (the month's last day, in a shorter one) at `at`'s time of day, from `at`'s month
-    on, after `after`."""
+def _in_month(day: int, at: datetime, after: datetime, every: int = 1) -> datetime:
+    """The first `day` of a month (the month's last day, in a shorter one) at `at`'s time of day, in `at`'s month or
+    every `every` months on, after `after`."""
     months = at.year * 12 + at.month - 1
     while True:
         year, month = divmod(months, 12)
         candidate = at.replace(year=year, month=month + 1, day=min(day, calendar.monthrange(year, month + 1)[1]))
         if candidate > after:
             return candidate
-        months += 1
+        months += every
+
+
+def _on_holiday(name: str, at: datetime, after: datetime) -> datetime:
+    """The holiday named `name`'s first day whose `at`'s time of day is after `after`."""
+    for day in next_dates(name, after.date()):
+        candidate = at.replace(year=day.year, month=day.month, day=day.day)
+        if candidate > after:
+            return candidate
+    raise ValueError(f"no {name} after {after}")  # next_dates gives two: the first can only be today
 
 
 def _daytime(at: ClockTime, moment: datetime) -> ClockTime:
@@ -851,7 +944,7 @@ def _when_unknown(request: TimerRequest, moment: datetime) -> str | None:
     """What to ask when `request`, a reminder, says no time it can be set for at `moment`, else None: none said, or
     today's part of the day past its time ("this morning" at 3 PM, "tonight" at 9 PM: not the past, nor tomorrow's
     against the "this" said)."""
-    if request.at is None and request.seconds is None and not (request.every_s or request.monthly):
+    if request.at is None and request.seconds is None and not request.repeats:
         return f"When should I remind you {request.name}?"
     part = request.at.part if request.at else None
     if part is None or not part.passed(moment):
