@@ -387,6 +387,8 @@ def test_a_repeat_not_kept_is_said_plainly_and_nothing_is_set(text: str) -> None
          "o'clock AM every other Friday, starting Friday, March the 8th.", datetime(2024, 3, 8, 9), 14),
         ("remind me fortnightly to pay the cleaner", "Okay, I'll remind you to pay the cleaner at nine o'clock AM "
          "every other Wednesday, starting tomorrow.", datetime(2024, 3, 6, 9), 14),
+        ("remind me about the meeting this evening every 10 days", "Okay, I'll remind you about the meeting at six "
+         "o'clock PM every ten days, starting today.", datetime(2024, 3, 5, 18), 10),
         ("remind me every 3 weeks to change the water filter", "Okay, I'll remind you to change the water filter at "
          "nine o'clock AM every three weeks on Wednesday, starting tomorrow.", datetime(2024, 3, 6, 9), 21),
     ],

@@ -386,7 +386,7 @@ _PART_OF_DAY = re.compile(
     r"\b(?:later )?(?P<tonight>tonight)\b"
     r"|\b(?:(?:later )?(?P<this>this)|tomorrow|(?:in|during) the|at|every|each"
     r"|(?:" + "|".join(DAY_NAMES) + r"|weekday|weekend)s?) (?P<part>morning|afternoon|evening|night)s?"
-    r"(?=$| (?:to|that|about|of|at|on|for|and|please|i)\b)")
+    r"(?=$| (?:to|that|about|of|at|on|for|and|please|i|every|each)\b)")
 
 
 def when_spans(normalized: str) -> list[tuple[int, int]]:

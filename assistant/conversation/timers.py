@@ -173,17 +173,13 @@ class Timer:
         if self.holiday:
             return f"{spoken_time(at)} every year on {self.holiday}"
         if self.every_days:
-            weeks, days = divmod(self.every_days, 7)
-            weekday = WEEKDAYS[at.weekday()]
-            often = ("every other day" if self.every_days == 2 else f"every {number_words(self.every_days)} days"
-                     if days else f"every {weekday}" if weeks == 1 else f"every other {weekday}" if weeks == 2
-                     else f"every {number_words(weeks)} weeks on {weekday}")
-            return f"{spoken_time(at)} {often}"
+            return f"{spoken_time(at)} {_every_days_said(self.every_days, WEEKDAYS[at.weekday()])}"
         years, months = divmod(self.every_months, 12)
         if not months:
-            often = "every year" if years == 1 else "every other year" if years == 2 else \
-                f"every {number_words(years)} years"
-            return f"{spoken_time(at)} {often} on {spoken_month_day(at.month, self.month_day)}"  # February 29th
+            often = ("every year" if years == 1 else "every other year" if years == 2
+                     else f"every {number_words(years)} years")
+            day = min(self.month_day, calendar.monthrange(2000, at.month)[1])  # February 29th; no November 31st
+            return f"{spoken_time(at)} {often} on {spoken_month_day(at.month, day)}"
         often = ("of every month" if self.every_months == 1 else "of every other month" if self.every_months == 2
                  else f"every {number_words(self.every_months)} months")
         return f"{spoken_time(at)} on the {ordinal(self.month_day)} {often}"
@@ -900,6 +896,17 @@ def parse_kept(kept: object) -> list[dict[str, Any]]:
         out.append({**saved, "at": at, "weekdays": sorted(set(weekdays)), "every_s": every_s, "every_days": every_days,
                     "month_day": month_day, "every_months": every_months, "holiday": holiday})
     return out
+
+
+def _every_days_said(every_days: int, weekday: str) -> str:
+    """How often a reminder every so many days comes: "every other day", "every three days", "every Friday" (7),
+    "every other Friday" (14), "every three weeks on Friday"."""
+    weeks, days = divmod(every_days, 7)
+    if days:
+        return "every day" if every_days == 1 else "every other day" if every_days == 2 else \
+            f"every {number_words(every_days)} days"
+    return f"every {weekday}" if weeks == 1 else f"every other {weekday}" if weeks == 2 else \
+        f"every {number_words(weeks)} weeks on {weekday}"
 
 
 def _due_at(at: datetime, moment: datetime, now: int) -> int:
