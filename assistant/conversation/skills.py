@@ -9,7 +9,7 @@ on is `conversation.skills`:
 - time: "what time is it"; elsewhere, "what time is it in Tokyo" (world_clock); "what time will it be in 3 hours",
   "how long until 5 PM" (clock_math); "when is sunset" (sun)
 - date: "what's the date", "what day is tomorrow"; "how many days until Christmas" (days); "what year is it", "is
-  it a leap year" (calendar_facts)
+  it a leap year" (calendar_facts); "when is the next full moon" (moon)
 - timers, alarms, reminders: set, asked about, cancelled, rung and kept (timers; reminders reads a reminder); a
   stopwatch (stopwatch)
 - lists: "add apples to my shopping list", "what's on my to-do list" (lists)
@@ -53,6 +53,7 @@ from assistant.conversation import (
     days,
     limits,
     lists,
+    moon,
     notes,
     spelling,
     sun,
@@ -147,7 +148,7 @@ _VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your |my )?volume\b|\bhow loud
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, time_in, time_sum, sun, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*,
+    intent: str  # time, time_in, time_sum, sun, moon, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*,
     # stopwatch_*, list_*, note_*, volume_*, repeat, math, units, random, spelling, limits
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
@@ -304,6 +305,9 @@ class Skills:
         sun_asked = sun.request(normalized, self.place) if "time" in self.enabled else None
         if sun_asked is not None:
             return _Request("sun", answer=sun_asked)
+        moon_asked = moon.request(normalized) if "date" in self.enabled else None
+        if moon_asked is not None:
+            return _Request("moon", answer=moon_asked)
         fact = calendar_facts.request(normalized) if "date" in self.enabled else None
         if fact is not None:
             return _Request("calendar", answer=fact)
