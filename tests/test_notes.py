@@ -43,7 +43,10 @@ def test_a_note_is_kept_and_answers_the_question_it_is_about() -> None:
     assert said(skill, "where is the spare key") == "You told me the spare key is under the blue pot."
     assert said(skill, "where are my glasses") == "You told me your glasses are on the piano."
     assert said(skill, "what do you know about me").startswith("You asked me to remember that you parked")
+    assert said(skill, "what did I tell you").startswith("You asked me to remember that you parked")
     assert Skills(SKILLS).answer("what do you know about me", 0) is None  # no notes: the conversation's, the model's
+    assert Skills(SKILLS).answer("what did I tell you", 0) is None
+    assert skill.answer("what did I just tell you", 0) is None  # the conversation's
     assert said(skill, "what did I ask you to remember") == (
         "You asked me to remember that you parked on level 3, that your wifi password is tiger 42, that the spare "
         "key is under the blue pot and that your glasses are on the piano.")

@@ -31,8 +31,10 @@ _ADD = re.compile(rf"^{ADDRESSING}(?:please )?(?:remember|make a note|take a not
 _NOT_A_NOTE = re.compile(r"^(?:when|to|me|us|this|that|what|how|why|who|if|the time|the day)\b|^it$")
 _LIST = re.compile(rf"^{ADDRESSING}(?:what (?:did|have) i (?:asked|ask|told|tell) you to remember|what do you remember"
                    r"|what are my notes|read (?:me )?my notes|what notes do i have|what have you remembered)$")
-# The notes' only when there are some: else the model's, which has the conversation.
-_ABOUT_ME = re.compile(rf"^{ADDRESSING}what do you (?:know|remember) about me$")
+# The notes' only when there are some: else the model's, which has the conversation ("what did I just tell you"
+# always is).
+_ABOUT_ME = re.compile(rf"^{ADDRESSING}(?:what do you (?:know|remember) about me"
+                       r"|what (?:did|have) i (?:told|tell) you)$")
 _CLEAR = re.compile(rf"^{ADDRESSING}(?:forget|delete|clear|erase) (?:everything |all )?(?:(?:that |what )?i "
                     r"(?:asked|told) you to remember|(?:all )?(?:my |the )?notes)$")
 _FORGET = re.compile(rf"^{ADDRESSING}(?:forget|delete|remove) (?:the note (?:about|that) |that )(?P<note>.+)$")
