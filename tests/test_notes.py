@@ -142,6 +142,9 @@ def test_did_i_is_answered_with_when_the_note_was_taken(tmp_path: Path) -> None:
     assert said(again, "did I take my pills") == "You told me on Thursday, November the 26th that you took your pills."
     assert said(again, "where did I put my pills") == "You told me you took your pills."  # where: not when
     assert again.answer("did I win the lottery", 0) is None  # no note on it: the model's
+    said(again, "remember that I fed the cat")
+    assert said(again, "have I fed the cat") == "You told me at nine o'clock AM today that you fed the cat."
+    assert said(again, "has anyone fed the cat") == "You told me at nine o'clock AM today that you fed the cat."
 
 
 def test_notes_from_a_file_written_before_their_times_were_kept_are_read(tmp_path: Path) -> None:

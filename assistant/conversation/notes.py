@@ -41,13 +41,14 @@ _FORGET = re.compile(rf"^{ADDRESSING}(?:forget|delete|remove) (?:the note (?:abo
 # A question a note may answer: about the user's own things ("where did I park", "what's my wifi password") on one
 # word in common; any other ("where is the spare key") only on all its words, two at least.
 _QUESTION = re.compile(r"^(?:where|what|when|who|which|how many|how much)\b")
-# Did it happen: "did I take my pills", "did we lock the door"; answered with when it was noted. ("Have I got any
-# alarms" is the alarms'.)
-_DID = re.compile(r"^did (?:i|we)\b")
+# Did it happen: "did I take my pills", "did we lock the door", "have I fed the cat"; answered with when it was
+# noted. ("Have I got any alarms" is the alarms'.)
+_DID = re.compile(r"^(?:did|have|has) (?:i|we|someone|anyone|anybody|somebody)\b(?! got\b)")
 _PERSONAL = re.compile(r"\b(?:i|my|me|mine)\b")
 _FUNCTION_WORDS = ("a an the is are was were be been am do does did i my me mine you your it its to of in on at for "
                    "and or where what when who which how many much that this there here put left leave keep kept have "
-                   "has had i'm what's where's remember told tell asked ask please again")
+                   "has had i'm what's where's remember told tell asked ask please again anyone someone anybody "
+                   "somebody")
 _NOT_CONTENT = frozenset(_FUNCTION_WORDS.split())
 # What a question asks for of a thing; a note that answers it says it.
 _ATTRIBUTES = frozenset({"name", "number", "address", "password", "code", "pin", "phone", "email", "age", "size",
