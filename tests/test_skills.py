@@ -1039,11 +1039,17 @@ def test_a_word_left_hanging_at_the_end_of_the_final_transcript_is_dropped() -> 
     rig.run(1.5)
     turn = rig.turns.open()  # a reply started early on the pause is kept, not taken back for the "the"
     rig.controller.handle(TurnStarted(turn, rig.room.clock, rig.room.clock, False))
-    rig.controller.handle(Heard(turn, Transcript("tell me a joke", "en", (), 1.0, 0.1, "test"), 0.01, early=True))
+    # the early transcript is the final one when the user does not go on: both have the "the"
+    rig.controller.handle(Heard(turn, Transcript("tell me a joke the", "en", (), 1.0, 0.1, "test"), 0.01, early=True))
     rig.controller.handle(TurnEnded(turn, rig.room.clock, rig.room.clock, "silence", 350))
     rig.controller.handle(Heard(turn, Transcript("tell me a joke the", "en", (), 1.0, 0.1, "test"), 0.01))
     assert [e["outcome"] for e in rig.events("speculation")] == ["kept"]
     assert [m.text for m in rig.sent if isinstance(m, Prompt)] == ["tell me a joke"]
+    rig.run(1.5)
+    turn = rig.turns.open()  # a request the skills answer is not started early for its "the"
+    rig.controller.handle(TurnStarted(turn, rig.room.clock, rig.room.clock, False))
+    rig.controller.handle(Heard(turn, Transcript("what time is it the", "en", (), 1.0, 0.1, "test"), 0.01, early=True))
+    assert [e["text"] for e in rig.events("speculate")] == ["tell me a joke"]
 
 
 def test_a_skill_request_is_not_started_early_while_the_user_pauses() -> None:

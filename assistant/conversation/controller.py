@@ -370,7 +370,7 @@ class Controller:
         turn = self._turn(message.turn)
         if turn is None or turn.kind != "user" or turn.phase != "listening" or turn.speculation is not None:
             return
-        text = f"{turn.carried} {message.transcript.text}".strip()
+        text = without_hanging_word(f"{turn.carried} {message.transcript.text}".strip())  # as the final one will be
         if not text or self.echo.is_echo(text, self.now) or match_stop_phrase(text, self.conversation.stop_phrases):
             return
         if self.skills.recognizes(text):
