@@ -585,3 +585,50 @@ def test_the_answer_to_what_completes_a_reminder_every_few_days() -> None:
     assert said(skill, "remind me every other day") == "What should I remind you of?"
     assert said(skill, "water the plants") == (
         "Okay, I'll remind you to water the plants at nine o'clock AM every other day, starting tomorrow.")
+
+
+@pytest.mark.parametrize(
+    ("text", "reply", "first", "rings"),
+    [
+        ("remind me on the last day of every month to pay rent", "Okay, I'll remind you to pay rent at nine o'clock "
+         "AM on the last day of every month, starting Sunday, March the 31st.", datetime(2024, 3, 31, 9),
+         [datetime(2024, 4, 30, 9), datetime(2024, 5, 31, 9)]),
+        ("remind me every first monday of the month to check the smoke alarm", "Okay, I'll remind you to check the "
+         "smoke alarm at nine o'clock AM on the first Monday of every month, starting Monday, April the 1st.",
+         datetime(2024, 4, 1, 9), [datetime(2024, 5, 6, 9), datetime(2024, 6, 3, 9)]),
+        ("remind me on the last friday of each month at 5 to pay the cleaner", "Okay, I'll remind you to pay the "
+         "cleaner at five o'clock PM on the last Friday of every month, starting Friday, March the 29th.",
+         datetime(2024, 3, 29, 17), [datetime(2024, 4, 26, 17), datetime(2024, 5, 31, 17)]),
+        ("remind me on the third sunday of every second month about the book club", "Okay, I'll remind you about the "
+         "book club at nine o'clock AM on the third Sunday of every other month, starting Sunday, March the 17th.",
+         datetime(2024, 3, 17, 9), [datetime(2024, 5, 19, 9), datetime(2024, 7, 21, 9)]),
+    ],
+)
+def test_a_monthly_reminder_on_a_day_said_by_its_place(text: str, reply: str, first: datetime,
+                                                       rings: list[datetime]) -> None:
+    now = [TUESDAY]
+    skill = Skills(SKILLS, clock=lambda: now[0], follow_wall_clock=False)
+    assert said(skill, text) == reply
+    assert _rings(skill, now, 3) == [first, *rings]
+
+
+def test_the_last_day_of_the_month_without_every_is_once() -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, "remind me on the last day of the month to pay rent") == (
+        "Okay, I'll remind you to pay rent at nine o'clock AM on Sunday, March the 31st.")
+    (reminder,) = skill.timers
+    assert not reminder.repeats
+
+
+def test_a_monthly_reminder_on_a_weekday_is_kept(tmp_path: Path) -> None:
+    store = StateFile(tmp_path / "skills.json", "timers, alarms and volume", 1)
+    Skills(SKILLS, clock=lambda: TUESDAY, follow_wall_clock=False, store=store).answer(
+        "remind me every first monday of the month to check the smoke alarm", 0)
+    later = datetime(2024, 4, 2, 9)  # the assistant was off on April the 1st
+    (kept,) = Skills(SKILLS, clock=lambda: later, follow_wall_clock=False, store=store).timers
+    assert (kept.at, kept.monthly_on.said()) == (datetime(2024, 5, 6, 9), "the first Monday")
+
+
+def test_a_reminder_not_understood_is_not_taken_for_an_alarm() -> None:
+    # "smoke alarm" and "check" read as "check my alarms" when the reminder was not understood
+    assert skills(TUESDAY).answer("remind me whenever the smoke alarm beeps to check it", 0) is None

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 
-def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
+def nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
     """The nth (1-based; -1: the last) `weekday` of a month: Thanksgiving is the 4th Thursday of November."""
     if nth > 0:
         first = date(year, month, 1)
@@ -43,19 +43,19 @@ HOLIDAYS: tuple[tuple[str, str, Callable[[int], date]], ...] = (
     (r"(?:st|saint) patricks?(?: is)? day", "Saint Patrick's Day", lambda y: date(y, 3, 17)),
     (r"halloween", "Halloween", lambda y: date(y, 10, 31)),
     (r"independence day", "Independence Day", lambda y: date(y, 7, 4)),
-    (r"thanksgiving(?: day)?", "Thanksgiving", lambda y: _nth_weekday(y, 11, 3, 4)),
+    (r"thanksgiving(?: day)?", "Thanksgiving", lambda y: nth_weekday(y, 11, 3, 4)),
     (r"easter(?: sunday)?", "Easter", _easter),
-    (r"mothers?(?: is)? day", "Mother's Day", lambda y: _nth_weekday(y, 5, 6, 2)),
-    (r"fathers?(?: is)? day", "Father's Day", lambda y: _nth_weekday(y, 6, 6, 3)),
+    (r"mothers?(?: is)? day", "Mother's Day", lambda y: nth_weekday(y, 5, 6, 2)),
+    (r"fathers?(?: is)? day", "Father's Day", lambda y: nth_weekday(y, 6, 6, 3)),
     (r"good friday", "Good Friday", lambda y: _easter(y) - timedelta(days=2)),
     # the US federal holidays besides
     (r"(?:martin luther king|mlk)(?: jr| junior)?(?: is)? day|martin luther king", "Martin Luther King Jr. Day",
-     lambda y: _nth_weekday(y, 1, 0, 3)),
-    (r"presidents?(?: is)? day|washington is birthday", "Presidents' Day", lambda y: _nth_weekday(y, 2, 0, 3)),
-    (r"memorial day", "Memorial Day", lambda y: _nth_weekday(y, 5, 0, -1)),
+     lambda y: nth_weekday(y, 1, 0, 3)),
+    (r"presidents?(?: is)? day|washington is birthday", "Presidents' Day", lambda y: nth_weekday(y, 2, 0, 3)),
+    (r"memorial day", "Memorial Day", lambda y: nth_weekday(y, 5, 0, -1)),
     (r"juneteenth", "Juneteenth", lambda y: date(y, 6, 19)),
-    (r"labou?r day", "Labor Day", lambda y: _nth_weekday(y, 9, 0, 1)),
-    (r"columbus day|indigenous peoples?(?: is)? day", "Columbus Day", lambda y: _nth_weekday(y, 10, 0, 2)),
+    (r"labou?r day", "Labor Day", lambda y: nth_weekday(y, 9, 0, 1)),
+    (r"columbus day|indigenous peoples?(?: is)? day", "Columbus Day", lambda y: nth_weekday(y, 10, 0, 2)),
     (r"veterans?(?: is)? day", "Veterans Day", lambda y: date(y, 11, 11)),
 )
 

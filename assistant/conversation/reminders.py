@@ -3,7 +3,8 @@ every Monday at 7 PM to take out the trash", "remind me tomorrow at 9 to call th
 5th to call grandma", "on the 5th" (this month's or the next), "in 3 days", "next Friday" (next week's), "next week"
 (its Monday), "on Christmas Eve"; a day a week or more away is said back with its date. Again and again: "every
 hour", "every 30 minutes", "every other day", "every 3 days", "every other Thursday", "every 2 weeks", "on the 1st of
-every month", "every 3 months", "every year on March 3rd", "every year on Thanksgiving" ("twice a day" is not kept).
+every month", "on the last day of every month", "on the first Monday of every month", "every 3 months", "every year
+on March 3rd", "every year on Thanksgiving" ("twice a day" is not kept).
 
 A part of the day said instead of a clock time stands for one (assistant.conversation.phrases: morning 9 AM,
 afternoon 2 PM, evening 6 PM, tonight and at night 8 PM), and a day said alone for its morning, as phone assistants
@@ -24,10 +25,14 @@ request ("call mom at 5": 5 PM tomorrow). The skills keep and ring reminders as 
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
+from assistant.conversation.holidays import nth_weekday
 from assistant.conversation.phrases import (
+    DAY_NAMES,
     ClockTime,
     parse_clock_time,
     parse_duration,
@@ -35,6 +40,7 @@ from assistant.conversation.phrases import (
     second_person,
     when_spans,
 )
+from assistant.conversation.spoken import WEEKDAYS, ordinal
 
 _REMIND = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?"
                      r"(?:(?:can|could|will|would) you )?(?:please )?"
@@ -60,6 +66,37 @@ _EVERY_MONTHS = re.compile(r"\b(?:(?:of )?(?:every|each) (?P<month>month)|(?P<mo
                            r"|every (?:(?:other|second) (?P<other>month|year)|(?P<count>\d+) (?P<unit>months|years)"
                            r"|(?P<quarter>quarter))|(?P<quarterly>quarterly)|(?P<half>twice a year|semi ?annually)"
                            r"|(?:(?:of )?(?:every|each)|once a) (?P<year>year)|(?P<yearly>yearly|annually))\b")
+# A day of the month said by its place: "on the last day of the month", "on the first Monday of every month", "every
+# last Friday of the month" (text_norm writes "first" as "1st").
+_MONTH_RULE = re.compile(r"\b(?:on |for )?(?P<every>(?:every|each) )?(?:the )?(?:(?P<last_day>last day)"
+                         r"|(?P<nth>1st|2nd|3rd|4th|last) (?P<weekday>" + "|".join(DAY_NAMES) + r")) of "
+                         r"(?:the |this |(?P<each>(?:every|each) (?:other |second |\d+ )?))?months?\b")
+_NTH = {"1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "last": -1}
+_NTH_SAID = {1: "first", 2: "second", 3: "third", 4: "fourth", -1: "last"}
+
+
+class MonthDay(NamedTuple):
+    """A day of each month: the `day` (1 to 31, the month's last in a shorter one; -1: the last day), else the
+    `week`th `weekday` (week 1 to 4, -1: the last; weekday 0 is Monday)."""
+
+    day: int = 0
+    week: int = 0
+    weekday: int = 0
+
+    def in_month(self, year: int, month: int) -> int:
+        """Its day in `month` of `year`."""
+        if self.week:
+            return nth_weekday(year, month, self.weekday, self.week).day
+        last = calendar.monthrange(year, month)[1]
+        return last if self.day == -1 else min(self.day, last)
+
+    def said(self) -> str:
+        """"the 5th", "the last day", "the first Monday"."""
+        if self.week:
+            return f"the {_NTH_SAID[self.week]} {WEEKDAYS[self.weekday]}"
+        return "the last day" if self.day == -1 else f"the {ordinal(self.day)}"
+
+
 # Repeats not kept: more than once in a day, a week or a month ("twice a day").
 _UNKEPT_REPEAT = re.compile(r"\b(?:twice|(?:three|3|four|4) times) a (?:day|week|month)\b")
 
@@ -72,6 +109,7 @@ class ReminderRequest:
     every_s: int = 0  # rings again this often ("every hour"); 0: once (or on the days said)
     every_days: int = 0  # rings again this many days on ("every other day": 2, "every other Thursday": 14)
     every_months: int = 0  # rings again this many months on, on the day of the month said (or today's): "every year" 12
+    monthly_on: MonthDay | None = None  # a day of the month said by its place ("the last Friday of every month")
     unkept_repeat: bool = False  # asks for a repeat the skills cannot keep ("twice a day")
 
 
@@ -86,6 +124,7 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     every = _EVERY.search(rest)
     days = _EVERY_DAYS.search(rest)
     months = _EVERY_MONTHS.search(rest)
+    month_rule = _MONTH_RULE.search(rest)
     duration = parse_duration(rest)
     every_s = _every_seconds(every) if every else 0
     if every and every["count"]:
@@ -94,20 +133,32 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
     spans = list(when_spans(rest))
     if at is not None:
         spans.append(at.span)
-    for repeat in (every, days, months):
+    for repeat in (every, days, months, month_rule):
         if repeat is not None:
             spans.append(repeat.span())
     for start, end in duration.spans if duration else ():
         spans.append((start - 3 if rest[:start].endswith("in ") else start, end))
     said = _what_said(rest, _merged(spans))
     lead = _LEAD.match(said + " ")
-    if lead is None and (said or not (at or duration or every or days or months)) and rest:
+    if lead is None and (said or not (at or duration or every or days or months or month_rule)) and rest:
         return None  # "remind me what I said": not a reminder
     task = said[lead.end():].strip() if lead else said
     kind = "about" if lead and lead["about"] else "that" if lead and lead["that"] else "to"
     what = f"{kind} {second_person(task)}" if task.strip() else ""
+    every_months = _every_months(months) if months else 0
+    monthly_on = None
+    if month_rule is not None:
+        monthly_on = (MonthDay(day=-1) if month_rule["last_day"] else
+                     MonthDay(week=_NTH[month_rule["nth"]], weekday=DAY_NAMES.index(month_rule["weekday"])))
+        if month_rule["every"] or month_rule["each"]:
+            every_months = every_months or 1  # "every first Monday of the month"
     return ReminderRequest(what, at, duration.seconds if duration else None, every_s,
-                           _every_days(days) if days else 0, _every_months(months) if months else 0)
+                           _every_days(days) if days else 0, every_months, monthly_on)
+
+
+def asks_for_reminder(normalized: str) -> bool:
+    """Whether `normalized` asks to be reminded (read by parse_reminder or not)."""
+    return _REMIND.match(normalized) is not None
 
 
 def _every_seconds(every: re.Match[str]) -> int:

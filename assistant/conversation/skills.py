@@ -70,6 +70,7 @@ from assistant.conversation.phrases import (
     phrase_intents,
     words_outside,
 )
+from assistant.conversation.reminders import asks_for_reminder
 from assistant.conversation.spoken import (
     WEEKDAYS,
     number_words,
@@ -338,6 +339,8 @@ class Skills:
             reminder = self.book.reminder_request(normalized, words)
             if reminder is not None:
                 return reminder
+            if asks_for_reminder(normalized):
+                return None  # a reminder not understood is no alarm ("... to check the smoke alarm"): the model's
         if not words or len(words) > MAX_WORDS or CHATTER & set(words) or DEFINITION.search(normalized):
             return None
         duration = parse_duration(normalized)

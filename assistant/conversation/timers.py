@@ -58,13 +58,12 @@ from assistant.conversation.phrases import (
     when_spans,
     words_outside,
 )
-from assistant.conversation.reminders import parse_reminder, parse_when
+from assistant.conversation.reminders import MonthDay, parse_reminder, parse_when
 from assistant.conversation.spoken import (
     WEEKDAYS,
     duration_name,
     indefinite_article,
     number_words,
-    ordinal,
     spoken_date,
     spoken_day,
     spoken_duration,
@@ -143,14 +142,22 @@ class Timer:
     weekdays: tuple[int, ...] = ()  # days of the week to ring again on (0 is Monday); empty: once
     every_s: int = 0  # a reminder that rings again this often ("every hour"); 0: once, or on its weekdays
     every_days: int = 0  # a reminder that rings again this many days on, on the wall clock ("every other day": 2)
-    month_day: int = 0  # a reminder that rings again on this day of the month (the month's last, in a shorter one)
-    every_months: int = 1  # with month_day: this many months apart ("every 3 months"; "every year" 12)
+    month_day: int = 0  # a reminder that rings again on this day of the month (the month's last, in a shorter one;
+    # -1: the last day)
+    month_week: int = 0  # or on the month's nth (1 to 4; -1: the last) month_weekday ("the first Monday")
+    month_weekday: int = 0
+    every_months: int = 1  # with month_day or month_week: this many months apart ("every 3 months"; "every year" 12)
     holiday: str = ""  # a reminder that rings again on this holiday each year (its date may move: Thanksgiving)
 
     @property
     def repeats(self) -> bool:
         """Whether it rings again after a time, days, months or a year (a weekly one goes by its weekdays)."""
-        return bool(self.every_s or self.every_days or self.month_day or self.holiday)
+        return bool(self.every_s or self.every_days or self.month_day or self.month_week or self.holiday)
+
+    @property
+    def monthly_on(self) -> MonthDay:
+        """The day of the month it rings on, if it rings by the month."""
+        return MonthDay(self.month_day, self.month_week, self.month_weekday)
 
     def when(self, moment: datetime) -> str:
         """An alarm's or reminder's time and days as said: "seven o'clock AM every weekday", "six thirty AM
@@ -161,7 +168,7 @@ class Timer:
             return f"{spoken_every(self.every_s)}, next at {spoken_time(at)} {spoken_day(at, moment)}"
         if self.every_days:
             return f"{self.repeat_said(at)}, the next one {spoken_day(at, moment)}"
-        if self.month_day or self.holiday:
+        if self.month_day or self.month_week or self.holiday:
             return self.repeat_said(at)
         days = spoken_weekdays(self.weekdays) if self.weekdays else spoken_day(at, moment)
         return f"{spoken_time(at)} {days}"
@@ -182,7 +189,7 @@ class Timer:
             return f"{spoken_time(at)} {often} on {spoken_month_day(at.month, day)}"
         often = ("of every month" if self.every_months == 1 else "of every other month" if self.every_months == 2
                  else f"every {number_words(self.every_months)} months")
-        return f"{spoken_time(at)} on the {ordinal(self.month_day)} {often}"
+        return f"{spoken_time(at)} on {self.monthly_on.said()} {often}"
 
     @property
     def called(self) -> str:
@@ -207,6 +214,7 @@ class TimerRequest:
     every_s: int = 0  # a reminder asked for again and again: how often
     every_days: int = 0  # a reminder asked for every so many days ("every other day": 2)
     every_months: int = 0  # a reminder asked for every so many months ("every month": 1, "every year": 12)
+    monthly_on: MonthDay | None = None  # a day of the month said by its place ("on the last day of the month")
     changed: ClockTime | None = None  # alarm_change: the alarm to change as said ("my 7 am alarm"); None: the one
 
     @property
@@ -345,6 +353,8 @@ class Timers:
             "every_s": t.every_s,
             "every_days": t.every_days,
             "month_day": t.month_day,
+            "month_week": t.month_week,
+            "month_weekday": t.month_weekday,
             "every_months": t.every_months,
             "holiday": t.holiday,
         } for t in self.timers]
@@ -353,9 +363,10 @@ class Timers:
         """The timers of the skills' file (parse_kept's), at sample `now`."""
         wall = self.clock().timestamp()
         for saved in kept:
+            repeat = {key: saved[key] for key in ("every_s", "every_days", "month_day", "month_week", "month_weekday",
+                                                  "every_months", "holiday")}
             timer = Timer(saved["name"], saved["seconds"], now, kind=saved["kind"], at=saved["at"],
-                          weekdays=tuple(saved["weekdays"]), every_s=saved["every_s"], every_days=saved["every_days"],
-                          month_day=saved["month_day"], every_months=saved["every_months"], holiday=saved["holiday"])
+                          weekdays=tuple(saved["weekdays"]), **repeat)
             if _SKILL_OF_KIND[timer.kind] not in self.enabled:
                 log.warning("%s kept from before is dropped: conversation.skills leaves %ss out", timer.called,
                             timer.kind)
@@ -433,8 +444,8 @@ class Timers:
         at = reminder.at or moment
         if reminder.holiday:
             at = _on_holiday(reminder.holiday, at, after=max(moment, at))
-        elif reminder.month_day:
-            at = _in_month(reminder.month_day, at, after=max(moment, at), every=reminder.every_months)
+        elif reminder.month_day or reminder.month_week:
+            at = _in_month(reminder.monthly_on, at, after=max(moment, at), every=reminder.every_months)
         elif reminder.every_days:
             steps = max(1, (max(moment, at).date() - at.date()).days // reminder.every_days)
             while (later := at + timedelta(days=steps * reminder.every_days)) <= max(moment, at):
@@ -489,7 +500,8 @@ class Timers:
             return TimerRequest("reminder_unkept")
         if asked is not None:
             return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at, when=normalized,
-                                every_s=asked.every_s, every_days=asked.every_days, every_months=asked.every_months)
+                                every_s=asked.every_s, every_days=asked.every_days, every_months=asked.every_months,
+                                monthly_on=asked.monthly_on)
         if self._asked_what is not None and len(words) <= MAX_WORDS and not _NOTHING.match(normalized):
             # the answer to "What should I remind you of?" ("call mom", "to call mom at 5", "that the oven is on"),
             # read with the request it answers: "remind me tomorrow" then "call mom at 5" is 5 PM tomorrow
@@ -497,7 +509,8 @@ class Timers:
             told = parse_reminder(f"{said} {normalized}") or parse_reminder(f"{said} to {normalized}")
             if told is not None and told.what:
                 return TimerRequest("reminder_set", told.seconds, told.what, at=told.at, every_s=told.every_s,
-                                    every_days=told.every_days, every_months=told.every_months)
+                                    every_days=told.every_days, every_months=told.every_months,
+                                    monthly_on=told.monthly_on)
         talk = CHATTER - {"about"}  # "cancel the reminder about the dentist" is a request
         if (_REMINDER_WORDS & set(words) and len(words) <= MAX_WORDS and not DEFINITION.search(normalized)
                 and not talk & set(words)):
@@ -550,7 +563,7 @@ class Timers:
         if len(self.timers) >= MAX_TIMERS:
             return ("reminder_set", f"You already have {number_words(MAX_TIMERS)} timers, alarms and "
                                               "reminders. Cancel one first.")
-        if request.every_days or request.every_months:
+        if request.every_days or request.every_months or request.monthly_on:
             return self._set_on_calendar(request, now)
         if request.every_s:
             if not MIN_REPEAT_S <= request.every_s <= MAX_TIMER_S:
@@ -592,17 +605,25 @@ class Timers:
         if not 0 <= request.every_days <= MAX_EVERY_DAYS or not 0 <= every_months <= MAX_EVERY_MONTHS:
             return ("reminder_ask", "I can repeat a reminder every few days up to once a year, and every month up to "
                                     "every ten years.")
-        if request.every_days or (on is not None and (on.month or on.holiday)):
+        monthly_on = request.monthly_on
+        if request.every_days or (monthly_on is None and on is not None and (on.month or on.holiday)):
             at = time.next_after(moment)  # on the date, holiday or day of the week said, else today's or tomorrow's
-            day = at.day
+            monthly_on = MonthDay(at.day)
             if on is not None and on.holiday and every_months == 12:
                 holiday = on.holiday  # on its day each year, though that date moves
         else:
-            day = on.day if on is not None else moment.day
+            said_day = monthly_on is not None or on is not None
+            monthly_on = monthly_on or MonthDay(on.day if on is not None else moment.day)
             start = moment.replace(hour=time.hours[0], minute=time.minute, second=0, microsecond=0)
-            at = _in_month(day, start, after=moment, every=1 if on is not None else every_months)
+            at = _in_month(monthly_on, start, after=moment, every=1 if said_day else every_months)
+        if not (request.every_days or every_months):  # "on the last day of the month": this month's, once
+            reminder = Timer(request.name, 0, _due_at(at, moment, now), kind="reminder", at=at)
+            self._add(reminder)
+            return ("reminder_set", f"Okay, I'll remind you {request.name} at {reminder.when(moment)}.")
+        by_month = not (request.every_days or holiday)
         reminder = Timer(request.name, 0, _due_at(at, moment, now), kind="reminder", at=at,
-                         every_days=request.every_days, month_day=0 if request.every_days or holiday else day,
+                         every_days=request.every_days, month_day=monthly_on.day if by_month else 0,
+                         month_week=monthly_on.week if by_month else 0, month_weekday=monthly_on.weekday,
                          every_months=every_months or 1, holiday=holiday)
         self._add(reminder)
         if every_months and every_months % 12 == 0:  # the date said with it: no need to say when it starts
@@ -879,12 +900,15 @@ def parse_kept(kept: object) -> list[dict[str, Any]]:
             every_s = saved.get("every_s", 0)  # nor before reminders every so often
             month_day = saved.get("month_day", 0)  # nor before monthly ones
             every_days = saved.get("every_days", 0)  # nor before ones every so many days, months or years
+            month_week, month_weekday = saved.get("month_week", 0), saved.get("month_weekday", 0)
             every_months = saved.get("every_months", 1)
             holiday = saved.get("holiday", "")
             ok = ok and isinstance(weekdays, list) and (not weekdays or at is not None) and all(
                 isinstance(d, int) and 0 <= d <= 6 for d in weekdays)
             ok = ok and isinstance(every_s, int) and every_s >= 0 and (not every_s or at is not None)
-            ok = ok and isinstance(month_day, int) and 0 <= month_day <= 31 and (not month_day or at is not None)
+            ok = ok and isinstance(month_day, int) and -1 <= month_day <= 31 and (not month_day or at is not None)
+            ok = ok and month_week in (-1, 0, 1, 2, 3, 4) and month_weekday in range(7) and (
+                not month_week or at is not None)
             ok = ok and isinstance(every_days, int) and 0 <= every_days <= MAX_EVERY_DAYS and (
                 not every_days or at is not None)
             ok = ok and isinstance(every_months, int) and 1 <= every_months <= MAX_EVERY_MONTHS
@@ -894,7 +918,8 @@ def parse_kept(kept: object) -> list[dict[str, Any]]:
         if not ok:
             raise ValueError(f"timer {index} is not a timer")
         out.append({**saved, "at": at, "weekdays": sorted(set(weekdays)), "every_s": every_s, "every_days": every_days,
-                    "month_day": month_day, "every_months": every_months, "holiday": holiday})
+                    "month_day": month_day, "month_week": month_week, "month_weekday": month_weekday,
+                    "every_months": every_months, "holiday": holiday})
     return out
 
 
@@ -915,13 +940,13 @@ def _due_at(at: datetime, moment: datetime, now: int) -> int:
     return now + round(at.timestamp() - moment.timestamp()) * SAMPLE_RATE
 
 
-def _in_month(day: int, at: datetime, after: datetime, every: int = 1) -> datetime:
-    """The first `day` of a month (the month's last day, in a shorter one) at `at`'s time of day, in `at`'s month or
-    every `every` months on, after `after`."""
+def _in_month(day: MonthDay, at: datetime, after: datetime, every: int = 1) -> datetime:
+    """The first `day` of a month at `at`'s time of day, in `at`'s month or every `every` months on, after
+    `after`."""
     months = at.year * 12 + at.month - 1
     while True:
         year, month = divmod(months, 12)
-        candidate = at.replace(year=year, month=month + 1, day=min(day, calendar.monthrange(year, month + 1)[1]))
+        candidate = at.replace(year=year, month=month + 1, day=day.in_month(year, month + 1))
         if candidate > after:
             return candidate
         months += every
@@ -951,7 +976,7 @@ def _when_unknown(request: TimerRequest, moment: datetime) -> str | None:
     """What to ask when `request`, a reminder, says no time it can be set for at `moment`, else None: none said, or
     today's part of the day past its time ("this morning" at 3 PM, "tonight" at 9 PM: not the past, nor tomorrow's
     against the "this" said)."""
-    if request.at is None and request.seconds is None and not request.repeats:
+    if request.at is None and request.seconds is None and not request.repeats and request.monthly_on is None:
         return f"When should I remind you {request.name}?"
     part = request.at.part if request.at else None
     if part is None or not part.passed(moment):
