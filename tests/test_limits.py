@@ -12,6 +12,17 @@ OFFLINE = "I work without the internet, so nothing you say leaves this device"
 CALLS = "I can't make calls or send messages: I only listen and talk."
 ACCOUNTS = f"I can't see your calendar or messages: {OFFLINE}."
 MUSIC = "I can't play music: I only listen and talk."
+CURRENCIES = f"I can't convert currencies: the rates change, and {OFFLINE}."
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [("how many pounds in a kilogram", "There are about 2.2 pounds in a kilogram."),
+     ("convert 10 pounds to kilograms", "10 pounds is about 4.54 kilograms.")],
+)
+def test_pounds_by_weight_are_the_units_skills(text: str, said: str) -> None:
+    answer = Skills(SKILLS).answer(text, 0)
+    assert answer is not None and (answer.intent, answer.text) == ("units", said)
 
 
 @pytest.mark.parametrize(
@@ -47,6 +58,9 @@ MUSIC = "I can't play music: I only listen and talk."
         ("is the post office open today", f"I can't look up opening hours: {OFFLINE}."),
         ("what's the air quality", WEATHER),
         ("navigate to the airport", f"I can't give directions: {OFFLINE}."),
+        # a model makes a rate up
+        ("what's 100 dollars in euros", CURRENCIES), ("convert 50 euros to pounds", CURRENCIES),
+        ("how many yen in a dollar", CURRENCIES), ("how many dollars is a pound", CURRENCIES),
     ],
 )
 def test_what_needs_the_internet_or_another_device_is_said_plainly_not_made_up(text: str, reply: str) -> None:
@@ -60,7 +74,8 @@ def test_what_needs_the_internet_or_another_device_is_said_plainly_not_made_up(t
      "what is a weather balloon", "how does the stock market work", "turn up the heat", "open the pod bay doors",
      "what's the temperature of the EcoBee", "explain how traffic lights work", "call me Bob", "let's play 20 "
      "questions", "play a game with me", "order of operations", "what is a calendar", "why does it snow in winter",
-     "how do I search for a file", "what time does the movie start"],
+     "how do I search for a file", "what time does the movie start", "who is on the 20 dollar bill",
+     "why is the pound called sterling"],
 )
 def test_talk_about_them_is_left_to_the_model(text: str) -> None:
     assert Skills(SKILLS).answer(text, 0) is None

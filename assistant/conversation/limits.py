@@ -1,6 +1,6 @@
 """What the device cannot do, said plainly: "what's the weather like in New York", "will it rain tomorrow", "what's
 the news", "who won the game", "search the web for ...", "turn off the lights in the office", "lock the front door",
-"call mom", "what's on my calendar", "play some jazz", "order more paper towels".
+"call mom", "what's on my calendar", "play some jazz", "order more paper towels", "what's 100 dollars in euros".
 
 The assistant never goes on the internet and controls no other device; asked for the weather, a language model
 makes up a forecast ("sunny and 72 degrees"), and asked to turn the lights off or to call mom it says it did. Both
@@ -15,6 +15,10 @@ from __future__ import annotations
 import re
 
 _OFFLINE = "I work without the internet, so nothing you say leaves this device"
+# Money of a country ("pounds" too: by weight, the units skill answers first).
+_MONEY = (r"(?:dollars?|bucks|euros?|pounds?(?: sterling)?|sterling|yen|yuan|renminbi|rupees?|pesos?|francs?|won"
+          r"|rubles?|roubles?|kronor|kroner|krona|krone|zloty|rand|bitcoins?|shekels?|lira|dinars?|dirhams?|baht|reais"
+          r"|real)")
 _LIVE = (
     (re.compile(r"\b(?:weather|forecast)\b|\b(?:will|is|does|did) it (?:going to )?(?:rain|snow|be (?:sunny|cold|hot"
                 r"|warm|windy|cloudy|rainy|snowy|nice))\b|\bdo i need (?:an umbrella|a coat|a jacket|sunscreen)\b"
@@ -27,6 +31,9 @@ _LIVE = (
      f"I can't look up scores or results: {_OFFLINE}."),
     (re.compile(r"\bstock (?:price|market)\b|\bprice of (?:bitcoin|gold|oil)\b|\bexchange rate\b"),
      f"I can't look up prices: {_OFFLINE}."),
+    (re.compile(rf"\b{_MONEY}\b.* (?:in|to|into|for|per|is|are|make) (?:a |an |1 )?(?:[a-z]+ )?{_MONEY}\b"
+                r"|\b(?:currency|currencies)\b"),
+     f"I can't convert currencies: the rates change, and {_OFFLINE}."),
     (re.compile(r"\btraffic\b"), f"I can't check the traffic: {_OFFLINE}."),
     (re.compile(r"\bair quality\b|\bpollen count\b|\buv index\b"), f"I can't check the weather: {_OFFLINE}."),
     (re.compile(r"^(?:search|google|look up) (?:the web |the internet |online )?for\b|\bsearch (?:the web|the internet"
