@@ -55,7 +55,7 @@ def spoken_time(moment: datetime) -> str:
 
 # English names whatever the process locale (strftime's %A and %B would follow it).
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
            "November", "December")
 
 
@@ -72,7 +72,7 @@ def spoken_date(moment: datetime) -> str:
 
 def spoken_month_day(month: int, day: int) -> str:
     """A day of the year as a voice says it: "March the 5th"."""
-    return f"{_MONTHS[month - 1]} the {ordinal(day)}"
+    return f"{MONTHS[month - 1]} the {ordinal(day)}"
 
 
 _UNITS = (("hour", 3600), ("minute", 60), ("second", 1))

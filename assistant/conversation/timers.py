@@ -60,6 +60,7 @@ from assistant.conversation.phrases import (
 )
 from assistant.conversation.reminders import MonthDay, parse_reminder, parse_when
 from assistant.conversation.spoken import (
+    MONTHS,
     WEEKDAYS,
     duration_name,
     indefinite_article,
@@ -185,6 +186,8 @@ class Timer:
         if not months:
             often = ("every year" if years == 1 else "every other year" if years == 2
                      else f"every {number_words(years)} years")
+            if self.month_week or self.month_day == -1:  # "every year on the last day of the month" said in March
+                return f"{spoken_time(at)} {often} on {self.monthly_on.said()} of {MONTHS[at.month - 1]}"
             day = min(self.month_day, calendar.monthrange(2000, at.month)[1])  # February 29th; no November 31st
             return f"{spoken_time(at)} {often} on {spoken_month_day(at.month, day)}"
         often = ("of every month" if self.every_months == 1 else "of every other month" if self.every_months == 2
@@ -623,7 +626,8 @@ class Timers:
         by_month = not (request.every_days or holiday)
         reminder = Timer(request.name, 0, _due_at(at, moment, now), kind="reminder", at=at,
                          every_days=request.every_days, month_day=monthly_on.day if by_month else 0,
-                         month_week=monthly_on.week if by_month else 0, month_weekday=monthly_on.weekday,
+                         month_week=monthly_on.week if by_month else 0,
+                         month_weekday=monthly_on.weekday if by_month else 0,
                          every_months=every_months or 1, holiday=holiday)
         self._add(reminder)
         if every_months and every_months % 12 == 0:  # the date said with it: no need to say when it starts
