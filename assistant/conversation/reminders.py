@@ -57,9 +57,8 @@ _EVERY = re.compile(r"\b(?:every (?:(?P<count>\d+) (?P<unit>minutes?|mins?|hours
                     r"|(?P<half>half (?:an )?hour)|(?P<other>(?:other|second) hour))|(?P<hourly>hourly))\b")
 # Every so many days or weeks, on the calendar: "every other day", "every 3 days", "every 2 weeks", "every other
 # Thursday" (its day is read with the time), "fortnightly".
-_EVERY_DAYS = re.compile(r"\b(?:every (?:(?:other|second) (?P<other>day|week|(?:monday|tuesday|wednesday|thursday"
-                         r"|friday|saturday|sunday)(?=s?\b))|(?P<count>\d+) (?P<unit>days|weeks)|fortnight)"
-                         r"|fortnightly)\b")
+_EVERY_DAYS = re.compile(r"\b(?:every (?:(?:other|second) (?P<other>day|week|(?:" + "|".join(DAY_NAMES) + r")(?=s?\b))"
+                         r"|(?P<count>\d+) (?P<unit>days|weeks)|fortnight)|fortnightly)\b")
 # Every so many months or years, on a day of the month: "every month", "on the 1st of every month", "monthly",
 # "every 3 months", "quarterly", "every year", "annually", "every 2 years".
 _EVERY_MONTHS = re.compile(r"\b(?:(?:of )?(?:every|each) (?P<month>month)|(?P<monthly>monthly)"
