@@ -90,3 +90,8 @@ def test_other_moon_questions_are_the_language_models(text: str) -> None:
 def test_the_moon_is_the_date_skills() -> None:
     skill = Skills([s for s in SKILLS if s != "date"], clock=lambda: FULL, follow_wall_clock=False)
     assert skill.answer("what's the moon phase", 0) is None
+
+
+def test_a_clock_at_the_calendars_ends_is_told_so() -> None:
+    assert answer(datetime(1, 1, 3, 12), "what's the moon phase") == "That is further than my calendar goes."
+    assert answer(datetime(9999, 12, 20, 12), "when is the next full moon") == "That is further than my calendar goes."

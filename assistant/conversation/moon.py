@@ -121,19 +121,29 @@ _NAMED = {"new": (0,), "1st quarter": (1,), "half": (1, 3), "half full": (1, 3),
 def request(normalized: str) -> Callable[[datetime], str] | None:
     """The answer, at a moment (local), to a question about the moon's phase in `normalized`, else None."""
     asked = question_of(normalized)
-    for kind, pattern in _QUESTIONS:
-        match = pattern.fullmatch(asked)
-        if match is None:
-            continue
-        said = next((value for name, value in match.groupdict().items() if value and name.startswith("phase")), "")
-        if kind == "phase":
-            return lambda now: _phase_answer(_aware(now))
-        if kind == "is":
-            return lambda now: _is_answer(_aware(now), said)
-        if said in ("crescent", "gibbous"):
-            return None  # not one day: the language model's
-        return lambda now: _next_answer(_aware(now), _NAMED[said], "how" in asked.split()[:1])
-    return None
+    found = next(((kind, match) for kind, pattern in _QUESTIONS if (match := pattern.fullmatch(asked))), None)
+    if found is None:
+        return None
+    kind, match = found
+    said = next((value for name, value in match.groupdict().items() if value and name.startswith("phase")), "")
+    if kind == "phase":
+        return _in_calendar(lambda now: _phase_answer(_aware(now)))
+    if kind == "is":
+        return _in_calendar(lambda now: _is_answer(_aware(now), said))
+    if said in ("crescent", "gibbous"):
+        return None  # not one day: the language model's
+    how_long = asked.startswith("how")
+    return _in_calendar(lambda now: _next_answer(_aware(now), _NAMED[said], how_long))
+
+
+def _in_calendar(answer: Callable[[datetime], str]) -> Callable[[datetime], str]:
+    """`answer`, or what is said when the phases around now fall outside the years 1 to 9999 (a clock set so)."""
+    def told(now: datetime) -> str:
+        try:
+            return answer(now)
+        except (ValueError, OverflowError):
+            return "That is further than my calendar goes."
+    return told
 
 
 def _aware(now: datetime) -> datetime:
