@@ -601,10 +601,19 @@ def test_alarms_are_listed_and_cancelled_apart_from_timers() -> None:
     assert said(skill, "turn off all alarms") == "Okay, I've cancelled your six thirty PM alarm."
     assert skill.timers == [] and said(skill, "cancel the alarm") == "You have no alarms set."
     assert said(skill, "set an alarm") == "For what time?"
-    assert said(skill, "wake me up in twenty minutes") == "Okay, twenty minutes, starting now."  # a timer
+    # an alarm by a length is at the time it comes, listed with the alarms ("when is my alarm" found none when it was
+    # a timer)
+    assert said(skill, "wake me up in twenty minutes") == (
+        "Okay, alarm for three twenty-five PM today, in twenty minutes.")
+    assert said(skill, "when is my alarm") == "You have an alarm for three twenty-five PM today, in twenty minutes."
     # a length after "for" is no time of day ("for 20 minutes" was an alarm for 8 PM)
-    assert said(skill, "set an alarm for 20 minutes") == "Okay, twenty minutes, starting now."
-    assert said(skill, "set an alarm for 2 hours from now") == "Okay, two hours, starting now."
+    assert said(skill, "set an alarm for 30 minutes") == (
+        "Okay, alarm for three thirty-five PM today, in thirty minutes.")
+    assert said(skill, "set an alarm for 2 hours from now") == (
+        "Okay, alarm for five oh five PM today, in two hours.")
+    assert said(skill, "wake me up in 25 hours") == (
+        "I can set an alarm up to twenty-four hours from now, or for a time of day.")
+    assert [t.kind for t in skill.timers] == ["alarm", "alarm", "alarm"]
     assert parse_clock_time(normalize("remind me for 2 and a half hours")) is None
     assert parse_clock_time(normalize("set an alarm for 25")) is None
     assert not skill.recognizes("what is an alarm")

@@ -8,7 +8,8 @@ sample clock (the controller's), so a simulated room rings them on its own clock
 controller's to ring (`due`); "stop the timer" just after is answered "Okay."
 
 Alarms: "wake me up at seven AM", "set an alarm for 6:30" (without AM or PM: the next such time, 6:30 PM at
-3 PM; "wake me up at 7" is the morning's), "for half past six tomorrow", "at 8 on Friday", "when is my alarm",
+3 PM; "wake me up at 7" is the morning's), "for half past six tomorrow", "at 8 on Friday", "wake me up in 20 minutes"
+(at the time that comes), "when is my alarm",
 "cancel the 6:30 alarm", "snooze" (nine minutes), "change my alarm to 8" / "move my 7 am alarm to 6:45" (on its own
 day and, without AM or PM, in its own half of the day). Weekly: "wake me up at 7 every weekday", "on weekends", "every
 Monday and Thursday", "every day"; when one rings it is set again for its next day, from the wall clock; "turn
@@ -323,7 +324,7 @@ class Timers:
     def act(self, request: TimerRequest, now: int) -> tuple[str, str]:
         """Does what `request` asks: its reply (intent, text)."""
         if request.intent.startswith("alarm"):
-            asks = request.intent == "alarm_set" and request.at is None  # "For what time?"
+            asks = request.intent == "alarm_set" and request.at is None and request.seconds is None  # "For what time?"
             return "alarm_ask" if asks else request.intent, self._alarm(request, now)
         if request.intent == "reminder_set":
             return self._set_reminder(request, now)
@@ -656,8 +657,8 @@ class Timers:
             return TimerRequest("alarm_cancel", at=at, every=every, weekdays=tuple(sorted(weekdays)) if weekly else ())
         if at is not None:
             return TimerRequest("alarm_set", at=at)
-        if seconds is not None:  # "wake me up in twenty minutes": a timer
-            return TimerRequest("timer_set", seconds) if "timers" in self.enabled else None
+        if seconds is not None:  # "wake me up in twenty minutes": an alarm at the time it comes
+            return TimerRequest("alarm_set", seconds)
         if _ASK_WORDS & set(words):
             return TimerRequest("alarm_list")
         if _SET_WORDS & set(words) or _WAKE_ME.search(normalized):
@@ -691,18 +692,24 @@ class Timers:
                 return f"Okay, I'll remind you again in {spoken_duration(seconds)}."
             return f"Okay, snoozing for {spoken_duration(seconds)}."
         if request.intent == "alarm_set":
-            if request.at is None:
+            if request.at is None and request.seconds is None:
                 self._asked_alarm, self._asked_alarm_when = request.name, request.when
                 return "For what time?"
             if len(self.timers) >= MAX_TIMERS:
                 return f"You already have {number_words(MAX_TIMERS)} timers and alarms. Cancel one first."
-            at = request.at.next_after(moment)
-            weekdays = tuple(sorted(request.at.weekdays)) if request.at.weekly else ()
+            if request.at is not None:
+                at = request.at.next_after(moment)
+                weekdays = tuple(sorted(request.at.weekdays)) if request.at.weekly else ()
+            elif 1 <= round(request.seconds or 0) <= MAX_TIMER_S:  # "in 20 minutes": at the time it comes
+                at, weekdays = moment + timedelta(seconds=round(request.seconds or 0)), ()
+            else:
+                return "I can set an alarm up to twenty-four hours from now, or for a time of day."
             alarm = Timer(spoken_time(at), 0, _due_at(at, moment, now), kind="alarm", at=at, weekdays=weekdays)
             if any(t.at == at and t.weekdays == weekdays for t in alarms):
                 return f"You already have an alarm for {alarm.when(moment)}."
             self._add(alarm)
-            return f"Okay, alarm for {alarm.when(moment)}."
+            after = f", in {spoken_duration(request.seconds)}" if request.at is None and request.seconds else ""
+            return f"Okay, alarm for {alarm.when(moment)}{after}."
         if request.intent == "alarm_change":
             return self._change_alarm(request, alarms, now)
         if request.intent == "alarm_list":
