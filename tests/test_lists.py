@@ -106,6 +106,20 @@ def test_add_alone_goes_on_the_list_just_used_else_the_shopping_list_and_just_af
         assert reply is None or not reply.intent.startswith("list_"), other
 
 
+def test_cross_off_takes_an_item_off_the_list_just_used_and_the_store_reads_the_shopping_list() -> None:
+    skill = Skills(SKILLS)
+    skill.answer("add bananas and apples to my grocery list", 0)
+    assert said(skill, "what do I need from the store") == "Your shopping list has bananas and apples."
+    assert said(skill, "cross off apples") == "Okay, I've taken apples off your shopping list."
+    assert said(skill, "check the bananas off") == "Okay, I've taken bananas off your shopping list."
+    skill.answer("add fix the door to my to do list", 0)
+    assert said(skill, "tick off fix the door") == "Okay, I've taken fix the door off your to-do list."
+    assert skill.lists.lists == {}  # (an emptied list is dropped)
+    for other in ("cross it off", "check off my alarm", "what do i need"):
+        reply = skill.answer(other, 0)
+        assert reply is None or not reply.intent.startswith("list_"), other
+
+
 @pytest.mark.parametrize(
     "text", ["add it to the list", "add 5 minutes to the timer", "make a list of fruits", "what is a shopping list",
              "tell me about lists", "remove that from my list"],

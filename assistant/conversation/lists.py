@@ -1,8 +1,8 @@
 """Lists: "add apples to my shopping list", "add milk, eggs and bread to the grocery list", "what's on my
 shopping list", "remove eggs from the shopping list", "clear my shopping list", "add call the plumber to my to-do
 list", "put sunscreen on the packing list", "is milk on my shopping list", "how many things are on my list", "what
-lists do I have"; "add eggs" alone goes on the list the turn before used (else the shopping list), and just after
-adding, "and bread" too.
+lists do I have", "what do I need from the store"; "add eggs" alone goes on the list the turn before used (else the
+shopping list), and just after adding, "and bread" too; "cross off eggs" takes it off that list.
 
 A list is named by the word or two before "list" ("grocery" is the shopping list, "todo" the to-do list; "the
 list" alone is the shopping list) and
@@ -47,6 +47,13 @@ _LISTS = re.compile(rf"^{ADDRESSING}(?:what lists do i have|what are my lists|wh
 _ADD_ALONE = re.compile(rf"^{ADDRESSING}(?:add|put|write down) (?P<items>[a-z' ,-]+?)(?: too| as well| please)?$")
 _AND_ALSO = re.compile(r"^(?:oh )?(?:and|also|and also|plus) (?:add )?(?P<items>[a-z' ,-]+?)"
                        r"(?: too| as well| please)?$")
+# "cross off apples", "check apples off", "tick off the eggs": off the list the turn before used, else the shopping
+# list.
+_OFF_ALONE = re.compile(rf"^{ADDRESSING}(?:(?:cross|check|tick|scratch) off (?P<items>[a-z' ,-]+?)"
+                        r"|(?:cross|check|tick|scratch) (?P<items2>[a-z' ,-]+?) off)(?: please)?$")
+# What the shopping list is for: "what do I need from the store", "what do I need to buy".
+_SHOPPING = re.compile(rf"^{ADDRESSING}what do (?:i|we) need (?:to (?:buy|get|pick up)|from the|at the)"
+                       r"(?: (?:from|at) the)?(?: (?:store|shop|shops|supermarket|grocery store|market))?(?: please)?$")
 _NOT_ITEMS = frozenset({"timer", "timers", "alarm", "alarms", "reminder", "reminders", "note", "notes", "minute",
                         "minutes", "hour", "hours", "second", "seconds", "list", "lists", "time", "volume", "event",
                         "appointment", "meeting", "that", "something", "more", "another", "up", "what", "how", "why",
@@ -70,14 +77,17 @@ def parse_list_request(text: str, recent: str | None = None, just_added: bool = 
     named = _named_list_request(said)
     if named is not None:
         return named
+    if _SHOPPING.match(said):
+        return ListRequest("list_read", "shopping")
+    off = _OFF_ALONE.match(said)
     alone = _ADD_ALONE.match(said) or (_AND_ALSO.match(said) if just_added else None)
-    if alone is None:
+    if off is None and alone is None:
         return None
-    items = tuple(_items(alone["items"]))
+    items = tuple(_items((off["items"] or off["items2"]) if off else alone["items"]))
     words = {w for item in items for w in item.split()}
     if not items or set(items) & _NOT_NAMES or words & _NOT_ITEMS:
         return None
-    return ListRequest("list_add", recent or "shopping", items)
+    return ListRequest("list_remove" if off else "list_add", recent or "shopping", items)
 
 
 def _named_list_request(said: str) -> ListRequest | None:
