@@ -632,3 +632,23 @@ def test_a_monthly_reminder_on_a_weekday_is_kept(tmp_path: Path) -> None:
 def test_a_reminder_not_understood_is_not_taken_for_an_alarm() -> None:
     # "smoke alarm" and "check" read as "check my alarms" when the reminder was not understood
     assert skills(TUESDAY).answer("remind me whenever the smoke alarm beeps to check it", 0) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [("remind me to buy milk when i get to the store", "to buy milk"),
+     ("remind me when i get home to call mom", "to call mom"),
+     ("remind me next time i go to the pharmacy to get my prescription", "to get your prescription"),
+     ("remind me when i get to moms house to give her the book", "to give her the book"),
+     ("remind me when im at the bank that i need a new card", "that you need a new card")],
+)
+def test_a_reminder_at_a_place_says_the_device_cannot_tell_and_asks_for_a_time(text: str, what: str) -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, text) == (
+        f"I can't tell where you are, so I can't remind you there. When should I remind you {what}?")
+    assert said(skill, "at 6") == f"Okay, I'll remind you {what} at six o'clock PM today."
+
+
+def test_a_reminder_at_a_place_with_a_time_is_set_for_the_time() -> None:
+    assert said(skills(TUESDAY), "remind me when i get home at 6 to feed the cat") == (
+        "Okay, I'll remind you to feed the cat at six o'clock PM today.")

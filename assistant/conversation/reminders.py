@@ -19,7 +19,8 @@ still asks for a time ("wake me up tomorrow morning": "For what time?"): a wake-
 What to remind of is the request's words without the time, the length and the days said, from "to", "about" or
 "that" on, turned to the one reminded ("to call my mom" is said back as "to call your mom"; "that I need to take
 my pills" as "to take your pills"). "Remind me tomorrow" asks what, and the next turn's answer completes the
-request ("call mom at 5": 5 PM tomorrow). The skills keep and ring reminders as they do alarms
+request ("call mom at 5": 5 PM tomorrow). A place instead of a time ("when I get to the store") is left out of what,
+and the skills say they cannot tell where the user is. The skills keep and ring reminders as they do alarms
 (assistant.conversation.skills): "A reminder to call your mom."
 """
 
@@ -96,6 +97,15 @@ class MonthDay(NamedTuple):
         return "the last day" if self.day == -1 else f"the {ordinal(self.day)}"
 
 
+# A place instead of a time: "when I get to the store", "when I get home", "next time I'm at the bank". The device
+# cannot tell where the user is: it says so and asks for a time.
+_BY_PLACE = re.compile(r"\b(?:when|once|as soon as|whenever) (?:i|we) (?:get|arrive|come|go|reach|leave|pass|am|are)"
+                       r"\b|\b(?:when|once|whenever) (?:im|we are|were) (?:at|in|near|home|back|out)\b"
+                       r"|\bnext time (?:i|we) (?:go|am|are|get|pass)\b|\bnext time (?:im|were) (?:at|in|near)\b")
+# Where the what starts after a place said first ("when I get home to call mom"; not the place's own "to the store").
+_WHAT_AFTER_PLACE = re.compile(r" (?=(?:to|that|about) (?!the |a |an |my |our |your |work\b|school\b|church\b|bed\b"
+                               r"|town\b|class\b|[a-z]+s (?:house|place)\b))")
+_LEAD_BEFORE = re.compile(r"^(?:to|that|about) ")  # the what said before the place
 # Repeats not kept: more than once in a day, a week or a month ("twice a day").
 _UNKEPT_REPEAT = re.compile(r"\b(?:twice|(?:three|3|four|4) times) a (?:day|week|month)\b")
 
@@ -110,6 +120,7 @@ class ReminderRequest:
     every_months: int = 0  # rings again this many months on, on the day of the month said (or today's): "every year" 12
     monthly_on: MonthDay | None = None  # a day of the month said by its place ("the last Friday of every month")
     unkept_repeat: bool = False  # asks for a repeat the skills cannot keep ("twice a day")
+    by_place: bool = False  # said a place instead of a time ("when I get to the store"): left out of what
 
 
 def parse_reminder(normalized: str) -> ReminderRequest | None:
@@ -137,6 +148,11 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
             spans.append(repeat.span())
     for start, end in duration.spans if duration else ():
         spans.append((start - 3 if rest[:start].endswith("in ") else start, end))
+    place = _BY_PLACE.search(rest)
+    if place is not None:  # to the time said next, or the what said after it, else to the end
+        what_after = None if _LEAD_BEFORE.search(rest[:place.start()]) else _WHAT_AFTER_PLACE.search(rest, place.end())
+        ends = [start for start, _ in spans if start > place.start()] + [len(rest)]
+        spans.append((place.start(), min([*ends, what_after.start()] if what_after else ends)))
     said = _what_said(rest, _merged(spans))
     lead = _LEAD.match(said + " ")
     if lead is None and (said or not (at or duration or every or days or months or month_rule)) and rest:
@@ -152,7 +168,7 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
         if month_rule["every"] or month_rule["each"]:
             every_months = every_months or 1  # "every first Monday of the month"
     return ReminderRequest(what, at, duration.seconds if duration else None, every_s,
-                           _every_days(days) if days else 0, every_months, monthly_on)
+                           _every_days(days) if days else 0, every_months, monthly_on, by_place=place is not None)
 
 
 def asks_for_reminder(normalized: str) -> bool:

@@ -219,6 +219,7 @@ class TimerRequest:
     every_days: int = 0  # a reminder asked for every so many days ("every other day": 2)
     every_months: int = 0  # a reminder asked for every so many months ("every month": 1, "every year": 12)
     monthly_on: MonthDay | None = None  # a day of the month said by its place ("on the last day of the month")
+    by_place: bool = False  # a reminder asked for at a place ("when I get home"), not a time
     changed: ClockTime | None = None  # alarm_change: the alarm to change as said ("my 7 am alarm"); None: the one
 
     @property
@@ -505,7 +506,7 @@ class Timers:
         if asked is not None:
             return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at, when=normalized,
                                 every_s=asked.every_s, every_days=asked.every_days, every_months=asked.every_months,
-                                monthly_on=asked.monthly_on)
+                                monthly_on=asked.monthly_on, by_place=asked.by_place)
         if self._asked_what is not None and len(words) <= MAX_WORDS and not _NOTHING.match(normalized):
             # the answer to "What should I remind you of?" ("call mom", "to call mom at 5", "that the oven is on"),
             # read with the request it answers: "remind me tomorrow" then "call mom at 5" is 5 PM tomorrow
@@ -988,6 +989,8 @@ def _when_unknown(request: TimerRequest, moment: datetime) -> str | None:
     today's part of the day past its time ("this morning" at 3 PM, "tonight" at 9 PM: not the past, nor tomorrow's
     against the "this" said)."""
     if request.at is None and request.seconds is None and not request.repeats and request.monthly_on is None:
+        if request.by_place:
+            return f"I can't tell where you are, so I can't remind you there. When should I remind you {request.name}?"
         return f"When should I remind you {request.name}?"
     part = request.at.part if request.at else None
     if part is None or not part.passed(moment):
