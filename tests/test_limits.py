@@ -49,6 +49,7 @@ def test_pounds_by_weight_are_the_units_skills(text: str, said: str) -> None:
         ("hey jarvis can you turn off the kitchen lights please", DEVICES), ("dim the bedroom lights", DEVICES),
         # what a model says it did, or makes up: the call, the meeting, the song, the order, the search, the hours
         ("call mom", CALLS), ("text my wife that I'm late", CALLS), ("send a message to John", CALLS),
+        ("email me my shopping list", CALLS), ("send my list to my phone", CALLS),
         ("what's on my calendar today", ACCOUNTS), ("do I have any meetings today", ACCOUNTS),
         ("read my email", ACCOUNTS),
         ("play some jazz", MUSIC), ("play the radio", MUSIC), ("play Bohemian Rhapsody by Queen", MUSIC),

@@ -48,7 +48,8 @@ _LIVE = (
 # What is the user's own elsewhere: calls, messages, calendar, email, music, orders.
 _ACCOUNTS = (
     (re.compile(r"^(?:call|phone|dial|facetime|video call) (?!me\b|it\b)[a-z]+|^(?:text|message) [a-z]+"
-                r"|^send (?:a |an )?(?:text|message|email|e mail|sms)\b"),
+                r"|^send (?:a |an )?(?:text|message|email|e mail|sms)\b|^(?:email|e mail) [a-z]+"
+                r"|^send (?:it|this|that|them|me|my [a-z]+) to (?:me|my [a-z]+|[a-z]+)$"),
      "I can't make calls or send messages: I only listen and talk."),
     (re.compile(r"^(?:what is|whats|what do i have|read|check|read me|open|show me|do i have any)"
                 r"(?: on| in)? (?:my |new |any )*(?:calendar|schedule|agenda|appointments|meetings|email|emails"
