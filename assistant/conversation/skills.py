@@ -9,7 +9,7 @@ on is `conversation.skills`:
 - time: "what time is it"; elsewhere, "what time is it in Tokyo" (world_clock); "what time will it be in 3 hours",
   "how long until 5 PM" (clock_math); "when is sunset" (sun)
 - date: "what's the date", "what day is tomorrow"; "how many days until Christmas" (days); "what year is it", "is
-  it a leap year" (calendar_facts); "when is the next full moon" (moon)
+  it a leap year" (calendar_facts); "how old am I if I was born in 1990" (years); "when is the next full moon" (moon)
 - timers, alarms, reminders: set, asked about, cancelled, rung and kept (timers; reminders reads a reminder); a
   stopwatch (stopwatch)
 - lists: "add apples to my shopping list", "what's on my to-do list" (lists)
@@ -59,6 +59,7 @@ from assistant.conversation import (
     sun,
     units,
     world_clock,
+    years,
 )
 from assistant.conversation.lists import ListRequest, Lists, parse_list_request
 from assistant.conversation.notes import NoteRequest, Notes
@@ -312,6 +313,9 @@ class Skills:
         fact = calendar_facts.request(normalized) if "date" in self.enabled else None
         if fact is not None:
             return _Request("calendar", answer=fact)
+        in_years = years.request(normalized) if "date" in self.enabled else None
+        if in_years is not None:
+            return _Request("calendar", answer=in_years)
         asked = arithmetic.request_words(text, normalized) if {"math", "units", "random"} & self.enabled else ""
         answers: tuple[tuple[str, Callable[[], str | None]], ...] = (
             ("math", lambda: bills.answer_words(asked)), ("math", lambda: arithmetic.answer_words(asked)),
