@@ -36,6 +36,7 @@ def answer(text: str, now: datetime = NOW) -> str | None:
         ("how many years until 2050", "2050 is 24 years away."),
         ("what year was it 20 years ago", "20 years ago it was 2006."),
         ("what year will it be in 10 years", "In 10 years it'll be 2036."),
+        ("what year was it 0 years ago", "It's 2026 now."),
     ],
 )
 def test_years_and_ages_are_told_from_the_clock(text: str, said: str) -> None:

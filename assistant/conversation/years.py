@@ -51,8 +51,8 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
         then = int(groups["then"]) if kind == "age_in" else None
         return lambda now: _age(born, now.date(), who, then)
     if kind == "shift":
-        back = int(groups.get("back", 0))
-        return lambda now: _shifted(now.year, -back if back else int(groups["on"]))
+        years = -int(groups["back"]) if "back" in groups else int(groups["on"])
+        return lambda now: _shifted(now.year, years)
     year = int(groups.get("year") or groups["year2"])
     return lambda now: _years_to(year, now.year)
 
@@ -110,6 +110,8 @@ def _years_to(year: int, now_year: int) -> str:
 
 def _shifted(now_year: int, years: int) -> str:
     year = now_year + years
+    if years == 0:
+        return f"It's {year} now."
     if not 1 <= year <= 9999:
         return "That is further than my calendar goes."
     length = "one year" if abs(years) == 1 else f"{abs(years)} years"
