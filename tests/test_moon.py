@@ -82,7 +82,8 @@ def test_the_day_of_a_phase_is_the_devices() -> None:
         "No, it's a waning gibbous moon; the full moon is on Thursday, May the 23rd.")
 
 
-@pytest.mark.parametrize("text", ["is it a crescent moon next week", "how is the moon formed", "what is a moon"])
+@pytest.mark.parametrize("text", ["is it a crescent moon next week", "how is the moon formed", "what is a moon",
+                                  "what is the moon"])
 def test_other_moon_questions_are_the_language_models(text: str) -> None:
     assert answer(FULL, text) is None
 

@@ -98,7 +98,7 @@ _QUARTERS = r"1st quarter|last quarter|3rd quarter"  # (text_norm writes "first"
 _PHASE = rf"(?:new|full|half|quarter|{_QUARTERS}|crescent|gibbous)"
 _WHEN = r"(?: (?:today|tonight|right now|now|this evening))?"
 _QUESTIONS = (  # (what is asked, its pattern on the question without its asking: question_of)
-    ("phase", re.compile(rf"(?:what is|whats) (?:the )?(?:moon phase|moons phase|phase of the moon|moon){_WHEN}"
+    ("phase", re.compile(rf"(?:what is|whats) (?:the )?(?:moon phase|moons phase|phase of the moon|moon like){_WHEN}"
                          rf"|what (?:phase|kind of moon|moon) is (?:the moon|it|there){_WHEN}"
                          rf"|what does the moon look like{_WHEN}|moon phase{_WHEN}|how full is the moon{_WHEN}"
                          rf"|is the moon (?:waxing or waning|waning or waxing|waxing|waning|getting bigger or smaller)"
