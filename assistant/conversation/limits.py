@@ -16,9 +16,9 @@ import re
 
 _OFFLINE = "I work without the internet, so nothing you say leaves this device"
 # Money of a country ("pounds" too: by weight, the units skill answers first).
-_MONEY = (r"(?:dollars?|bucks|euros?|pounds?(?: sterling)?|sterling|yen|yuan|renminbi|rupees?|pesos?|francs?|won"
-          r"|rubles?|roubles?|kronor|kroner|krona|krone|zloty|rand|bitcoins?|shekels?|lira|dinars?|dirhams?|baht|reais"
-          r"|real)")
+# (Not "won", "real" or "rand": words and names more often than money.)
+_MONEY = (r"(?:dollars?|bucks|euros?|pounds?(?: sterling)?|sterling|yen|yuan|renminbi|rupees?|pesos?|francs?"
+          r"|rubles?|roubles?|kronor|kroner|krona|krone|zloty|bitcoins?|shekels?|lira|dinars?|dirhams?|baht|reais)")
 _LIVE = (
     (re.compile(r"\b(?:weather|forecast)\b|\b(?:will|is|does|did) it (?:going to )?(?:rain|snow|be (?:sunny|cold|hot"
                 r"|warm|windy|cloudy|rainy|snowy|nice))\b|\bdo i need (?:an umbrella|a coat|a jacket|sunscreen)\b"
