@@ -224,6 +224,23 @@ def normalize(text: str) -> str:
     return " ".join(_numbers_to_digits(tokens))
 
 
+# After these "'s" is "is" (or "has"), never a possessive: "it's late", "what's on", "there's time".
+_NOT_POSSESSIVE = frozenset({"it", "that", "this", "what", "where", "who", "how", "when", "why", "there", "here",
+                             "he", "she", "let", "everyone", "everything", "nothing", "something", "someone",
+                             "somebody", "nobody", "anyone", "anything", "one", "today", "tomorrow"})
+_POSSESSIVE = re.compile(r"\b([a-z]+)'s\b")
+
+
+def with_possessives(normalized: str, original: str) -> str:
+    """`normalized` (a part of normalize(`original`)) with the possessives `original` wrote put back: normalize
+    reads "dad's" as "dad is", which a reminder said back should not ("to buy dad's present")."""
+    written = unicodedata.normalize("NFKC", original).lower().replace("\u2019", "'")
+    owners = {word for word in _POSSESSIVE.findall(written) if word not in _NOT_POSSESSIVE}
+    if not owners:
+        return normalized
+    return re.sub(rf"\b({'|'.join(sorted(owners))}) is\b", r"\1's", normalized)
+
+
 def normalized_words(text: str) -> list[str]:
     return normalize(text).split()
 

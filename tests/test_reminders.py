@@ -652,3 +652,28 @@ def test_a_reminder_at_a_place_says_the_device_cannot_tell_and_asks_for_a_time(t
 def test_a_reminder_at_a_place_with_a_time_is_set_for_the_time() -> None:
     assert said(skills(TUESDAY), "remind me when i get home at 6 to feed the cat") == (
         "Okay, I'll remind you to feed the cat at six o'clock PM today.")
+
+
+def test_what_to_remind_of_keeps_its_possessives() -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, "remind me to buy dad\u2019s present tomorrow") == (
+        "Okay, I'll remind you to buy dad's present at nine o'clock AM tomorrow.")  # not "dad is present"
+    assert said(skill, "remind me that it's trash day tomorrow") == (
+        "Okay, I'll remind you that it is trash day at nine o'clock AM tomorrow.")
+    assert said(skill, "cancel the reminder to buy dad's present") == (
+        "Okay, I've cancelled the reminder to buy dad's present.")
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [("put lunch with sam on my calendar for tomorrow at noon", "I have no calendar here, but I'll remind you about "
+      "lunch with sam at twelve o'clock PM tomorrow."),
+     ("schedule a meeting tomorrow at 10", "I have no calendar here, but I'll remind you about a meeting at ten "
+      "o'clock AM tomorrow."),
+     ("add mom's birthday to my calendar", "I have no calendar here, but I can remind you. When should I remind you "
+      "about mom's birthday?")],
+)
+def test_a_calendar_entry_becomes_a_reminder_said_as_one(text: str, reply: str) -> None:
+    skill = skills(TUESDAY)
+    assert said(skill, text) == reply
+    assert skill.lists.lists == {}  # "put ... on my calendar" was added to the shopping list

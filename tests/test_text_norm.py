@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from assistant.text_norm import WordErrors, align, normalize, wer, word_errors
+from assistant.text_norm import WordErrors, align, normalize, wer, with_possessives, word_errors
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 _TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -139,3 +139,13 @@ def test_edit_distance_is_bounded_and_zero_only_for_equal_words(ref: list[str], 
     assert abs(len(ref) - len(hyp)) <= errors.errors <= max(len(ref), len(hyp))
     assert (errors.errors == 0) == (ref == hyp)
     assert len(ref) - errors.deletions - errors.substitutions + errors.insertions + errors.substitutions == len(hyp)
+
+
+@pytest.mark.parametrize(
+    ("original", "restored"),
+    [("Remind me to buy Dad's present", "remind me to buy dad's present"),
+     ("remind me that it's late and the oven's on", "remind me that it is late and the oven's on"),
+     ("what's my mom\u2019s number", "what is my mom's number")],
+)
+def test_with_possessives_puts_back_what_normalize_read_as_is(original: str, restored: str) -> None:
+    assert with_possessives(normalize(original), original) == restored

@@ -51,6 +51,8 @@ _AND_ALSO = re.compile(r"^(?:oh )?(?:and|also|and also|plus) (?:add )?(?P<items>
 # list.
 _OFF_ALONE = re.compile(rf"^{ADDRESSING}(?:(?:cross|check|tick|scratch) off (?P<items>[a-z' ,-]+?)"
                         r"|(?:cross|check|tick|scratch) (?P<items2>[a-z' ,-]+?) off)(?: please)?$")
+# Where a bare add puts something, when that is not a list (which _REQUESTS reads): "on my calendar", "in the fridge".
+_ELSEWHERE = re.compile(r"\b(?:to|on|in|onto|into) (?:my|the|our|your) ")
 # What the shopping list is for: "what do I need from the store", "what do I need to buy".
 _SHOPPING = re.compile(rf"^{ADDRESSING}what do (?:i|we) need (?:to (?:buy|get|pick up)|from the|at the)"
                        r"(?: (?:from|at) the)?(?: (?:store|shop|shops|supermarket|grocery store|market))?(?: please)?$")
@@ -83,6 +85,8 @@ def parse_list_request(text: str, recent: str | None = None, just_added: bool = 
     alone = _ADD_ALONE.match(said) or (_AND_ALSO.match(said) if just_added else None)
     if off is None and alone is None:
         return None
+    if alone is not None and _ELSEWHERE.search(alone["items"]):
+        return None  # "put lunch with Sam on my calendar": somewhere that is no list
     items = tuple(_items((off["items"] or off["items2"]) if off else alone["items"]))
     words = {w for item in items for w in item.split()}
     if not items or set(items) & _NOT_NAMES or words & _NOT_ITEMS:

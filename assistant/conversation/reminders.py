@@ -27,6 +27,7 @@ and the skills say they cannot tell where the user is. The skills keep and ring 
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -121,6 +122,7 @@ class ReminderRequest:
     monthly_on: MonthDay | None = None  # a day of the month said by its place ("the last Friday of every month")
     unkept_repeat: bool = False  # asks for a repeat the skills cannot keep ("twice a day")
     by_place: bool = False  # said a place instead of a time ("when I get to the store"): left out of what
+    for_calendar: bool = False  # asked to go on a calendar ("put lunch with Sam on my calendar"): there is none
 
 
 def parse_reminder(normalized: str) -> ReminderRequest | None:
@@ -169,6 +171,23 @@ def parse_reminder(normalized: str) -> ReminderRequest | None:
             every_months = every_months or 1  # "every first Monday of the month"
     return ReminderRequest(what, at, duration.seconds if duration else None, every_s,
                            _every_days(days) if days else 0, every_months, monthly_on, by_place=place is not None)
+
+
+# A calendar entry, which the device does not keep: a reminder is the nearest it has. "Put lunch with Sam on my
+# calendar for tomorrow at noon", "add the dentist to my calendar on Friday at 3", "schedule a meeting tomorrow at 10".
+_CALENDAR = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant) )?(?:please )?(?:(?:can|could|will|"
+                       r"would) you )?(?:please )?(?:(?:add|put|schedule|book|pencil in|write|make|create|set up)"
+                       r" (?P<what>.+?) (?:to|on|in|into|onto) (?:my|the|our) (?:calendar|schedule|diary|agenda)\b"
+                       r"(?P<rest>.*)|schedule (?P<what2>(?:a|an|the|my) .+))$")
+
+
+def parse_calendar_entry(normalized: str) -> ReminderRequest | None:
+    """The reminder nearest to the calendar entry `normalized` asks for, else None."""
+    entry = _CALENDAR.match(normalized)
+    if entry is None:
+        return None
+    asked = parse_reminder(f"remind me about {entry['what'] or entry['what2']}{entry['rest'] or ''}")
+    return None if asked is None else dataclasses.replace(asked, for_calendar=True)
 
 
 def asks_for_reminder(normalized: str) -> bool:

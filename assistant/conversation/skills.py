@@ -82,7 +82,7 @@ from assistant.conversation.spoken import (
 from assistant.conversation.state_file import StateFile, state_path
 from assistant.conversation.stopwatch import Stopwatch, StopwatchRequest, parse_stopwatch_request
 from assistant.conversation.timers import MAX_WORDS, Timer, TimerRequest, Timers, parse_kept
-from assistant.text_norm import normalize
+from assistant.text_norm import normalize, with_possessives
 
 if TYPE_CHECKING:
     from assistant.config import Config
@@ -341,8 +341,8 @@ class Skills:
         words = normalized.split()
         if "reminders" in self.enabled:
             reminder = self.book.reminder_request(normalized, words)
-            if reminder is not None:
-                return reminder
+            if reminder is not None:  # what to remind of, as said back and rung, with its possessives
+                return dataclasses.replace(reminder, name=with_possessives(reminder.name, text))
             if asks_for_reminder(normalized):
                 return None  # a reminder not understood is no alarm ("... to check the smoke alarm"): the model's
         if not words or len(words) > MAX_WORDS or CHATTER & set(words) or DEFINITION.search(normalized):

@@ -59,7 +59,7 @@ from assistant.conversation.phrases import (
     when_spans,
     words_outside,
 )
-from assistant.conversation.reminders import MonthDay, parse_reminder, parse_when
+from assistant.conversation.reminders import MonthDay, parse_calendar_entry, parse_reminder, parse_when
 from assistant.conversation.spoken import (
     MONTHS,
     WEEKDAYS,
@@ -220,6 +220,7 @@ class TimerRequest:
     every_months: int = 0  # a reminder asked for every so many months ("every month": 1, "every year": 12)
     monthly_on: MonthDay | None = None  # a day of the month said by its place ("on the last day of the month")
     by_place: bool = False  # a reminder asked for at a place ("when I get home"), not a time
+    for_calendar: bool = False  # a reminder for a calendar entry ("put lunch on my calendar"): there is no calendar
     changed: ClockTime | None = None  # alarm_change: the alarm to change as said ("my 7 am alarm"); None: the one
 
     @property
@@ -328,7 +329,12 @@ class Timers:
             asks = request.intent == "alarm_set" and request.at is None and request.seconds is None  # "For what time?"
             return "alarm_ask" if asks else request.intent, self._alarm(request, now)
         if request.intent == "reminder_set":
-            return self._set_reminder(request, now)
+            intent, said = self._set_reminder(request, now)
+            if request.for_calendar and said.startswith("Okay, I'll remind you"):
+                return intent, said.replace("Okay,", "I have no calendar here, but", 1)
+            if request.for_calendar and intent == "reminder_ask":
+                return intent, f"I have no calendar here, but I can remind you. {said}"
+            return intent, said
         if request.intent == "reminder_unkept":
             return ("reminder_ask", "I can't repeat a reminder more than once a day, a week or a month. I can remind "
                                     "you every day, on days of the week, every so many minutes, hours, days, weeks, "
@@ -500,13 +506,13 @@ class Timers:
         if again and self._rung:  # just after a reminder rang: a snooze
             duration = parse_duration(again["rest"] or "")
             return TimerRequest("alarm_snooze", duration.seconds if duration else None)
-        asked = parse_reminder(normalized)
+        asked = parse_reminder(normalized) or parse_calendar_entry(normalized)
         if asked is not None and asked.unkept_repeat:
             return TimerRequest("reminder_unkept")
         if asked is not None:
             return TimerRequest("reminder_set", asked.seconds, asked.what, at=asked.at, when=normalized,
                                 every_s=asked.every_s, every_days=asked.every_days, every_months=asked.every_months,
-                                monthly_on=asked.monthly_on, by_place=asked.by_place)
+                                monthly_on=asked.monthly_on, by_place=asked.by_place, for_calendar=asked.for_calendar)
         if self._asked_what is not None and len(words) <= MAX_WORDS and not _NOTHING.match(normalized):
             # the answer to "What should I remind you of?" ("call mom", "to call mom at 5", "that the oven is on"),
             # read with the request it answers: "remind me tomorrow" then "call mom at 5" is 5 PM tomorrow
