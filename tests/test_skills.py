@@ -1172,3 +1172,39 @@ def test_the_answer_to_say_which_one_completes_the_request_for_one_turn() -> Non
     skill.answer("remind me to call dad at 6 pm", 0)
     assert said(skill, "cancel my reminder").startswith("You have two reminders")
     assert said(skill, "the one about dad") == "Okay, I've cancelled the reminder to call dad."
+
+
+def test_cancel_that_just_after_an_answer_takes_back_what_it_did() -> None:
+    skill = skills()
+    skill.answer("set a timer for 5 minutes", 0)
+    assert said(skill, "cancel that") == "Okay, I've cancelled that timer."
+    assert skill.timers == []
+    skill.answer("add milk and eggs to my shopping list", 0)
+    assert said(skill, "no, undo that") == "Okay, I've taken that off the list."
+    assert skill.lists.lists == {}
+    skill.answer("remind me to call mom at 5", 0)
+    assert said(skill, "that's wrong") == "Okay, I've cancelled that reminder."
+    skill.answer("turn it down", 0)
+    assert said(skill, "oops, undo that") == "Okay, the volume is back to ten."
+    skill.answer("remember that I parked on level 3", 0)
+    assert said(skill, "scratch that") == "Okay, I've forgotten that."
+    assert skill.answer("where did I park", 0) is None
+    assert skill.answer("cancel that", 0) is None  # nothing was just done: the model's (it may be about its words)
+
+
+def test_cancel_that_only_right_after_and_not_over_what_changed_since() -> None:
+    skill = skills()
+    skill.answer("set a timer for 5 minutes", 0)
+    skill.answer("what time is it", 0)
+    assert skill.answer("cancel that", 0) is None  # a turn between: "that" is no longer the timer
+    skill.answer("set a timer for 1 second", 0)
+    assert skill.due(5 * S)  # it rang meanwhile
+    assert said(skill, "undo that", 5 * S) == "I can't take that back now: something changed since."
+    again = skills()
+    again.answer("set a timer for 5 minutes", 0)
+    again.answer("cancel the timer", 0)
+    assert again.answer("cancel it", 0) is None  # said again, not an undo of the cancel
+    again.answer("set a timer for 5 minutes", 0)
+    again.answer("cancel the timer", 0)
+    assert said(again, "undo that") == "Okay, it's back."
+    assert [t.called for t in again.timers] == ["five minute timer"]

@@ -16,7 +16,8 @@ on is `conversation.skills`:
 - notes: "remember that I parked on level 3", "where did I park" (notes)
 - volume: "louder", "quieter", "set the volume to 4", "what's the volume": ten steps of 3 dB (10: as played,
   1: 27 dB down), applied by the controller to everything the speaker plays
-- repeat: "say that again": the last reply, whole
+- repeat: "say that again": the last reply, whole; "cancel that" just after an answer that did something takes it
+  back (any skill's)
 - math: "what's 15 times 23" (arithmetic), "a 20 percent tip on 45" (bills); units: "how many ounces in a pound"
   (units)
 - random: "flip a coin", "roll two dice" (chance, from the skills' own generator); spelling: "how do you spell
@@ -157,6 +158,36 @@ class SkillReply:
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
 
 
+_State = tuple[Any, int, Any, Any, Any]  # the timers' snapshot, the volume, the lists, the notes, the stopwatch
+
+
+@dataclass(frozen=True)
+class _Done:
+    """What an answer did: its intent and what the skills kept before and after it."""
+
+    intent: str
+    before: _State
+    after: _State
+
+
+# "Cancel that", "undo that", "no, scratch that", "that's wrong": take back what the answer just before did.
+# ("Cancel that" after a cancel is no undo: the user says it again, or of something else.)
+_UNDO = re.compile(r"^(?:no |oh |oops |wait |sorry |actually )?(?:please )?(?:(?P<cancel>cancel|scratch|delete|remove"
+                   r"|forget)|undo|take back|reverse) (?:that|it|this|what you just did|the last one)(?: please)?$"
+                   r"|^undo$|^(?:no )?(?:that is|that was) (?:wrong|a mistake|not what i (?:said|meant|asked for))$")
+_REMOVALS = ("timer_cancel", "alarm_cancel", "reminder_cancel", "list_remove", "list_clear", "note_forget",
+             "note_clear")
+# What was taken back, said after "Okay, ".
+_UNDONE = {
+    "timer_set": "I've cancelled that timer", "alarm_set": "I've cancelled that alarm",
+    "reminder_set": "I've cancelled that reminder", "list_add": "I've taken that off the list",
+    "list_remove": "I've put that back on the list", "list_clear": "I've put the list back",
+    "note_add": "I've forgotten that", "note_forget": "I remember it again", "note_clear": "I remember it all again",
+    "alarm_change": "your alarm is as it was", "timer_cancel": "it's back", "alarm_cancel": "it's back",
+    "reminder_cancel": "it's back",
+}
+
+
 @dataclass(frozen=True)
 class _Request:
     intent: str
@@ -198,6 +229,7 @@ class Skills:
         self.stopwatch = Stopwatch()
         self.volume = MAX_VOLUME
         self.last_reply = ""  # what the assistant said last, for "say that again" (the controller tells)
+        self._last_done: _Done | None = None  # what the turn before did, for "cancel that" in this one
         self.rng = rng or random.Random()
         if store is not None:
             kept = store.load(_parse_kept) or {"timers": [], "volume": MAX_VOLUME, "lists": {}, "notes": []}
@@ -229,13 +261,16 @@ class Skills:
     def answer(self, text: str, now: int) -> SkillReply | None:
         """The reply to `text` if a skill answers it (doing what it asks, e.g. starting a timer), else None."""
         request = self._request(text)
+        done, self._last_done = self._last_done, None
         self.book.new_turn()
         self.lists.new_turn()
         if request is None:
             return None
+        if isinstance(request, _Request) and request.intent == "undo" and done is not None:
+            return SkillReply("undo", self._undo(done, now))
         if isinstance(request, _Request) and request.answer is not None:
             return SkillReply(request.intent, request.answer(self.clock()))
-        kept = self.book.snapshot(), self.volume, self.lists.kept(), self.notes.kept(), self.stopwatch.kept()
+        kept = self._state()
         reply = self._act(request, now)
         if reply.intent in ("timer_left", "timer_ask", "alarm_list", "alarm_ask", "reminder_list", "reminder_ask",
                             "volume_ask", "repeat", "list_read", "list_check", "list_count", "list_names", "note_ask",
@@ -243,16 +278,36 @@ class Skills:
             return reply
 
         def take_back() -> None:
-            self.book.set_back(kept[0])
-            self.volume = kept[1]
-            self.lists.restore(kept[2])
-            self.notes.restore(kept[3])
-            self.stopwatch.restore(kept[4])
-            self._save(now)
+            self._set_back(kept, now)
             log.info("%s taken back: the user went on speaking before hearing the answer", request.intent)
 
         self._save(now)
+        after = self._state()
+        self._last_done = _Done(reply.intent, kept, after) if after != kept else None  # (it may have changed nothing)
         return dataclasses.replace(reply, take_back=take_back)
+
+    def _state(self) -> _State:
+        """What the skills keep, as it is now: for taking an answer back."""
+        return self.book.snapshot(), self.volume, self.lists.kept(), self.notes.kept(), self.stopwatch.kept()
+
+    def _set_back(self, kept: _State, now: int) -> None:
+        self.book.set_back(kept[0])
+        self.volume = kept[1]
+        self.lists.restore(kept[2])
+        self.notes.restore(kept[3])
+        self.stopwatch.restore(kept[4])
+        self._save(now)
+
+    def _undo(self, done: _Done, now: int) -> str:
+        """"Cancel that" just after an answer that did something: it is taken back, unless something else (a timer
+        that rang) changed since."""
+        if self._state() != done.after:
+            return "I can't take that back now: something changed since."
+        self._set_back(done.before, now)
+        log.info("%s taken back: the user said to cancel it", done.intent)
+        if done.intent.startswith("volume"):
+            return f"Okay, the volume is back to {number_words(self.volume)}."
+        return f"Okay, {_UNDONE.get(done.intent, 'that is undone')}."
 
     @property
     def volume_db(self) -> float:
@@ -293,6 +348,9 @@ class Skills:
             return _Request(found[0], answer=found[1])
         if "repeat" in self.enabled and match_phrase(normalized, _REPEAT) is not None:
             return _Request("repeat")
+        undo = _UNDO.match(normalized) if self._last_done is not None else None
+        if undo is not None and not (undo["cancel"] and self._last_done and self._last_done.intent in _REMOVALS):
+            return _Request("undo")
         own_days = self.notes.named_days() if "notes" in self.enabled else None
         southern = self.place is not None and self.place.latitude < 0
         on_day = days.request(normalized, self.clock().date(), own_days, southern) if "date" in self.enabled else None
