@@ -120,6 +120,17 @@ def test_cross_off_takes_an_item_off_the_list_just_used_and_the_store_reads_the_
         assert reply is None or not reply.intent.startswith("list_"), other
 
 
+def test_what_was_bought_comes_off_the_shopping_list() -> None:
+    skill = Skills(SKILLS)
+    skill.answer("add milk, eggs and bread to my shopping list", 0)
+    assert said(skill, "I got the milk") == "Okay, I've taken milk off your shopping list."
+    assert said(skill, "we bought eggs and bread") == "Okay, I've taken eggs and bread off your shopping list."
+    skill.answer("add coffee", 0)
+    for talk in ("I got the job", "I have a question", "we bought a house"):  # not on the list: the model's
+        assert skill.answer(talk, 0) is None, talk
+    assert skill.lists.lists == {"shopping": ["coffee"]}
+
+
 @pytest.mark.parametrize(
     "text", ["add it to the list", "add 5 minutes to the timer", "make a list of fruits", "what is a shopping list",
              "tell me about lists", "remove that from my list"],

@@ -51,6 +51,9 @@ _AND_ALSO = re.compile(r"^(?:oh )?(?:and|also|and also|plus) (?:add )?(?P<items>
 # list.
 _OFF_ALONE = re.compile(rf"^{ADDRESSING}(?:(?:cross|check|tick|scratch) off (?P<items>[a-z' ,-]+?)"
                         r"|(?:cross|check|tick|scratch) (?P<items2>[a-z' ,-]+?) off)(?: please)?$")
+# Bought, so off the shopping list: "I got the milk", "we picked up eggs and bread", "I just bought the coffee".
+_BOUGHT = re.compile(r"^(?:okay |ok |so )?(?:i|we) (?:just |already )?(?:got|bought|picked up|grabbed|have got|have "
+                     r"bought|have) (?P<items>[a-z' ,-]+?)(?: already| now| today)?$")
 # Where a bare add puts something, when that is not a list (which _REQUESTS reads): "on my calendar", "in the fridge".
 _ELSEWHERE = re.compile(r"\b(?:to|on|in|onto|into) (?:my|the|our|your) ")
 # What the shopping list is for: "what do I need from the store", "what do I need to buy".
@@ -180,6 +183,16 @@ class Lists:
             self.lists[request.name] = items + new
         said = [f"Okay, I've added {spoken_list(new)} to {called}."] if new else []
         return request.intent, " ".join(said + _are(there, f"already on {called}"))
+
+    def bought(self, text: str) -> ListRequest | None:
+        """"I got the milk", "we bought eggs and bread": those of them on the shopping list come off it; None if
+        none is (it is talk, the model's)."""
+        said = _BOUGHT.match(plain_words(text))
+        items = self.lists.get("shopping", [])
+        if said is None or not items:
+            return None
+        on_list = tuple(item for item in _items(said["items"]) if _find(item, items) is not None)
+        return ListRequest("list_remove", "shopping", on_list) if on_list else None
 
     def kept(self) -> dict[str, list[str]]:
         return {name: list(items) for name, items in self.lists.items()}

@@ -390,6 +390,9 @@ class Skills:
         on_list = parse_list_request(text, self.lists.recent, self.lists.just_added) if lists_on else None
         if on_list is not None:
             return on_list
+        bought = self.lists.bought(text) if lists_on else None
+        if bought is not None:
+            return bought
         on_notes = self.notes.request(text) if "notes" in self.enabled else None
         if on_notes is not None:
             return on_notes
