@@ -169,6 +169,28 @@ def test_what_is_not_a_tip_is_left_to_the_language_model(text: str) -> None:
     assert reply is None or reply.intent != "math"
 
 
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("what is 5 dollars plus 3 dollars", "5 plus 3 is 8 dollars."),
+        ("what's 20 euros divided by 3", "20 divided by 3 is 6 euros and 67 cents."),
+        ("how much is 100 dollars minus 37.25", "100 minus 37.25 is 62 dollars and 75 cents."),
+        ("what's 0.1 dollars plus 0.2 dollars", "0.1 plus 0.2 is 30 cents."),
+        ("what is 1 dollar minus 2 dollars", "1 minus 2 is minus 1 dollar."),
+    ],
+)
+def test_a_sum_of_money_is_said_in_money(text: str, reply: str) -> None:
+    skill = Skills(SKILLS).answer(text, 0)
+    assert skill is not None and (skill.intent, skill.text) == ("math", reply)
+
+
+@pytest.mark.parametrize("text", ["what is 5 dollars plus 3 euros", "10 dollars divided by 2 dollars",
+                                  "what's 5 pounds plus 3 pounds", "what's 7 dollars"])
+def test_money_of_two_kinds_or_by_money_or_pounds_is_no_sum_of_money(text: str) -> None:
+    reply = Skills(SKILLS).answer(text, 0)
+    assert reply is None or reply.intent != "math"
+
+
 def test_a_dollar_sign_is_dropped_in_a_sum_as_before() -> None:
     assert arithmetic.answer("what is 20% of $85") == "20 percent of 85 is 17."
     assert arithmetic.answer("$5 + $3") == "5 plus 3 is 8."

@@ -302,10 +302,11 @@ def request_words(text: str, normalized: str | None = None) -> str:
 
 def evaluate(text: str) -> Term | None:
     """The sum `text` asks for, with at least one operation (its `error` set if it has no answer), else None."""
-    return _evaluate_words(request_words(text))
+    return evaluate_words(request_words(text))
 
 
-def _evaluate_words(normalized: str) -> Term | None:
+def evaluate_words(normalized: str) -> Term | None:
+    """evaluate() of what request_words() made of a text."""
     for pattern, (_, said, apply) in _VERBS:
         match = pattern.match(normalized)
         a, b = (_whole(match["a"]), _whole(match["b"])) if match else (None, None)
@@ -365,7 +366,7 @@ def answer_words(asked: str) -> str | None:
     told = _share(asked) or _prime(asked)
     if told is not None:
         return told
-    term = _evaluate_words(asked)
+    term = evaluate_words(asked)
     if term is None or term.error:
         return term and term.error
     result, exact = spoken_number(term.value, significant=4, min_decimals=2)

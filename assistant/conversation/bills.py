@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
-from assistant.conversation.arithmetic import request_words
+from assistant.conversation.arithmetic import evaluate_words, request_words
 from assistant.conversation.spoken import indefinite_article, spoken_money, spoken_number
 
 # Money is counted in whole hundredths (cents), rounded half up in decimal: 15 percent of 33.33 is 4.9995, which a
@@ -84,10 +84,32 @@ def _split_answer(split: re.Match[str]) -> str | None:
     return said[0].upper() + said[1:]
 
 
+# A sum of money: "5 dollars plus 3 dollars", "20 euros divided by 3", "what's 12.50 dollars times 4" (not pounds: in a
+# sum they are as often a weight).
+_SUM_CURRENCIES = [name for name, currency in _CURRENCIES.items() if currency is not _POUNDS]
+_IN_MONEY = re.compile(rf"(?<=\d) (?P<currency>{'|'.join(_SUM_CURRENCIES)})\b")
+# Money times or over money is no money ("10 dollars divided by 2 dollars" is 5): left to the model.
+_MONEY_BY_MONEY = re.compile(rf"(?:{'|'.join(_CURRENCIES)}) (?:times|multiplied by|x|divided by|over) "
+                             rf"\d+(?:\.\d+)? (?:{'|'.join(_CURRENCIES)})\b")
+
+
+def _money_sum(asked: str) -> str | None:
+    """"5 plus 3 is 8 dollars.", "20 divided by 3 is 6 dollars and 67 cents."; None unless one currency is said."""
+    currencies = {_CURRENCIES[found["currency"]] for found in _IN_MONEY.finditer(asked)}
+    if len(currencies) != 1 or _MONEY_BY_MONEY.search(asked):
+        return None
+    term = evaluate_words(_IN_MONEY.sub("", asked))
+    if term is None or term.error:
+        return term and term.error
+    hundredths = _in_hundredths(Decimal(repr(term.value)) * 100)
+    money = spoken_money(abs(hundredths), *currencies.pop())
+    return f"{term.said[0].upper()}{term.said[1:]} is {'minus ' if hundredths < 0 else ''}{money}."
+
+
 def answer_words(asked: str) -> str | None:
-    """The answer to a tip or a bill split that `asked` (request_words) is, else None."""
+    """The answer to a tip, a bill split or a sum of money that `asked` (request_words) is, else None."""
     if "tip" not in asked and "gratuity" not in asked and not asked.startswith("split "):
-        return None  # most text stops here
+        return _money_sum(asked) if _IN_MONEY.search(asked) else None  # most text stops here
     for pattern in _TIPS:
         tip = pattern.match(asked)
         if tip is not None:
