@@ -88,6 +88,7 @@ def _split_answer(split: re.Match[str]) -> str | None:
 # sum they are as often a weight).
 _SUM_CURRENCIES = [name for name, currency in _CURRENCIES.items() if currency is not _POUNDS]
 _IN_MONEY = re.compile(rf"(?<=\d) (?P<currency>{'|'.join(_SUM_CURRENCIES)})\b")
+MAX_CENTS_SAID = 1e12  # a trillion: past it cents mean nothing and the digits are many
 # Money times or over money is no money ("10 dollars divided by 2 dollars" is 5): left to the model.
 _MONEY_BY_MONEY = re.compile(rf"(?:{'|'.join(_CURRENCIES)}) (?:times|multiplied by|x|divided by|over) "
                              rf"\d+(?:\.\d+)? (?:{'|'.join(_CURRENCIES)})\b")
@@ -101,8 +102,12 @@ def _money_sum(asked: str) -> str | None:
     term = evaluate_words(_IN_MONEY.sub("", asked))
     if term is None or term.error:
         return term and term.error
+    currency = currencies.pop()
+    if abs(term.value) >= MAX_CENTS_SAID:  # beyond cents: said as the number is
+        number, exact = spoken_number(term.value, significant=4)
+        return f"{term.said[0].upper()}{term.said[1:]} is {'' if exact else 'about '}{number} {currency[0][1]}."
     hundredths = _in_hundredths(Decimal(repr(term.value)) * 100)
-    money = spoken_money(abs(hundredths), *currencies.pop())
+    money = spoken_money(abs(hundredths), *currency)
     return f"{term.said[0].upper()}{term.said[1:]} is {'minus ' if hundredths < 0 else ''}{money}."
 
 
