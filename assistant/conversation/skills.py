@@ -152,7 +152,7 @@ _VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your |my )?volume\b|\bhow loud
 @dataclass(frozen=True)
 class SkillReply:
     intent: str  # time, time_in, time_sum, sun, moon, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*,
-    # stopwatch_*, list_*, note_*, volume_*, repeat, math, units, random, spelling, limits
+    # stopwatch_*, list_*, note_*, volume_*, repeat, undo, math, units, random, spelling, limits
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
