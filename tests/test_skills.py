@@ -1198,7 +1198,11 @@ def test_cancel_that_only_right_after_and_not_over_what_changed_since() -> None:
     skill.answer("what time is it", 0)
     assert skill.answer("cancel that", 0) is None  # a turn between: "that" is no longer the timer
     skill.answer("set a timer for 1 second", 0)
-    assert skill.due(5 * S)  # it rang meanwhile
+    assert skill.due(5 * S)  # it rang meanwhile: "cancel that" is of the ringing, which the user's voice stopped
+    assert said(skill, "cancel that", 5 * S) == "Okay."
+    assert [t.called for t in skill.timers] == ["five minute timer"]
+    skill.answer("add milk to my list", 5 * S)
+    skill.lists.lists["shopping"].append("eggs")  # changed since by other means
     assert said(skill, "undo that", 5 * S) == "I can't take that back now: something changed since."
     again = skills()
     again.answer("set a timer for 5 minutes", 0)

@@ -301,7 +301,11 @@ class Skills:
     def _undo(self, done: _Done, now: int) -> str:
         """"Cancel that" just after an answer that did something: it is taken back, unless something else (a timer
         that rang) changed since."""
-        if self._state() != done.after:
+        state = self._state()
+        if state != done.after:
+            rung_at = state[0][1]
+            if rung_at is not None and rung_at != done.after[0][1]:
+                return "Okay."  # a timer rang since: "cancel that" is of it, and it stopped as the user spoke
             return "I can't take that back now: something changed since."
         self._set_back(done.before, now)
         log.info("%s taken back: the user said to cancel it", done.intent)
