@@ -7,7 +7,7 @@ final transcript before the brain sees it; the brain only gets the exchange for 
 on is `conversation.skills`:
 
 - time: "what time is it"; elsewhere, "what time is it in Tokyo" (world_clock); "what time will it be in 3 hours",
-  "how long until 5 PM" (clock_math); "when is sunset" (sun)
+  "how long until 5 PM" (clock_math); "when is sunset" (sun); "is it daylight saving time" (zones)
 - date: "what's the date", "what day is tomorrow"; "how many days until Christmas" (days); "what year is it", "is
   it a leap year" (calendar_facts); "how old am I if I was born in 1990" (years); "when is the next full moon" (moon)
 - timers, alarms, reminders: set, asked about, cancelled, rung and kept (timers; reminders reads a reminder); a
@@ -61,6 +61,7 @@ from assistant.conversation import (
     units,
     world_clock,
     years,
+    zones,
 )
 from assistant.conversation.lists import ListRequest, Lists, parse_list_request
 from assistant.conversation.notes import NoteRequest, Notes
@@ -151,8 +152,8 @@ _VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your |my )?volume\b|\bhow loud
 
 @dataclass(frozen=True)
 class SkillReply:
-    intent: str  # time, time_in, time_sum, sun, moon, date, day, tomorrow, calendar, timer_*, alarm_*, reminder_*,
-    # stopwatch_*, list_*, note_*, volume_*, repeat, undo, math, units, random, spelling, limits
+    intent: str  # time, time_in, time_zone, time_sum, sun, moon, date, day, tomorrow, calendar, timer_*, alarm_*,
+    # reminder_*, stopwatch_*, list_*, note_*, volume_*, repeat, undo, math, units, random, spelling, limits
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
@@ -360,6 +361,9 @@ class Skills:
         on_day = days.request(normalized, self.clock().date(), own_days, southern) if "date" in self.enabled else None
         if on_day is not None:
             return _Request("calendar", answer=on_day)
+        own_zone = zones.request(normalized) if "time" in self.enabled else None
+        if own_zone is not None:
+            return _Request("time_zone", answer=own_zone)
         elsewhere = world_clock.request(normalized) if "time" in self.enabled else None
         if elsewhere is not None:
             return _Request("time_in", answer=elsewhere)

@@ -41,11 +41,11 @@ def place_of(location: list[float]) -> Place | None:
     the tz database gives it (zone.tab); None when neither is known (a zone such as UTC)."""
     if len(location) == 2:
         return Place(location[0], location[1])
-    key = _local_zone_key()
+    key = local_zone_key()
     return None if key is None else _zone_city(key)
 
 
-def _local_zone_key() -> str | None:
+def local_zone_key() -> str | None:
     """The system's time zone, as a tz database key ("Europe/London"): $TZ, else /etc/localtime's link."""
     named = os.environ.get("TZ", "").lstrip(":")
     if "/" in named and not named.startswith("/"):
