@@ -91,7 +91,7 @@ def _next_change(now: datetime, zone: tzinfo) -> datetime | None:
     """The first moment after `now` at which `zone`'s offset changes (to the minute), else None within a year."""
     offset = now.astimezone(zone).utcoffset()
     before = now.astimezone(UTC)
-    for _ in range(_SCAN_DAYS):
+    for _ in range(min(_SCAN_DAYS, (datetime.max.replace(tzinfo=UTC) - before).days - 2)):  # (to the year 9999)
         after = before + _SCAN
         if after.astimezone(zone).utcoffset() != offset:
             while after - before > timedelta(minutes=1):  # the change lies between: halve the gap
