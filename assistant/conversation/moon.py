@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from assistant.conversation.phrases import question_of
 from assistant.conversation.spoken import spoken_day
+from assistant.conversation.sun import aware
 
 _SYNODIC_DAYS = 29.530588861
 _DELTA_T = timedelta(seconds=69)  # Terrestrial Time less UTC in the 2020s: the algorithm's times are in TT
@@ -127,13 +128,13 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
     kind, match = found
     said = next((value for name, value in match.groupdict().items() if value and name.startswith("phase")), "")
     if kind == "phase":
-        return _in_calendar(lambda now: _phase_answer(_aware(now)))
+        return _in_calendar(lambda now: _phase_answer(aware(now)))
     if kind == "is":
-        return _in_calendar(lambda now: _is_answer(_aware(now), said))
+        return _in_calendar(lambda now: _is_answer(aware(now), said))
     if said in ("crescent", "gibbous"):
         return None  # not one day: the language model's
     how_long = asked.startswith("how")
-    return _in_calendar(lambda now: _next_answer(_aware(now), _NAMED[said], how_long))
+    return _in_calendar(lambda now: _next_answer(aware(now), _NAMED[said], how_long))
 
 
 def _in_calendar(answer: Callable[[datetime], str]) -> Callable[[datetime], str]:
@@ -144,11 +145,6 @@ def _in_calendar(answer: Callable[[datetime], str]) -> Callable[[datetime], str]
         except (ValueError, OverflowError):
             return "That is further than my calendar goes."
     return told
-
-
-def _aware(now: datetime) -> datetime:
-    """`now` with its time zone: the system's for a time without one (the days are the device's)."""
-    return now if now.tzinfo is not None else now.astimezone()
 
 
 def _phase_answer(now: datetime) -> str:

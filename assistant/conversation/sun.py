@@ -45,6 +45,11 @@ def place_of(location: list[float]) -> Place | None:
     return None if key is None else _zone_city(key)
 
 
+def aware(moment: datetime) -> datetime:
+    """`moment` with its time zone: the system's for a time without one (the device's days)."""
+    return moment if moment.tzinfo is not None else moment.astimezone()
+
+
 def local_zone_key() -> str | None:
     """The system's time zone, as a tz database key ("Europe/London"): $TZ, else /etc/localtime's link."""
     named = os.environ.get("TZ", "").lstrip(":")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from assistant.conversation.phrases import question_of
 from assistant.conversation.spoken import spoken_day, spoken_duration, spoken_time
-from assistant.conversation.sun import local_zone_key
+from assistant.conversation.sun import aware, local_zone_key
 
 _SUMMER = r"(?:daylight sav(?:ing|ings)(?: time)?|summer time|dst)"
 _QUESTIONS = (
@@ -43,19 +43,15 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
         return None
     kind, match = found
     if kind == "utc":
-        return lambda now: f"It's {spoken_time(_aware(now).astimezone(UTC))} UTC."
+        return lambda now: f"It's {spoken_time(aware(now).astimezone(UTC))} UTC."
     if kind == "zone":
-        return lambda now: _zone_answer(_aware(now), _local_zone())
+        return lambda now: _zone_answer(aware(now), _local_zone())
     if kind == "summer":
-        return lambda now: _summer_answer(_aware(now), _local_zone())
+        return lambda now: _summer_answer(aware(now), _local_zone())
     edge = match["edge"] or ""
     said_way = match["way"] or match["way2"] or ""
     way = "back" if said_way.startswith(("back", "fall")) else "forward" if said_way else ""
-    return lambda now: _change_answer(_aware(now), _local_zone(), edge, way)
-
-
-def _aware(now: datetime) -> datetime:
-    return now if now.tzinfo is not None else now.astimezone()
+    return lambda now: _change_answer(aware(now), _local_zone(), edge, way)
 
 
 def _local_zone() -> tuple[str, tzinfo | None]:
