@@ -231,6 +231,16 @@ _NOT_POSSESSIVE = frozenset({"it", "that", "this", "what", "where", "who", "how"
 _POSSESSIVE = re.compile(r"\b([a-z]+)'s\b")
 
 
+_DAY_OWNS = re.compile(r"\b(today|tomorrow|tonight|yesterday)(?:'|\u2019)s ([a-z]+(?: (?!(?:at|on|in|for|to|with|by|and"
+                       r"|or|is|are|was|from|about|please)\b)[a-z]+)?)\b", re.IGNORECASE)
+
+
+def days_owning(text: str) -> str:
+    """`text` with a day's possessive said as the day after its thing: "tomorrow's meeting" is "the meeting
+    tomorrow" (normalize would read "tomorrow is meeting")."""
+    return _DAY_OWNS.sub(lambda m: f"the {m[2]} {m[1]}", text)
+
+
 def with_possessives(normalized: str, original: str) -> str:
     """`normalized` (a part of normalize(`original`)) with the possessives `original` wrote put back: normalize
     reads "dad's" as "dad is", which a reminder said back should not ("to buy dad's present")."""

@@ -662,6 +662,11 @@ def test_what_to_remind_of_keeps_its_possessives() -> None:
         "Okay, I'll remind you that it is trash day at nine o'clock AM tomorrow.")
     assert said(skill, "cancel the reminder to buy dad's present") == (
         "Okay, I've cancelled the reminder to buy dad's present.")
+    # a day's own: "tomorrow's meeting" was "about is meeting" (normalize's "tomorrow is meeting")
+    assert said(skill, "remind me about tomorrow's big meeting at 8") == (
+        "Okay, I'll remind you about the big meeting at eight o'clock AM tomorrow.")
+    assert said(skill, "remind me to check today's mail at 5") == (
+        "Okay, I'll remind you to check the mail at five o'clock PM today.")
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,7 @@ from assistant.conversation.spoken import (
 from assistant.conversation.state_file import StateFile, state_path
 from assistant.conversation.stopwatch import Stopwatch, StopwatchRequest, parse_stopwatch_request
 from assistant.conversation.timers import MAX_WORDS, Timer, TimerRequest, Timers, parse_kept
-from assistant.text_norm import normalize, with_possessives
+from assistant.text_norm import days_owning, normalize, with_possessives
 
 if TYPE_CHECKING:
     from assistant.config import Config
@@ -347,7 +347,7 @@ class Skills:
     # -------------------------------------------------------------------------------------- requests
 
     def _request(self, text: str) -> Request | None:
-        normalized = normalize(text)
+        normalized = normalize(days_owning(text))
         found = match_phrase(normalized, _CLOCK_INTENTS)
         if found is not None and _SKILL_OF_INTENT[found[0]] in self.enabled:
             return _Request(found[0], answer=found[1])
