@@ -682,3 +682,13 @@ def test_a_calendar_entry_becomes_a_reminder_said_as_one(text: str, reply: str) 
     skill = skills(TUESDAY)
     assert said(skill, text) == reply
     assert skill.lists.lists == {}  # "put ... on my calendar" was added to the shopping list
+
+
+def test_a_question_is_no_answer_to_what_to_remind_of_and_what_was_asked_lists_the_reminders() -> None:
+    skill = skills(TUESDAY)
+    skill.answer("remind me to call mom at 5", 0)
+    assert said(skill, "remind me in an hour") == "What should I remind you of?"
+    assert said(skill, "what did I ask you to remind me about") == (
+        "You have a reminder to call mom at five o'clock PM today.")  # not "to what did you ask you to remind you"
+    assert said(skill, "remind me tomorrow") == "What should I remind you of?"
+    assert said(skill, "do the laundry") == "Okay, I'll remind you to do the laundry at nine o'clock AM tomorrow."

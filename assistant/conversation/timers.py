@@ -126,7 +126,14 @@ _WAKE_ME = re.compile(r"\bwake me(?: up)?\b")
 _WHICH_FILLER = frozenset({"the", "one", "1", "ones", "timer", "alarm", "reminder", "please", "my", "that", "this",
                            "it", "cancel", "stop", "pause", "resume", "change", "move", "delete", "remove", "for",
                            "to"})
-_NOTHING = re.compile(r"^(?:nothing|no|nope|none|forget it|no thanks|not now|never ?mind|cancel|stop)\b")  # not a what
+# Not a what, in answer to "What should I remind you of?": "nothing", "never mind", or a question of its own ("what
+# did I ask you to remind me").
+_NOTHING = re.compile(r"^(?:nothing|no|nope|none|forget it|no thanks|not now|never ?mind|cancel|stop|what|when|where"
+                      r"|who|why|how|which|did|does|is|are|can|could|would|will|should)\b")  # ("do the laundry" is one)
+# The reminders asked for without the word: "what did I ask you to remind me about".
+_ASKED_REMINDERS = re.compile(r"^(?:what|when) (?:did|have) i (?:ask|asked|told|tell) you to remind me"
+                              r"(?: about| of| to)?$|^what (?:are you|were you) (?:going|supposed) to remind me"
+                              r"(?: about| of)?$")
 _AGAIN = re.compile(r"^(?:please )?remind me (?:again|later|again later)(?: (?P<rest>.+))?$")
 
 
@@ -522,6 +529,8 @@ class Timers:
                 return TimerRequest("reminder_set", told.seconds, told.what, at=told.at, every_s=told.every_s,
                                     every_days=told.every_days, every_months=told.every_months,
                                     monthly_on=told.monthly_on)
+        if _ASKED_REMINDERS.match(normalized):
+            return TimerRequest("reminder_list")
         talk = CHATTER - {"about"}  # "cancel the reminder about the dentist" is a request
         if (_REMINDER_WORDS & set(words) and len(words) <= MAX_WORDS and not DEFINITION.search(normalized)
                 and not talk & set(words)):
