@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from assistant.conversation import zones
 from assistant.conversation.skills import SKILLS, Skills
 
 
@@ -68,3 +69,13 @@ def test_the_devices_time_zone_is_told_by_its_rules(zone: str, at: datetime, tex
                                   "how many time zones are there"])
 def test_talk_about_time_zones_is_the_language_models(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert answer("Europe/London", NOVEMBER, text, monkeypatch) is None
+
+
+def test_a_zone_without_a_name_is_said_so_unless_it_is_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zones, "local_zone_key", lambda: None)  # an /etc/localtime copied, not linked
+    summer = zones.request("is it daylight saving time")
+    assert summer is not None
+    assert summer(datetime(2026, 11, 26, 15, tzinfo=timezone(timedelta(hours=1)))) == (
+        "I can't tell: the system's time zone has no name I can read. Assistant doctor says how to set it.")
+    assert summer(datetime(2026, 11, 26, 15, tzinfo=UTC)) == (
+        "No: the clock here keeps UTC, which has no daylight saving time.")

@@ -104,10 +104,18 @@ def _shift(change: datetime, zone: tzinfo) -> timedelta:
     return (after or timedelta()) - (before or timedelta())
 
 
+def _unnamed(now: datetime) -> str | None:
+    """What to say when the system's zone has no name to read its rules by (an /etc/localtime copied, not linked),
+    unless the clock keeps UTC; else None."""
+    if now.utcoffset():
+        return "I can't tell: the system's time zone has no name I can read. Assistant doctor says how to set it."
+    return None
+
+
 def _summer_answer(now: datetime, local: tuple[str, tzinfo | None]) -> str:
     place, zone = local
     if zone is None or not place:
-        return "No: the clock here keeps UTC, which has no daylight saving time."
+        return _unnamed(now) or "No: the clock here keeps UTC, which has no daylight saving time."
     here = now.astimezone(zone)
     change = _next_change(now, zone)
     on = bool(here.dst())
@@ -126,7 +134,7 @@ def _change_answer(now: datetime, local: tuple[str, tzinfo | None], edge: str, w
     change = _next_change(now, zone) if zone is not None and place else None
     if change is None or zone is None:
         return (f"The clocks don't change in {place}: it has no daylight saving time." if place
-                else "The clocks don't change here: the clock keeps UTC.")
+                else _unnamed(now) or "The clocks don't change here: the clock keeps UTC.")
     new = change.astimezone(zone)
     on = bool(now.astimezone(zone).dst())
     if on and edge in ("start", "begin"):
