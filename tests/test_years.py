@@ -31,6 +31,7 @@ def answer(text: str, now: datetime = NOW) -> str | None:
         ("how old will i be in 2030 if i was born in 1990", "You will turn 40 in 2030."),
         ("how old is a child born in 2026", "Someone born in 2026 is under a year old."),
         ("how old is he if he was born in 2030", "2030 is still to come."),
+        ("how old is someone born on december 1 2026", "December the 1st, 2026 is still to come."),
         ("how many years ago was 1969", "1969 was 57 years ago."),
         ("how long ago was 2025", "2025 was one year ago."),
         ("how many years until 2050", "2050 is 24 years away."),

@@ -77,15 +77,14 @@ def _age(born: tuple[int, int, int], today: date, who: str, then: int | None) ->
     """How old `who` is ("i", "someone", "my mom") born on `born`, or turns in the year `then`."""
     year, month, day = born
     you = who == "i"
-    subject = ("You" if you else f"Your {who.removeprefix('my ')}" if who.startswith("my ") else who.capitalize()
-               if who in ("he", "she", "they") else f"Someone born in {year}" if not month
-               else f"Someone born on {spoken_month_day(month, day)}, {year}")
+    when = f"{spoken_month_day(month, day)}, {year}" if month else str(year)
+    subject = _subject(who, f"{'on' if month else 'in'} {when}")
     be = "are" if you or who == "they" else "is"
     if then is not None:  # "how old will I be in 2030": the age turned that year
         turns = then - year
         return f"{subject} will turn {turns} in {then}." if turns > 0 else f"{year} is not before {then}."
     if (year, month or 1, day or 1) > (today.year, today.month, today.day):
-        return f"{year} is still to come."
+        return f"{when} is still to come."
     if not month:
         turns = today.year - year
         if turns == 0:
@@ -98,6 +97,17 @@ def _age(born: tuple[int, int, int], today: date, who: str, then: int | None) ->
         before_birthday = (today.month, today.day) < (3, 1)  # a leap day's birthday is kept on March 1st
     age = today.year - year - before_birthday
     return f"{subject} {be} under a year old." if age == 0 else f"{subject} {be} {age}."
+
+
+def _subject(who: str, born: str) -> str:
+    """Who is asked about, as said back: "You", "Your mom", "She", "Someone born in 1990"."""
+    if who == "i":
+        return "You"
+    if who.startswith("my "):
+        return f"Your {who.removeprefix('my ')}"
+    if who in ("he", "she", "they"):
+        return who.capitalize()
+    return f"Someone born {born}"
 
 
 def _years_to(year: int, now_year: int) -> str:
