@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from assistant.conversation.phrases import question_of
+from assistant.conversation.phrases import asked_question
 from assistant.conversation.spoken import spoken_day
 from assistant.conversation.sun import aware
 
@@ -121,8 +121,7 @@ _NAMED = {"new": (0,), "1st quarter": (1,), "half": (1, 3), "half full": (1, 3),
 
 def request(normalized: str) -> Callable[[datetime], str] | None:
     """The answer, at a moment (local), to a question about the moon's phase in `normalized`, else None."""
-    asked = question_of(normalized)
-    found = next(((kind, match) for kind, pattern in _QUESTIONS if (match := pattern.fullmatch(asked))), None)
+    found = asked_question(normalized, _QUESTIONS)
     if found is None:
         return None
     kind, match = found
@@ -133,7 +132,7 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
         return _in_calendar(lambda now: _is_answer(aware(now), said))
     if said in ("crescent", "gibbous"):
         return None  # not one day: the language model's
-    how_long = asked.startswith("how")
+    how_long = match.string.startswith("how")
     return _in_calendar(lambda now: _next_answer(aware(now), _NAMED[said], how_long))
 
 

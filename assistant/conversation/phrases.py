@@ -80,6 +80,14 @@ def question_of(normalized: str) -> str:
     return _ASKING_AFTER.sub("", _ASKING_BEFORE.sub("", normalized))
 
 
+def asked_question(normalized: str, questions: Sequence[tuple[str, re.Pattern[str]]]
+                   ) -> tuple[str, re.Match[str]] | None:
+    """The first of `questions` (what is asked, its pattern) whose pattern is the whole of `normalized`'s question
+    (question_of), with its match; else None."""
+    asked = question_of(normalized)
+    return next(((kind, match) for kind, pattern in questions if (match := pattern.fullmatch(asked))), None)
+
+
 def match_phrase(normalized: str, intents: Sequence[PhraseIntent]) -> tuple[str, Callable[[datetime], str]] | None:
     """The first intent whose phrase `normalized` (text_norm) says with at most a few words before it and only
     _AFTER after."""

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 
-from assistant.conversation.phrases import question_of
+from assistant.conversation.phrases import asked_question
 from assistant.conversation.spoken import spoken_month_day
 
 _MONTH = "|".join(m.lower() for m in calendar.month_name[1:])
@@ -37,8 +37,7 @@ _QUESTIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 def request(normalized: str) -> Callable[[datetime], str] | None:
     """The answer, at a moment, to a question about years or an age in `normalized`, else None."""
-    asked = question_of(normalized)
-    found = next(((kind, match) for kind, pattern in _QUESTIONS if (match := pattern.fullmatch(asked))), None)
+    found = asked_question(normalized, _QUESTIONS)
     if found is None:
         return None
     kind, match = found

@@ -13,7 +13,7 @@ import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from assistant.conversation.phrases import question_of
+from assistant.conversation.phrases import asked_question
 from assistant.conversation.spoken import spoken_day, spoken_duration, spoken_time
 from assistant.conversation.sun import aware, local_zone_key
 
@@ -37,8 +37,7 @@ _SCAN_DAYS = 400  # a year and some: every zone that changes does so within one
 
 def request(normalized: str) -> Callable[[datetime], str] | None:
     """The answer, at a moment (local), to a question about the device's time zone in `normalized`, else None."""
-    asked = question_of(normalized)
-    found = next(((kind, match) for kind, pattern in _QUESTIONS if (match := pattern.fullmatch(asked))), None)
+    found = asked_question(normalized, _QUESTIONS)
     if found is None:
         return None
     kind, match = found
