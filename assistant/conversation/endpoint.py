@@ -43,6 +43,10 @@ DANGLING = FILLERS | frozenset({
     # verbs that need an object or a complement
     "is", "are", "was", "were",
 })
+# pocketsphinx often hears a short "the" that was never said after a finished question ("what time is it the";
+# the final transcript drops it: phrases.without_hanging_word). A speaker rarely stops on an article after a
+# whole request, but may ("remind me to call mom the... day after"): neither rule wins, the VAD's own hangover.
+_ARTICLES = frozenset({"the", "a", "an"})
 # "is" ends "do you know what time it is" and "where it is": a turn with such a tail after a question word
 # is complete. Those two-word tails are checked before DANGLING.
 _COMPLETE_TAILS = frozenset({("it", "is"), ("it", "was"), ("they", "are"), ("you", "are"), ("we", "are"),
@@ -94,6 +98,8 @@ def completeness(text: str) -> Completeness:
     if _TERMINAL.search(stripped):
         return "complete"
     if _ends_mid_phrase(tokens):
+        if tokens[-1] in _ARTICLES and completeness(" ".join(tokens[:-1])) == "complete":
+            return "unknown"  # a stray article after a whole request: see _ARTICLES
         return "incomplete"
     content = _without_lead_ins(tokens)
     if len(content) >= 3 and (content[0] in QUESTION_STARTS or content[0] in COMMAND_VERBS):
