@@ -147,13 +147,13 @@ class HangingVoice:
         self.name = synthesizer.name
         self.sample_rate = synthesizer.sample_rate
 
-    def synthesize(self, text: str) -> Iterator[AudioChunk]:
+    def synthesize(self, text: str, speed: float = 1.0) -> Iterator[AudioChunk]:
         if self.wedge.enter():
-            for chunk in self.synthesizer.synthesize(LATE_ANSWER):
+            for chunk in self.synthesizer.synthesize(LATE_ANSWER, speed):
                 self.wedge.late.append(chunk.text)
                 yield chunk
             return
-        yield from self.synthesizer.synthesize(text)
+        yield from self.synthesizer.synthesize(text, speed)
 
 
 def _events(result: SimulationResult, name: str, turn: int | None = None) -> list[dict[str, Any]]:

@@ -34,6 +34,17 @@ def test_a_faster_rate_gives_shorter_speech() -> None:
     assert fast < 0.6 * slow
 
 
+def test_a_speed_asked_per_sentence_scales_the_configured_rate(espeak: EspeakSynthesizer) -> None:
+    normal = len(synthesize_all(espeak, TEN_WORDS))
+    slower = sum(len(c.pcm) for c in espeak.synthesize(TEN_WORDS, 0.7))
+    faster = sum(len(c.pcm) for c in espeak.synthesize(TEN_WORDS, 1.4))
+    assert faster < 0.85 * normal and slower > 1.2 * normal
+    assert len(synthesize_all(espeak, TEN_WORDS)) == normal  # the next sentence at the configured rate again
+    fastest = EspeakSynthesizer(rate=400)  # beyond espeak-ng's 450 words per minute it speaks at 450
+    assert sum(len(c.pcm) for c in fastest.synthesize(TEN_WORDS, 2.0)) == len(
+        synthesize_all(EspeakSynthesizer(rate=450), TEN_WORDS))
+
+
 def test_volume_scales_the_samples(espeak: EspeakSynthesizer) -> None:
     full = synthesize_all(espeak, "Hello there.").astype(np.int32)
     half = synthesize_all(EspeakSynthesizer(volume=0.5), "Hello there.").astype(np.int32)

@@ -128,6 +128,17 @@ def test_length_scale_zero_keeps_the_voices_own(tmp_path: Path, shared_models: P
     assert echoed[3] == pytest.approx(-1, abs=0.01)  # a single-speaker voice gets no sid
 
 
+def test_a_speed_asked_per_sentence_divides_the_length_scale(tmp_path: Path, shared_models: Path) -> None:
+    voice = _echo_voice(tmp_path, shared_models, num_speakers=1)
+    own = PiperSynthesizer(voice)  # the voice's own 1.25
+    assert _echo(own)[1] == pytest.approx(1.25, abs=0.01)
+    (chunk,) = list(own.synthesize("Hi.", 1.25))
+    assert chunk.pcm[1] / 32767 / ECHO_GAIN == pytest.approx(1.0, abs=0.01)
+    assert _echo(own)[1] == pytest.approx(1.25, abs=0.01)  # only that sentence
+    (chunk,) = list(PiperSynthesizer(voice, length_scale=2.0).synthesize("Hi.", 0.5))
+    assert chunk.pcm[1] / 32767 / ECHO_GAIN == pytest.approx(4.0, abs=0.01)  # slower than the configured pace
+
+
 def test_speaker_id_beyond_the_voices_speakers_is_refused(tmp_path: Path, shared_models: Path) -> None:
     voice = _echo_voice(tmp_path, shared_models, num_speakers=2)
     with pytest.raises(ConfigurationError, match=r"tts.speaker_id = 2.*between 0 and 1"):

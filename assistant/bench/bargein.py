@@ -467,10 +467,10 @@ class RecordedVoice:
         self._others = others
         self._next = 0
 
-    def synthesize(self, text: str) -> Iterator[AudioChunk]:
-        for sentence in split_sentences(text):
+    def synthesize(self, text: str, speed: float = 1.0) -> Iterator[AudioChunk]:
+        for sentence in split_sentences(text):  # (the recordings play as they were spoken, at any speed)
             if sentence not in self._reply:
-                yield from self._others.synthesize(sentence)
+                yield from self._others.synthesize(sentence, speed)
                 continue
             pcm = self._recordings[self._next % len(self._recordings)]
             self._next += 1

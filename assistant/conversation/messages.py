@@ -207,11 +207,12 @@ class StageFailed:
 
 @dataclass(frozen=True)
 class Prompt:
-    """Reply to what the user said (`reply`: the attempt; a speculative one may be retracted)."""
+    """Reply to what the user said (`reply`: the attempt; a speculative one may be retracted), spoken at `speed`."""
 
     turn: int
     text: str
     reply: int = 0
+    speed: float = 1.0  # times the configured speed of the voice (the speed skill's)
 
 
 @dataclass(frozen=True)
@@ -224,9 +225,10 @@ class Remember:
 
 @dataclass(frozen=True)
 class Say:
-    """Speak `text` as sentence `index` of `turn` (a reply sentence, the greeting, an apology)."""
+    """Speak `text` as sentence `index` of `turn` (a reply sentence, the greeting, an apology) at `speed`."""
 
     turn: int
     index: int
     text: str
     reply: int = 0
+    speed: float = 1.0  # times the configured speed of the voice

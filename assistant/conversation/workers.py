@@ -369,7 +369,7 @@ class BrainWorker(Worker[Brain]):
 
     def _say(self, prompt: Prompt, index: int, sentence: str) -> int:
         self.trace.emit("reply_sentence", prompt.turn, text=sentence, attempt=prompt.reply)
-        self.to_tts(Say(prompt.turn, index, sentence, prompt.reply))
+        self.to_tts(Say(prompt.turn, index, sentence, prompt.reply, prompt.speed))
         return index + 1
 
 
@@ -491,7 +491,7 @@ class TtsWorker(Worker[Synthesizer]):
             self.to_controller(dropped)
             return
         started = time.perf_counter()  # compute_s: time inside synthesize() until its first chunk
-        for chunk in self.engine.synthesize(message.text):
+        for chunk in self.engine.synthesize(message.text, message.speed):
             compute_s = time.perf_counter() - started
             self.beat()
             piece = max(1, round(PIECE_S * chunk.sample_rate))

@@ -19,6 +19,7 @@ from assistant.errors import AssistantError, ConfigurationError
 from assistant.speech.tts import AudioChunk
 
 _MISSING_VOICE = "voice does not exist"  # espeak-ng's message for an unknown -v
+MIN_RATE, MAX_RATE = 80, 450  # words per minute espeak-ng speaks at (it takes slower or faster as these)
 
 
 class EspeakSynthesizer:
@@ -35,19 +36,22 @@ class EspeakSynthesizer:
             )
         self.voice = voice
         self.volume = volume
-        self._command = [path, "--stdout", "-b", "1", "-v", voice, "-s", str(rate)]
+        self.words_per_minute = rate
+        self._command = [path, "--stdout", "-b", "1", "-v", voice, "-s"]  # then the speed
         # One short word at start-up checks the voice and learns the rate the voice speaks at.
-        self.sample_rate, _ = self._run("a")
+        self.sample_rate, _ = self._run("a", rate)
         self.name = f"espeak-ng {voice}"
 
-    def synthesize(self, text: str) -> Iterator[AudioChunk]:
+    def synthesize(self, text: str, speed: float = 1.0) -> Iterator[AudioChunk]:
+        words_per_minute = min(max(round(self.words_per_minute * speed), MIN_RATE), MAX_RATE)
         for sentence in split_sentences(text):
-            rate, pcm = self._run(sentence)
+            rate, pcm = self._run(sentence, words_per_minute)
             if len(pcm):
                 yield AudioChunk(_gain(pcm, self.volume), rate, sentence)
 
-    def _run(self, text: str) -> tuple[int, np.ndarray]:
-        done = subprocess.run(self._command, input=text.encode("utf-8"), capture_output=True, check=False)
+    def _run(self, text: str, words_per_minute: int) -> tuple[int, np.ndarray]:
+        command = [*self._command, str(words_per_minute)]
+        done = subprocess.run(command, input=text.encode("utf-8"), capture_output=True, check=False)
         problem = done.stderr.decode("utf-8", "replace").strip()
         if done.returncode != 0 and _MISSING_VOICE in problem:
             raise ConfigurationError(

@@ -9,6 +9,7 @@ normalization is turned off: it makes the level jump from sentence to sentence a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,6 +66,7 @@ class PiperSynthesizer:
                 f"speaker(s): set tts.speaker_id between 0 and {max(config.num_speakers, 1) - 1}"
             )
         self._voice = piper.PiperVoice(session=session, config=config)
+        self._length_scale = length_scale or config.length_scale  # the voice's own pace, unless set
         self._synthesis = piper_config.SynthesisConfig(
             speaker_id=speaker_id,
             length_scale=length_scale or None,  # None: the voice's own
@@ -78,11 +80,14 @@ class PiperSynthesizer:
         self.sample_rate = config.sample_rate
         self.name = f"piper {voice.name.removesuffix('.onnx')}"
 
-    def synthesize(self, text: str) -> Iterator[AudioChunk]:
+    def synthesize(self, text: str, speed: float = 1.0) -> Iterator[AudioChunk]:
+        synthesis = self._synthesis
+        if speed != 1.0:  # a phoneme's length is the scale: twice as fast, half as long
+            synthesis = dataclasses.replace(synthesis, length_scale=self._length_scale / speed)
         # Piper cuts text into sentences too (by espeak's rules); cutting it first with our splitter ties
         # each chunk to the exact text it says, which the history needs when a reply is interrupted.
         for sentence in split_sentences(text):
-            parts = [chunk.audio_int16_array for chunk in self._voice.synthesize(sentence, self._synthesis)]
+            parts = [chunk.audio_int16_array for chunk in self._voice.synthesize(sentence, synthesis)]
             if parts:
                 yield AudioChunk(np.concatenate(parts), self.sample_rate, sentence)
 

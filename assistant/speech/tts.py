@@ -54,8 +54,9 @@ class Synthesizer(Protocol):
     name: str  # engine and voice, for logs and benchmarks
     sample_rate: int  # rate of every chunk it yields
 
-    def synthesize(self, text: str) -> Iterator[AudioChunk]:
-        """One text (a sentence or clause) -> audio chunks of at most a sentence; empty text -> no chunks."""
+    def synthesize(self, text: str, speed: float = 1.0) -> Iterator[AudioChunk]:
+        """One text (a sentence or clause) -> audio chunks of at most a sentence; empty text -> no chunks.
+        `speed`: times the configured pace (0.8: slower), for a listener who asked for it."""
         ...
 
 
@@ -85,8 +86,8 @@ class PacedSynthesizer:
         self.sample_rate = engine.sample_rate
         self.pause_s = pause_ms / 1000
 
-    def synthesize(self, text: str) -> Iterator[AudioChunk]:
-        for chunk in self.engine.synthesize(text):
+    def synthesize(self, text: str, speed: float = 1.0) -> Iterator[AudioChunk]:
+        for chunk in self.engine.synthesize(text, speed):
             pcm = trim_silence(chunk.pcm, chunk.sample_rate, self.pause_s)
             if len(pcm):
                 yield AudioChunk(pcm, chunk.sample_rate, chunk.text)
