@@ -392,21 +392,22 @@ class ConversationConfig:
     )
     memory: bool = setting(
         True,
-        "Keep the conversation, the timers, alarms and reminders, the lists, the notes and the volume across restarts "
-        "(files in the state folder).",
+        "Keep the conversation, the timers, alarms and reminders, the lists, the notes, the volume and the speed "
+        "across restarts (files in the state folder).",
     )
     apology: str = setting("Sorry, something went wrong.", "Said when a stage fails.")
-    skills: list[Literal["time", "date", "timers", "alarms", "reminders", "lists", "notes", "volume", "repeat", "math",
-                         "units", "random", "spelling", "limits"]] = setting(
-        ["time", "date", "timers", "alarms", "reminders", "lists", "notes", "volume", "repeat", "math", "units",
-         "random", "spelling", "limits"],
+    skills: list[Literal["time", "date", "timers", "alarms", "reminders", "lists", "notes", "volume", "speed",
+                         "repeat", "math", "units", "random", "spelling", "limits"]] = setting(
+        ["time", "date", "timers", "alarms", "reminders", "lists", "notes", "volume", "speed", "repeat", "math",
+         "units", "random", "spelling", "limits"],
         "Answered on the device, at once and right, before the language model sees them (it cannot know the "
         "time): the time (\"what time is it in Tokyo\" too); the date and the day (\"how many days until "
         "Christmas\"); timers (\"set a pasta timer for eight minutes\", \"how much time is left\", \"cancel all "
         "timers\"); alarms (\"wake me up at seven AM\", \"every weekday at 7\", \"snooze\"); reminders (\"remind "
         "me to call mom at 5 PM\"); lists (\"add apples to my shopping list\", \"what's on my to-do list\"); notes "
         "(\"remember that I parked on level 3\", \"where did I park\"); the "
-        "volume (\"louder\", \"set the volume to four\"); \"say that again\" (the last reply, whole); sums "
+        "volume (\"louder\", \"set the volume to four\"); the speed of the voice (\"speak slower\", \"normal "
+        "speed\"); \"say that again\" (the last reply, whole); sums "
         "(\"what's 15 times 23\", \"20 percent of 85\"); units (\"how many ounces in a pound\", \"350 Fahrenheit "
         "in Celsius\"); chance (\"flip a coin\", \"roll two dice\", \"pick a number between 1 and 10\"); spelling "
         "(\"how do you spell necessary\"); limits (the weather, the news, lights: said plainly that the device "

@@ -164,9 +164,9 @@ def test_what_it_can_do_is_said_by_the_device_not_made_up_by_the_model(
 ) -> None:
     brain = llm_brain()
     assert reply(brain, question) == [
-        "I can tell you the time and the date, set timers, alarms, reminders and the volume, keep lists, remember "
-        "things for you, do sums, convert units, roll dice and spell words, and answer questions or just talk, with "
-        "a language model that runs right here: nothing you say leaves this device."]
+        "I can tell you the time and the date, set timers, alarms, reminders and the volume, speak slower or faster, "
+        "keep lists, remember things for you, do sums, convert units, roll dice and spell words, and answer "
+        "questions or just talk, with a language model that runs right here: nothing you say leaves this device."]
     assert brain.stats == {}  # the model was not asked
     assert "".join(reply(brain, "help me write a poem about the sea"))  # that is the model's
     assert brain.stats != {}
@@ -256,9 +256,9 @@ def rules(memory: MemoryFile | None = None, at: datetime = TUESDAY, **conversati
         ("Thank you very much.", "thanks", "You're welcome."),
         ("thanks", "thanks", "You're welcome."),
         ("What can you do?", "capabilities", "Without a language model I can tell you the time and the date, set "
-                                             "timers, alarms, reminders and the volume, keep lists, remember things "
-                                             "for you, do sums, convert units, roll dice and spell words, and "
-                                             "forget our conversation"),
+                                             "timers, alarms, reminders and the volume, speak slower or faster, "
+                                             "keep lists, remember things for you, do sums, convert units, roll "
+                                             "dice and spell words, and forget our conversation"),
         ("forget everything", "forget", FORGOTTEN),
         ("How are you?", "how_are_you", "I'm doing well"),
         ("good night", "good_night", "Good night!"),

@@ -159,8 +159,8 @@ def test_only_the_configured_skills_answer() -> None:
     assert none.answer("what time is it", 0) is None and none.answer("set a timer for 5 minutes", 0) is None
     assert describe(()) == ""
     assert describe(SKILLS) == (
-        "tell you the time and the date, set timers, alarms, reminders and the volume, keep lists, remember things "
-        "for you, do sums, convert units, roll dice and spell words")
+        "tell you the time and the date, set timers, alarms, reminders and the volume, speak slower or faster, "
+        "keep lists, remember things for you, do sums, convert units, roll dice and spell words")
     with pytest.raises(ValueError, match=r"unknown skills.*weather"):
         Skills(["time", "weather"])
 
@@ -970,6 +970,21 @@ def test_the_controller_answers_a_timer_request_itself_and_the_brain_only_rememb
     rig.run(1.5)
     assert rig.controller.idle
     assert [(m.user, m.heard) for m in rig.sent] == [("set a timer for 5 minutes", "Okay, five minutes, starting now.")]
+
+
+def test_speak_slower_is_said_slower_and_so_is_everything_after_it_the_models_replies_too() -> None:
+    rig = _Rig()
+    rig.user_says("what time is it")
+    (before,) = rig.speak()
+    rig.run(1.5)
+    rig.user_says("you're talking too fast")
+    (answer,) = rig.speak()
+    assert (answer.text, answer.speed) == ("Okay, I'll speak more slowly.", pytest.approx(1 / 1.12))
+    assert before.speed == 1.0
+    rig.run(1.5)
+    rig.user_says("tell me a story")
+    (prompt,) = [m for m in rig.sent if isinstance(m, Prompt)]
+    assert prompt.speed == answer.speed  # the brain's worker gives it to each sentence (test_speed)
 
 
 @pytest.mark.parametrize(

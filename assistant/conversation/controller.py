@@ -189,7 +189,7 @@ class Controller:
         extra = {} if turn.kind == "user" else {"kind": turn.kind}
         for index, sentence in enumerate(sentences, first):
             self.trace.emit("reply_sentence", turn.number, text=sentence, attempt=turn.reply, **extra)
-            self.to_tts(Say(turn.number, index, sentence, turn.reply))
+            self.to_tts(Say(turn.number, index, sentence, turn.reply, self.skills.speaking_speed))
 
     # --------------------------------------------------------------------------------------- messages
 
@@ -361,7 +361,7 @@ class Controller:
                 turn.take_back = answer.take_back
                 self._say(turn, answer.text)
                 return
-            self.to_brain(Prompt(turn.number, text, turn.reply))
+            self.to_brain(Prompt(turn.number, text, turn.reply, self.skills.speaking_speed))
 
     # ---------------------------------------------------------------------------------- speculation
 
@@ -378,7 +378,7 @@ class Controller:
         turn.speculation = text
         self.speaker.hold(turn.number, turn.reply)
         self.trace.emit("speculate", turn.number, text=text, attempt=turn.reply)
-        self.to_brain(Prompt(turn.number, text, turn.reply))
+        self.to_brain(Prompt(turn.number, text, turn.reply, self.skills.speaking_speed))
 
     def _confirm(self, turn: Turn) -> None:
         """The final transcript is what the early reply answered: play what is ready at once."""

@@ -16,6 +16,8 @@ on is `conversation.skills`:
 - notes: "remember that I parked on level 3", "where did I park" (notes)
 - volume: "louder", "quieter", "set the volume to 4", "what's the volume": ten steps of 3 dB (10: as played,
   1: 27 dB down), applied by the controller to everything the speaker plays
+- speed: "speak slower", "talk faster", "normal speed", "say that again more slowly" (speed): the pace of every
+  sentence the voice says
 - repeat: "say that again": the last reply, whole; "cancel that" just after an answer that did something takes it
   back (any skill's)
 - math: "what's 15 times 23" (arithmetic), "a 20 percent tip on 45" (bills); units: "how many ounces in a pound"
@@ -25,8 +27,8 @@ on is `conversation.skills`:
 - limits: "what's the weather", "turn off the lights": said plainly that the device cannot (limits), where a
   model would make up a forecast or say the lights are off
 
-With `conversation.memory` on, timers, alarms, reminders, lists, notes and the volume are kept in `skills.json` in
-the state folder (rewritten on every change) and come back after a restart.
+With `conversation.memory` on, timers, alarms, reminders, lists, notes, the volume and the speed are kept in
+`skills.json` in the state folder (rewritten on every change) and come back after a restart.
 
 Requests are read on normalized text (assistant.conversation.phrases: "five" is "5", "what's" is "what is"),
 in English, and answered in words (assistant.conversation.spoken). A skill's phrase must be (nearly) the whole
@@ -56,6 +58,7 @@ from assistant.conversation import (
     lists,
     moon,
     notes,
+    speed,
     spelling,
     sun,
     units,
@@ -74,6 +77,7 @@ from assistant.conversation.phrases import (
     words_outside,
 )
 from assistant.conversation.reminders import asks_for_reminder
+from assistant.conversation.speed import SpeedRequest, parse_speed_request
 from assistant.conversation.spoken import (
     WEEKDAYS,
     number_words,
@@ -91,8 +95,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SKILLS = ("time", "date", "timers", "alarms", "reminders", "lists", "notes", "volume", "repeat", "math", "units",
-          "random", "spelling", "limits")
+SKILLS = ("time", "date", "timers", "alarms", "reminders", "lists", "notes", "volume", "speed", "repeat", "math",
+          "units", "random", "spelling", "limits")
 VOLUME_STEP_DB = 3.0
 MAX_VOLUME = 10
 FILE_NAME = "skills.json"
@@ -153,13 +157,14 @@ _VOLUME_ASK = re.compile(r"\bwhat(?: is)? (?:the |your |my )?volume\b|\bhow loud
 @dataclass(frozen=True)
 class SkillReply:
     intent: str  # time, time_in, time_zone, time_sum, sun, moon, date, day, tomorrow, calendar, timer_*, alarm_*,
-    # reminder_*, stopwatch_*, list_*, note_*, volume_*, repeat, undo, math, units, random, spelling, limits
+    # reminder_*, stopwatch_*, list_*, note_*, volume_*, speed_*, repeat, undo, math, units, random, spelling, limits
     text: str
     # Undoes what answering did (a timer set, the volume changed), for a turn the user went on from unheard.
     take_back: Callable[[], None] = field(default=lambda: None, compare=False, repr=False)
 
 
-_State = tuple[Any, int, Any, Any, Any]  # the timers' snapshot, the volume, the lists, the notes, the stopwatch
+# the timers' snapshot, the volume, the lists, the notes, the stopwatch, the speed step
+_State = tuple[Any, int, Any, Any, Any, int]
 
 
 @dataclass(frozen=True)
@@ -196,12 +201,12 @@ class _Request:
     amount: int = 0  # a volume level, or a step
 
 
-Request = _Request | TimerRequest | ListRequest | NoteRequest | StopwatchRequest
+Request = _Request | TimerRequest | ListRequest | NoteRequest | StopwatchRequest | SpeedRequest
 
 
 class Skills:
     """The skills in `enabled` (of SKILLS) and what they keep: the timers, alarms and reminders (`book`), the
-    volume, the last reply. Owned by the controller's thread."""
+    volume, the speed, the last reply. Owned by the controller's thread."""
 
     def __init__(
         self,
@@ -229,12 +234,14 @@ class Skills:
         self.notes = Notes(lambda: self.clock())
         self.stopwatch = Stopwatch()
         self.volume = MAX_VOLUME
+        self.speed_step = 0  # how much slower (below 0) or faster the voice speaks (speed.py)
         self.last_reply = ""  # what the assistant said last, for "say that again" (the controller tells)
         self._last_done: _Done | None = None  # what the turn before did, for "cancel that" in this one
         self.rng = rng or random.Random()
         if store is not None:
-            kept = store.load(_parse_kept) or {"timers": [], "volume": MAX_VOLUME, "lists": {}, "notes": []}
+            kept = store.load(_parse_kept) or {"timers": [], "volume": MAX_VOLUME, "speed": 0, "lists": {}, "notes": []}
             self.volume = kept["volume"]
+            self.speed_step = kept["speed"]
             self.lists.restore(kept["lists"])
             self.notes.restore(kept["notes"])
             self.book.restore(kept["timers"], now)
@@ -275,7 +282,7 @@ class Skills:
         reply = self._act(request, now)
         if reply.intent in ("timer_left", "timer_ask", "alarm_list", "alarm_ask", "reminder_list", "reminder_ask",
                             "volume_ask", "repeat", "list_read", "list_check", "list_count", "list_names", "note_ask",
-                            "note_list", "stopwatch_read"):
+                            "note_list", "stopwatch_read", "speed_ask"):
             return reply
 
         def take_back() -> None:
@@ -289,7 +296,8 @@ class Skills:
 
     def _state(self) -> _State:
         """What the skills keep, as it is now: for taking an answer back."""
-        return self.book.snapshot(), self.volume, self.lists.kept(), self.notes.kept(), self.stopwatch.kept()
+        return (self.book.snapshot(), self.volume, self.lists.kept(), self.notes.kept(), self.stopwatch.kept(),
+                self.speed_step)
 
     def _set_back(self, kept: _State, now: int) -> None:
         self.book.set_back(kept[0])
@@ -297,6 +305,7 @@ class Skills:
         self.lists.restore(kept[2])
         self.notes.restore(kept[3])
         self.stopwatch.restore(kept[4])
+        self.speed_step = kept[5]
         self._save(now)
 
     def _undo(self, done: _Done, now: int) -> str:
@@ -312,12 +321,19 @@ class Skills:
         log.info("%s taken back: the user said to cancel it", done.intent)
         if done.intent.startswith("volume"):
             return f"Okay, the volume is back to {number_words(self.volume)}."
+        if done.intent.startswith("speed"):
+            return "Okay, I'll speak as fast as I did before."
         return f"Okay, {_UNDONE.get(done.intent, 'that is undone')}."
 
     @property
     def volume_db(self) -> float:
         """The user's volume as a gain in dB (0 at the top step)."""
         return volume_db(self.volume)
+
+    @property
+    def speaking_speed(self) -> float:
+        """How many times the configured speed the voice speaks at (1.0: as configured)."""
+        return speed.speed_factor(self.speed_step)
 
     def _act(self, request: Request, now: int) -> SkillReply:
         if isinstance(request, TimerRequest):
@@ -328,6 +344,9 @@ class Skills:
             return SkillReply(*self.notes.act(request))
         if isinstance(request, StopwatchRequest):
             return SkillReply(*self.stopwatch.act(request, now))
+        if isinstance(request, SpeedRequest):
+            self.speed_step, text = speed.act(request, self.speed_step, self.last_reply)
+            return SkillReply(request.intent, text)
         if request.intent == "repeat":
             return SkillReply("repeat", self.last_reply or "I haven't said anything yet.")
         return SkillReply(request.intent, self._set_volume(request))
@@ -338,8 +357,8 @@ class Skills:
         if self.store is None:
             return
         try:
-            self.store.save({"timers": self.book.kept(now), "volume": self.volume, "lists": self.lists.kept(),
-                             "notes": self.notes.kept()})
+            self.store.save({"timers": self.book.kept(now), "volume": self.volume, "speed": self.speed_step,
+                             "lists": self.lists.kept(), "notes": self.notes.kept()})
         except OSError as exc:
             log.warning("could not keep the timers and the volume in %s (%s): they are lost on a restart; make its "
                         "folder writable or set general.state_dir", self.store.path, exc.strerror or exc)
@@ -351,6 +370,9 @@ class Skills:
         found = match_phrase(normalized, _CLOCK_INTENTS)
         if found is not None and _SKILL_OF_INTENT[found[0]] in self.enabled:
             return _Request(found[0], answer=found[1])
+        pace = parse_speed_request(normalized) if "speed" in self.enabled else None
+        if pace is not None:  # (before "repeat": "say that again more slowly" is both)
+            return pace
         if "repeat" in self.enabled and match_phrase(normalized, _REPEAT) is not None:
             return _Request("repeat")
         undo = _UNDO.match(normalized) if self._last_done is not None else None
@@ -487,6 +509,8 @@ def describe(enabled: Collection[str]) -> str:
     sets = [what for what in ("timers", "alarms", "reminders", "the volume") if what.split()[-1] in enabled]
     if sets:
         said.append(f"set {spoken_list(sets)}")
+    if "speed" in enabled:
+        said.append("speak slower or faster")
     said += [what for skill, what in (("lists", "keep lists"), ("notes", "remember things for you"),
                                       ("math", "do sums"), ("units", "convert units"),
                                       ("random", "roll dice"), ("spelling", "spell words")) if skill in enabled]
@@ -494,10 +518,13 @@ def describe(enabled: Collection[str]) -> str:
 
 
 def _parse_kept(data: dict[str, Any]) -> dict[str, Any]:
-    """The timers and the volume of a decoded skills file, checked; ValueError says what is wrong."""
+    """The timers, the volume and the rest of a decoded skills file, checked; ValueError says what is wrong."""
     volume = data.get("volume")
+    step = data.get("speed", 0)  # (files written before the speed skill have none)
     timers = parse_kept(data.get("timers"))
     if not (isinstance(volume, int) and 1 <= volume <= MAX_VOLUME):
         raise ValueError(f"volume {volume!r} is not 1 to {MAX_VOLUME}")
-    return {"timers": timers, "volume": volume, "lists": lists.parse_kept(data.get("lists")),
+    if not (isinstance(step, int) and not isinstance(step, bool) and speed.MIN_STEP <= step <= speed.MAX_STEP):
+        raise ValueError(f"speed {step!r} is not {speed.MIN_STEP} to {speed.MAX_STEP}")
+    return {"timers": timers, "volume": volume, "speed": step, "lists": lists.parse_kept(data.get("lists")),
             "notes": notes.parse_kept(data.get("notes"))}
