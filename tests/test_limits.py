@@ -32,6 +32,8 @@ def test_pounds_by_weight_are_the_units_skills(text: str, said: str) -> None:
         ("what is the Outdoor Humidity", WEATHER),  # another
         ("will it rain tomorrow", WEATHER), ("is it going to rain today", WEATHER), ("do I need an umbrella", WEATHER),
         ("what's the forecast for the weekend", WEATHER), ("how cold is it outside", WEATHER),
+        ("what's the temperature", WEATHER), ("how cold is it", WEATHER), ("is it raining", WEATHER),
+        ("hey jarvis is it freezing outside", WEATHER), ("is it snowing right now", WEATHER),
         ("what's the news", "I can't get the news: I work without the internet, so nothing you say leaves this "
                             "device."),
         ("who won the game last night", "I can't look up scores or results: I work without the internet, so nothing "
@@ -76,7 +78,8 @@ def test_what_needs_the_internet_or_another_device_is_said_plainly_not_made_up(t
      "what's the temperature of the EcoBee", "explain how traffic lights work", "call me Bob", "let's play 20 "
      "questions", "play a game with me", "order of operations", "what is a calendar", "why does it snow in winter",
      "how do I search for a file", "what time does the movie start", "who is on the 20 dollar bill",
-     "why is the pound called sterling"],
+     "why is the pound called sterling", "how cold is it on Mars", "is it warm enough to go swimming",
+     "what's the temperature in Celsius"],
 )
 def test_talk_about_them_is_left_to_the_model(text: str) -> None:
     assert Skills(SKILLS).answer(text, 0) is None

@@ -23,7 +23,10 @@ _LIVE = (
     (re.compile(r"\b(?:weather|forecast)\b|\b(?:will|is|does|did) it (?:going to )?(?:rain|snow|be (?:sunny|cold|hot"
                 r"|warm|windy|cloudy|rainy|snowy|nice))\b|\bdo i need (?:an umbrella|a coat|a jacket|sunscreen)\b"
                 r"|\b(?:outdoor|outside) (?:temperature|humidity)\b|\b(?:temperature|humidity) (?:outside|today)\b"
-                r"|\bhow (?:hot|cold|warm) is it (?:outside|today)\b"),
+                r"|\bhow (?:hot|cold|warm) is it (?:outside|today)\b"
+                # asked alone, these are of the weather ("how cold is it on Mars" is not)
+                r"|\b(?:what is the temperature|how (?:hot|cold|warm) is it|is it (?:raining|snowing|cold|hot|warm"
+                r"|windy|sunny|cloudy|foggy|freezing))(?: outside| out there| out| today| right now| now)?$"),
      f"I can't check the weather: {_OFFLINE}."),
     (re.compile(r"\b(?:news|headlines)\b"), f"I can't get the news: {_OFFLINE}."),
     (re.compile(r"\bwho won (?:the |last night is |yesterday is )?(?:[a-z]+ )?(?:game|match|race|election)\b"
