@@ -86,6 +86,14 @@ def test_notes_are_forgotten_one_or_all() -> None:
     assert said(skill, "what do you remember") == "You haven't asked me to remember anything."
 
 
+def test_a_note_is_forgotten_by_what_it_is_about_only_when_there_is_one() -> None:
+    skill = noted("remember that I parked on level 3", "remember my locker number is 42")
+    assert skill.answer("forget my keys", 0) is None  # no note on them: the model's (it may be a turn of phrase)
+    assert said(skill, "forget my locker number") == "Okay, I've forgotten that your locker number is 42."
+    assert said(skill, "hey jarvis please forget where I parked") == "Okay, I've forgotten that you parked on level 3."
+    assert skill.answer("forget where I parked", 0) is None
+
+
 def test_notes_are_kept_across_a_restart_bounded_and_taken_back_unheard(tmp_path: Path) -> None:
     store = StateFile(tmp_path / "skills.json", "timers, alarms and volume", 1)
     Skills(SKILLS, store=store).answer("remember that I parked on level 3", 0)

@@ -1,5 +1,5 @@
 """Notes: "remember that I parked on level 3", "where did I park", "what did I ask you to remember", "forget that I
-parked on level 3", "forget everything I asked you to remember".
+parked on level 3", "forget where I parked", "forget everything I asked you to remember".
 
 The conversation's history fades (a token budget) and a small language model, asked where the car is, makes up a
 place. What the user asks the device to remember is kept word for word with the timers and lists, and a question
@@ -38,6 +38,9 @@ _ABOUT_ME = re.compile(rf"^{ADDRESSING}(?:what do you (?:know|remember) about me
 _CLEAR = re.compile(rf"^{ADDRESSING}(?:forget|delete|clear|erase) (?:everything |all )?(?:(?:that |what )?i "
                     r"(?:asked|told) you to remember|(?:all )?(?:my |the )?notes)$")
 _FORGET = re.compile(rf"^{ADDRESSING}(?:forget|delete|remove) (?:the note (?:about|that) |that )(?P<note>.+)$")
+# "Forget my locker number", "forget where I parked": a note's only when a note is about it.
+_FORGET_OWN = re.compile(rf"^{ADDRESSING}(?:forget|delete|remove|erase) (?:about )?(?P<note>(?:my|our|where i|where we)"
+                         r" .+)$")
 # A question a note may answer: about the user's own things ("where did I park", "what's my wifi password") on one
 # word in common; any other ("where is the spare key") only on all its words, two at least.
 _QUESTION = re.compile(r"^(?:where|what|when|who|which|how many|how much)\b")
@@ -86,6 +89,9 @@ class Notes:
         forget = _FORGET.match(said)
         if forget:
             return NoteRequest("note_forget", forget["note"])
+        own = _FORGET_OWN.match(said)
+        if own and self._best(own["note"]) is not None:
+            return NoteRequest("note_forget", own["note"])
         add = _ADD.match(said)
         if add:
             note = add["note"].strip(" ,:")
