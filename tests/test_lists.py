@@ -131,9 +131,33 @@ def test_what_was_bought_comes_off_the_shopping_list() -> None:
     assert skill.lists.lists == {"shopping": ["coffee"]}
 
 
+def test_a_list_is_made_on_request_and_the_answer_to_what_to_put_on_it_goes_on_it() -> None:
+    skill = Skills(SKILLS)
+    assert said(skill, "create a packing list") == "Okay, I've made you a packing list. What should I put on it?"
+    assert said(skill, "sunscreen, a towel and a hat") == (
+        "Okay, I've added sunscreen, a towel and a hat to your packing list.")
+    assert skill.answer("a toothbrush", 0) is None  # only the turn just after
+    assert said(skill, "make a new list called camping") == (
+        "Okay, I've made you a camping list. What should I put on it?")
+    assert said(skill, "what lists do I have") == "You have a packing list and a camping list."  # empty, but there
+    assert said(skill, "hey jarvis start a grocery list") == (
+        "Okay, I've made you a shopping list. What should I put on it?")
+    assert said(skill, "not yet") == "Okay, your shopping list is there when you need it."
+    assert said(skill, "create a packing list please") == (
+        "You already have a packing list, with sunscreen, a towel and a hat. What should I add to it?")
+    for other in ("what time is it", "tell me a joke", "I need a new phone", "set a timer for 5 minutes"):
+        skill.answer("create a packing list", 0)
+        reply = skill.answer(other, 0)  # a question or another request, not things for the list
+        assert reply is None or not reply.intent.startswith("list_"), other
+    assert skill.lists.lists["packing"] == ["sunscreen", "a towel", "a hat"]
+    said(skill, "create a to-do list")
+    assert skill.answer("cancel that", 0) is not None and "to-do" not in skill.lists.lists
+
+
 @pytest.mark.parametrize(
     "text", ["add it to the list", "add 5 minutes to the timer", "make a list of fruits", "what is a shopping list",
-             "tell me about lists", "remove that from my list"],
+             "tell me about lists", "remove that from my list",
+             "open my shopping list", "make a list of things to do"],
 )
 def test_what_is_not_a_list_request_is_left_to_others(text: str) -> None:
     assert parse_list_request(text) is None

@@ -2,7 +2,9 @@
 shopping list", "remove eggs from the shopping list", "clear my shopping list", "add call the plumber to my to-do
 list", "put sunscreen on the packing list", "is milk on my shopping list", "how many things are on my list", "what
 lists do I have", "what do I need from the store"; "add eggs" alone goes on the list the turn before used (else the
-shopping list), and just after adding, "and bread" too; "cross off eggs" takes it off that list.
+shopping list), and just after adding, "and bread" too; "cross off eggs" takes it off that list. "Create a packing
+list", "make a new list called camping" makes an empty one and asks what to put on it: the next turn's words alone
+("sunscreen and a towel") are its first things.
 
 A list is named by the word or two before "list" ("grocery" is the shopping list, "todo" the to-do list; "the
 list" alone is the shopping list) and
@@ -40,6 +42,17 @@ _REQUESTS = (
     ("list_count", re.compile(rf"^{ADDRESSING}how many (?:things|items)(?: are| do i have| have i got)?"
                               rf" (?:on|in) {_LIST}$")),
 )
+# "create a packing list", "start a new grocery list", "make a list called camping"
+_NAME = r"[a-z][a-z'-]*(?: [a-z][a-z'-]*)?"
+_CREATE = re.compile(rf"^{ADDRESSING}(?:create|make|start|begin|set up)(?: me| us)? (?:a |an |my |the |our )?"
+                     rf"(?:new )?(?:(?P<list>{_NAME}) list|list(?: (?:called|named) (?P<called>{_NAME}))?)"
+                     r"(?: for me| please)?$")
+# In answer to "What should I put on it?": its things alone ("sunscreen, a towel and a hat"), or nothing yet.
+_FIRST_THINGS = re.compile(r"^(?:add |put )?(?P<items>[a-z' ,-]+?)(?: please)?$")
+_NOTHING_YET = re.compile(r"^(?:nothing|no|nope|none|not yet|nothing yet|not now|later|i will tell you later"
+                          r"|no thanks|no thank you)(?: yet| for now| right now| thanks)?$")
+_NOT_THINGS = re.compile(r"^(?:what|when|where|who|why|how|which|did|does|do|is|are|can|could|would|will|should|i|we"
+                         r"|you|it|tell|set|remind|turn|play|stop|cancel)\b")
 _LISTS = re.compile(rf"^{ADDRESSING}(?:what lists do i have|what are my lists|which lists do i have|read my lists"
                     r"|what lists are there)(?: please)?$")
 # "add eggs" (the list last used, else the shopping list, as on phones); just after one was added to, "and eggs",
@@ -67,18 +80,30 @@ _NOT_ITEMS = frozenset({"timer", "timers", "alarm", "alarms", "reminder", "remin
 
 @dataclass(frozen=True)
 class ListRequest:
-    intent: str  # list_add, list_remove, list_read, list_clear, list_check, list_count, list_names
+    intent: str  # list_add, list_remove, list_read, list_clear, list_check, list_count, list_names, list_create,
+    # list_later (nothing to put on a list just made yet)
     name: str  # "shopping", "to-do", "packing"; "" for list_names
     items: tuple[str, ...] = ()
 
 
-def parse_list_request(text: str, recent: str | None = None, just_added: bool = False) -> ListRequest | None:
+def parse_list_request(text: str, recent: str | None = None, just_added: bool = False,
+                       filling: str | None = None) -> ListRequest | None:
     """The list request `text` makes, else None. Read from lower-cased text with its commas (they part items).
     `recent`: the list the turn before used (a bare "add eggs" goes on it, else on the shopping list);
-    `just_added`: the turn before added to it ("and eggs")."""
+    `just_added`: the turn before added to it ("and eggs"); `filling`: the turn before made this list and asked
+    what to put on it."""
     said = plain_words(text)
     if _LISTS.match(said):
         return ListRequest("list_names", "")
+    create = _CREATE.match(said)
+    if create is not None:
+        named = create["list"] or create["called"]
+        name = _NAMES.get(named, named) if named else "shopping"
+        return None if set(name.split()) & _NOT_NAMES else ListRequest("list_create", name)
+    if filling is not None:
+        first = _first_things(said, filling)
+        if first is not None:
+            return first
     named = _named_list_request(said)
     if named is not None:
         return named
@@ -110,6 +135,21 @@ def _named_list_request(said: str) -> ListRequest | None:
     return None
 
 
+def _first_things(said: str, filling: str) -> ListRequest | None:
+    """The answer to "What should I put on your packing list?" (`filling`): its things, or nothing yet; None if it
+    is no such answer (a question, another request)."""
+    if _NOTHING_YET.match(said):
+        return ListRequest("list_later", filling)
+    things = _FIRST_THINGS.match(said)
+    if things is None or _NOT_THINGS.match(said) or _ELSEWHERE.search(said):
+        return None
+    items = tuple(_items(things["items"]))
+    words = {w for item in items for w in item.split()}
+    if not items or set(items) & _NOT_NAMES or words & _NOT_ITEMS or any(len(i.split()) > 5 for i in items):
+        return None
+    return ListRequest("list_add", filling, items)
+
+
 # Things whose name has an "and" in it, bought as one ("bread and butter" is two).
 _ONE_THING = re.compile(r"\b(?:" + "|".join(re.escape(name) for name in (
     "mac and cheese", "macaroni and cheese", "half and half", "fish and chips", "peanut butter and jelly",
@@ -131,10 +171,11 @@ class Lists:
         self.lists: dict[str, list[str]] = {}
         self.recent: str | None = None  # the list the last turn used: "add eggs" goes on it
         self.just_added = False  # the last turn added to it: "and eggs" is more for it
+        self.filling: str | None = None  # the last turn made this list: its things alone go on it
 
     def new_turn(self) -> None:
         """The list used, and added to, is the last turn's only."""
-        self.recent, self.just_added = None, False
+        self.recent, self.just_added, self.filling = None, False, None
 
     def act(self, request: ListRequest) -> tuple[str, str]:
         """Does what `request` asks: its reply (intent, text)."""
@@ -145,6 +186,10 @@ class Lists:
             self.recent, self.just_added = request.name, request.intent == "list_add"
         called = f"your {request.name} list"
         items = self.lists.get(request.name, [])
+        if request.intent == "list_create":
+            return request.intent, self._create(request.name, items)
+        if request.intent == "list_later":
+            return request.intent, f"Okay, {called} is there when you need it."
         if request.intent == "list_check":
             found = [i for i in request.items if _find(i, items) is not None]
             missing = [i for i in request.items if i not in found]
@@ -183,6 +228,19 @@ class Lists:
             self.lists[request.name] = items + new
         said = [f"Okay, I've added {spoken_list(new)} to {called}."] if new else []
         return request.intent, " ".join(said + _are(there, f"already on {called}"))
+
+    def _create(self, name: str, items: list[str]) -> str:
+        """Make the list `name` (empty) unless there is one, and ask what to put on it."""
+        if name not in self.lists and len(self.lists) >= MAX_LISTS:
+            return f"You already have {MAX_LISTS} lists. Clear one first."
+        self.filling = name
+        a_list = f"{indefinite_article(name)} {name} list"
+        if items:
+            return f"You already have {a_list}, with {spoken_list(items)}. What should I add to it?"
+        if name in self.lists:
+            return f"You already have {a_list}. What should I put on it?"
+        self.lists[name] = []
+        return f"Okay, I've made you {a_list}. What should I put on it?"
 
     def bought(self, text: str) -> ListRequest | None:
         """"I got the milk", "we bought eggs and bread": those of them on the shopping list come off it; None if

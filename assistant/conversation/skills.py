@@ -187,6 +187,7 @@ _REMOVALS = ("timer_cancel", "alarm_cancel", "reminder_cancel", "list_remove", "
 _UNDONE = {
     "timer_set": "I've cancelled that timer", "alarm_set": "I've cancelled that alarm",
     "reminder_set": "I've cancelled that reminder", "list_add": "I've taken that off the list",
+    "list_create": "I've deleted that list",
     "list_remove": "I've put that back on the list", "list_clear": "I've put the list back",
     "note_add": "I've forgotten that", "note_forget": "I remember it again", "note_clear": "I remember it all again",
     "alarm_change": "your alarm is as it was", "timer_cancel": "it's back", "alarm_cancel": "it's back",
@@ -417,7 +418,8 @@ class Skills:
         if which is not None:
             return which
         lists_on = "lists" in self.enabled
-        on_list = parse_list_request(text, self.lists.recent, self.lists.just_added) if lists_on else None
+        on_list = parse_list_request(text, self.lists.recent, self.lists.just_added,
+                                     self.lists.filling) if lists_on else None
         if on_list is not None:
             return on_list
         bought = self.lists.bought(text) if lists_on else None
