@@ -160,3 +160,10 @@ def test_south_of_the_equator_the_seasons_start_half_a_year_on(monkeypatch: pyte
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_day_past_the_calendars_ends_is_none_and_raises_nothing() -> None:
+    assert said("what day will it be in 100000 days", datetime(9999, 12, 31)) == (
+        "That is further than my calendar goes.")
+    assert said("how many days until friday", datetime(9999, 12, 31)) is None
+    assert said("how long since friday", datetime(1, 1, 1)) is None

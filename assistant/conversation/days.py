@@ -113,12 +113,20 @@ def _read_day(said: str, today: date, year: int | None, past: bool, southern: bo
         name = WEEKDAYS[DAY_NAMES.index(match["weekday"])]
         if past or match["next"] == "last ":  # "since Friday", "last Friday": the last one before today
             back = (today.weekday() - DAY_NAMES.index(match["weekday"])) % 7 or 7
-            return ("Last " + name if match["next"] else name), today - timedelta(days=back), False
+            return _off(("Last " + name if match["next"] else name), today, -back)
         next_week = match["next"] == "next " or bool(match["week"])
         which = "next" if next_week else "this" if match["next"] == "this " else ""
         ahead = days_ahead(today.weekday(), DAY_NAMES.index(match["weekday"]), which)
-        return ("Next " + name if next_week else name), today + timedelta(days=ahead), False
+        return _off(("Next " + name if next_week else name), today, ahead)
     return None
+
+
+def _off(name: str, today: date, days: int) -> Found | None:
+    """The day `days` from `today` as found, or None past the calendar's ends (year 1 to 9999)."""
+    try:
+        return name, today + timedelta(days=days), False
+    except OverflowError:
+        return None
 
 
 _UNTIL = re.compile(r"^(?:how many (?:more )?(?:days|sleeps) (?:is it |are there |are left |left )?"
@@ -234,7 +242,10 @@ def _counted_day(count: int, unit: str, back: bool, now: datetime) -> str:
     today = now.date()
     sign = -1 if back else 1
     if unit in ("day", "week"):
-        day = today + timedelta(days=sign * count * (7 if unit == "week" else 1))
+        try:
+            day = today + timedelta(days=sign * count * (7 if unit == "week" else 1))
+        except OverflowError:
+            return "That is further than my calendar goes."
     else:
         months = today.year * 12 + today.month - 1 + sign * count * (12 if unit == "year" else 1)
         year, month = divmod(months, 12)
