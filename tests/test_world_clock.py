@@ -140,3 +140,54 @@ def test_the_time_in_two_places_at_once() -> None:
         "In New York it's four o'clock AM, and in London nine o'clock AM.")
     assert said("what time is it in tokyo and in paris", datetime(2026, 11, 26, 20, 0)) == (
         "In Tokyo it's five o'clock AM on Friday, and in Paris nine o'clock PM.")
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        # at 9 AM UTC: 6 PM in Tokyo, so its next 9 AM is tomorrow's, midnight here
+        ("when is it 9 am in tokyo", "When it's nine o'clock AM in Tokyo, it's twelve o'clock AM here, tomorrow."),
+        ("what time is it here when it's 7 pm in tokyo", "When it's seven o'clock PM in Tokyo, it's ten o'clock AM "
+         "here, today."),
+        ("what time is 3 pm New York time", "When it's three o'clock PM in New York, it's eight o'clock PM here, "
+         "today."),
+        ("what's 9 am tokyo time in new york", "When it's nine o'clock AM in Tokyo, it's seven o'clock PM in New "
+         "York, today."),
+        ("what is half past 2 pm india time", "When it's two thirty PM in India, it's nine o'clock AM here, "
+         "tomorrow."),  # the time now there: the next one is tomorrow's
+        ("when is it noon in sydney", "When it's twelve o'clock PM in Sydney, it's one o'clock AM here, tomorrow."),
+    ],
+)
+def test_a_time_there_here_or_in_a_third_place(text: str, reply: str) -> None:
+    assert said(text, datetime(2026, 11, 26, 9, 0)) == reply
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "reply"),
+    [
+        ("what time zone is tokyo in", datetime(2026, 11, 26, 9), "Tokyo keeps JST, nine hours ahead of UTC. Tokyo is "
+         "nine hours ahead of here."),
+        ("what's the time zone in new york", datetime(2026, 7, 4, 9), "New York keeps EDT, four hours behind UTC. "
+         "New York is four hours behind here."),  # summer time
+        ("which time zone does india use", datetime(2026, 11, 26, 9), "India keeps IST, five and a half hours ahead "
+         "of UTC. India is five and a half hours ahead of here."),
+        ("what time zone is dubai in", datetime(2026, 11, 26, 9), "Dubai is four hours ahead of UTC. Dubai is four "
+         "hours ahead of here."),  # the tz database writes "+04": not said
+    ],
+)
+def test_a_places_time_zone_is_its_offset_now(text: str, now: datetime, reply: str) -> None:
+    assert said(text, now) == reply
+
+
+@pytest.mark.parametrize(
+    "text", ["when is it 9 in tokyo", "what time is 3 pm narnia time", "what time zone is narnia in",
+             "what is the best time in tokyo"],
+)
+def test_a_time_there_without_am_or_pm_or_a_place_not_known_is_the_models(text: str) -> None:
+    assert said(text, datetime(2026, 11, 26, 9, 0)) is None
+
+
+def test_at_the_very_end_of_the_calendar_the_day_there_is_not_made_up() -> None:
+    last = datetime(9999, 12, 31, 23, 0)  # Tokyo is in the year 10000
+    for text in ("what time is it in tokyo", "what time zone is tokyo in", "when is it 9 am in tokyo"):
+        assert said(text, last) == "That is further than my calendar goes.", text

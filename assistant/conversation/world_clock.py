@@ -1,7 +1,8 @@
 """The time elsewhere: "what time is it in Tokyo", "what's the time in New York", "time in India", "what's the date
-in Tokyo"; a time here there: "what time will it be in Tokyo at 5 PM"; and how far ahead or behind a place is:
-"what's the time difference with Tokyo", "how many hours ahead is London", "the time difference between New York
-and Paris".
+in Tokyo"; a time here there: "what time will it be in Tokyo at 5 PM"; a time there here, or in a third place: "when
+is it 9 AM in Tokyo", "what time is 3 PM New York time", "what is 3 PM New York time in London"; how far ahead or
+behind a place is: "what's the time difference with Tokyo", "how many hours ahead is London", "the time difference
+between New York and Paris"; and a place's time zone: "what time zone is Tokyo in".
 
 A language model cannot know the time anywhere; the device knows it here and the time zone rules of the world
 (the tz database: Debian's tzdata, or the tzdata package), summer time included. Places are the tz database's
@@ -18,7 +19,7 @@ import zoneinfo
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from assistant.conversation.phrases import parse_clock_time
+from assistant.conversation.phrases import ClockTime, parse_clock_time
 from assistant.conversation.spoken import WEEKDAYS, number_words, spoken_date, spoken_duration, spoken_time
 
 # Places the tz database does not name, by zone.
@@ -132,6 +133,15 @@ _DATE_THERE = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assista
 _CONVERT = re.compile(r"^(?:what time (?:will it be|is it|is that) in (?P<place>.+?) (?:at|when it is) (?P<time>.+?)"
                       r"(?: here)?|(?:when it is|if it is) (?P<time2>.+?) here what time (?:will it be|is it) in"
                       r" (?P<place2>.+?)|what is (?P<time3>.+?) (?:here )?in (?P<place3>.+?) time)$")
+# "when is it 9 am in Tokyo", "what time is it here when it is 9 am in Tokyo", "what time is 3 pm New York time",
+# "what is 3 pm New York time in London": the next such time there, here (or in the other place)
+_FROM_THERE = re.compile(r"^(?:when is it|what time is it here when it is|what time will it be here when it is"
+                         r"|when it is) (?P<time>.+?) in (?P<place>.+?)(?: what time is it here)?$"
+                         r"|^(?:what time is|what is) (?P<both>.+?) time(?: here| for me| in (?P<other>.+?))?"
+                         r"(?: time)?$")
+# "what time zone is Tokyo in", "what is the time zone in Tokyo", "what time zone does Denver use"
+_ZONE_OF = re.compile(r"^(?:what|which) time ?zone (?:is (?P<place>.+?) in|does (?P<place2>.+?) (?:use|have|keep|have)"
+                      r"|is (?:it )?in (?P<place3>.+?))$|^what is the time ?zone (?:in|of|for) (?P<place4>.+?)$")
 _HERE = r"(?:here|me|us|home)"
 _DIFFERENCE = re.compile(
     r"^(?:what is |whats )?the time difference (?:between (?:here and |us and )?(?P<place>.+?)(?: and (?P<other>.+?))?"
@@ -142,12 +152,33 @@ _DIFFERENCE = re.compile(
 
 def request(normalized: str) -> Callable[[datetime], str] | None:
     """The answer, at a local moment, to a question about the time in a place in `normalized`, else None."""
+    answer = _request(normalized)
+    if answer is None:
+        return None
+
+    def within_calendar(now: datetime) -> str:
+        try:
+            return answer(now)
+        except (OverflowError, ValueError):  # at the very ends of year 1 or 9999: the day there is off the calendar
+            return "That is further than my calendar goes."
+
+    return within_calendar
+
+
+def _request(normalized: str) -> Callable[[datetime], str] | None:
     difference = _DIFFERENCE.match(normalized)
     if difference is not None:
         return _difference_request(difference)
     converted = _CONVERT.match(normalized)
     if converted is not None:
         return _convert_request(converted)
+    from_there = _FROM_THERE.match(normalized)
+    answer = _from_there_request(from_there) if from_there is not None else None  # ("what is the time in Tokyo")
+    if answer is not None:
+        return answer
+    zone_asked = _ZONE_OF.match(normalized)
+    if zone_asked is not None:
+        return _zone_request(next(p for p in zone_asked.group("place", "place2", "place3", "place4") if p))
     on_date = _DATE_THERE.match(normalized)
     if on_date is not None:
         return _date_request(on_date["place"])
@@ -201,6 +232,71 @@ def _convert_request(match: re.Match[str]) -> Callable[[datetime], str] | None:
         there = here.astimezone(zone)
         day = "" if there.date() == here.date() else f" on {WEEKDAYS[there.weekday()]}"
         return f"When it's {spoken_time(here)} here, it's {spoken_time(there)}{day} in {name}."
+
+    return answer
+
+
+def _from_there_request(match: re.Match[str]) -> Callable[[datetime], str] | None:
+    """"When it's nine o'clock AM in Tokyo, it's seven o'clock PM here, today." (the next such time there), or in
+    the other place named."""
+    found, at = _time_and_place(match)
+    other = _zoned(match["other"]) if match["other"] else None
+    if found is None or at is None or (match["other"] and other is None) or (len(at.hours) != 1 and not (
+            at.meridiem is None and at.hour == 12)):
+        return None  # ("9 in Tokyo": morning or evening? the model may ask)
+    name, zone = found
+    hour = at.hours[0] if len(at.hours) == 1 else 12  # noon
+
+    def answer(now: datetime) -> str:
+        here_now = now.astimezone()
+        there_now = here_now.astimezone(zone)
+        there = there_now.replace(hour=hour, minute=at.minute, second=0, microsecond=0)
+        if there <= there_now:
+            there = (there_now + timedelta(days=1)).replace(hour=hour, minute=at.minute, second=0, microsecond=0)
+        target_name, target_zone = other if other is not None else ("here", None)
+        then = there.astimezone(target_zone) if target_zone is not None else there.astimezone()
+        base = here_now.astimezone(target_zone) if target_zone is not None else here_now
+        days = (then.date() - base.date()).days
+        day = "today" if days == 0 else "tomorrow" if days == 1 else f"on {WEEKDAYS[then.weekday()]}"
+        where = "here" if other is None else f"in {target_name}"
+        return f"When it's {spoken_time(there)} in {name}, it's {spoken_time(then)} {where}, {day}."
+
+    return answer
+
+
+def _time_and_place(match: re.Match[str]) -> tuple[tuple[str, zoneinfo.ZoneInfo] | None, ClockTime | None]:
+    """The place (as _zoned) and the time of day a _FROM_THERE question names; "3 pm new york" is read at each word
+    until a time and a place are found."""
+    if match["place"]:
+        return _zoned(match["place"]), parse_clock_time("at " + match["time"])
+    words = match["both"].split()
+    for i in range(1, len(words)):
+        place, at = _zoned(" ".join(words[i:])), parse_clock_time("at " + " ".join(words[:i]))
+        if place is not None and at is not None:
+            return place, at
+    return None, None
+
+
+def _zone_request(said: str) -> Callable[[datetime], str] | None:
+    """"Tokyo keeps JST, nine hours ahead of UTC; that is fourteen hours ahead of here." (its offset now)."""
+    found = _zoned(said)
+    if found is None:
+        return None
+    name, zone = found
+
+    def answer(now: datetime) -> str:
+        there = now.astimezone().astimezone(zone)
+        offset = round((there.utcoffset() or timedelta()).total_seconds() / 60)
+        abbreviation = there.tzname() or ""
+        named = f"keeps {abbreviation}, " if abbreviation[:1].isalpha() else "is "  # (not "+04")
+        if offset == 0:
+            utc = "the same as UTC"
+        else:
+            hours, rest = divmod(abs(offset), 60)
+            length = f"{number_words(hours)} and a half hours" if rest == 30 and hours else spoken_duration(
+                abs(offset) * 60)
+            utc = f"{length} {'ahead of' if offset > 0 else 'behind'} UTC"
+        return f"{name} {named}{utc}. {_difference(name, zone, 'here', None, now)}"
 
     return answer
 
