@@ -60,6 +60,8 @@ def said(text: str, now: datetime = THANKSGIVING_2026) -> str | None:
         ("what is the date this friday", "Friday is tomorrow, November the 27th."),
         ("what is the date this thursday", "Thursday is today, November the 26th."),
         ("what is the date on christmas", "Christmas is Friday, December the 25th."),
+        ("what's the date of thanksgiving", "Thanksgiving is today, Thursday, November the 26th."),
+        ("what is the date for christmas", "Christmas is Friday, December the 25th."),
         ("how many days until friday next week", "Next Friday is in 8 days, on December the 4th."),
         ("what is the date next monday", "Next Monday is November the 30th."),
         ("what day is next thursday", "Next Thursday is December the 3rd."),

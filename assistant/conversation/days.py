@@ -140,7 +140,9 @@ _SINCE = re.compile(r"^(?:how many (?:days|sleeps) (?:has it been |have passed |
                     r" (?P<day>.+)$")
 _WEEKDAY_OF = re.compile(r"^(?:what|which) day (?:of the week )?(?:(?:is|will be|was|does|did) (?P<day>.+)"
                          r"|will (?P<day2>.+) be)$")
-_DATE_OF = re.compile(r"^(?:what is the date|what date is|what is the date of|what date will it be) (?P<day>.+)$")
+# ("the date of" before "the date": "what is the date of Thanksgiving" is not the date "of Thanksgiving")
+_DATE_OF = re.compile(r"^(?:what is the date (?:of|for)|what is the date|what date is|what date will it be)"
+                      r" (?P<day>.+)$")
 # "is Christmas on a weekend", "does Thanksgiving fall on a Thursday"
 _IS_ON = re.compile(rf"^(?:is|does|will) (?P<day>.+?) (?:fall |land |be )?on a (?P<weekday>weekend|weekday"
                     rf"|{'|'.join(DAY_NAMES)})(?: this year| next year)?$")
