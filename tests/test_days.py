@@ -84,6 +84,23 @@ def test_days_are_counted_and_named_from_the_clock(text: str, reply: str) -> Non
     assert said(text) == reply
 
 
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("what day is the day after tomorrow", "The day after tomorrow is Saturday, November the 28th."),
+        ("what's the day after tomorrow", "The day after tomorrow is Saturday, November the 28th."),
+        ("what date is the day after tomorrow", "The day after tomorrow is Saturday, November the 28th."),
+        ("what day was the day before yesterday", "The day before yesterday was Tuesday, November the 24th."),
+        ("what was the date the day before yesterday", "The day before yesterday was Tuesday, November the 24th."),
+        ("how many days until the day after tomorrow", "The day after tomorrow is in 2 days, on Saturday."),
+        ("is the day after tomorrow on a weekend", "Yes, the day after tomorrow is Saturday, November the 28th."),
+        ("what date is christmas 2020", "Christmas was Friday, December the 25th, 2020."),  # a day gone: "was"
+    ],
+)
+def test_days_said_from_today_are_said_by_their_date(text: str, reply: str) -> None:
+    assert said(text) == reply
+
+
 def test_a_day_that_is_no_holiday_says_which_is_next() -> None:
     assert said("is today a holiday", datetime(2026, 11, 27, 9)) == (
         "Today is no holiday I know of. The next is Christmas Eve, in 27 days.")
@@ -95,7 +112,8 @@ def test_a_day_that_is_no_holiday_says_which_is_next() -> None:
 @pytest.mark.parametrize(
     "text",
     ["when is my birthday", "how many days until the meeting", "what day is february 30th", "when is the game",
-     "how many days until payday", "what day is it", "what is the date", "what day is tomorrow"],
+     "how many days until payday", "what day is it", "what is the date", "what day is tomorrow",
+     "what is the day tomorrow", "what day is the day after tomorrow next year"],
 )
 def test_days_it_does_not_know_are_left_to_the_model_and_today_is_the_clocks(text: str) -> None:
     reply = Skills(SKILLS, clock=lambda: THANKSGIVING_2026).answer(text, 0)

@@ -94,8 +94,16 @@ _NAMED: dict[bool, tuple[tuple[str, str, Callable[[int], date]], ...]] = {
 }
 
 
+# Days said from today: "what day is the day after tomorrow" (tomorrow and yesterday are the clock's: skills).
+_FROM_TODAY = re.compile(r"(?:the )?day (?P<which>after tomorrow|before yesterday)")
+
+
 def _read_day(said: str, today: date, year: int | None, past: bool, southern: bool = False
               ) -> tuple[str, date, bool] | None:
+    match = _FROM_TODAY.fullmatch(said)
+    if match:
+        which = match["which"]
+        return None if year is not None else _off(f"The day {which}", today, 2 if which == "after tomorrow" else -2)
     for pattern, name, in_year in _NAMED[southern]:
         match = re.fullmatch(rf"(?:the )?(?:{pattern})(?: (?P<year>\d{{4}}))?", said)
         if match:
@@ -141,8 +149,8 @@ _SINCE = re.compile(r"^(?:how many (?:days|sleeps) (?:has it been |have passed |
 _WEEKDAY_OF = re.compile(r"^(?:what|which) day (?:of the week )?(?:(?:is|will be|was|does|did) (?P<day>.+)"
                          r"|will (?P<day2>.+) be)$")
 # ("the date of" before "the date": "what is the date of Thanksgiving" is not the date "of Thanksgiving")
-_DATE_OF = re.compile(r"^(?:what is the date (?:of|for)|what is the date|what date is|what date will it be)"
-                      r" (?P<day>.+)$")
+_DATE_OF = re.compile(r"^(?:what is the date (?:of|for)|what (?:is|was) the date|what date (?:is|was|will it be)"
+                      r"|what (?:is|was)(?= the day (?:after|before) )) (?P<day>.+)$")  # "what is the day after ..."
 # "is Christmas on a weekend", "does Thanksgiving fall on a Thursday"
 _IS_ON = re.compile(rf"^(?:is|does|will) (?P<day>.+?) (?:fall |land |be )?on a (?P<weekday>weekend|weekday"
                     rf"|{'|'.join(DAY_NAMES)})(?: this year| next year)?$")
@@ -265,15 +273,15 @@ def _is_on(found: Found, weekday: str, now: datetime) -> str:
     on = found[1].weekday()
     yes = on >= 5 if weekday == "weekend" else on < 5 if weekday == "weekday" else on == DAY_NAMES.index(weekday)
     said = _weekday_of(found, now)
-    if said.startswith(("Next ", "Last ")):  # "No, next Friday is ...", but "No, Christmas is ..."
+    if said.startswith(("Next ", "Last ", "The day ")):  # "No, next Friday is ...", but "No, Christmas is ..."
         said = said[0].lower() + said[1:]
     return f"{'Yes' if yes else 'No'}, {said}"
 
 
 def _weekday_of(found: Found, now: datetime) -> str:
     name, day, year_said = found
-    if name.split()[-1] in WEEKDAYS:  # "what day is next Thursday": its date, not "on a Thursday"
-        return _date_of(found, now)
+    if name.split()[-1] in WEEKDAYS or _FROM_TODAY.fullmatch(name.lower()):  # "what day is next Thursday": its
+        return _date_of(found, now)  # date, not "on a Thursday"
     verb = "was" if day < now.date() else "is"
     when = f" in {day.year}" if year_said else " this year" if day.year == now.year else " next year"
     return f"{name} {verb} on a {WEEKDAYS[day.weekday()]}{when}."
@@ -282,7 +290,7 @@ def _weekday_of(found: Found, now: datetime) -> str:
 def _date_of(found: Found, now: datetime) -> str:
     name, day, _ = found
     today = "today, " if day == now.date() else "tomorrow, " if (day - now.date()).days == 1 else ""
-    return f"{name} is {today}{_spoken(day, name, now)}."
+    return f"{name} {'was' if day < now.date() else 'is'} {today}{_spoken(day, name, now)}."
 
 
 def _spoken(day: date, name: str, now: datetime) -> str:
