@@ -113,7 +113,8 @@ def test_a_day_that_is_no_holiday_says_which_is_next() -> None:
     "text",
     ["when is my birthday", "how many days until the meeting", "what day is february 30th", "when is the game",
      "how many days until payday", "what day is it", "what is the date", "what day is tomorrow",
-     "what is the day tomorrow", "what day is the day after tomorrow next year"],
+     "what is the day tomorrow", "what day is the day after tomorrow next year", "is it summer in australia",
+     "what season is it in australia"],
 )
 def test_days_it_does_not_know_are_left_to_the_model_and_today_is_the_clocks(text: str) -> None:
     reply = Skills(SKILLS, clock=lambda: THANKSGIVING_2026).answer(text, 0)
@@ -187,3 +188,34 @@ def test_a_day_past_the_calendars_ends_is_none_and_raises_nothing() -> None:
         "That is further than my calendar goes.")
     assert said("how many days until friday", datetime(9999, 12, 31)) is None
     assert said("how long since friday", datetime(1, 1, 1)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "location", "reply"),
+    [
+        ("what season is it", THANKSGIVING_2026, (), "It's fall. Winter starts in 25 days, on Monday, December the "
+                                                     "21st."),
+        ("what season are we in", THANKSGIVING_2026, (), "It's fall. Winter starts in 25 days, on Monday, December "
+                                                         "the 21st."),
+        ("is it winter", THANKSGIVING_2026, (), "No, it's fall. Winter starts in 25 days, on Monday, December the "
+                                                "21st."),
+        ("is it autumn", THANKSGIVING_2026, (), "Yes, it's fall. Winter starts in 25 days, on Monday, December the "
+                                                "21st."),
+        ("is it winter yet", datetime(2026, 12, 20, 9), (), "No, it's fall. Winter starts tomorrow."),
+        ("what season is it", datetime(2026, 12, 21, 9), (), "Winter starts today. Spring starts in 89 days, on "
+                                                             "Saturday, March the 20th, 2027."),
+        ("is it spring yet", THANKSGIVING_2026, (-33.87, 151.21), "Yes, it's spring. Summer starts in 25 days, on "
+                                                                  "Monday, December the 21st."),  # Sydney
+        ("what season is it", datetime(9999, 12, 30), (), "It's winter."),  # no spring after 9999
+    ],
+)
+def test_the_season_now_is_the_one_begun_last_and_the_next_is_said(text: str, now: datetime,
+                                                                   location: tuple[float, ...], reply: str,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "UTC0")
+    time.tzset()
+    try:
+        assert answer_at(text, now, "calendar", location=location) == reply
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -1,5 +1,6 @@
 """Days of the calendar: "how many days until Christmas" (or weeks), "how long ago was Halloween", "what day of
-the week is March 5th", "when is Thanksgiving", "what's the date next Friday", "what's the date in 3 weeks".
+the week is March 5th", "when is Thanksgiving", "what's the date next Friday", "what's the date in 3 weeks", "what
+season is it".
 
 A language model does not know today's date, so it cannot count the days to anything; these are answered from
 the clock. A day is said as a holiday of fixed date or rule (Christmas, New Year's Day, Halloween, Thanksgiving,
@@ -167,6 +168,11 @@ _HOLIDAY_TODAY = re.compile(r"^(?:is (?:it|today) a holiday(?: today)?|what holi
                             r"|is there a holiday today|what is today is holiday|what are we celebrating today)$")
 
 
+# "what season is it", "is it winter yet"
+_SEASON_NOW = re.compile(r"^(?:what|which) season (?:is it|is this|are we in)(?: now| right now| at the moment)?$"
+                         r"|^is it (?P<season>spring|summer|fall|autumn|winter)(?: yet| now| already| at the moment)?$")
+
+
 def request(normalized: str, today: date, named: NamedDays | None = None,
             southern: bool = False) -> Callable[[datetime], str] | None:
     """The answer, at a moment, to a question about a day in `normalized` asked `today`, else None. `named`: the
@@ -182,6 +188,9 @@ def request(normalized: str, today: date, named: NamedDays | None = None,
         if count <= 100_000:  # about 270 years of days
             back = counted["when"] == "ago"
             return lambda now: _counted_day(count, counted["unit"] or counted["unit2"], back, now)
+    season = _SEASON_NOW.match(asked)
+    if season:
+        return lambda now: _season_now(season["season"], now, southern)
     is_on = _IS_ON.match(asked)
     if is_on is not None and read(is_on["day"], today) is not None:
         return lambda now: _is_on(_found(read, is_on["day"], now, False), is_on["weekday"], now)
@@ -212,6 +221,28 @@ def _holiday_today(now: datetime) -> str:
         return "Today is no holiday I know of."
     days = (day - today).days
     return f"Today is no holiday I know of. The next is {name}, {'tomorrow' if days == 1 else f'in {_count(days)}'}."
+
+
+def _season_now(asked: str | None, now: datetime, southern: bool) -> str:
+    """"It's fall. Winter starts in 25 days, on ...": the season begun last (one starts on its equinox or solstice
+    day), and the next; "Yes, ..." or "No, ..." to `asked` ("is it winter")."""
+    today = now.date()
+    seasons = _NAMED[southern][len(HOLIDAYS):]
+    names = [name for _, name, _ in seasons]
+    begun = [(day, name) for _, name, make in seasons if (day := _in_year(make, None, today, True)) is not None]
+    coming = sorted((day, name) for _, name, make in seasons
+                    if (day := _in_year(make, None, today, False)) is not None and day > today)
+    # the one before the next (in the year 1 none has begun yet), else the last begun (none comes after 9999)
+    season = names[names.index(coming[0][1]) - 1] if coming else max(begun)[1]
+    said = f"{season} starts today." if (today, season) in begun else f"It's {season.lower()}."
+    if asked is not None:
+        right = season == {"autumn": "Fall"}.get(asked, asked.capitalize())
+        said = f"{'Yes' if right else 'No'}, {said[0].lower()}{said[1:]}"
+    if not coming:
+        return said
+    day, name = coming[0]
+    days = (day - today).days
+    return f"{said} {name} starts {'tomorrow' if days == 1 else f'in {_count(days)}, on {_spoken(day, name, now)}'}."
 
 
 def _found(read: Callable[..., Found | None], said: str, now: datetime, past: bool) -> Found:
