@@ -219,3 +219,39 @@ def test_the_season_now_is_the_one_begun_last_and_the_next_is_said(text: str, no
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("how many days between March 1 and April 15", "From March the 1st to April the 15th is 45 days."),
+        ("how many days from march 1st to april 15th", "From March the 1st to April the 15th is 45 days."),
+        ("how many weeks from easter to christmas", "From Easter to Christmas is 38 weeks and 6 days."),
+        ("how many weeks between march 1 and march 3", "From March the 1st to March the 3rd is 2 days."),
+        ("how many days are there between christmas eve and christmas", "From Christmas Eve to Christmas is one day."),
+        ("how many days between monday and friday", "From Monday to Friday is 4 days."),
+        ("how long is it from christmas to new year's", "From Christmas to New Year's Day is 7 days."),
+        # a year said is kept; the other day is the next such after it, or the last before it
+        ("how many days between march 1 2020 and april 15", "From March the 1st, 2020 to April the 15th is 45 days."),
+        ("how many days between march 1 and april 15 2020", "From March the 1st to April the 15th, 2020 is 45 days."),
+        # now and today are today, and a day before them the last such
+        ("how many days between halloween and now", "From Halloween to today is 26 days."),
+        ("how many days between thanksgiving and today", "Thanksgiving and today are the same day."),
+        ("how many days between yesterday and the day after tomorrow", "From yesterday to the day after tomorrow is 3 "
+                                                                        "days."),
+        ("how many weeks between now and christmas", "Christmas is in 4 weeks and one day, on Friday, December the "
+                                                     "25th."),
+        ("how many days from today until March 1", "March the 1st is in 95 days, on a Monday."),
+    ],
+)
+def test_the_days_between_two_days_are_counted(text: str, reply: str) -> None:
+    assert said(text) == reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["how long is it from london to paris", "how many days between february 30th and march 1st",
+     "how many days between the meeting and christmas", "how many days from christmas to the 10th of december 10000"],
+)
+def test_two_days_not_both_days_are_left_to_the_model(text: str) -> None:
+    assert said(text) is None

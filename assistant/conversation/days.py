@@ -1,6 +1,6 @@
 """Days of the calendar: "how many days until Christmas" (or weeks), "how long ago was Halloween", "what day of
 the week is March 5th", "when is Thanksgiving", "what's the date next Friday", "what's the date in 3 weeks", "what
-season is it".
+season is it", "how many days between March 1st and April 15th".
 
 A language model does not know today's date, so it cannot count the days to anything; these are answered from
 the clock. A day is said as a holiday of fixed date or rule (Christmas, New Year's Day, Halloween, Thanksgiving,
@@ -139,11 +139,17 @@ def _off(name: str, today: date, days: int) -> Found | None:
 
 
 _UNTIL = re.compile(r"^(?:how many (?:more )?(?:days|sleeps) (?:is it |are there |are left |left )?"
-                    r"(?:until|till|til|before|to|between (?:now|today) and)"
+                    r"(?:until|till|til|before|to|between (?:now|today) and|from (?:now|today) (?:until|till|til|to))"
                     r"|how long (?:is it )?(?:until|till|til|before|to)|when is) (?P<day>.+)$"
                     r"|^when (?:does|will) (?P<day2>.+?) (?:start|begin|come)$")
-_WEEKS_UNTIL = re.compile(r"^how many (?:more )?weeks (?:is it |are there |are left |left )?"
-                          r"(?:until|till|til|before|to) (?P<day>.+)$")
+_WEEKS_UNTIL = re.compile(r"^how many (?:more )?weeks (?:is it |are there |are left |left )?(?:until|till|til|before"
+                          r"|to|between (?:now|today) and|from (?:now|today) (?:until|till|til|to)) (?P<day>.+)$")
+# "how many days between March 1st and April 15th", "how many weeks from Easter to Christmas"
+_BETWEEN = re.compile(r"^(?:how many (?P<unit>days|weeks)|how long) (?:are there |is it |is there )?"
+                      r"(?:between (?P<between>.+)|from (?P<from>.+))$")
+_AND = {"between": re.compile(r" and "), "from": re.compile(r" (?:to|until|till|til|through) ")}
+# Today and the days next to it as one of two days ("between yesterday and Friday"; alone they are the clock's)
+_TODAY_SIDES = {"now": 0, "today": 0, "tomorrow": 1, "yesterday": -1}
 _SINCE = re.compile(r"^(?:how many (?:days|sleeps) (?:has it been |have passed |is it |ago was it |was it )?since"
                     r"|how long (?:has it been |is it |was it )?since|how long ago was|how many days ago was)"
                     r" (?P<day>.+)$")
@@ -204,6 +210,12 @@ def request(normalized: str, today: date, named: NamedDays | None = None,
         said = match["day"] or match["day2"]
         if read(said, today, past) is not None:
             return lambda now, said=said, answer=answer, past=past: answer(_found(read, said, now, past), now)
+    between = _BETWEEN.match(asked)
+    if between is not None:
+        form = "between" if between["between"] else "from"
+        if _two_days(between[form], _AND[form], today, read) is not None:
+            weeks = between["unit"] == "weeks"
+            return lambda now: _between(_two_days(between[form], _AND[form], now.date(), read), weeks)
     return None
 
 
@@ -245,6 +257,48 @@ def _season_now(asked: str | None, now: datetime, southern: bool) -> str:
     return f"{said} {name} starts {'tomorrow' if days == 1 else f'in {_count(days)}, on {_spoken(day, name, now)}'}."
 
 
+def _two_days(said: str, middle: re.Pattern[str], today: date, read: Callable[..., Found | None]
+              ) -> tuple[Found, Found] | None:
+    """The two days `said` names either side of `middle` ("march 1st and april 15th"), else None. Without years the
+    first is the next such day (read_day) and the second the first such on or after it; a second said with a
+    year or from today ("now") is that day, and the first then the last such on or before it."""
+    for split in middle.finditer(said):
+        first, second = said[:split.start()], said[split.end():]
+        from_today = _today_side(second, today)
+        end = from_today or read(second, today)
+        if end is None:
+            continue
+        fixed = from_today is not None or end[2]  # "between Halloween and now": the last Halloween
+        start = _today_side(first, today) or read(first, end[1] if fixed else today, fixed)
+        if start is not None and not fixed:
+            end = read(second, start[1])
+        if start is not None and end is not None:
+            return start, end
+    return None
+
+
+def _today_side(said: str, today: date) -> Found | None:
+    """Today or a day said from it ("now", "yesterday", "the day after tomorrow") as one of two days, else None."""
+    if said in _TODAY_SIDES:
+        return _off("today" if said == "now" else said, today, _TODAY_SIDES[said])
+    return _read_day(said, today, None, False) if _FROM_TODAY.fullmatch(said) else None
+
+
+def _between(days: tuple[Found, Found] | None, weeks: bool) -> str:
+    """"From March the 1st to April the 15th is 45 days." (in weeks and days, `weeks`)."""
+    assert days is not None  # (request read them)
+    first, second = (_within(name) + (f", {day.year}" if year_said else "") for name, day, year_said in days)
+    length = abs((days[1][1] - days[0][1]).days)
+    if length == 0:
+        return f"{first[0].upper()}{first[1:]} and {second} are the same day."
+    return f"From {first} to {second} is {_weeks(length) if weeks else _count(length)}."
+
+
+def _within(name: str) -> str:
+    """A day's name as said within a sentence: "next Friday", "the day after tomorrow", but "Christmas"."""
+    return name[0].lower() + name[1:] if name.startswith(("Next ", "Last ", "The day ")) else name
+
+
 def _found(read: Callable[..., Found | None], said: str, now: datetime, past: bool) -> Found:
     found = read(said, now.date(), past)
     assert found is not None  # (request read it)
@@ -257,9 +311,7 @@ def _weeks_until(found: Found, now: datetime) -> str:
     days = (day - now.date()).days
     if days < 7:
         return _how_far(found, now)
-    weeks, rest = divmod(days, 7)
-    length = f"{weeks} week{'s' if weeks != 1 else ''}" + (f" and {_count(rest)}" if rest else "")
-    return f"{name} is in {length}, on {_spoken(day, name, now)}."
+    return f"{name} is in {_weeks(days)}, on {_spoken(day, name, now)}."
 
 
 def _how_far(found: Found, now: datetime) -> str:
@@ -303,10 +355,7 @@ def _is_on(found: Found, weekday: str, now: datetime) -> str:
     """"Yes, Christmas is on a Friday this year." / "No, ..." for a day of the week, a weekend or a weekday."""
     on = found[1].weekday()
     yes = on >= 5 if weekday == "weekend" else on < 5 if weekday == "weekday" else on == DAY_NAMES.index(weekday)
-    said = _weekday_of(found, now)
-    if said.startswith(("Next ", "Last ", "The day ")):  # "No, next Friday is ...", but "No, Christmas is ..."
-        said = said[0].lower() + said[1:]
-    return f"{'Yes' if yes else 'No'}, {said}"
+    return f"{'Yes' if yes else 'No'}, {_within(_weekday_of(found, now))}"  # "No, next Friday is ..."
 
 
 def _weekday_of(found: Found, now: datetime) -> str:
@@ -333,6 +382,14 @@ def _spoken(day: date, name: str, now: datetime) -> str:
     elif name in said:  # "December the 5th is in 9 days, on a Saturday"
         return f"a {WEEKDAYS[day.weekday()]}"
     return said.removesuffix(f", {day.year}") if day.year == now.year else said
+
+
+def _weeks(days: int) -> str:
+    """"4 weeks and one day" (under a week, in days)."""
+    weeks, rest = divmod(days, 7)
+    if not weeks:
+        return _count(days)
+    return f"{weeks} week{'s' if weeks != 1 else ''}" + (f" and {_count(rest)}" if rest else "")
 
 
 def _count(days: int) -> str:
