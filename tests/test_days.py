@@ -255,3 +255,24 @@ def test_the_days_between_two_days_are_counted(text: str, reply: str) -> None:
 )
 def test_two_days_not_both_days_are_left_to_the_model(text: str) -> None:
     assert said(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "reply"),
+    [
+        ("when is the next holiday", datetime(2026, 11, 27, 9), "The next holiday is Christmas Eve, on Thursday, "
+                                                                "December the 24th, in 27 days."),
+        ("what's the next holiday", datetime(2026, 12, 23, 9), "The next holiday is Christmas Eve, tomorrow."),
+        ("how many days until the next holiday", datetime(2026, 12, 27, 9), "The next holiday is New Year's Eve, "
+                                                                            "on Thursday, December the 31st, in 4 "
+                                                                            "days."),
+        ("what holiday is next", THANKSGIVING_2026, "Today is Thanksgiving. The next holiday is Christmas Eve, on "
+                                                    "Thursday, December the 24th, in 28 days."),
+        ("when is the next holiday", datetime(2022, 6, 10, 9), "The next holidays are Father's Day and Juneteenth, "
+                                                               "on Sunday, June the 19th, in 9 days."),
+        ("when is the next holiday", datetime(9999, 12, 31, 9), "Today is New Year's Eve. That is further than my "
+                                                                "calendar goes."),
+    ],
+)
+def test_the_next_holiday_is_the_first_after_today(text: str, now: datetime, reply: str) -> None:
+    assert said(text, now) == reply

@@ -1,6 +1,6 @@
 """Days of the calendar: "how many days until Christmas" (or weeks), "how long ago was Halloween", "what day of
 the week is March 5th", "when is Thanksgiving", "what's the date next Friday", "what's the date in 3 weeks", "what
-season is it", "how many days between March 1st and April 15th".
+season is it", "how many days between March 1st and April 15th", "when is the next holiday".
 
 A language model does not know today's date, so it cannot count the days to anything; these are answered from
 the clock. A day is said as a holiday of fixed date or rule (Christmas, New Year's Day, Halloween, Thanksgiving,
@@ -172,6 +172,10 @@ _FROM_NOW = re.compile(r"^(?:what is the date|what date is it|what date will it 
 
 _HOLIDAY_TODAY = re.compile(r"^(?:is (?:it|today) a holiday(?: today)?|what holiday is (?:it|today)(?: today)?"
                             r"|is there a holiday today|what is today is holiday|what are we celebrating today)$")
+_NEXT_HOLIDAY = re.compile(r"^(?:(?:when|what) is the next (?:public |national |federal |big )?holiday(?: coming up)?"
+                           r"|what holiday is (?:coming up )?next|how (?:many (?:more )?days|long) (?:is it |are there "
+                           r"|are left |left )?(?:until|till|til|before|to) the next (?:public |national |federal )?"
+                           r"holiday)$")
 
 
 # "what season is it", "is it winter yet"
@@ -187,6 +191,8 @@ def request(normalized: str, today: date, named: NamedDays | None = None,
     asked = question_of(normalized)
     if _HOLIDAY_TODAY.match(asked):
         return _holiday_today
+    if _NEXT_HOLIDAY.match(asked):
+        return _next_holiday
     counted = _FROM_NOW.match(asked)
     if counted:
         said = counted["count"] or counted["count2"]
@@ -222,17 +228,39 @@ def request(normalized: str, today: date, named: NamedDays | None = None,
 def _holiday_today(now: datetime) -> str:
     """"Today is Thanksgiving.", or which holiday comes next."""
     today = now.date()
+    named, coming = _holidays(today)
+    if named:
+        return f"Today is {' and '.join(named)}."
+    if coming is None:
+        return "Today is no holiday I know of."
+    day, names = coming
+    days = (day - today).days
+    return (f"Today is no holiday I know of. The next is {' and '.join(names)}, "
+            f"{'tomorrow' if days == 1 else f'in {_count(days)}'}.")
+
+
+def _next_holiday(now: datetime) -> str:
+    """"The next holiday is Christmas Eve, on Thursday, December the 24th, in 28 days." (after today's, if any)."""
+    today = now.date()
+    named, coming = _holidays(today)
+    said = f"Today is {' and '.join(named)}. " if named else ""
+    if coming is None:
+        return f"{said}That is further than my calendar goes."
+    day, names = coming
+    days = (day - today).days
+    holiday = f"holiday is {names[0]}" if len(names) == 1 else f"holidays are {' and '.join(names)}"
+    when = "tomorrow" if days == 1 else f"on {_spoken(day, ' and '.join(names), now)}, in {_count(days)}"
+    return f"{said}The next {holiday}, {when}."
+
+
+def _holidays(today: date) -> tuple[list[str], tuple[date, list[str]] | None]:
+    """The names of `today`'s holidays, and the next day with holidays and theirs (None after New Year's Eve 9999)."""
     holidays = sorted((make(today.year), name) for _, name, make in HOLIDAYS)
     if today.year < 9999:
         holidays.append((date(today.year + 1, 1, 1), "New Year's Day"))
-    named = [name for day, name in holidays if day == today]
-    if named:
-        return f"Today is {' and '.join(named)}."
-    day, name = next(((d, n) for d, n in holidays if d > today), (None, ""))
-    if day is None:
-        return "Today is no holiday I know of."
-    days = (day - today).days
-    return f"Today is no holiday I know of. The next is {name}, {'tomorrow' if days == 1 else f'in {_count(days)}'}."
+    day = next((day for day, _ in holidays if day > today), None)
+    return ([name for on, name in holidays if on == today],
+            None if day is None else (day, [name for on, name in holidays if on == day]))
 
 
 def _season_now(asked: str | None, now: datetime, southern: bool) -> str:
