@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from skill_answers import answer_at
 
+from assistant.conversation import days
 from assistant.conversation.days import read_day
+from assistant.conversation.holidays import HOLIDAYS
 from assistant.conversation.phrases import days_ahead
 from assistant.conversation.skills import SKILLS, Skills
 
@@ -102,8 +104,8 @@ def test_days_said_from_today_are_said_by_their_date(text: str, reply: str) -> N
 
 
 def test_a_day_that_is_no_holiday_says_which_is_next() -> None:
-    assert said("is today a holiday", datetime(2026, 11, 27, 9)) == (
-        "Today is no holiday I know of. The next is Christmas Eve, in 27 days.")
+    assert said("is today a holiday", datetime(2026, 12, 10, 9)) == (
+        "Today is no holiday I know of. The next is Christmas Eve, in 14 days.")
     assert said("what holiday is today", datetime(2026, 12, 23, 9)) == (
         "Today is no holiday I know of. The next is Christmas Eve, tomorrow.")
     assert said("is today a holiday", datetime(2026, 1, 1, 9)) == "Today is New Year's Day."
@@ -260,14 +262,14 @@ def test_two_days_not_both_days_are_left_to_the_model(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "now", "reply"),
     [
-        ("when is the next holiday", datetime(2026, 11, 27, 9), "The next holiday is Christmas Eve, on Thursday, "
-                                                                "December the 24th, in 27 days."),
+        ("when is the next holiday", datetime(2026, 12, 10, 9), "The next holiday is Christmas Eve, on Thursday, "
+                                                                "December the 24th, in 14 days."),
         ("what's the next holiday", datetime(2026, 12, 23, 9), "The next holiday is Christmas Eve, tomorrow."),
         ("how many days until the next holiday", datetime(2026, 12, 27, 9), "The next holiday is New Year's Eve, "
                                                                             "on Thursday, December the 31st, in 4 "
                                                                             "days."),
-        ("what holiday is next", THANKSGIVING_2026, "Today is Thanksgiving. The next holiday is Christmas Eve, on "
-                                                    "Thursday, December the 24th, in 28 days."),
+        ("what holiday is next", datetime(2026, 12, 24, 9), "Today is Christmas Eve. The next holiday is "
+                                                            "Christmas, tomorrow."),
         ("when is the next holiday", datetime(2022, 6, 10, 9), "The next holidays are Father's Day and Juneteenth, "
                                                                "on Sunday, June the 19th, in 9 days."),
         ("when is the next holiday", datetime(9999, 12, 31, 9), "Today is New Year's Eve. That is further than my "
@@ -276,3 +278,14 @@ def test_two_days_not_both_days_are_left_to_the_model(text: str) -> None:
 )
 def test_the_next_holiday_is_the_first_after_today(text: str, now: datetime, reply: str) -> None:
     assert said(text, now) == reply
+
+
+def test_a_holiday_with_no_day_in_a_year_is_none_that_year(monkeypatch: pytest.MonkeyPatch) -> None:
+    def past_the_calendar(year: int) -> date:  # a rule counting from a day in the year after
+        return date(year, 12, 20) + timedelta(days=10 if year < 9999 else 20)
+
+    monkeypatch.setattr(days, "HOLIDAYS", (*HOLIDAYS, ("late day", "Late Day", past_the_calendar)))
+    assert said("when is the next holiday", datetime(9999, 12, 27, 9)) == (
+        "The next holiday is New Year's Eve, on Friday, December the 31st, in 4 days.")
+    assert said("when is the next holiday", datetime(2026, 12, 27, 9)) == (
+        "The next holiday is Late Day, on Wednesday, December the 30th, in 3 days.")

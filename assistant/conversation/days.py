@@ -60,13 +60,19 @@ def _in_year(make: Callable[[int], date], year: int | None, today: date, past: b
     years = [year] if year is not None else range(today.year, today.year - 9, -1) if past else range(
         today.year, today.year + 9)
     for candidate in years:
-        try:
-            day = make(candidate)
-        except ValueError:
-            continue
-        if year is not None or (day <= today if past else day >= today):
+        day = _made(make, candidate)
+        if day is not None and (year is not None or (day <= today if past else day >= today)):
             return day
     return None
+
+
+def _made(make: Callable[[int], date], year: int) -> date | None:
+    """`make`'s day in `year`, or None: there is none ("February 30th") or it is past the calendar's ends (a rule
+    counting from a day in the next year, in 9999)."""
+    try:
+        return make(year)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _season(longitude: int) -> Callable[[int], date]:
@@ -255,7 +261,7 @@ def _next_holiday(now: datetime) -> str:
 
 def _holidays(today: date) -> tuple[list[str], tuple[date, list[str]] | None]:
     """The names of `today`'s holidays, and the next day with holidays and theirs (None after New Year's Eve 9999)."""
-    holidays = sorted((make(today.year), name) for _, name, make in HOLIDAYS)
+    holidays = sorted((day, name) for _, name, make in HOLIDAYS if (day := _made(make, today.year)) is not None)
     if today.year < 9999:
         holidays.append((date(today.year + 1, 1, 1), "New Year's Day"))
     day = next((day for day, _ in holidays if day > today), None)
