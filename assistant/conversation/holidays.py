@@ -1,6 +1,7 @@
 """The holidays the calendar knows, by fixed date or rule: Christmas, New Year's Day, Thanksgiving, Easter, Mother's
-Day, the US federal holidays. Read by the calendar questions (days) and by reminders and alarms set for one
-("remind me on Christmas Eve to wrap the presents": phrases).
+Day, the US federal holidays, and the Jewish holidays by the Hebrew calendar (hebrew_calendar). Read by the calendar
+questions (days) and by reminders and alarms set for one ("remind me on Christmas Eve to wrap the presents":
+phrases).
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+
+from assistant.conversation.hebrew_calendar import HEBREW_HOLIDAYS
 
 
 def nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
@@ -57,6 +60,7 @@ HOLIDAYS: tuple[tuple[str, str, Callable[[int], date]], ...] = (
     (r"labou?r day", "Labor Day", lambda y: nth_weekday(y, 9, 0, 1)),
     (r"columbus day|indigenous peoples?(?: is)? day", "Columbus Day", lambda y: nth_weekday(y, 10, 0, 2)),
     (r"veterans?(?: is)? day", "Veterans Day", lambda y: date(y, 11, 11)),
+    *HEBREW_HOLIDAYS,
 )
 
 
@@ -75,7 +79,10 @@ def next_dates(name: str, today: date, count: int = 2) -> list[date]:
     make = next(make for _, said, make in HOLIDAYS if said == name)
     found: list[date] = []
     for year in range(today.year, min(today.year + count + 1, 9999) + 1):
-        day = make(year)
+        try:
+            day = make(year)
+        except ValueError:  # past the calendar's end (Hanukkah of 9999 is in January 10000)
+            break
         if day >= today:
             found.append(day)
         if len(found) == count:
