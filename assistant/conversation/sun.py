@@ -135,6 +135,16 @@ def season_start(year: int, longitude: int) -> datetime:
     return moment
 
 
+def sun_reaches(longitude: float, after: datetime) -> datetime:
+    """The first moment after `after` (aware) when the sun reaches ecliptic `longitude` (degrees: any, such as the
+    Chinese calendar's solar terms, multiples of 15), in UTC: within about 15 minutes, as season_start."""
+    moment = after + timedelta(days=(longitude - _ecliptic_longitude(after)) % 360 / 0.9856474)
+    for _ in range(4):  # Newton's steps, as season_start's (the first guess may be some days off in a year)
+        behind = (longitude - _ecliptic_longitude(moment) + 180) % 360 - 180
+        moment += timedelta(days=behind / 0.9856474)
+    return moment.astimezone(UTC)
+
+
 def sun_times(day: date, place: Place) -> tuple[datetime | None, datetime | None, str]:
     """Sunrise and sunset on `day` at `place` (aware, UTC), or None for each with the sun up ("up") or down
     ("down") all day."""
