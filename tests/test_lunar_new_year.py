@@ -1,5 +1,5 @@
 """The Chinese New Year (assistant.conversation.lunar_new_year): worked out from the sky, against the published days,
-the leap month of 2033 too; and the sun's solar terms (sun.sun_reaches) against their published times."""
+the leap month of 2033 too; and the sun's solar terms (sky.sun_reaches) against their published times."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from assistant.conversation.lunar_new_year import lunar_new_year
-from assistant.conversation.sun import season_start, sun_reaches
+from assistant.conversation.sky import season_start, sun_reaches
 
 # The Chinese New Year's days as published (Hong Kong Observatory), 2010 to 2035 but for 2031 and 2032.
 PUBLISHED = ("2010-02-14 2011-02-03 2012-01-23 2013-02-10 2014-01-31 2015-02-19 2016-02-08 2017-01-28 2018-02-16 "

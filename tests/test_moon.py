@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.conversation.moon import phases_around
 from assistant.conversation.skills import SKILLS, Skills
+from assistant.conversation.sky import phases_around
 
 # The principal phases of 2024 in UTC as published (US Naval Observatory), to the minute.
 PUBLISHED_2024 = {

@@ -12,7 +12,8 @@ import pytest
 from skill_answers import answer_at
 
 from assistant.config import ConfigError, load_config
-from assistant.conversation.sun import Place, season_start, sun_times
+from assistant.conversation.sky import season_start
+from assistant.conversation.sun import Place, sun_times
 
 GREENWICH = [51.48, -0.01]
 

@@ -19,8 +19,8 @@ from datetime import date, datetime, timedelta
 
 from assistant.conversation.holidays import HOLIDAYS
 from assistant.conversation.phrases import DAY_NAMES, MONTH_NAMES, days_ahead, question_of
+from assistant.conversation.sky import season_start
 from assistant.conversation.spoken import WEEKDAYS, spoken_date
-from assistant.conversation.sun import season_start
 
 _MONTH = "|".join(MONTH_NAMES)
 _DATE = re.compile(rf"^(?:the )?(?:(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?"
@@ -76,7 +76,7 @@ def _made(make: Callable[[int], date], year: int) -> date | None:
 
 
 def _season(longitude: int) -> Callable[[int], date]:
-    """The local day a season starts on in a year: its equinox or solstice (sun.season_start), in the system's zone."""
+    """The local day a season starts on in a year: its equinox or solstice (sky.season_start), in the system's zone."""
     return lambda year: season_start(year, longitude).astimezone().date()
 
 

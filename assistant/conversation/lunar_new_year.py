@@ -10,7 +10,7 @@ month 11 or after month 12, the New Year is a new moon later. That is rare, next
 New Year 2034 is on February 19, not January 20), and the reason for reckoning it rather than taking the second
 new moon after the solstice.
 
-The new moons are moon.phase_time's (a minute or two off), the sun's longitudes sun.sun_reaches's (about 15 minutes
+The new moons are sky.phase_time's (a minute or two off), the sun's longitudes sky.sun_reaches's (about 15 minutes
 off): a new moon or a solar term closer than that to midnight in China may fall on the wrong day. Published tables
 reckon the years before 1929 by Beijing's local time (UTC+7:46), not China Standard Time: their New Year of 1916,
 February 3, is a day before this one (the new moon came at five past midnight, UTC+8).
@@ -23,8 +23,7 @@ import itertools
 import math
 from datetime import date, datetime, timedelta, timezone
 
-from assistant.conversation.moon import phase_time
-from assistant.conversation.sun import season_start, sun_reaches
+from assistant.conversation.sky import phase_time, season_start, sun_reaches
 
 _CHINA = timezone(timedelta(hours=8))  # China Standard Time: the calendar's days, not the device's
 _LUNATION_0 = date(2000, 1, 6)  # about when phase_time's lunation 0 comes, for a first guess of a day's lunation

@@ -2,8 +2,7 @@
 days until the new moon", "is the moon waxing or waning".
 
 A language model knows neither the date nor the sky. The times of the principal phases (new moon, first quarter,
-full moon, last quarter) follow Meeus, Astronomical Algorithms (2nd ed.), chapter 49, with the main periodic terms
-(within a few minutes of the published times; the planetary terms, under a minute, are left out). The phase on a
+full moon, last quarter) are sky.phase_time's (Meeus, within a few minutes of the published times). The phase on a
 day is the principal one falling on it (by the device's clock), else the crescent or gibbous between two; how much
 of the moon is lit comes from its elongation, taken as growing evenly between the principal phases (a few percent
 off, said as "about").
@@ -14,72 +13,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from assistant.conversation.phrases import asked_question
+from assistant.conversation.sky import phases_around
 from assistant.conversation.spoken import spoken_day
 from assistant.conversation.sun import aware
 
-_SYNODIC_DAYS = 29.530588861
-_DELTA_T = timedelta(seconds=69)  # Terrestrial Time less UTC in the 2020s: the algorithm's times are in TT
-_JD_UNIX = 2440587.5  # the Julian day of 1970-01-01 00:00 UTC
-
 PHASES = ("new moon", "first quarter moon", "full moon", "last quarter moon")  # a quarter of a lunation apart
 _BETWEEN = ("waxing crescent moon", "waxing gibbous moon", "waning gibbous moon", "waning crescent moon")  # after each
-
-# Meeus table 49.A: (coefficient, E's power, multiples of M, M', F, omega) of each periodic term, in days.
-_NEW = ((-0.40720, 0, 0, 1, 0, 0), (0.17241, 1, 1, 0, 0, 0), (0.01608, 0, 0, 2, 0, 0), (0.01039, 0, 0, 0, 2, 0),
-        (0.00739, 1, -1, 1, 0, 0), (-0.00514, 1, 1, 1, 0, 0), (0.00208, 2, 2, 0, 0, 0), (-0.00111, 0, 0, 1, -2, 0),
-        (-0.00057, 0, 0, 1, 2, 0), (0.00056, 1, 1, 2, 0, 0), (-0.00042, 0, 0, 3, 0, 0), (0.00042, 1, 1, 0, 2, 0),
-        (0.00038, 1, 1, 0, -2, 0), (-0.00024, 1, -1, 2, 0, 0), (-0.00017, 0, 0, 0, 0, 1), (-0.00007, 0, 2, 1, 0, 0),
-        (0.00004, 0, 0, 2, -2, 0), (0.00004, 0, 3, 0, 0, 0), (0.00003, 0, 1, 1, -2, 0), (0.00003, 0, 0, 2, 2, 0),
-        (-0.00003, 0, 1, 1, 2, 0), (0.00003, 0, -1, 1, 2, 0), (-0.00002, 0, -1, 1, -2, 0), (-0.00002, 0, 1, 3, 0, 0),
-        (0.00002, 0, 0, 4, 0, 0))
-_FULL = ((-0.40614, 0, 0, 1, 0, 0), (0.17302, 1, 1, 0, 0, 0), (0.01614, 0, 0, 2, 0, 0), (0.01043, 0, 0, 0, 2, 0),
-         (0.00734, 1, -1, 1, 0, 0), (-0.00515, 1, 1, 1, 0, 0), (0.00209, 2, 2, 0, 0, 0), (-0.00111, 0, 0, 1, -2, 0),
-         (-0.00057, 0, 0, 1, 2, 0), (0.00056, 1, 1, 2, 0, 0), (-0.00042, 0, 0, 3, 0, 0), (0.00042, 1, 1, 0, 2, 0),
-         (0.00038, 1, 1, 0, -2, 0), (-0.00024, 1, -1, 2, 0, 0), (-0.00017, 0, 0, 0, 0, 1), (-0.00007, 0, 2, 1, 0, 0),
-         (0.00004, 0, 0, 2, -2, 0), (0.00004, 0, 3, 0, 0, 0), (0.00003, 0, 1, 1, -2, 0), (0.00003, 0, 0, 2, 2, 0),
-         (-0.00003, 0, 1, 1, 2, 0), (0.00003, 0, -1, 1, 2, 0), (-0.00002, 0, -1, 1, -2, 0), (-0.00002, 0, 1, 3, 0, 0),
-         (0.00002, 0, 0, 4, 0, 0))
-_QUARTER = ((-0.62801, 0, 0, 1, 0, 0), (0.17172, 1, 1, 0, 0, 0), (-0.01183, 1, 1, 1, 0, 0), (0.00862, 0, 0, 2, 0, 0),
-            (0.00804, 0, 0, 0, 2, 0), (0.00454, 1, -1, 1, 0, 0), (0.00204, 2, 2, 0, 0, 0), (-0.00180, 0, 0, 1, -2, 0),
-            (-0.00070, 0, 0, 1, 2, 0), (-0.00040, 0, 0, 3, 0, 0), (-0.00034, 1, -1, 2, 0, 0), (0.00032, 1, 1, 0, 2, 0),
-            (0.00032, 1, 1, 0, -2, 0), (-0.00028, 2, 2, 1, 0, 0), (0.00027, 1, 1, 2, 0, 0), (-0.00017, 0, 0, 0, 0, 1),
-            (-0.00005, 0, -1, 1, -2, 0), (0.00004, 0, 0, 2, 2, 0), (-0.00004, 0, 1, 1, 2, 0), (0.00004, 0, -2, 1, 0, 0),
-            (0.00003, 0, 1, 1, 0, 0), (0.00003, 0, 3, 0, 0, 0), (0.00002, 0, 0, 2, -2, 0), (0.00002, 0, 1, 0, 2, 0),
-            (-0.00002, 0, 0, 3, 1, 0))
-
-
-def phase_time(lunation: int, phase: int) -> datetime:
-    """When principal phase `phase` (an index of PHASES) of lunation `lunation` (0: the new moon of 2000-01-06)
-    comes, in UTC."""
-    k = lunation + phase / 4
-    t = k / 1236.85
-    jde = 2451550.09766 + _SYNODIC_DAYS * k + 0.00015437 * t**2 - 0.000000150 * t**3 + 0.00000000073 * t**4
-    e = 1 - 0.002516 * t - 0.0000074 * t**2
-    sun_anomaly = math.radians(2.5534 + 29.10535670 * k - 0.0000014 * t**2 - 0.00000011 * t**3)
-    moon_anomaly = math.radians(201.5643 + 385.81693528 * k + 0.0107582 * t**2 + 0.00001238 * t**3
-                                - 0.000000058 * t**4)
-    latitude = math.radians(160.7108 + 390.67050284 * k - 0.0016118 * t**2 - 0.00000227 * t**3 + 0.000000011 * t**4)
-    node = math.radians(124.7746 - 1.56375588 * k + 0.0020672 * t**2 + 0.00000215 * t**3)
-    terms = (_NEW, _QUARTER, _FULL, _QUARTER)[phase]
-    jde += sum(c * e**power * math.sin(m * sun_anomaly + mm * moon_anomaly + f * latitude + o * node)
-               for c, power, m, mm, f, o in terms)
-    if phase in (1, 3):
-        w = (0.00306 - 0.00038 * e * math.cos(sun_anomaly) + 0.00026 * math.cos(moon_anomaly)
-             - 0.00002 * math.cos(moon_anomaly - sun_anomaly) + 0.00002 * math.cos(moon_anomaly + sun_anomaly)
-             + 0.00002 * math.cos(2 * latitude))
-        jde += w if phase == 1 else -w
-    return datetime.fromtimestamp((jde - _JD_UNIX) * 86400, UTC) - _DELTA_T
-
-
-def phases_around(moment: datetime) -> list[tuple[datetime, int]]:
-    """The principal phases (time in UTC, index of PHASES) from about a lunation before `moment` (aware) to two
-    after, in order."""
-    near = math.floor((moment - datetime(2000, 1, 6, 18, 14, tzinfo=UTC)).total_seconds() / 86400 / _SYNODIC_DAYS)
-    return [(phase_time(lunation, phase), phase) for lunation in range(near - 1, near + 3) for phase in range(4)]
-
 
 def _phase_on(now: datetime) -> tuple[str, float, list[tuple[datetime, int]]]:
     """The phase's name on `now`'s day (aware, local), the part of the moon lit at `now` (0 to 1), and the principal

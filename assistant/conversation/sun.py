@@ -3,8 +3,8 @@ hours of daylight are there today"; elsewhere, "when is sunset in Tokyo" (its ci
 
 A language model knows neither the date nor where the device is. The sun's times are worked out here for the
 device's place (`general.location`, latitude and longitude) or, without one, for the main city of the system's time
-zone, named in the answer (its times may be some minutes off where the device is). The sun's position follows
-the Astronomical Almanac's low-precision formulas (the times within a minute); "rises" and "sets" are for its
+zone, named in the answer (its times may be some minutes off where the device is). The sun's position is
+sky.sun_position's (the times within a minute); "rises" and "sets" are for its
 upper edge, with the air's bending of light (90.833 degrees from overhead).
 """
 
@@ -23,6 +23,7 @@ from pathlib import Path
 
 from assistant.conversation import world_clock
 from assistant.conversation.phrases import question_of
+from assistant.conversation.sky import sun_position
 from assistant.conversation.spoken import spoken_duration, spoken_time
 
 _ZENITH = math.radians(90.833)
@@ -102,49 +103,6 @@ def _iso6709(text: str) -> tuple[float, float]:
     return degrees(sign_a, deg_a, min_a, sec_a), degrees(sign_o, deg_o, min_o, sec_o)
 
 
-_J2000 = datetime(2000, 1, 1, 12, tzinfo=UTC)
-
-
-def _sun_at(moment: datetime) -> tuple[float, float]:
-    """The sun's declination (radians) and the equation of time (minutes) at `moment`, by the Astronomical
-    Almanac's low-precision formulas (0.01 degrees within a century of 2000)."""
-    d = (moment - _J2000).total_seconds() / 86400
-    mean_longitude = (280.460 + 0.9856474 * d) % 360
-    anomaly = math.radians((357.528 + 0.9856003 * d) % 360)
-    ecliptic = math.radians(mean_longitude + 1.915 * math.sin(anomaly) + 0.020 * math.sin(2 * anomaly))
-    obliquity = math.radians(23.439 - 0.0000004 * d)
-    declination = math.asin(math.sin(obliquity) * math.sin(ecliptic))
-    right_ascension = math.degrees(math.atan2(math.cos(obliquity) * math.sin(ecliptic), math.cos(ecliptic)))
-    return declination, 4 * ((mean_longitude - right_ascension + 180) % 360 - 180)
-
-
-def _ecliptic_longitude(moment: datetime) -> float:
-    """The sun's ecliptic longitude in degrees at `moment` (the same low-precision formulas as _sun_at)."""
-    d = (moment - _J2000).total_seconds() / 86400
-    anomaly = math.radians((357.528 + 0.9856003 * d) % 360)
-    return (280.460 + 0.9856474 * d + 1.915 * math.sin(anomaly) + 0.020 * math.sin(2 * anomaly)) % 360
-
-
-def season_start(year: int, longitude: int) -> datetime:
-    """When the sun reaches ecliptic `longitude` (0: the March equinox, 90: the June solstice, 180: the September
-    equinox, 270: the December solstice) in `year`, in UTC: within about 15 minutes (the formulas' 0.01 degrees)."""
-    moment = datetime(year, 3 + longitude // 30, 21, 12, tzinfo=UTC)  # the 21st of March, June, September, December
-    for _ in range(4):  # Newton's steps on a sun moving ~0.9856 degrees a day
-        behind = (longitude - _ecliptic_longitude(moment) + 180) % 360 - 180
-        moment += timedelta(days=behind / 0.9856474)
-    return moment
-
-
-def sun_reaches(longitude: float, after: datetime) -> datetime:
-    """The first moment after `after` (aware) when the sun reaches ecliptic `longitude` (degrees: any, such as the
-    Chinese calendar's solar terms, multiples of 15), in UTC: within about 15 minutes, as season_start."""
-    moment = after + timedelta(days=(longitude - _ecliptic_longitude(after)) % 360 / 0.9856474)
-    for _ in range(4):  # Newton's steps, as season_start's (the first guess may be some days off in a year)
-        behind = (longitude - _ecliptic_longitude(moment) + 180) % 360 - 180
-        moment += timedelta(days=behind / 0.9856474)
-    return moment.astimezone(UTC)
-
-
 def sun_times(day: date, place: Place) -> tuple[datetime | None, datetime | None, str]:
     """Sunrise and sunset on `day` at `place` (aware, UTC), or None for each with the sun up ("up") or down
     ("down") all day."""
@@ -155,7 +113,7 @@ def sun_times(day: date, place: Place) -> tuple[datetime | None, datetime | None
     for side in (-1, 1):  # sunrise, sunset: each worked out at its own time (the sun moves 0.4 degrees a day)
         at = noon + timedelta(hours=6 * side)
         for _ in range(2):
-            declination, eqtime = _sun_at(at)
+            declination, eqtime = sun_position(at)
             cos_hour_angle = (math.cos(_ZENITH) - math.sin(lat) * math.sin(declination)) / (
                 math.cos(lat) * math.cos(declination))
             if not -1 <= cos_hour_angle <= 1:
