@@ -1,5 +1,6 @@
 """The Chinese New Year (assistant.conversation.lunar_new_year): worked out from the sky, against the published days,
-the leap month of 2033 too; and the sun's solar terms (sky.sun_reaches) against their published times."""
+the leap month of 2033 too, and asked about as a holiday; and the sun's solar terms (sky.sun_reaches) against their
+published times."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from skill_answers import answer_at
 
 from assistant.conversation.lunar_new_year import lunar_new_year
+from assistant.conversation.skills import SKILLS, Skills
 from assistant.conversation.sky import season_start, sun_reaches
 
 # The Chinese New Year's days as published (Hong Kong Observatory), 2010 to 2035 but for 2031 and 2032.
@@ -73,3 +76,22 @@ def test_the_sun_reaches_a_longitude_next_after_the_moment_given() -> None:
     solstice = season_start(2024, 270)
     assert abs(sun_reaches(270, solstice - timedelta(hours=1)) - solstice) < timedelta(seconds=1)
     assert sun_reaches(270, solstice + timedelta(hours=1)) > solstice + timedelta(days=365)
+
+
+@pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("when is chinese new year", "Chinese New Year is in 72 days, on Saturday, February the 6th, 2027."),
+        ("how many days until lunar new year", "Chinese New Year is in 72 days, on Saturday, February the 6th, 2027."),
+        ("what day of the week is chinese new year 2034", "Chinese New Year is on a Sunday in 2034."),  # February 19
+        ("what date was the spring festival 2024", "Chinese New Year was Saturday, February the 10th, 2024."),
+    ],
+)
+def test_it_is_asked_about_like_any_holiday(text: str, reply: str) -> None:
+    assert answer_at(text, datetime(2026, 11, 26, 15, 5), "calendar") == reply
+
+
+def test_a_reminder_on_it_is_not_taken_for_new_years_day() -> None:
+    skills = Skills(SKILLS, clock=lambda: datetime(2026, 11, 26, 15, 5), follow_wall_clock=False)
+    skills.answer("remind me on chinese new year to call grandma", 0)
+    assert [t.at for t in skills.timers] == [datetime(2027, 2, 6, 9, 0)]

@@ -1,5 +1,6 @@
 """The holidays the calendar knows, by fixed date or rule: Christmas, New Year's Day, Thanksgiving, Easter, Mother's
-Day, the US federal holidays, and the Jewish holidays by the Hebrew calendar (hebrew_calendar). Read by the calendar
+Day, the US federal holidays, the Jewish holidays by the Hebrew calendar (hebrew_calendar) and the Chinese New Year
+(lunar_new_year). Read by the calendar
 questions (days) and by reminders and alarms set for one ("remind me on Christmas Eve to wrap the presents":
 phrases).
 """
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 
 from assistant.conversation.hebrew_calendar import HEBREW_HOLIDAYS
+from assistant.conversation.lunar_new_year import lunar_new_year
 
 
 def nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
@@ -61,6 +63,7 @@ HOLIDAYS: tuple[tuple[str, str, Callable[[int], date]], ...] = (
     (r"columbus day|indigenous peoples?(?: is)? day", "Columbus Day", lambda y: nth_weekday(y, 10, 0, 2)),
     (r"veterans?(?: is)? day", "Veterans Day", lambda y: date(y, 11, 11)),
     *HEBREW_HOLIDAYS,
+    (r"(?:chinese|lunar) new years?(?: is)?(?: day)?|(?:the )?spring festival", "Chinese New Year", lunar_new_year),
 )
 
 
@@ -81,8 +84,8 @@ def next_dates(name: str, today: date, count: int = 2) -> list[date]:
     for year in range(today.year, min(today.year + count + 1, 9999) + 1):
         try:
             day = make(year)
-        except ValueError:  # past the calendar's end (Hanukkah of 9999 is in January 10000)
-            break
+        except ValueError:  # beyond the calendar's ends (Hanukkah of 9999 is in January 10000)
+            continue
         if day >= today:
             found.append(day)
         if len(found) == count:
