@@ -74,7 +74,7 @@ def test_asking_for_another_speed(text: str, intent: str, steps: int) -> None:
     "text",
     ["slow down the music", "speed up the timer", "the car is going too fast", "is it going too fast",
      "I run slower than you", "what's the speed of light", "speak", "how fast can a cheetah run", "so fast",
-     "what's the normal speed of a car", "turn it slower"],
+     "what's the normal speed of a car", "turn it slower", "what's the pace", "what is the rate"],
 )
 def test_other_things_slower_or_faster_are_not_the_voice(text: str) -> None:
     assert parse_speed_request(normalize(text)) is None

@@ -49,7 +49,8 @@ _REQUESTS = tuple((intent, re.compile(rf"^{ADDRESSING}(?:{pattern}){_ENDING}")) 
                  rf"|(?:{_SPEAKING} {_MORE}(?:too|so)|{_MORE}too) (?:slow|slowly)"),
     ("speed_normal", rf"(?:(?:{_TALK}|go back to|back to|return to|use) )?(?:at )?(?:your |the |a )?{_NORMAL} {_RATE}"
                      rf"|{_TALK} normally|reset (?:your |the )?{_RATE}"),
-    ("speed_ask", rf"how fast (?:are you|do you) (?:talking|speaking|talk|speak)|what is (?:your |the ){_RATE}"
+    ("speed_ask", rf"how fast (?:are you|do you) (?:talking|speaking|talk|speak)|what is your {_RATE}"
+                  r"|what is the (?:speaking|talking|voice) (?:speed|pace|rate)"
                   r"|what speed (?:are you|do you) (?:talking|speaking|talk|speak)(?: at)?"),
 ))
 
