@@ -78,8 +78,7 @@ def act(request: SpeedRequest, step: int, last_reply: str) -> tuple[int, str]:
         return step, _told(step)
     if request.intent == "speed_normal":
         return 0, "I'm already speaking at my normal speed." if step == 0 else "Okay, back to my normal speed."
-    wanted = step + request.steps
-    new = min(max(wanted, MIN_STEP), MAX_STEP)
+    new = min(max(step + request.steps, MIN_STEP), MAX_STEP)
     if request.intent.startswith("speed_again") and last_reply:
         return new, last_reply
     if new == step:
@@ -90,9 +89,8 @@ def act(request: SpeedRequest, step: int, last_reply: str) -> tuple[int, str]:
 def _told(step: int) -> str:
     if step == 0:
         return "I'm speaking at my normal speed."
-    how = "slower" if step < 0 else "faster"
-    if step in (MIN_STEP, MAX_STEP):
-        return f"I'm speaking as {'slowly' if step < 0 else 'fast'} as I can, {number_words(abs(step))} steps {how} " \
-               "than my normal speed."
     steps = "one step" if abs(step) == 1 else f"{number_words(abs(step))} steps"
-    return f"I'm speaking {steps} {how} than my normal speed."
+    than = f"{steps} {'slower' if step < 0 else 'faster'} than my normal speed"
+    if step in (MIN_STEP, MAX_STEP):
+        return f"I'm speaking as {'slowly' if step < 0 else 'fast'} as I can, {than}."
+    return f"I'm speaking {than}."
