@@ -15,6 +15,7 @@ from assistant.conversation.messages import (
     Heard,
     OutputLevel,
     Prompt,
+    Queued,
     Remember,
     StopHeard,
     TurnEnded,
@@ -187,3 +188,17 @@ def test_the_heap_is_trimmed_once_a_second_after_each_turn_and_never_during_one(
     controller.handle(Heard(next_turn, Transcript("Stop.", "en", (), 1.0, 0.1, "test"), 0.01))
     controller.handle(Clock(8 * second))
     assert trims == [second + 100, 8 * second]
+
+
+def test_the_pieces_of_one_sentence_are_heard_once_even_when_the_sound_card_places_them_apart(
+    controller: Controller,
+) -> None:
+    # On a sound card the speaker's position and the queued reference are counted on two clocks: the next piece
+    # of a sentence may be placed a few milliseconds after the last one ended. Its words are the same sentence's.
+    turn = _replying(controller)
+    controller.handle(Queued(turn, 0, "Anna is scared.", 0, 8000, True))
+    controller.handle(Queued(turn, 0, "Anna is scared.", 8040, 14000, False, continued=True))
+    controller.handle(Queued(turn, 1, "Anna is scared.", 14000, 20000, False))  # the same words again, said again
+    assert controller.current is not None
+    assert controller.current.heard(None) == "Anna is scared. Anna is scared."
+    assert controller.current.heard(11000) == "Anna is"  # cut in the first sentence's second piece

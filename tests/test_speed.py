@@ -175,6 +175,8 @@ def test_the_speed_goes_with_the_prompt_to_each_sentence_and_the_voice_speaks_at
             tts.handle(say)
         queued = [m for m in sent if isinstance(m, Queued)]
         lengths.append(sum(q.end - q.start for q in queued))
+        # (each sentence goes in half-second pieces: the later ones are its continuation, counted once as heard)
+        assert [q.continued for q in queued] == [i > 0 and q.index == queued[i - 1].index for i, q in enumerate(queued)]
         sent.clear()
     normal, slowest, fastest = lengths
     assert slowest > 1.2 * normal and fastest < 0.85 * normal

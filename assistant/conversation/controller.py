@@ -406,8 +406,8 @@ class Controller:
         if turn is None:
             return
         pieces = turn.pieces.setdefault(message.index, [])
-        if pieces and pieces[-1].text == message.text and pieces[-1].end == message.start:
-            pieces[-1].end = message.end  # the next piece of the same chunk
+        if pieces and message.continued and pieces[-1].text == message.text:
+            pieces[-1].end = message.end  # the next piece of the same chunk: its words are counted once
         else:
             pieces.append(Piece(message.text, message.start, message.end))
         self.echo.said(message.text, message.end)

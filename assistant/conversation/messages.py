@@ -181,6 +181,9 @@ class Queued:
     end: int
     first: bool  # the first audio of the turn
     reply: int = 0
+    # A later piece of the same synthesized chunk (its words are counted with the first piece's): it may not start
+    # where that one ended, a sound card's input and output clocks being two.
+    continued: bool = False
 
 
 @dataclass(frozen=True)

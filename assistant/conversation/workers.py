@@ -398,19 +398,21 @@ class Speaker:
                 return None
             return self._place(pcm, rate)
 
-    def speak(self, say: Say, text: str, pcm: np.ndarray, rate: int, first: bool) -> Queued | Literal["held"] | None:
+    def speak(self, say: Say, text: str, pcm: np.ndarray, rate: int, first: bool, continued: bool = False
+              ) -> Queued | Literal["held"] | None:
         """Queue a piece of sentence `say` (the Queued message for the controller), or hold it ("held": the
-        controller gets its Queued on release), or drop it (None: its turn or reply attempt has ended)."""
+        controller gets its Queued on release), or drop it (None: its turn or reply attempt has ended).
+        `continued`: a later piece of the chunk `text` (Queued.continued)."""
         with self.gate:
             if not self.turns.is_live(say.turn, say.reply):
                 return None
             if self._holding == (say.turn, say.reply):
-                self._held.append(Queued(say.turn, say.index, text, -1, -1, first, say.reply))
+                self._held.append(Queued(say.turn, say.index, text, -1, -1, first, say.reply, continued))
                 self._held_audio.append((pcm, rate))
                 self._held_samples += round(len(pcm) * SAMPLE_RATE / rate)
                 return "held"
             start, end = self._place(pcm, rate)
-            return Queued(say.turn, say.index, text, start, end, first, say.reply)
+            return Queued(say.turn, say.index, text, start, end, first, say.reply, continued)
 
     def _place(self, pcm: np.ndarray, rate: int) -> tuple[int, int]:
         end = self.audio.play(pcm, rate)
@@ -499,7 +501,7 @@ class TtsWorker(Worker[Synthesizer]):
                 self.speaker.wait_room(self.stop_event, self.beat)
                 pcm = chunk.pcm[offset : offset + piece]
                 first = self._first_of != (turn, reply)
-                queued = self.speaker.speak(message, chunk.text, pcm, chunk.sample_rate, first)
+                queued = self.speaker.speak(message, chunk.text, pcm, chunk.sample_rate, first, offset > 0)
                 if queued is None:
                     self.to_controller(dropped)
                     return
