@@ -115,9 +115,8 @@ def parse_list_request(text: str, recent: str | None = None, just_added: bool = 
         return None
     if alone is not None and _ELSEWHERE.search(alone["items"]):
         return None  # "put lunch with Sam on my calendar": somewhere that is no list
-    items = tuple(_items((off["items"] or off["items2"]) if off else alone["items"]))
-    words = {w for item in items for w in item.split()}
-    if not items or set(items) & _NOT_NAMES or words & _NOT_ITEMS:
+    items = _things((off["items"] or off["items2"]) if off else alone["items"])
+    if items is None:
         return None
     return ListRequest("list_remove" if off else "list_add", recent or "shopping", items)
 
@@ -143,11 +142,19 @@ def _first_things(said: str, filling: str) -> ListRequest | None:
     things = _FIRST_THINGS.match(said)
     if things is None or _NOT_THINGS.match(said) or _ELSEWHERE.search(said):
         return None
-    items = tuple(_items(things["items"]))
-    words = {w for item in items for w in item.split()}
-    if not items or set(items) & _NOT_NAMES or words & _NOT_ITEMS or any(len(i.split()) > 5 for i in items):
+    items = _things(things["items"])
+    if items is None or any(len(item.split()) > 5 for item in items):  # (talk, not things)
         return None
     return ListRequest("list_add", filling, items)
+
+
+def _things(said: str) -> tuple[str, ...] | None:
+    """The items `said` names, or None if it names none or something that is no item ("add 5 minutes", "it")."""
+    items = tuple(_items(said))
+    words = {w for item in items for w in item.split()}
+    if not items or set(items) & _NOT_NAMES or words & _NOT_ITEMS:
+        return None
+    return items
 
 
 # Things whose name has an "and" in it, bought as one ("bread and butter" is two).
