@@ -32,6 +32,9 @@ def said(text: str, now: datetime = MORNING) -> str | None:
         ("How long until 5 PM?", "Five o'clock PM is in five hours and fifty-four minutes."),
         ("how long until 5:30", "Five thirty PM is in six hours and twenty-four minutes."),  # the next 5:30
         ("how many hours until midnight", "Midnight is in twelve hours and fifty-four minutes."),
+        ("how long until tomorrow", "Midnight is in twelve hours and fifty-four minutes."),  # the day's end
+        ("how many hours are left in the day", "Midnight is in twelve hours and fifty-four minutes."),
+        ("how much time is left in the day", "Midnight is in twelve hours and fifty-four minutes."),  # not a timer's
         ("how many minutes until noon", "Noon is in fifty-four minutes."),
         ("how much time do I have until half past 11", "Eleven thirty AM is in twenty-four minutes."),
         ("how long until 9 am", "Nine o'clock AM tomorrow is in twenty-one hours and fifty-four minutes."),
@@ -45,7 +48,8 @@ def test_the_time_from_now_and_until_a_time_are_counted_from_the_clock(text: str
     "text",
     ["what time is it in tokyo", "what will it be in 3 hours", "how long until my alarm", "how long until christmas",
      "how long is a marathon", "what time will the game be on", "what time will it be in 4000 hours",
-     "how long until the pizza arrives", "what time was it when we met"],
+     "how long until the pizza arrives", "what time was it when we met", "how long until tomorrow night",
+     "how many hours left in the game"],
 )
 def test_other_questions_are_not_sums_with_the_time(text: str) -> None:
     assert clock_math.request(normalize(text)) is None  # (the first three are other skills')

@@ -1,5 +1,5 @@
 """Sums with the time of day: "what time will it be in 3 hours", "what time was it 45 minutes ago", "how long until
-5 PM", "how many minutes until midnight".
+5 PM", "how many minutes until midnight" (or "until tomorrow", "how many hours are left in the day").
 
 A language model does not know the time, so it cannot add to it; these are answered from the clock. A length is
 read as timers read it ("an hour and a half"); a time of day as alarms read one ("5 pm", "half past 6", "noon"),
@@ -23,7 +23,11 @@ _FROM_NOW = re.compile(r"^what (?:time (?:will it be|would it be|is it going to 
 _AGO = re.compile(r"^what time (?:was it|was it exactly|was it then) (?P<length>.+?) ago$")
 _UNTIL = re.compile(r"^(?:how long|how much (?:more )?time|how many (?:hours|minutes)(?: more)?)"
                     r" (?:is it |do i have |is there |are there |are left |left |have i got )?"
-                    r"(?:until|till|til|before|to) (?P<time>.+?)(?: today| tonight)?$")
+                    r"(?:until|till|til|before|to) (?P<time>.+?)(?: today| tonight)?$"
+                    r"|^how (?:many (?:hours|minutes)|much time) (?:is |are )?(?:there )?(?P<left>left) (?:in|of)"
+                    r" (?:the day|today)$")
+# The day's end said as a day: "how long until tomorrow", "until the end of the day": midnight.
+_DAY_END = frozenset({"tomorrow", "the end of the day", "the end of today", "the end of the day today"})
 
 
 def request(normalized: str) -> Callable[[datetime], str] | None:
@@ -36,7 +40,7 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
             return lambda now, seconds=seconds, back=back: _shifted(seconds, back, now)
     match = _UNTIL.match(asked)
     if match is not None:
-        said = f"at {match['time']}"
+        said = "at midnight" if match["left"] or match["time"] in _DAY_END else f"at {match['time']}"
         at = parse_clock_time(said)
         if at is not None and at.span == (0, len(said)):
             return lambda now: _until(at.next_after(now), now)
