@@ -154,6 +154,23 @@ def test_a_list_is_made_on_request_and_the_answer_to_what_to_put_on_it_goes_on_i
     assert skill.answer("cancel that", 0) is not None and "to-do" not in skill.lists.lists
 
 
+def test_what_has_run_out_is_offered_for_the_shopping_list_and_yes_puts_it_on() -> None:
+    skill = Skills(SKILLS)
+    assert said(skill, "we're out of milk") == "Should I put milk on your shopping list?"
+    assert said(skill, "yes") == "Okay, I've added milk to your shopping list."
+    assert said(skill, "I need to buy batteries and toilet paper") == (
+        "Should I put batteries and toilet paper on your shopping list?")
+    assert said(skill, "no thanks") == "Okay."
+    assert said(skill, "we're running low on milk") == "Yes, milk is on your shopping list."
+    assert said(skill, "we need more coffee") == "Should I put coffee on your shopping list?"
+    assert skill.answer("what time is it", 0) is not None
+    assert skill.answer("yes", 0) is None  # only just after the question
+    for talk in ("I'm out of ideas", "we need to talk", "we need a plan", "I need to get going", "we're out of time",
+                 "I'm out of here"):
+        assert skill.answer(talk, 0) is None, talk
+    assert skill.lists.lists == {"shopping": ["milk"]}
+
+
 @pytest.mark.parametrize(
     "text", ["add it to the list", "add 5 minutes to the timer", "make a list of fruits", "what is a shopping list",
              "tell me about lists", "remove that from my list",

@@ -4,7 +4,8 @@ list", "put sunscreen on the packing list", "is milk on my shopping list", "how 
 lists do I have", "what do I need from the store"; "add eggs" alone goes on the list the turn before used (else the
 shopping list), and just after adding, "and bread" too; "cross off eggs" takes it off that list. "Create a packing
 list", "make a new list called camping" makes an empty one and asks what to put on it: the next turn's words alone
-("sunscreen and a towel") are its first things.
+("sunscreen and a towel") are its first things. "We're out of milk", "I need to buy batteries" ask "Should I put
+milk on your shopping list?", and "yes" does.
 
 A list is named by the word or two before "list" ("grocery" is the shopping list, "todo" the to-do list; "the
 list" alone is the shopping list) and
@@ -67,6 +68,18 @@ _OFF_ALONE = re.compile(rf"^{ADDRESSING}(?:(?:cross|check|tick|scratch) off (?P<
 # Bought, so off the shopping list: "I got the milk", "we picked up eggs and bread", "I just bought the coffee".
 _BOUGHT = re.compile(r"^(?:okay |ok |so )?(?:i|we) (?:just |already )?(?:got|bought|picked up|grabbed|have got|have "
                      r"bought|have) (?P<items>[a-z' ,-]+?)(?: already| now| today)?$")
+# Needed, so perhaps for the shopping list (asked first: "I need to buy a new car" is talk as often as not).
+_NEEDED = re.compile(r"^(?:oh |so |well )?(?:(?:we are|we're|i am|i'm) (?:all |completely )?(?:out of|running low on"
+                     r"|low on)|(?:we|i) (?:have |just )?(?:ran|run) out of|(?:we|i) need to (?:buy|pick up)"
+                     r"|(?:we|i) need (?:some|more)|(?:we are|we're) going to need (?:some|more))"
+                     r" (?P<items>[a-z' ,-]+?)(?: again| now| today)?$")
+# What one is out of that no shop sells: "I'm out of ideas", "we're out of here".
+_NOT_BOUGHT = frozenset({"ideas", "idea", "patience", "breath", "luck", "energy", "words", "options", "here", "there",
+                         "town", "shape", "order", "control", "sight", "mind", "my mind", "bed", "work", "school",
+                         "the house", "the office", "line", "the way", "practice", "steam", "space", "room"})
+_YES = re.compile(r"^(?:yes|yeah|yep|yup|sure|please|yes please|ok|okay|do it|go ahead|please do|add it|add them"
+                  r"|put it on|sure thing|of course)(?: please| thanks| thank you)?$")
+_NO = re.compile(r"^(?:no|nope|no thanks|no thank you|do not|not now|no need|not yet)(?: thanks| thank you)?$")
 # Where a bare add puts something, when that is not a list (which _REQUESTS reads): "on my calendar", "in the fridge".
 _ELSEWHERE = re.compile(r"\b(?:to|on|in|onto|into) (?:my|the|our|your) ")
 # What the shopping list is for: "what do I need from the store", "what do I need to buy".
@@ -81,18 +94,22 @@ _NOT_ITEMS = frozenset({"timer", "timers", "alarm", "alarms", "reminder", "remin
 @dataclass(frozen=True)
 class ListRequest:
     intent: str  # list_add, list_remove, list_read, list_clear, list_check, list_count, list_names, list_create,
-    # list_later (nothing to put on a list just made yet)
+    # list_later (nothing to put on a list just made yet), list_offer (ask whether to add), list_declined
     name: str  # "shopping", "to-do", "packing"; "" for list_names
     items: tuple[str, ...] = ()
 
 
 def parse_list_request(text: str, recent: str | None = None, just_added: bool = False,
-                       filling: str | None = None) -> ListRequest | None:
+                       filling: str | None = None, offered: tuple[str, ...] = ()) -> ListRequest | None:
     """The list request `text` makes, else None. Read from lower-cased text with its commas (they part items).
     `recent`: the list the turn before used (a bare "add eggs" goes on it, else on the shopping list);
     `just_added`: the turn before added to it ("and eggs"); `filling`: the turn before made this list and asked
-    what to put on it."""
+    what to put on it; `offered`: the turn before asked whether to put these on the shopping list."""
     said = plain_words(text)
+    if offered and _YES.match(said):
+        return ListRequest("list_add", "shopping", offered)
+    if offered and _NO.match(said):
+        return ListRequest("list_declined", "shopping")
     if _LISTS.match(said):
         return ListRequest("list_names", "")
     create = _CREATE.match(said)
@@ -179,10 +196,11 @@ class Lists:
         self.recent: str | None = None  # the list the last turn used: "add eggs" goes on it
         self.just_added = False  # the last turn added to it: "and eggs" is more for it
         self.filling: str | None = None  # the last turn made this list: its things alone go on it
+        self.offered: tuple[str, ...] = ()  # the last turn asked whether to put these on the shopping list
 
     def new_turn(self) -> None:
         """The list used, and added to, is the last turn's only."""
-        self.recent, self.just_added, self.filling = None, False, None
+        self.recent, self.just_added, self.filling, self.offered = None, False, None, ()
 
     def act(self, request: ListRequest) -> tuple[str, str]:
         """Does what `request` asks: its reply (intent, text)."""
@@ -197,6 +215,11 @@ class Lists:
             return request.intent, self._create(request.name, items)
         if request.intent == "list_later":
             return request.intent, f"Okay, {called} is there when you need it."
+        if request.intent == "list_declined":
+            return request.intent, "Okay."
+        if request.intent == "list_offer":
+            self.offered = request.items
+            return request.intent, f"Should I put {spoken_list(list(request.items))} on {called}?"
         if request.intent == "list_check":
             found = [i for i in request.items if _find(i, items) is not None]
             missing = [i for i in request.items if i not in found]
@@ -248,6 +271,18 @@ class Lists:
             return f"You already have {a_list}. What should I put on it?"
         self.lists[name] = []
         return f"Okay, I've made you {a_list}. What should I put on it?"
+
+    def needed(self, text: str) -> ListRequest | None:
+        """"We're out of milk", "I need to buy batteries": whether to put them on the shopping list is asked (those
+        on it already are said to be); None if it names no things."""
+        said = _NEEDED.match(plain_words(text))
+        items = _things(said["items"]) if said else None
+        if items is None or set(items) & _NOT_BOUGHT:
+            return None
+        kept = self.lists.get("shopping", [])
+        if all(_find(item, kept) is not None for item in items):
+            return ListRequest("list_check", "shopping", items)  # "Yes, milk is on your shopping list."
+        return ListRequest("list_offer", "shopping", tuple(i for i in items if _find(i, kept) is None))
 
     def bought(self, text: str) -> ListRequest | None:
         """"I got the milk", "we bought eggs and bread": those of them on the shopping list come off it; None if

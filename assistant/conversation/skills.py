@@ -418,11 +418,11 @@ class Skills:
         if which is not None:
             return which
         lists_on = "lists" in self.enabled
-        on_list = parse_list_request(text, self.lists.recent, self.lists.just_added,
-                                     self.lists.filling) if lists_on else None
+        on_list = parse_list_request(text, self.lists.recent, self.lists.just_added, self.lists.filling,
+                                     self.lists.offered) if lists_on else None
         if on_list is not None:
             return on_list
-        bought = self.lists.bought(text) if lists_on else None
+        bought = (self.lists.bought(text) or self.lists.needed(text)) if lists_on else None
         if bought is not None:
             return bought
         on_notes = self.notes.request(text) if "notes" in self.enabled else None
