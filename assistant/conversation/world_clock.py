@@ -140,7 +140,7 @@ _FROM_THERE = re.compile(r"^(?:when is it|what time is it here when it is|what t
                          r"|^(?:what time is|what is) (?P<both>.+?) time(?: here| for me| in (?P<other>.+?))?"
                          r"(?: time)?$")
 # "what time zone is Tokyo in", "what is the time zone in Tokyo", "what time zone does Denver use"
-_ZONE_OF = re.compile(r"^(?:what|which) time ?zone (?:is (?P<place>.+?) in|does (?P<place2>.+?) (?:use|have|keep|have)"
+_ZONE_OF = re.compile(r"^(?:what|which) time ?zone (?:is (?P<place>.+?) in|does (?P<place2>.+?) (?:use|have|keep)"
                       r"|is (?:it )?in (?P<place3>.+?))$|^what is the time ?zone (?:in|of|for) (?P<place4>.+?)$")
 _HERE = r"(?:here|me|us|home)"
 _DIFFERENCE = re.compile(
@@ -253,12 +253,10 @@ def _from_there_request(match: re.Match[str]) -> Callable[[datetime], str] | Non
         there = there_now.replace(hour=hour, minute=at.minute, second=0, microsecond=0)
         if there <= there_now:
             there = (there_now + timedelta(days=1)).replace(hour=hour, minute=at.minute, second=0, microsecond=0)
-        target_name, target_zone = other if other is not None else ("here", None)
-        then = there.astimezone(target_zone) if target_zone is not None else there.astimezone()
-        base = here_now.astimezone(target_zone) if target_zone is not None else here_now
-        days = (then.date() - base.date()).days
+        where, target_zone = ("here", None) if other is None else (f"in {other[0]}", other[1])
+        then = there.astimezone(target_zone)  # (None: this device's zone)
+        days = (then.date() - here_now.astimezone(target_zone).date()).days
         day = "today" if days == 0 else "tomorrow" if days == 1 else f"on {WEEKDAYS[then.weekday()]}"
-        where = "here" if other is None else f"in {target_name}"
         return f"When it's {spoken_time(there)} in {name}, it's {spoken_time(then)} {where}, {day}."
 
     return answer
@@ -278,7 +276,7 @@ def _time_and_place(match: re.Match[str]) -> tuple[tuple[str, zoneinfo.ZoneInfo]
 
 
 def _zone_request(said: str) -> Callable[[datetime], str] | None:
-    """"Tokyo keeps JST, nine hours ahead of UTC; that is fourteen hours ahead of here." (its offset now)."""
+    """"Tokyo keeps JST, nine hours ahead of UTC. Tokyo is nine hours ahead of here." (its offsets now)."""
     found = _zoned(said)
     if found is None:
         return None
@@ -289,13 +287,7 @@ def _zone_request(said: str) -> Callable[[datetime], str] | None:
         offset = round((there.utcoffset() or timedelta()).total_seconds() / 60)
         abbreviation = there.tzname() or ""
         named = f"keeps {abbreviation}, " if abbreviation[:1].isalpha() else "is "  # (not "+04")
-        if offset == 0:
-            utc = "the same as UTC"
-        else:
-            hours, rest = divmod(abs(offset), 60)
-            length = f"{number_words(hours)} and a half hours" if rest == 30 and hours else spoken_duration(
-                abs(offset) * 60)
-            utc = f"{length} {'ahead of' if offset > 0 else 'behind'} UTC"
+        utc = "the same as UTC" if offset == 0 else f"{_hours(offset)} {'ahead of' if offset > 0 else 'behind'} UTC"
         return f"{name} {named}{utc}. {_difference(name, zone, 'here', None, now)}"
 
     return answer
@@ -319,11 +311,14 @@ def _difference(name: str, zone: zoneinfo.ZoneInfo, base: str, base_zone: zonein
     base_said = "here" if base_zone is None else base
     if minutes == 0:
         return f"{name} has the same time as {base_said}."
-    hours, rest = divmod(abs(minutes), 60)
-    length = (f"{number_words(hours)} and a half hours" if rest == 30 and hours
-              else spoken_duration(abs(minutes) * 60))  # "nine hours", "five hours and forty-five minutes"
     side = "ahead of" if minutes > 0 else "behind"
-    return f"{name} is {length} {side} {base_said}."
+    return f"{name} is {_hours(minutes)} {side} {base_said}."
+
+
+def _hours(minutes: int) -> str:
+    """A difference of clocks as said: "nine hours", "five and a half hours", "five hours and forty-five minutes"."""
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{number_words(hours)} and a half hours" if rest == 30 and hours else spoken_duration(abs(minutes) * 60)
 
 
 def zone_of(said: str) -> tuple[str, str] | None:
