@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from assistant.conversation.phrases import DAY_NAMES, question_of
+from assistant.conversation.phrases import BEYOND_CALENDAR, DAY_NAMES, question_of
 from assistant.conversation.spoken import WEEKDAYS, ordinal, spoken_date
 
 _MONTHS = tuple(calendar.month_name)[1:]
@@ -142,7 +142,7 @@ def _days_in(match: re.Match[str], now: datetime) -> str:
         month = _MONTHS.index(match["month"].title()) + 1
         year = int(match["year"]) if match["year"] else now.year + (month < now.month)
         if not 1 <= year <= 9999:
-            return "That is further than my calendar goes."
+            return BEYOND_CALENDAR
     days = calendar.monthrange(year, month)[1]
     if month == 2 and not match["year"]:
         return f"February has {days} days in {year}; in a leap year it has 29." if days == 28 else (

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 
 from assistant.conversation.holidays import HOLIDAYS
-from assistant.conversation.phrases import DAY_NAMES, MONTH_NAMES, days_ahead, question_of
+from assistant.conversation.phrases import BEYOND_CALENDAR, DAY_NAMES, MONTH_NAMES, days_ahead, question_of
 from assistant.conversation.sky import season_start
 from assistant.conversation.spoken import WEEKDAYS, spoken_date
 
@@ -144,12 +144,13 @@ def _off(name: str, today: date, days: int) -> Found | None:
         return None
 
 
-_UNTIL = re.compile(r"^(?:how many (?:more )?(?:days|sleeps) (?:is it |are there |are left |left )?"
-                    r"(?:until|till|til|before|to|between (?:now|today) and|from (?:now|today) (?:until|till|til|to))"
+# "until", "between now and", "from today until": a count from today (days or weeks)
+_FROM_TODAY_TO = (r"(?:is it |are there |are left |left )?(?:until|till|til|before|to|between (?:now|today) and"
+                  r"|from (?:now|today) (?:until|till|til|to))")
+_UNTIL = re.compile(rf"^(?:how many (?:more )?(?:days|sleeps) {_FROM_TODAY_TO}"
                     r"|how long (?:is it )?(?:until|till|til|before|to)|when is) (?P<day>.+)$"
                     r"|^when (?:does|will) (?P<day2>.+?) (?:start|begin|come)$")
-_WEEKS_UNTIL = re.compile(r"^how many (?:more )?weeks (?:is it |are there |are left |left )?(?:until|till|til|before"
-                          r"|to|between (?:now|today) and|from (?:now|today) (?:until|till|til|to)) (?P<day>.+)$")
+_WEEKS_UNTIL = re.compile(rf"^how many (?:more )?weeks {_FROM_TODAY_TO} (?P<day>.+)$")
 # "how many days between March 1st and April 15th", "how many weeks from Easter to Christmas"
 _BETWEEN = re.compile(r"^(?:how many (?P<unit>days|weeks)|how long) (?:are there |is it |is there )?"
                       r"(?:between (?P<between>.+)|from (?P<from>.+))$")
@@ -251,7 +252,7 @@ def _next_holiday(now: datetime) -> str:
     named, coming = _holidays(today)
     said = f"Today is {' and '.join(named)}. " if named else ""
     if coming is None:
-        return f"{said}That is further than my calendar goes."
+        return f"{said}{BEYOND_CALENDAR}"
     day, names = coming
     days = (day - today).days
     holiday = f"holiday is {names[0]}" if len(names) == 1 else f"holidays are {' and '.join(names)}"
@@ -372,12 +373,12 @@ def _counted_day(count: int, unit: str, back: bool, now: datetime) -> str:
         try:
             day = today + timedelta(days=sign * count * (7 if unit == "week" else 1))
         except OverflowError:
-            return "That is further than my calendar goes."
+            return BEYOND_CALENDAR
     else:
         months = today.year * 12 + today.month - 1 + sign * count * (12 if unit == "year" else 1)
         year, month = divmod(months, 12)
         if not 1 <= year <= 9999:
-            return "That is further than my calendar goes."
+            return BEYOND_CALENDAR
         last = (date(year + month // 11, (month + 1) % 12 + 1, 1) - timedelta(days=1)).day
         day = date(year, month + 1, min(today.day, last))  # a month on from the 31st is the month's last day
     length = f"{count} {unit}s" if count != 1 else f"a {unit}"

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from assistant.conversation.phrases import asked_question
+from assistant.conversation.phrases import asked_question, within_calendar
 from assistant.conversation.sky import phases_around
 from assistant.conversation.spoken import spoken_day
 from assistant.conversation.sun import aware
@@ -69,23 +69,13 @@ def request(normalized: str) -> Callable[[datetime], str] | None:
     kind, match = found
     said = next((value for name, value in match.groupdict().items() if value and name.startswith("phase")), "")
     if kind == "phase":
-        return _in_calendar(lambda now: _phase_answer(aware(now)))
+        return within_calendar(lambda now: _phase_answer(aware(now)))
     if kind == "is":
-        return _in_calendar(lambda now: _is_answer(aware(now), said))
+        return within_calendar(lambda now: _is_answer(aware(now), said))
     if said in ("crescent", "gibbous"):
         return None  # not one day: the language model's
     how_long = match.string.startswith("how")
-    return _in_calendar(lambda now: _next_answer(aware(now), _NAMED[said], how_long))
-
-
-def _in_calendar(answer: Callable[[datetime], str]) -> Callable[[datetime], str]:
-    """`answer`, or what is said when the phases around now fall outside the years 1 to 9999 (a clock set so)."""
-    def told(now: datetime) -> str:
-        try:
-            return answer(now)
-        except (ValueError, OverflowError):
-            return "That is further than my calendar goes."
-    return told
+    return within_calendar(lambda now: _next_answer(aware(now), _NAMED[said], how_long))
 
 
 def _phase_answer(now: datetime) -> str:

@@ -88,6 +88,20 @@ def asked_question(normalized: str, questions: Sequence[tuple[str, re.Pattern[st
     return next(((kind, match) for kind, pattern in questions if (match := pattern.fullmatch(asked))), None)
 
 
+BEYOND_CALENDAR = "That is further than my calendar goes."
+
+
+def within_calendar(answer: Callable[[datetime], str]) -> Callable[[datetime], str]:
+    """`answer`, or BEYOND_CALENDAR where working it out leaves the years 1 to 9999 (a clock set near their ends: the
+    day in another zone, the moon's next phase)."""
+    def told(now: datetime) -> str:
+        try:
+            return answer(now)
+        except (ValueError, OverflowError):
+            return BEYOND_CALENDAR
+    return told
+
+
 def match_phrase(normalized: str, intents: Sequence[PhraseIntent]) -> tuple[str, Callable[[datetime], str]] | None:
     """The first intent whose phrase `normalized` (text_norm) says with at most a few words before it and only
     _AFTER after."""

@@ -19,7 +19,7 @@ import zoneinfo
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from assistant.conversation.phrases import ClockTime, parse_clock_time
+from assistant.conversation.phrases import ClockTime, parse_clock_time, within_calendar
 from assistant.conversation.spoken import WEEKDAYS, number_words, spoken_date, spoken_duration, spoken_time
 
 # Places the tz database does not name, by zone.
@@ -153,16 +153,7 @@ _DIFFERENCE = re.compile(
 def request(normalized: str) -> Callable[[datetime], str] | None:
     """The answer, at a local moment, to a question about the time in a place in `normalized`, else None."""
     answer = _request(normalized)
-    if answer is None:
-        return None
-
-    def within_calendar(now: datetime) -> str:
-        try:
-            return answer(now)
-        except (OverflowError, ValueError):  # at the very ends of year 1 or 9999: the day there is off the calendar
-            return "That is further than my calendar goes."
-
-    return within_calendar
+    return None if answer is None else within_calendar(answer)  # (the day there may be off the calendar's ends)
 
 
 def _request(normalized: str) -> Callable[[datetime], str] | None:

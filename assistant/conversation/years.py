@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 
-from assistant.conversation.phrases import asked_question
+from assistant.conversation.phrases import BEYOND_CALENDAR, asked_question
 from assistant.conversation.spoken import spoken_month_day
 
 _MONTH = "|".join(m.lower() for m in calendar.month_name[1:])
@@ -122,6 +122,6 @@ def _shifted(now_year: int, years: int) -> str:
     if years == 0:
         return f"It's {year} now."
     if not 1 <= year <= 9999:
-        return "That is further than my calendar goes."
+        return BEYOND_CALENDAR
     length = "one year" if abs(years) == 1 else f"{abs(years)} years"
     return f"{length.capitalize()} ago it was {year}." if years < 0 else f"In {length} it'll be {year}."
