@@ -422,9 +422,9 @@ class Skills:
                                      self.lists.offered) if lists_on else None
         if on_list is not None:
             return on_list
-        bought = (self.lists.bought(text) or self.lists.needed(text)) if lists_on else None
-        if bought is not None:
-            return bought
+        bought_or_needed = (self.lists.bought(text) or self.lists.needed(text)) if lists_on else None
+        if bought_or_needed is not None:
+            return bought_or_needed
         on_notes = self.notes.request(text) if "notes" in self.enabled else None
         if on_notes is not None:
             return on_notes
