@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import math
@@ -242,6 +243,98 @@ def test_two_streams_at_different_rates_carry_the_reference_across() -> None:
     expected = np.clip(np.rint(resample(speech, 16000, 48000)), -32768, 32767)
     assert np.abs(played[first : first + len(expected)] - expected).max() <= 1  # and the speaker its 48 kHz form
     assert audio.stats().ref_slips == 0
+
+
+def _paired_duplexer() -> Duplexer:
+    """Two 16 kHz streams, 10 ms callbacks; the reference to play is a counter (1..30000), so that where each
+    reference sample came from is visible in the microphone chunk it was paired with."""
+    card = FakeCard()
+    plan = dataclasses.replace(plan_streams(AudioConfig(), card, card.devices()), duplex=False)
+    duplexer = Duplexer(plan, 60.0)
+    duplexer.reference.write((np.arange(16000 * 30) % 30000 + 1).astype(np.int16))
+    return duplexer
+
+
+def _pairing_offsets(duplexer: Duplexer, callbacks: list[float | None]) -> list[int | None]:
+    """Run `callbacks` (a DAC time: the speaker's; None: the microphone's) and return, per microphone chunk,
+    which reference position it was paired with less its own position (None: no reference)."""
+    mic = np.zeros((160, 2), np.int16)
+    out = np.zeros((160, 2), np.int16)
+    offsets: list[int | None] = []
+    for dac in callbacks:
+        if dac is not None:
+            duplexer.on_output(out, dac)
+            continue
+        duplexer.on_input(mic)
+        slot = duplexer.capture.peek()
+        assert slot is not None
+        ref, chunk = duplexer.capture_ref[slot], int(duplexer.capture_index[slot])
+        duplexer.capture.release()
+        offsets.append(None if ref[0] == 0 else (int(ref[0]) - 1 - chunk * 160) % 30000)
+        assert ref[0] == 0 or (np.diff(ref.astype(np.int64)) % 30000 == 1).all()  # in order within the chunk
+    return offsets
+
+
+def _jittery(blocks: int, dac_at: float, seed: int) -> list[float | None]:
+    """`blocks` 10 ms blocks of both streams, the two callbacks in an order that wanders over 3 blocks (as
+    through PulseAudio); the speaker's blocks heard from `dac_at` on, one after the other."""
+    rng = np.random.default_rng(seed)
+    callbacks: list[float | None] = []
+    outs = ins = 0
+    while ins < blocks or outs < blocks:
+        lead = outs - ins
+        if outs < blocks and (ins == blocks or lead < 0 or (lead < 2 and rng.random() < 0.5)):
+            callbacks.append(dac_at + 0.01 * outs)
+            outs += 1
+        else:
+            callbacks.append(None)
+            ins += 1
+    return callbacks
+
+
+def test_paired_streams_keep_the_reference_in_place_whichever_callback_comes_first() -> None:
+    """Read as a queue, the reference slipped a block each time the speaker's callback came late, and the echo
+    wandered by 10-20 ms within a reply through PulseAudio (the canceller never converged)."""
+    duplexer = _paired_duplexer()
+    offsets = _pairing_offsets(duplexer, _jittery(3000, 100.0, seed=1))
+    assert None not in offsets[3:]  # the cushion covers the jitter: every chunk has its reference
+    assert len(set(offsets[3:])) == 1 and duplexer.ref_slips == 0
+
+
+def test_paired_streams_follow_the_speakers_timeline_across_an_underrun() -> None:
+    """The speaker's callbacks stall for 80 ms and it plays silence meanwhile: everything after is heard 80 ms
+    later, and the reference follows, once the DAC times the stream guesses while it recovers (each block "heard"
+    as it is written) are over."""
+    duplexer = _paired_duplexer()
+    before = _jittery(300, 100.0, seed=2)
+    stall: list[float | None] = [None] * 8  # the microphone goes on
+    after = _jittery(300, 103.0 + 0.08, seed=3)
+    recovering = [i for i, dac in enumerate(after) if dac is not None][:4]
+    for n, i in enumerate(recovering):
+        after[i] = 103.08 + 0.002 * n
+    offsets = _pairing_offsets(duplexer, before + stall + after)
+    assert duplexer.speaker_jumps == 1 and duplexer.ref_slips == 0
+    settled_before, settled_after = set(offsets[100:300]), set(offsets[-250:])
+    assert len(settled_before) == 1 and len(settled_after) == 1 and None not in offsets[-250:]
+    assert settled_after.pop() - settled_before.pop() == -1280  # 80 ms of older reference for each chunk
+
+
+def test_paired_streams_without_dac_times_realign_after_a_stall() -> None:
+    duplexer = _paired_duplexer()
+    before = [None if dac is None else 0.0 for dac in _jittery(300, 1.0, seed=4)]
+    after = [None if dac is None else 0.0 for dac in _jittery(300, 1.0, seed=5)]
+    offsets = _pairing_offsets(duplexer, before + [None] * 20 + after)
+    assert duplexer.ref_slips == 1 and duplexer.speaker_jumps == 0
+    assert len(set(offsets[-250:])) == 1 and None not in offsets[-250:]  # paired again, steadily
+
+
+def test_paired_streams_start_over_when_the_speaker_starts_late() -> None:
+    """The first blocks' DAC times are guesses (PulseAudio: 0.6-0.9 s early): a jump that large pairs afresh."""
+    duplexer = _paired_duplexer()
+    early = [50.0, 50.01, 50.02]
+    offsets = _pairing_offsets(duplexer, [early[0], None, early[1], None, early[2], None, *_jittery(300, 50.8, 6)])
+    assert duplexer.speaker_restarts == 1 and duplexer.speaker_jumps == 0
+    assert len(set(offsets[-250:])) == 1 and None not in offsets[-250:]
 
 
 def test_the_callback_only_copies() -> None:

@@ -54,6 +54,7 @@ class AudioStats:
     callback_mean_us: float = 0.0  # time spent in the audio callback, mean and worst
     callback_max_us: float = 0.0
     ref_slips: int = 0  # two streams on separate clocks: reference re-aligned after clock drift
+    speaker_jumps: int = 0  # two streams: the speaker's timeline jumped (an underrun's silence), the reference followed
     errors: int = 0  # exceptions caught in the audio callback (the stream carries on)
     alsa_messages: int = 0  # alsa-lib's error messages while the streams ran (each kind logged once)
     input_latency_ms: float = 0.0  # the device latencies PortAudio reports: a first guess at the echo delay

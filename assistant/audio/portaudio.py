@@ -13,8 +13,10 @@ stretch of time, and stores the microphone block with the reference that went ou
 that pairing is the echo canceller's reference. Conversion of the microphone (channels, rate) happens in
 read(), on the consumer's thread. With one duplex stream the pairing is exact. Two streams run when the
 input and output need different rates, or the device is a sound server's ALSA plugin (PortAudio's duplex
-stream dies or stalls for seconds on those): the reference then follows through the played ring,
-re-aligned if the two clocks drift apart (counted as ref_slips).
+stream dies or stalls for seconds on those): the reference then follows through the played ring, read by
+position (`Duplexer._pair_reference`) a cushion behind the newest, so that the two callbacks' jitter does not
+move it; it follows the speaker's timeline when the device says that jumped (an underrun's silence: PortAudio's
+DAC times, `Duplexer._follow_speaker_clock`), and is re-aligned if the two clocks drift apart (ref_slips).
 
 alsa-lib's own messages (an underrun, a device that would not open) are caught instead of printed to stderr
 (alsa_log.py): the supervisor logs each distinct one once and counts them all; probing logs them at debug level.
@@ -59,6 +61,19 @@ from assistant.errors import ConfigurationError
 log = logging.getLogger(__name__)
 
 MAX_BLOCKS_PER_CALLBACK = 8  # 22.05 kHz needs 2, 11.025 kHz 4; odd rates would make huge callbacks
+# Paired streams: the reference is read this many callbacks behind the newest. The two streams' callbacks come in
+# either order, a block or two apart (through PulseAudio: the ring held 0-3 blocks when read, 6 after a stall).
+CUSHION_CALLBACKS = 2
+# A jump in the speaker's timeline (its DAC times) this large is followed once the same one (within SAME_JUMP_S)
+# was seen STEADY_CALLBACKS times in a row; smaller differences are the clock's drift or the timestamps' jitter
+# (0.1-0.3 ms through PulseAudio). Larger than MAX_JUMP_S: a stream that started late (its first blocks' times are
+# guesses), and the pairing starts again from the newest.
+JUMP_S = 0.002
+SAME_JUMP_S = 0.0002
+STEADY_CALLBACKS = 3
+MAX_JUMP_S = 0.5
+# Paired streams: this many microphone chunks in a row without their reference, while the speaker wrote, re-align it.
+STARVED_CHUNKS = 3
 ALSA_TEXTS_LOGGED = 50  # distinct alsa-lib messages logged by one CardIO; the rest are only counted
 
 
@@ -213,8 +228,22 @@ class Duplexer:
         self.speech = Ring(max(int(ring_seconds * plan.output_rate), plan.output_frames), (plan.output_channels,))
         self.reference = Ring(max(int(ring_seconds * SAMPLE_RATE), self.out_ref))
         self.played = Ring(8 * (self.in_ref + self.out_ref))  # reference of what went out, for the input side
-        # Paired streams: the played ring may hold this much before the reference is re-aligned.
-        self.slack = 3 * max(self.in_ref, self.out_ref)
+        # Paired streams: the reference is read `cushion` behind the newest, and re-aligned when the newest is
+        # `slack` further ahead than that (the speaker's clock runs faster) or, with no DAC times, behind.
+        callback = max(self.in_ref, self.out_ref)
+        self.cushion = 0 if plan.duplex else CUSHION_CALLBACKS * callback
+        self.slack = 3 * callback
+        self._block_s = self.out_ref / SAMPLE_RATE
+        self._origin: int | None = None  # reference position of microphone chunk 0 (consumer-owned)
+        self._shift_seen = 0
+        self._restarts_seen = 0
+        self._written_seen = 0
+        self._starved = 0  # chunks in a row that found the reference not yet written although the speaker wrote
+        self._next_dac: float | None = None  # when the next output block should be heard (producer-owned)
+        self._jump: float | None = None  # the speaker's timeline is jumping: by this much in the last callback
+        self._steady = 0  # ... the same jump in this many callbacks since
+        self.speaker_shift = 0  # 16 kHz samples the speaker's timeline has jumped, in all (producer-owned)
+        self.speaker_restarts = 0  # jumps too large to follow: pair again from the newest (producer-owned)
 
         self._ref_out = np.zeros(self.out_ref, np.int16)
         self._ramp_frames = (np.arange(1, plan.output_frames + 1, dtype=np.float32) / plan.output_frames)[:, None]
@@ -236,6 +265,7 @@ class Duplexer:
         self.input_overflows = 0
         self.output_underflows = 0
         self.ref_slips = 0
+        self.speaker_jumps = 0
         self.errors = 0
         self.callbacks = 0
         self.busy_ns = 0
@@ -253,9 +283,12 @@ class Duplexer:
             outdata.fill(0)
         self._account(started)
 
-    def on_output(self, outdata: np.ndarray) -> None:
+    def on_output(self, outdata: np.ndarray, dac_time: float = 0.0) -> None:
+        """`dac_time`: when the device says the block will be heard (PortAudio's outputBufferDacTime; 0: unknown)."""
         started = time.perf_counter_ns()
         try:
+            if dac_time > 0.0:
+                self._follow_speaker_clock(dac_time)
             self._output(outdata)
         except Exception:
             self.errors += 1
@@ -273,6 +306,11 @@ class Duplexer:
     def device_flags(self, input_overflow: bool, output_underflow: bool) -> None:
         self.input_overflows += input_overflow
         self.output_underflows += output_underflow
+
+    def restart_pairing(self) -> None:
+        """The streams are opened again: pair the reference afresh (call while no callback runs)."""
+        self._origin = None
+        self._next_dac = self._jump = None
 
     # ------------------------------------------------------------------------------------------- inner
 
@@ -309,25 +347,87 @@ class Duplexer:
             np.copyto(samples, scratch, casting="unsafe")
 
     def _input(self, indata: np.ndarray) -> None:
-        played = self.played
-        if played.available() > self.in_ref + self.slack:  # paired streams drifted: keep the newest
-            played.skip(played.available() - self.in_ref)
-            self.ref_slips += 1
         chunk = self.next_chunk
         self.next_chunk = chunk + 1
         slot = self.capture.reserve()
         if slot is None:  # read() fell behind: drop this chunk, counted; its index will show the gap
-            self.overflows += 1
-            played.skip(self.in_ref)
+            self.overflows += 1  # (its reference is skipped by the next chunk's position)
         else:
             self.capture_mic[slot] = indata
-            ref = self.capture_ref[slot]
-            count = played.read_into(ref)
-            if count < self.in_ref:
-                ref[count:] = 0
+            self._pair_reference(chunk, self.capture_ref[slot])
             self.capture_index[slot] = chunk
             self.capture.commit()
         self.data_ready.set()
+
+    def _pair_reference(self, chunk: int, ref: np.ndarray) -> None:
+        """Fill `ref` with the reference that went out as microphone chunk `chunk` came in.
+
+        Read by position: chunk c pairs with the reference from origin + c * in_ref on, so that which of two
+        streams' callbacks ran first does not move it (read as a queue, each time the speaker's callback came late
+        the reference slipped a block: its echo wandered by 10-20 ms within a reply, and the canceller never
+        converged). Reference not written yet reads as silence and is skipped when it comes; reference already
+        read (after the speaker's timeline jumped ahead) as silence too: the speaker was silent then."""
+        played = self.played
+        written = played.written  # before speaker_shift: the producer moves that first
+        if self._origin is None or self._restarts_seen != self.speaker_restarts:
+            self._origin = written - self.in_ref - self.cushion - chunk * self.in_ref
+            self._shift_seen, self._restarts_seen = self.speaker_shift, self.speaker_restarts
+        shift = self.speaker_shift
+        self._origin -= shift - self._shift_seen
+        self._shift_seen = shift
+        start = self._origin + chunk * self.in_ref
+        ahead = written - start - self.in_ref
+        if self._jump is None:  # (while the speaker's timeline jumps, its catch-up is neither drift nor a stall)
+            # Written to but still short: the speaker stalled and no jump in its times told how long (a driver
+            # without DAC times), or they told wrong.
+            short = ahead < -self.in_ref
+            self._starved = self._starved + 1 if short and written != self._written_seen else self._starved * short
+            if ahead > self.cushion + self.slack or self._starved >= STARVED_CHUNKS:
+                # The speaker's clock runs faster than the microphone's, or it stalled: back to the cushion behind
+                # the newest.
+                self._origin += ahead - self.cushion
+                start += ahead - self.cushion
+                self._starved = 0
+                self.ref_slips += 1
+        self._written_seen = written
+        if start > played.read:
+            played.skip(start - played.read)
+        gone = min(max(0, played.read - start), self.in_ref)
+        ref[:gone] = 0
+        count = played.read_into(ref[gone:])
+        ref[gone + count :] = 0
+
+    def _follow_speaker_clock(self, dac_time: float) -> None:
+        """Paired streams: notice the speaker's timeline jumping from when its blocks are heard (the output
+        callback). An underrun plays silence the reference does not hold: the echo of everything after comes that
+        much later (through PulseAudio: 25-180 ms, several times a reply on this machine while the models ran).
+        While the stream recovers, its times are guesses (steps of +-5-60 ms, the block "heard" as it is written);
+        the jump counts once the same one was seen STEADY_CALLBACKS times in a row, whole, against the timeline
+        before it. `speaker_shift` carries it to `_pair_reference`."""
+        expected = self._next_dac
+        self._next_dac = dac_time + self._block_s
+        if expected is None:
+            return
+        jump = dac_time - expected
+        self._next_dac = expected + self._block_s
+        if self._jump is None:
+            if abs(jump) < JUMP_S:  # steady: follow the clock's slow drift, not each timestamp's jitter
+                self._next_dac += 0.05 * jump
+            else:
+                self._jump, self._steady = jump, 0
+            return
+        self._steady = self._steady + 1 if abs(jump - self._jump) < SAME_JUMP_S else 0
+        self._jump = jump
+        if self._steady < STEADY_CALLBACKS:
+            return
+        shift = round(jump * SAMPLE_RATE)
+        if abs(jump) > MAX_JUMP_S:
+            self.speaker_restarts += 1
+        elif shift:
+            self.speaker_shift += shift
+            self.speaker_jumps += 1
+        self._next_dac = dac_time + self._block_s
+        self._jump = None
 
     def _account(self, started: int) -> None:
         spent = time.perf_counter_ns() - started
@@ -624,6 +724,7 @@ class CardIO:
             callback_mean_us=d.busy_ns / d.callbacks / 1000 if d.callbacks else 0.0,
             callback_max_us=d.busy_max_ns / 1000,
             ref_slips=d.ref_slips,
+            speaker_jumps=d.speaker_jumps,
             errors=d.errors,
             alsa_messages=self._alsa_count,
             input_latency_ms=1000 * latency[0],
@@ -682,6 +783,7 @@ class CardIO:
                 gone = time.monotonic() - lost_at
                 d.next_chunk = chunk_at + round(gone * self.plan.input_rate / self.plan.input_frames)
                 d.position = position_at + round(gone * SAMPLE_RATE / d.out_ref) * d.out_ref
+                d.restart_pairing()
                 self._chunk_at_open = d.next_chunk
                 self._handle = self._open(plan)
                 self._latency = self._handle.latency
@@ -821,7 +923,7 @@ class SoundDeviceBinding:
         def playback(outdata: np.ndarray, frames: int, when: Any, status: Any) -> None:
             if status:
                 duplexer.device_flags(False, status.output_underflow)
-            duplexer.on_output(outdata)
+            duplexer.on_output(outdata, when.outputBufferDacTime)
 
         output = sd.OutputStream(
             device=plan.output.index, samplerate=plan.output_rate, blocksize=plan.output_frames,

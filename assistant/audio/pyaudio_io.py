@@ -87,7 +87,7 @@ class PyAudioBinding:
         def playback(in_data: None, frames: int, when: Any, status: int) -> tuple[Any, int]:
             if status:
                 duplexer.device_flags(False, bool(status & underflow))
-            duplexer.on_output(out)
+            duplexer.on_output(out, when.get("output_buffer_dac_time", 0.0))
             return out.tobytes(), go_on
 
         common = {"format": pyaudio.paInt16, "start": False}
