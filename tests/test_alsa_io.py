@@ -25,7 +25,7 @@ from pulse_server import pulse_server  # noqa: F401 - the fixture
 
 from assistant.audio.devices import DeviceInfo, Kind
 from assistant.audio.io import DuplexBlock
-from assistant.audio.portaudio import CardIO, Duplexer, StreamPlan, Watchdog, plan_streams
+from assistant.audio.portaudio import BlockAssembler, CardIO, Duplexer, StreamPlan, Watchdog, plan_streams
 from assistant.audio.resample import resample
 from assistant.config import AudioConfig
 
@@ -269,9 +269,11 @@ def _pairing_offsets(duplexer: Duplexer, callbacks: list[float | None]) -> list[
         slot = duplexer.capture.peek()
         assert slot is not None
         ref, chunk = duplexer.capture_ref[slot], int(duplexer.capture_index[slot])
+        missing = int(duplexer.capture_missing[slot])
         duplexer.capture.release()
         offsets.append(None if ref[0] == 0 else (int(ref[0]) - 1 - chunk * 160) % 30000)
         assert ref[0] == 0 or (np.diff(ref.astype(np.int64)) % 30000 == 1).all()  # in order within the chunk
+        assert missing == np.count_nonzero(ref == 0)  # (the counter never plays 0): what never arrived is told
     return offsets
 
 
@@ -314,6 +316,7 @@ def test_paired_streams_follow_the_speakers_timeline_across_an_underrun() -> Non
         after[i] = 103.08 + 0.002 * n
     offsets = _pairing_offsets(duplexer, before + stall + after)
     assert duplexer.speaker_jumps == 1 and duplexer.ref_slips == 0
+    assert None in offsets[300:320]  # (told as missing: the speaker played, what is unknown)
     settled_before, settled_after = set(offsets[100:300]), set(offsets[-250:])
     assert len(settled_before) == 1 and len(settled_after) == 1 and None not in offsets[-250:]
     assert settled_after.pop() - settled_before.pop() == -1280  # 80 ms of older reference for each chunk
@@ -335,6 +338,19 @@ def test_paired_streams_start_over_when_the_speaker_starts_late() -> None:
     offsets = _pairing_offsets(duplexer, [early[0], None, early[1], None, early[2], None, *_jittery(300, 50.8, 6)])
     assert duplexer.speaker_restarts == 1 and duplexer.speaker_jumps == 0
     assert len(set(offsets[-250:])) == 1 and None not in offsets[-250:]
+
+
+def test_blocks_tell_whether_their_reference_arrived() -> None:
+    """A chunk of 20 ms at 22.05 kHz makes two 10 ms blocks: both are marked when part of its reference never
+    arrived, so that the front-end and the listener do not judge its echo by a reference of silence."""
+    card = FakeCard(rate=22050)
+    plan = dataclasses.replace(plan_streams(AudioConfig(), card, card.devices()), duplex=False)
+    assembler = BlockAssembler(plan)
+    mic = np.zeros((plan.input_frames, plan.input_channels), np.int16)
+    for index, missing in enumerate([0, 0, 37, 0, 320]):
+        assembler.add(index, mic, np.ones(plan.input_blocks * plan.block_samples, np.int16), missing)
+    blocks = list(assembler.ready)
+    assert [b.ref_missing for b in blocks][:8] == [False, False, False, False, True, True, False, False]
 
 
 def test_the_callback_only_copies() -> None:

@@ -162,6 +162,28 @@ def test_while_the_playback_delay_is_measured_speech_within_a_second_of_our_play
     assert [judge(gate, noise(3000.0), noise(300.0), 0.9) for _ in range(3)][-1] == 0.9
 
 
+def test_a_window_whose_reference_never_arrived_is_taken_for_our_echo_and_its_tail_expected_after_it() -> None:
+    """Two streams: the speaker stalled and played in bursts, and the reference of that stretch never arrived; its
+    echo (loud, uncancelled) is no voice, and the echo after it is expected as after our loudest playing."""
+    gate = DoubleTalkGate()
+    noise = noise_windows(4)
+    for _ in range(40):  # a reply plays; the canceller leaves its echo 20 dB down
+        judge(gate, noise(300.0), noise(3000.0), 0.9)
+    model = gate.echo
+    learnt = (model.near_leak, model.far_leak)
+    # The stall's echo as loud as our playing, scored as speech by Silero, with no reference.
+    missing = [gate.probability(noise(3000.0), noise(3000.0), np.zeros(WINDOW, np.int16), 0.9, THRESHOLD,
+                                reference_missing=True) for _ in range(5)]
+    assert missing == [0.0] * 5 and (model.near_leak, model.far_leak) == learnt  # nothing learnt from it
+    assert level_db(noise(3000.0)) - 2 < model.levels[0] == model.loudest  # ... expected as our loudest
+    # Without the flag the same windows are a voice 20 dB over the echo: they pass.
+    assert [judge(gate, noise(3000.0), noise(3000.0), 0.9) for _ in range(3)][-1] == 0.9
+    # With the speaker long quiet, a missing reference says nothing of our echo.
+    quiet = DoubleTalkGate()
+    assert quiet.probability(noise(3000.0), noise(3000.0), np.zeros(WINDOW, np.int16), 0.9, THRESHOLD,
+                             reference_missing=True) == 0.9
+
+
 def test_a_canceller_that_started_over_is_learnt_afresh_where_learning_keeps_it() -> None:
     """A new canceller passes other echo than the old one did: what the model learnt of the old one's leaks is
     dropped, as at start-up. It was trained before it started (the measured stretch, replayed), so its leaks are

@@ -290,6 +290,23 @@ def test_the_aligned_reference_lines_up_with_the_echo(config: FrontendConfig, la
     np.testing.assert_array_equal(np.concatenate(aligned), expected)
 
 
+@pytest.mark.parametrize(("config", "lag_ms"), [
+    (FrontendConfig(playback_delay_ms=120.0, aec_tail_ms=200), 120),
+    (FrontendConfig(aec=False, playback_delay_ms=120.0), 0),
+])
+def test_a_reference_that_never_arrived_is_flagged_where_its_echo_falls(config: FrontendConfig, lag_ms: int) -> None:
+    """DuplexBlock.ref_missing, delayed as the reference is: the microphone frames that hold the echo of what
+    played while the reference was missing."""
+    reference = np.random.default_rng(7).integers(-30000, 30000, FRAME).astype(np.int16)
+    with FrontEnd(config, FRAME) as frontend:
+        flags = []
+        for i in range(40):
+            frontend.process(np.zeros(FRAME, np.int16), reference, reference_missing=i in (3, 4))
+            flags.append(frontend.aligned_reference_missing)
+    lag = lag_ms * RATE // 1000 // FRAME  # whole frames here
+    assert [i for i, flag in enumerate(flags) if flag] == [3 + lag, 4 + lag]
+
+
 @pytest.mark.parametrize("delay", [0, 1, 159, 160, 161, 1000])
 def test_the_delay_line_delays_by_exactly_its_length(delay: int) -> None:
     signal = np.random.default_rng(5).integers(-30000, 30000, 40 * FRAME).astype(np.int16)

@@ -89,13 +89,20 @@ class AudioFrontEnd(Protocol):
         it): how far `aligned_reference` lags the reference, and how late what we play now reaches the room."""
         ...
 
-    def process(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        """The cleaned mic frame; `reference` is what the speaker played during the same block."""
+    def process(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray | None = None, *,
+                reference_missing: bool = False) -> np.ndarray:
+        """The cleaned mic frame; `reference` is what the speaker played during the same block (`reference_missing`:
+        part of it never arrived, DuplexBlock.ref_missing)."""
         ...
 
     @property
     def aligned_reference(self) -> np.ndarray:
         """The last `process` call's reference delayed by the playback delay: lined up with its echo in `mic`."""
+        ...
+
+    @property
+    def aligned_reference_missing(self) -> bool:
+        """Whether part of `aligned_reference` never arrived: the echo in `mic` is then of something unknown."""
         ...
 
     def close(self) -> None: ...
@@ -298,6 +305,9 @@ class FrontEnd:
         self._work = np.zeros(frame_size, dtype=np.int16)
         self._aligned = np.zeros(frame_size, dtype=np.int16)
         self._aligned_delay: DelayLine | None = None  # the whole playback delay, for aligned_reference
+        self._missing_delay: DelayLine | None = None  # ... and for whether it arrived (1: a sample that did not)
+        self._missing_frames = (np.zeros(frame_size, dtype=np.int16), np.ones(frame_size, dtype=np.int16))
+        self._aligned_missing = False
         self.canceller_restarts = 0  # times the canceller started over (a new delay compensation)
         # Speex's canceller high-passes the mic itself (a DC notch), so a second filter would only cost time.
         self._dc = DcBlocker(frame_size) if config.remove_dc and not config.aec else None
@@ -364,6 +374,7 @@ class FrontEnd:
         aligned = None
         if samples != (self._aligned_delay.delay if self._aligned_delay else 0):
             aligned = self._aligned_delay = DelayLine(samples, self.frame_size) if samples > 0 else None
+            self._missing_delay = DelayLine(samples, self.frame_size) if samples > 0 else None
         delay = max(0, samples - self.headroom_samples)
         restarted = delay != (self._delay.delay if self._delay is not None else 0) or (
             played is not None and _ends_quiet(played[0], self.sample_rate))
@@ -456,7 +467,8 @@ class FrontEnd:
         """The "auto" measurement, once it succeeded."""
         return self._measured
 
-    def process(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    def process(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray | None = None, *,
+                reference_missing: bool = False) -> np.ndarray:
         """The cleaned mic frame: into `out` when given, else a new array (it is handed to another thread)."""
         n = self.frame_size
         check_frame(mic, n, "microphone frame")
@@ -478,6 +490,10 @@ class FrontEnd:
             delayed = self._delay.push(reference) if self._delay is not None else reference
             work[:] = self._echo.cancel(work, delayed)
         self._aligned[:] = self._aligned_delay.push(reference) if self._aligned_delay is not None else reference
+        missing = self._missing_frames[reference_missing]
+        self._aligned_missing = bool(
+            (self._missing_delay.push(missing) if self._missing_delay is not None else missing).any()
+        )
         if self._pre is not None:
             self._pre.run(work)
         if out is None:
@@ -493,6 +509,12 @@ class FrontEnd:
         the echo by the whole delay (100-250 ms through USB audio or a sound server), the canceller's by its
         headroom. An internal buffer, overwritten by the next call."""
         return self._aligned
+
+    @property
+    def aligned_reference_missing(self) -> bool:
+        """Whether `aligned_reference` lines up with reference that never arrived (`process`'s `reference_missing`,
+        delayed as the reference is): the echo in that call's `mic` is of something unknown."""
+        return self._aligned_missing
 
     def _finish_probe(self) -> None:
         assert self._probe is not None

@@ -36,6 +36,9 @@ class DuplexBlock:
     mic: np.ndarray  # int16 [block_samples], 16 kHz mono, as captured (converted from the device format)
     ref: np.ndarray  # int16 [block_samples]: what was sent to the speaker during the same block (16 kHz)
     index: int  # block number on the microphone clock; a jump means blocks were lost (counted in stats)
+    # Part of `ref` never arrived (two streams: the speaker stalled or its timeline jumped), so what the speaker
+    # played then is unknown: its echo cannot be cancelled or told from a voice by its level.
+    ref_missing: bool = False
 
 
 @dataclass(frozen=True)

@@ -219,12 +219,14 @@ class Duplexer:
                 ("index", np.int64),
                 ("mic", np.int16, (plan.input_frames, plan.input_channels)),
                 ("ref", np.int16, (self.in_ref,)),
+                ("missing", np.int32),  # reference samples that never arrived (see _pair_reference)
             ]
         )
         self.capture = Ring(chunks, (), record)  # microphone chunks with their reference, for read()
         self.capture_index = self.capture.buffer["index"]
         self.capture_mic = self.capture.buffer["mic"]
         self.capture_ref = self.capture.buffer["ref"]
+        self.capture_missing = self.capture.buffer["missing"]
         self.speech = Ring(max(int(ring_seconds * plan.output_rate), plan.output_frames), (plan.output_channels,))
         self.reference = Ring(max(int(ring_seconds * SAMPLE_RATE), self.out_ref))
         self.played = Ring(8 * (self.in_ref + self.out_ref))  # reference of what went out, for the input side
@@ -354,13 +356,14 @@ class Duplexer:
             self.overflows += 1  # (its reference is skipped by the next chunk's position)
         else:
             self.capture_mic[slot] = indata
-            self._pair_reference(chunk, self.capture_ref[slot])
+            self.capture_missing[slot] = self._pair_reference(chunk, self.capture_ref[slot])
             self.capture_index[slot] = chunk
             self.capture.commit()
         self.data_ready.set()
 
-    def _pair_reference(self, chunk: int, ref: np.ndarray) -> None:
-        """Fill `ref` with the reference that went out as microphone chunk `chunk` came in.
+    def _pair_reference(self, chunk: int, ref: np.ndarray) -> int:
+        """Fill `ref` with the reference that went out as microphone chunk `chunk` came in; return how many of its
+        samples never arrived (zeros in `ref`, although the speaker may have played something then).
 
         Read by position: chunk c pairs with the reference from origin + c * in_ref on, so that which of two
         streams' callbacks ran first does not move it (read as a queue, each time the speaker's callback came late
@@ -396,6 +399,7 @@ class Duplexer:
         ref[:gone] = 0
         count = played.read_into(ref[gone:])
         ref[gone + count :] = 0
+        return self.in_ref - count
 
     def _follow_speaker_clock(self, dac_time: float) -> None:
         """Paired streams: notice the speaker's timeline jumping from when its blocks are heard (the output
@@ -459,15 +463,18 @@ class BlockAssembler:
         self._next_index = 0  # index of the first pending block
         self._mic = np.zeros(0, np.int16)
         self._ref = np.zeros(0, np.int16)
+        self._missing = np.zeros(0, bool)  # per reference sample: it never arrived
 
-    def add(self, index: int, mic: np.ndarray, ref: np.ndarray) -> None:
-        """Take one chunk: mic frames [frames, channels] int16 and its 16 kHz reference (read, not kept)."""
+    def add(self, index: int, mic: np.ndarray, ref: np.ndarray, missing: int = 0) -> None:
+        """Take one chunk: mic frames [frames, channels] int16 and its 16 kHz reference (read, not kept), of
+        which `missing` samples never arrived (the chunk's blocks are marked whole)."""
         if index != self._next_chunk:
             self._restart(index)
         self.check.update(self.picker.used(mic))
         converted = to_int16(self.resampler.process(self.picker.mono(mic)))
         self._mic = np.concatenate([self._mic, converted])
         self._ref = np.concatenate([self._ref, ref])
+        self._missing = np.concatenate([self._missing, np.full(len(ref), missing > 0)])
         self._next_chunk = index + 1
         self._emit()
 
@@ -477,6 +484,7 @@ class BlockAssembler:
         self.resampler.reset()
         self._mic = np.zeros(0, np.int16)
         self._ref = np.zeros(0, np.int16)
+        self._missing = np.zeros(0, bool)
         first = index * self.blocks_per_chunk
         self.lost_blocks += max(0, first - self._next_index)
         self._next_index = first
@@ -485,13 +493,15 @@ class BlockAssembler:
         block = self.block
         usable = min(len(self._mic), len(self._ref)) // block * block
         for start in range(0, usable, block):
-            self.ready.append(
-                DuplexBlock(self._mic[start : start + block], self._ref[start : start + block], self._next_index)
-            )
+            self.ready.append(DuplexBlock(
+                self._mic[start : start + block], self._ref[start : start + block], self._next_index,
+                ref_missing=bool(self._missing[start : start + block].any()),
+            ))
             self._next_index += 1
         if usable:
             self._mic = self._mic[usable:].copy()
             self._ref = self._ref[usable:].copy()
+            self._missing = self._missing[usable:].copy()
 
 
 class SpeechFeed:
@@ -667,7 +677,8 @@ class CardIO:
                 return assembler.ready.popleft()
             slot = d.capture.peek()
             if slot is not None:
-                assembler.add(int(d.capture_index[slot]), d.capture_mic[slot], d.capture_ref[slot])
+                assembler.add(int(d.capture_index[slot]), d.capture_mic[slot], d.capture_ref[slot],
+                              int(d.capture_missing[slot]))
                 d.capture.release()
                 continue
             remaining = deadline - time.monotonic()

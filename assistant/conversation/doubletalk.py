@@ -444,7 +444,7 @@ class DoubleTalkGate:
         self._user_turn = True
 
     def probability(self, clean: np.ndarray, mic: np.ndarray, reference: np.ndarray, p: float, threshold: float,
-                    *, delay_known: bool = True) -> float:
+                    *, delay_known: bool = True, reference_missing: bool = False) -> float:
         """`clean`: the window as the VAD got it; `mic`: the same window of the raw microphone; `reference`:
         what the speaker played then, delayed to line up with its echo in `mic` when `delay_known`.
 
@@ -453,8 +453,13 @@ class DoubleTalkGate:
         100-200 ms late, the echo model took the first reply's own echo for the user, which barged in again and
         again. Until then, speech within that second of our playback is taken for our echo (no duck, no
         barge-in); the model learns as usual (the delay is mostly within its reach; when it is not, the canceller
-        starts over and so does the model: `canceller_restarted`)."""
-        decided = self._decide(clean, mic, reference, p, threshold)
+        starts over and so does the model: `canceller_restarted`).
+
+        `reference_missing`: part of the reference never arrived (CleanBlock.ref_missing): see `_unknown_echo`."""
+        if reference_missing and self.echo.active:
+            decided = self._unknown_echo(p, threshold)
+        else:
+            decided = self._decide(clean, mic, reference, p, threshold)
         self._speech_like = p >= threshold
         if not delay_known:
             self._since_played = 0 if self.echo.levels[0] >= ACTIVE_DB else self._since_played + 1  # just pushed
@@ -469,6 +474,16 @@ class DoubleTalkGate:
                 self.tail.windows, self._evidence, decided >= threshold,
             ))
         return decided
+
+    def _unknown_echo(self, p: float, threshold: float) -> float:
+        """A window while the speaker plays whose reference partly never arrived (two streams: the speaker stalled
+        and played in bursts, DuplexBlock.ref_missing): its echo is uncancelled and of unknown level. Taken for our
+        echo, and for as loud as the loudest we played lately, so that its tail is expected after it; nothing is
+        learnt from it. (Through PulseAudio, a stall of 100-150 ms as a reply resumed left that much of its echo
+        with no reference, 70 dB at the microphone, and it interrupted the reply.)"""
+        self.echo.push(self.echo.loudest)
+        self.gated += p >= threshold
+        return 0.0
 
     def _decide(self, clean: np.ndarray, mic: np.ndarray, reference: np.ndarray, p: float, threshold: float
                 ) -> float:

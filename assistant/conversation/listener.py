@@ -99,6 +99,7 @@ class Listener:
         self._windows = Reframer(vad.window)
         self._references = Reframer(vad.window)
         self._mics = Reframer(vad.window)
+        self._ref_missing = False  # the last block's reference was incomplete (CleanBlock.ref_missing)
         self.wake = wake
         self.headroom = EchoHeadroom.from_config(config)
         self.policy = EndpointPolicy(config)
@@ -179,6 +180,7 @@ class Listener:
         events: list[VadEvent] = []
         threshold = self.segmenter.threshold
         now = block.sample + len(block.pcm)
+        missing = self._ref_missing or block.ref_missing  # the window holds the rest of the last block too
         for window, mic, reference in zip(
             self._windows.blocks(block.pcm), self._mics.blocks(block.mic), self._references.blocks(block.ref),
             strict=True,
@@ -186,7 +188,8 @@ class Listener:
             if self._earcon is not None:
                 reference = self._earcon_reference(reference, now)
             p = self.gate.probability(window, mic, reference, self.vad.probability(window), threshold,
-                                      delay_known=block.delay_known)
+                                      delay_known=block.delay_known, reference_missing=missing)
+            missing = block.ref_missing
             events += self.segmenter.push(p, hangover_ms=hangover)
             fresh_p = None
             if self.fresh is not None:
@@ -195,6 +198,7 @@ class Listener:
                 fresh_p = self.fresh.push(window, p, threshold, sound=sound)
             if self.fresh_record is not None:
                 self.fresh_record.append(fresh_p)
+        self._ref_missing = block.ref_missing
         return events
 
     def _earcon_reference(self, reference: np.ndarray, now: int) -> np.ndarray:

@@ -30,6 +30,7 @@ class CleanBlock:
     canceller_reach_ms: float  # how far into the echo the present one reaches (AudioFrontEnd)
     delay_known: bool = True  # False: the playback delay is still being measured (`ref` may run ahead of its echo)
     playback_delay: int = 0  # samples from playing a block to hearing it (AudioFrontEnd.playback_delay)
+    ref_missing: bool = False  # part of `ref` never arrived: the echo in `mic` is of something unknown
 
 
 # ------------------------------------------------------------------------------------- listener -> stt

@@ -241,11 +241,12 @@ class AudioWorker:
                 block = self.audio.read(POLL_S)
                 if block is None:
                     continue
-                clean = self.frontend.process(block.mic, block.ref)
+                clean = self.frontend.process(block.mic, block.ref, reference_missing=block.ref_missing)
                 reference = self.frontend.aligned_reference.copy()
                 self.to_listener(CleanBlock(clean, block.mic, reference, block.index * size,
                                             self.frontend.canceller_restarts, self.frontend.canceller_reach_ms,
-                                            self.frontend.delay_known, self.frontend.playback_delay))
+                                            self.frontend.delay_known, self.frontend.playback_delay,
+                                            self.frontend.aligned_reference_missing))
         except Exception:
             log.exception("the audio thread failed; stopping")
             self.stop_event.set()
