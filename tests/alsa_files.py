@@ -64,9 +64,13 @@ def main() -> int:
     parser.add_argument("--ring-seconds", type=float, default=30.0)
     args = parser.parse_args()
 
+    from assistant.audio import portaudio
     from assistant.audio.io import open_audio
     from assistant.config import AudioConfig
 
+    if "ALSA_CONFIG_PATH" in os.environ:  # (alsa_env): "default" is the file plugin, whatever sound server runs
+        # One duplex stream, as on a card (with PulseAudio running, "default" is taken for its two streams).
+        portaudio.running_sound_servers = lambda: []
     config = AudioConfig(
         backend=args.backend, input_rate=args.rate, output_rate=args.rate, input_channels=args.channels,
         input_channel=args.channel, block_ms=args.block_ms, ring_seconds=args.ring_seconds,
