@@ -231,7 +231,7 @@ class Duplexer:
         self.reference = Ring(max(int(ring_seconds * SAMPLE_RATE), self.out_ref))
         self.played = Ring(8 * (self.in_ref + self.out_ref))  # reference of what went out, for the input side
         # Paired streams: the reference is read `cushion` behind the newest, and re-aligned when the newest is
-        # `slack` further ahead than that (the speaker's clock runs faster) or, with no DAC times, behind.
+        # `slack` further ahead than that (the speaker's clock runs faster) or stays behind (STARVED_CHUNKS).
         callback = max(self.in_ref, self.out_ref)
         self.cushion = 0 if plan.duplex else CUSHION_CALLBACKS * callback
         self.slack = 3 * callback
@@ -267,7 +267,7 @@ class Duplexer:
         self.input_overflows = 0
         self.output_underflows = 0
         self.ref_slips = 0
-        self.speaker_jumps = 0
+        self.speaker_jumps = 0  # jumps in the speaker's timeline the reference followed
         self.errors = 0
         self.callbacks = 0
         self.busy_ns = 0
@@ -383,8 +383,10 @@ class Duplexer:
         if self._jump is None:  # (while the speaker's timeline jumps, its catch-up is neither drift nor a stall)
             # Written to but still short: the speaker stalled and no jump in its times told how long (a driver
             # without DAC times), or they told wrong.
-            short = ahead < -self.in_ref
-            self._starved = self._starved + 1 if short and written != self._written_seen else self._starved * short
+            if ahead >= -self.in_ref:
+                self._starved = 0
+            elif written != self._written_seen:
+                self._starved += 1
             if ahead > self.cushion + self.slack or self._starved >= STARVED_CHUNKS:
                 # The speaker's clock runs faster than the microphone's, or it stalled: back to the cushion behind
                 # the newest.
@@ -409,8 +411,8 @@ class Duplexer:
         the jump counts once the same one was seen STEADY_CALLBACKS times in a row, whole, against the timeline
         before it. `speaker_shift` carries it to `_pair_reference`."""
         expected = self._next_dac
-        self._next_dac = dac_time + self._block_s
         if expected is None:
+            self._next_dac = dac_time + self._block_s
             return
         jump = dac_time - expected
         self._next_dac = expected + self._block_s
