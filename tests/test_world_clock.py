@@ -180,7 +180,30 @@ def test_a_places_time_zone_is_its_offset_now(text: str, now: datetime, reply: s
 
 
 @pytest.mark.parametrize(
+    ("text", "reply"),
+    [
+        ("what time is it pacific time", "It's one o'clock AM Pacific time."),
+        ("What time is it in Eastern time?", "It's four o'clock AM Eastern time."),
+        ("what time is it PST", "It's one o'clock AM Pacific time."),  # the abbreviation in any season
+        ("what's the time in central daylight time", "It's three o'clock AM Central time."),
+        ("what is 5 pm pacific time", "When it's five o'clock PM Pacific time, it's one o'clock AM here, tomorrow."),
+        ("what is 9 am eastern time in london", "When it's nine o'clock AM Eastern time, it's two o'clock PM in "
+         "London, today."),
+        ("what is 9 am tokyo time in pacific time", "When it's nine o'clock AM in Tokyo, it's four o'clock PM Pacific "
+         "time, today."),
+        ("what time will it be in mountain time at 5 pm", "When it's five o'clock PM here, it's ten o'clock AM "
+         "Mountain time."),
+        ("what's the time difference with central time", "Central time is six hours behind here."),
+    ],
+)
+def test_north_americas_zones_by_name(text: str, reply: str) -> None:
+    """Said as people say them, and said back as a zone, not a place ("in Pacific time")."""
+    assert said(text, datetime(2026, 11, 26, 9, 0)) == reply
+
+
+@pytest.mark.parametrize(
     "text", ["when is it 9 in tokyo", "what time is 3 pm narnia time", "what time zone is narnia in",
+             "what time is it in the pacific", "what time is it lunch time",
              "what is the best time in tokyo"],
 )
 def test_a_time_there_without_am_or_pm_or_a_place_not_known_is_the_models(text: str) -> None:

@@ -7,8 +7,9 @@ between New York and Paris"; and a place's time zone: "what time zone is Tokyo i
 A language model cannot know the time anywhere; the device knows it here and the time zone rules of the world
 (the tz database: Debian's tzdata, or the tzdata package), summer time included. Places are the tz database's
 cities ("Tokyo", "New York", "Sao Paulo") and a short list of countries, states and big cities it names by
-another ("Japan", "California", "San Francisco"). A country with several zones ("Australia", "the US") is
-answered with the time in its main cities. A place not known here is left to the language model.
+another ("Japan", "California", "San Francisco"), and North America's zones by name ("Pacific time", "5 PM
+Eastern", "PST"). A country with several zones ("Australia", "the US") is answered with the time in its main
+cities. A place not known here is left to the language model.
 """
 
 from __future__ import annotations
@@ -102,6 +103,16 @@ _SEVERAL_NAMES = {name: "united states" for name in ("usa", "us", "u s", "u s a"
                                                       "states")}
 _TITLE_EXCEPTIONS = {"united states": "the United States", "uk": "the UK", "the uk": "the UK", "uae": "the UAE",
                      "nyc": "New York City", "la": "L.A.", "l a": "L.A.", "washington dc": "Washington, D.C."}
+# North America's zones by name, as people say them ("Pacific time", "5 PM Eastern", "PST"), said back as
+# "Pacific time". ("Eastern" alone in a question about the time: the zone, not a place.)
+_ZONE_NAMES = {"pacific": "America/Los_Angeles", "mountain": "America/Denver", "central": "America/Chicago",
+               "eastern": "America/New_York", "atlantic": "America/Halifax"}
+for _word, _key in _ZONE_NAMES.items():
+    _names = (_word, f"{_word} time", f"{_word} standard time", f"{_word} daylight time",
+              f"{_word[0]}st", f"{_word[0]}dt", f"{_word[0]} s t", f"{_word[0]} d t")
+    _OTHER_NAMES[_key] = (*_OTHER_NAMES.get(_key, ()), *_names)
+    _TITLE_EXCEPTIONS.update(dict.fromkeys(_names, f"{_word.title()} time"))
+_ZONE_SAID = frozenset(name for name, said in _TITLE_EXCEPTIONS.items() if said.endswith(" time"))
 
 
 @functools.cache
@@ -122,7 +133,9 @@ _QUESTION = re.compile(r"^(?:(?:hey )?(?:jarvis|alexa|mycroft|computer|assistant
                        r"(?:(?:can|could) you )?(?:tell me )?(?:do you know )?"
                        r"(?:what time is it(?: right)?(?: now)?|what is the (?:current |local )?time(?: now)?"
                        r"|the time|time|what time)"
-                       r" (?:in|at|over in) (?P<place>.+?)(?: (?:right )?now)?(?: please)?$")
+                       r" (?:(?:in|at|over in) (?P<place>.+?)"
+                       r"|(?P<zone>\w+(?: standard| daylight)? time|[a-z] ?[sd] ?t))"
+                       r"(?: (?:right )?now)?(?: please)?$")
 
 
 # "what's the date in Tokyo", "what day is it in Sydney"
@@ -161,8 +174,9 @@ def _request(normalized: str) -> Callable[[datetime], str] | None:
     if difference is not None:
         return _difference_request(difference)
     converted = _CONVERT.match(normalized)
-    if converted is not None:
-        return _convert_request(converted)
+    answer = _convert_request(converted) if converted is not None else None
+    if answer is not None:
+        return answer
     from_there = _FROM_THERE.match(normalized)
     answer = _from_there_request(from_there) if from_there is not None else None  # ("what is the time in Tokyo")
     if answer is not None:
@@ -176,6 +190,9 @@ def _request(normalized: str) -> Callable[[datetime], str] | None:
     match = _QUESTION.match(normalized)
     if match is None:
         return None
+    if match["zone"]:  # "what time is it Pacific time", "what time is it PST"
+        zoned = _zoned(match["zone"])
+        return None if zoned is None else (lambda now: f"It's {_time_there(zoned[1], now)} {zoned[0]}.")
     both = re.fullmatch(r"(?P<first>.+?) and (?:in )?(?P<second>.+)", match["place"])
     if both is not None and match["place"] not in places():  # "in New York and London"
         first, second = _zoned(both["first"]), _zoned(both["second"])
@@ -191,6 +208,8 @@ def _request(normalized: str) -> Callable[[datetime], str] | None:
     if found is None:
         return None
     name, zone = found
+    if name.endswith(" time"):  # "It's 1 o'clock AM Pacific time."
+        return lambda now: f"It's {_time_there(zone, now)} {name}."
     return lambda now: f"In {name} it's {_time_there(zone, now)}."
 
 
@@ -213,8 +232,9 @@ def _date_request(said: str) -> Callable[[datetime], str] | None:
 def _convert_request(match: re.Match[str]) -> Callable[[datetime], str] | None:
     """"When it's five o'clock PM here, it's two o'clock AM on Friday in Tokyo." (today's such time here)."""
     found = _zoned(next(p for p in match.group("place", "place2", "place3") if p))
-    at = parse_clock_time("at " + next(t for t in match.group("time", "time2", "time3") if t))
-    if found is None or at is None:
+    said = "at " + next(t for t in match.group("time", "time2", "time3") if t)
+    at = parse_clock_time(said)
+    if found is None or at is None or said[at.span[1]:].endswith(" time"):  # ("what is 9 am Tokyo time in ...")
         return None
     name, zone = found
 
@@ -222,7 +242,7 @@ def _convert_request(match: re.Match[str]) -> Callable[[datetime], str] | None:
         here = now.replace(hour=at.hours[0], minute=at.minute, second=0, microsecond=0).astimezone()
         there = here.astimezone(zone)
         day = "" if there.date() == here.date() else f" on {WEEKDAYS[there.weekday()]}"
-        return f"When it's {spoken_time(here)} here, it's {spoken_time(there)}{day} in {name}."
+        return f"When it's {spoken_time(here)} here, it's {spoken_time(there)}{day} {_in(name)}."
 
     return answer
 
@@ -244,11 +264,11 @@ def _from_there_request(match: re.Match[str]) -> Callable[[datetime], str] | Non
         there = there_now.replace(hour=hour, minute=at.minute, second=0, microsecond=0)
         if there <= there_now:
             there = (there_now + timedelta(days=1)).replace(hour=hour, minute=at.minute, second=0, microsecond=0)
-        where, target_zone = ("here", None) if other is None else (f"in {other[0]}", other[1])
+        where, target_zone = ("here", None) if other is None else (_in(other[0]), other[1])
         then = there.astimezone(target_zone)  # (None: this device's zone)
         days = (then.date() - here_now.astimezone(target_zone).date()).days
         day = "today" if days == 0 else "tomorrow" if days == 1 else f"on {WEEKDAYS[then.weekday()]}"
-        return f"When it's {spoken_time(there)} in {name}, it's {spoken_time(then)} {where}, {day}."
+        return f"When it's {spoken_time(there)} {_in(name)}, it's {spoken_time(then)} {where}, {day}."
 
     return answer
 
@@ -315,8 +335,14 @@ def _hours(minutes: int) -> str:
 def zone_of(said: str) -> tuple[str, str] | None:
     """The place `said` names ("tokyo", "the uk") as said back ("Tokyo", "the UK") and its tz database key, if it has
     one zone; else None."""
-    key = places().get(said) or places().get(said.removeprefix("the "))
+    key = places().get(said) or (places().get(said[4:]) if said.startswith("the ") and said[4:] not in _ZONE_SAID
+                                 else None)  # ("the pacific": an ocean)
     return None if key is None else (_TITLE_EXCEPTIONS.get(said) or said.title(), key)
+
+
+def _in(name: str) -> str:
+    """"in Tokyo", but "Pacific time" (a zone's name says where already)."""
+    return name if name.endswith(" time") else f"in {name}"
 
 
 def _zone(key: str) -> zoneinfo.ZoneInfo | None:
