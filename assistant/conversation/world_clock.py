@@ -107,12 +107,19 @@ _TITLE_EXCEPTIONS = {"united states": "the United States", "uk": "the UK", "the 
 # "Pacific time". ("Eastern" alone in a question about the time: the zone, not a place.)
 _ZONE_NAMES = {"pacific": "America/Los_Angeles", "mountain": "America/Denver", "central": "America/Chicago",
                "eastern": "America/New_York", "atlantic": "America/Halifax"}
-for _word, _key in _ZONE_NAMES.items():
-    _names = (_word, f"{_word} time", f"{_word} standard time", f"{_word} daylight time",
-              f"{_word[0]}st", f"{_word[0]}dt", f"{_word[0]} s t", f"{_word[0]} d t")
-    _OTHER_NAMES[_key] = (*_OTHER_NAMES.get(_key, ()), *_names)
-    _TITLE_EXCEPTIONS.update(dict.fromkeys(_names, f"{_word.title()} time"))
-_ZONE_SAID = frozenset(name for name, said in _TITLE_EXCEPTIONS.items() if said.endswith(" time"))
+
+
+def _zones_said() -> dict[str, tuple[str, str]]:
+    """A zone's name as heard ("pacific daylight time", "p s t") -> (as said back, tz database key)."""
+    return {
+        name: (f"{word.title()} time", key)
+        for word, key in _ZONE_NAMES.items()
+        for name in (word, f"{word} time", f"{word} standard time", f"{word} daylight time",
+                     f"{word[0]}st", f"{word[0]}dt", f"{word[0]} s t", f"{word[0]} d t")
+    }
+
+
+_ZONES_SAID = _zones_said()
 
 
 @functools.cache
@@ -126,6 +133,7 @@ def places() -> dict[str, str]:
                                            "Europe", "Indian", "Pacific"):
             places.setdefault(city.replace("_", " ").lower(), key)
     places.update({name: zone for zone, names in _OTHER_NAMES.items() for name in names})
+    places.update({name: zone for name, (_, zone) in _ZONES_SAID.items()})
     return places
 
 
@@ -191,8 +199,7 @@ def _request(normalized: str) -> Callable[[datetime], str] | None:
     if match is None:
         return None
     if match["zone"]:  # "what time is it Pacific time", "what time is it PST"
-        zoned = _zoned(match["zone"])
-        return None if zoned is None else (lambda now: f"It's {_time_there(zoned[1], now)} {zoned[0]}.")
+        return _time_in(_zoned(match["zone"]))
     both = re.fullmatch(r"(?P<first>.+?) and (?:in )?(?P<second>.+)", match["place"])
     if both is not None and match["place"] not in places():  # "in New York and London"
         first, second = _zoned(both["first"]), _zoned(both["second"])
@@ -204,11 +211,15 @@ def _request(normalized: str) -> Callable[[datetime], str] | None:
     if several is not None:
         cities = [(city, zone) for city, key in several if (zone := _zone(key)) is not None]
         return (lambda now: _answer_several(_SEVERAL_NAMES.get(place, place), cities, now)) if cities else None
-    found = _zoned(match["place"])
+    return _time_in(_zoned(match["place"]))
+
+
+def _time_in(found: tuple[str, zoneinfo.ZoneInfo] | None) -> Callable[[datetime], str] | None:
+    """"In Tokyo it's ...", "It's ... Pacific time." for a place as _zoned gives it."""
     if found is None:
         return None
     name, zone = found
-    if name.endswith(" time"):  # "It's 1 o'clock AM Pacific time."
+    if name.endswith(" time"):
         return lambda now: f"It's {_time_there(zone, now)} {name}."
     return lambda now: f"In {name} it's {_time_there(zone, now)}."
 
@@ -335,9 +346,12 @@ def _hours(minutes: int) -> str:
 def zone_of(said: str) -> tuple[str, str] | None:
     """The place `said` names ("tokyo", "the uk") as said back ("Tokyo", "the UK") and its tz database key, if it has
     one zone; else None."""
-    key = places().get(said) or (places().get(said[4:]) if said.startswith("the ") and said[4:] not in _ZONE_SAID
+    key = places().get(said) or (places().get(said[4:]) if said.startswith("the ") and said[4:] not in _ZONES_SAID
                                  else None)  # ("the pacific": an ocean)
-    return None if key is None else (_TITLE_EXCEPTIONS.get(said) or said.title(), key)
+    if key is None:
+        return None
+    said_back = _ZONES_SAID[said][0] if said in _ZONES_SAID else _TITLE_EXCEPTIONS.get(said) or said.title()
+    return said_back, key
 
 
 def _in(name: str) -> str:
