@@ -465,7 +465,7 @@ class BlockAssembler:
         self._next_index = 0  # index of the first pending block
         self._mic = np.zeros(0, np.int16)
         self._ref = np.zeros(0, np.int16)
-        self._missing = np.zeros(0, bool)  # per reference sample: it never arrived
+        self._missing: deque[bool] = deque()  # per pending block of `_ref`: part of its reference never arrived
 
     def add(self, index: int, mic: np.ndarray, ref: np.ndarray, missing: int = 0) -> None:
         """Take one chunk: mic frames [frames, channels] int16 and its 16 kHz reference (read, not kept), of
@@ -476,7 +476,7 @@ class BlockAssembler:
         converted = to_int16(self.resampler.process(self.picker.mono(mic)))
         self._mic = np.concatenate([self._mic, converted])
         self._ref = np.concatenate([self._ref, ref])
-        self._missing = np.concatenate([self._missing, np.full(len(ref), missing > 0)])
+        self._missing.extend([missing > 0] * (len(ref) // self.block))  # (a chunk is whole blocks of reference)
         self._next_chunk = index + 1
         self._emit()
 
@@ -486,7 +486,7 @@ class BlockAssembler:
         self.resampler.reset()
         self._mic = np.zeros(0, np.int16)
         self._ref = np.zeros(0, np.int16)
-        self._missing = np.zeros(0, bool)
+        self._missing.clear()
         first = index * self.blocks_per_chunk
         self.lost_blocks += max(0, first - self._next_index)
         self._next_index = first
@@ -497,13 +497,12 @@ class BlockAssembler:
         for start in range(0, usable, block):
             self.ready.append(DuplexBlock(
                 self._mic[start : start + block], self._ref[start : start + block], self._next_index,
-                ref_missing=bool(self._missing[start : start + block].any()),
+                ref_missing=self._missing.popleft(),
             ))
             self._next_index += 1
         if usable:
             self._mic = self._mic[usable:].copy()
             self._ref = self._ref[usable:].copy()
-            self._missing = self._missing[usable:].copy()
 
 
 class SpeechFeed:
