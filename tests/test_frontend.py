@@ -307,6 +307,17 @@ def test_a_reference_that_never_arrived_is_flagged_where_its_echo_falls(config: 
     assert [i for i, flag in enumerate(flags) if flag] == [3 + lag, 4 + lag]
 
 
+def test_a_missing_reference_flags_both_frames_its_echo_falls_across() -> None:
+    """A delay of 12.5 frames: the echo of one frame lands across two microphone frames, and both are flagged."""
+    reference = np.random.default_rng(8).integers(-30000, 30000, FRAME).astype(np.int16)
+    with FrontEnd(FrontendConfig(playback_delay_ms=12.5 * FRAME * 1000 / RATE, aec_tail_ms=200), FRAME) as frontend:
+        flags = []
+        for i in range(40):
+            frontend.process(np.zeros(FRAME, np.int16), reference, reference_missing=i in (3, 4))
+            flags.append(frontend.aligned_reference_missing)
+    assert [i for i, flag in enumerate(flags) if flag] == [15, 16, 17]
+
+
 @pytest.mark.parametrize("delay", [0, 1, 159, 160, 161, 1000])
 def test_the_delay_line_delays_by_exactly_its_length(delay: int) -> None:
     signal = np.random.default_rng(5).integers(-30000, 30000, 40 * FRAME).astype(np.int16)

@@ -21,6 +21,7 @@ The per-frame path works in preallocated buffers.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -305,8 +306,8 @@ class FrontEnd:
         self._work = np.zeros(frame_size, dtype=np.int16)
         self._aligned = np.zeros(frame_size, dtype=np.int16)
         self._aligned_delay: DelayLine | None = None  # the whole playback delay, for aligned_reference
-        self._missing_delay: DelayLine | None = None  # ... and for whether it arrived (1: a sample that did not)
-        self._missing_frames = (np.zeros(frame_size, dtype=np.int16), np.ones(frame_size, dtype=np.int16))
+        # Whether each recent frame's reference arrived (newest first), for aligned_reference_missing.
+        self._missing: deque[bool] = deque([False], maxlen=1)
         self._aligned_missing = False
         self.canceller_restarts = 0  # times the canceller started over (a new delay compensation)
         # Speex's canceller high-passes the mic itself (a DC notch), so a second filter would only cost time.
@@ -374,7 +375,7 @@ class FrontEnd:
         aligned = None
         if samples != (self._aligned_delay.delay if self._aligned_delay else 0):
             aligned = self._aligned_delay = DelayLine(samples, self.frame_size) if samples > 0 else None
-            self._missing_delay = DelayLine(samples, self.frame_size) if samples > 0 else None
+            self._missing = deque([False] * (samples // self.frame_size + 2), maxlen=samples // self.frame_size + 2)
         delay = max(0, samples - self.headroom_samples)
         restarted = delay != (self._delay.delay if self._delay is not None else 0) or (
             played is not None and _ends_quiet(played[0], self.sample_rate))
@@ -490,10 +491,11 @@ class FrontEnd:
             delayed = self._delay.push(reference) if self._delay is not None else reference
             work[:] = self._echo.cancel(work, delayed)
         self._aligned[:] = self._aligned_delay.push(reference) if self._aligned_delay is not None else reference
-        missing = self._missing_frames[reference_missing]
-        self._aligned_missing = bool(
-            (self._missing_delay.push(missing) if self._missing_delay is not None else missing).any()
-        )
+        self._missing.appendleft(reference_missing)
+        # The aligned frame ends `whole` frames and `part` samples back: it overlaps that frame and, unless the delay
+        # is a whole number of frames, the one before.
+        whole, part = divmod(self.playback_delay, self.frame_size)
+        self._aligned_missing = self._missing[whole] or (part > 0 and self._missing[whole + 1])
         if self._pre is not None:
             self._pre.run(work)
         if out is None:
