@@ -152,7 +152,8 @@ class FrontendConfig:
         "auto",
         "Fixed delay from the speaker block to its echo at the microphone, in ms. The reference is delayed by "
         "this less a quarter of aec_tail_ms (kept for early echo and jitter) before the canceller. auto: "
-        "measured from the first seconds of playback (`assistant bench aec` prints it for a recording).",
+        "measured on the greeting once it is over, or on the first 3 s of playback (`assistant bench aec` prints it "
+        "for a recording).",
         min=0.0, max=2000.0,
     )
     noise_suppression: bool = setting(True, "Speex noise suppression.")

@@ -6,12 +6,12 @@ One `FrontEnd.process(mic, reference)` call per block, in the front-end thread:
     reference (what the speaker played, same sample clock) ──▶ delay line ──┘      (residual echo, noise, AGC)
 
 The reference is delayed by the fixed playback-to-capture delay (set in [frontend] playback_delay_ms, or
-measured at start-up from the first seconds of playback when it is "auto") minus a headroom of a quarter of
-the echo tail, so that early echo and a little jitter stay inside the canceller's filter instead of falling
-before it, where nothing can cancel them. When "auto" measures a delay beyond the canceller's reach, a new
-canceller takes over, trained on the measured stretch (usually the greeting) until it removes its echo, and,
-starting converged, with a filter half as long again (TRAINED_TAIL_FACTOR); within reach, such a canceller takes
-over too once the greeting is over.
+measured at start-up when it is "auto", from the greeting once it is over or the first seconds of playback) minus a
+headroom of a quarter of the echo tail, so that early echo and a little jitter stay inside the canceller's filter
+instead of falling before it, where nothing can cancel them. When "auto" measures a delay beyond the canceller's
+reach, a new canceller takes over, trained on the measured stretch (usually the greeting) until it removes its echo,
+and, starting converged, with a filter half as long again (TRAINED_TAIL_FACTOR); within reach, such a canceller
+takes over too once the greeting is over.
 
 Every stage is switched by config: aec off leaves the preprocessor alone (noise suppression, AGC); everything
 off is a passthrough. (*) The canceller removes DC itself, so the separate high-pass only runs without it.
@@ -41,6 +41,9 @@ DC_POLE = 0.995
 # "auto" delay: seconds of playback (and its echo) used per measurement, and how many stretches to try. Until it
 # is measured nobody can interrupt by voice (doubletalk: `delay_known`). One second measured as well in the
 # simulated rooms, but the new canceller, trained on only that second, let the first reply interrupt itself.
+# A greeting shorter than that is measured once it is over and its echo is in (`_DelayProbe.early_at`): until
+# then speech near our playback is taken for its echo, and a user who answered the greeting at once lost the
+# first second of it.
 PROBE_SECONDS = 3.0
 PROBE_ATTEMPTS = 5
 PROBE_MAX_DELAY_MS = 1000.0
@@ -51,10 +54,13 @@ PROBE_START_LEVEL = 100
 # for the greeting's end, its canceller replaced mid-talk).
 QUIET_END_S = 1.0
 # A new canceller goes over the measured stretch until one pass removed TRAINED_DB of its echo, at most
-# MAX_TRAINING_PASSES times (see `set_playback_delay`). Speex adapts cautiously until it has seen enough echo, and
-# the more slowly the louder the echo is than what we play (its starting step is a quarter of the reference-to-echo
-# power ratio, at most): over a 1.3 s greeting in the simulated rooms at -6 dB it took 2-5 passes, in the seminar
-# room at 0 dB (echo 10-15 dB above the reference) 9; three fixed passes left that room's first reply at 0.6 dB.
+# MAX_TRAINING_PASSES times over a full stretch (see `set_playback_delay`), as many more over a shorter one as make
+# the same length of audio. Speex adapts cautiously until it has seen enough echo, and the more slowly the louder
+# the echo is than what we play (its starting step is a quarter of the reference-to-echo power ratio, at most): over a
+# 1.3 s greeting in the simulated rooms at -6 dB it took 2-5 passes, in the seminar room at 0 dB (echo 10-15 dB above
+# the reference) 9-11; three fixed passes left that room's first reply at 0.6 dB. It goes by the frames it has
+# seen, silent ones too: over that greeting measured as soon as it was over (1.5 s), ten passes removed 3.7 dB, over
+# the same with 1.5 s of silence after it 9.1 dB, and twelve passes 11.6 dB.
 TRAINED_DB = 10.0
 MAX_TRAINING_PASSES = 10
 # ... and reaches this much further into the room's echo than aec_tail_ms. A longer filter converges more slowly
@@ -91,9 +97,10 @@ class AudioFrontEnd(Protocol):
         ...
 
     def process(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray | None = None, *,
-                reference_missing: bool = False) -> np.ndarray:
+                reference_missing: bool = False, reply_on: bool = True) -> np.ndarray:
         """The cleaned mic frame; `reference` is what the speaker played during the same block (`reference_missing`:
-        part of it never arrived, DuplexBlock.ref_missing)."""
+        part of it never arrived, DuplexBlock.ref_missing; `reply_on`: False once what the assistant was saying,
+        the greeting or a reply, is over, so that the quiet after it is its end, not a pause)."""
         ...
 
     @property
@@ -234,12 +241,18 @@ def _ends_quiet(reference: np.ndarray, sample_rate: int) -> bool:
 class _DelayProbe:
     """Collects the first seconds of playback and its echo, for measuring the delay once ("auto")."""
 
-    def __init__(self, frame_size: int, sample_rate: int) -> None:
+    def __init__(self, frame_size: int, sample_rate: int, tail: int) -> None:
         self._capacity = int(PROBE_SECONDS * sample_rate) // frame_size * frame_size
         self._ref = np.zeros(self._capacity, dtype=np.int16)
         self._mic = np.zeros(self._capacity, dtype=np.int16)
         self._filled = 0
         self.attempts = 0
+        self._tail = tail  # samples of echo after the playback's end that the stretch must hold
+        self.quiet = 0  # samples of silence in the stretch since playback last sounded
+        # Once playback is over: the quiet after which to measure before the stretch is full (None: no more tries
+        # before then). The delay plus the tail, so that the stretch holds the whole echo the new canceller is
+        # trained on; the delay is not known before the first try, which is made at the tail.
+        self.early_at: int | None = tail
 
     def add(self, reference: np.ndarray, mic: np.ndarray) -> bool:
         """Store one pair; True when a full stretch is ready in `reference`/`mic`."""
@@ -250,13 +263,28 @@ class _DelayProbe:
         self._ref[self._filled : end] = reference
         self._mic[self._filled : end] = mic
         self._filled = end
+        self.quiet = self.quiet + reference.size if silent else 0
         return end >= self._capacity
 
     def measure(self, sample_rate: int) -> DelayEstimate | None:
+        """One attempt on the full stretch; the next one collects a new stretch."""
         reference, mic = self.stretch
         self.attempts += 1
-        self._filled = 0
+        self._filled, self.quiet, self.early_at = 0, 0, self._tail
         return estimate_delay(reference, mic, sample_rate, max_delay_ms=PROBE_MAX_DELAY_MS)
+
+    def measure_early(self, sample_rate: int) -> DelayEstimate | None:
+        """The delay, once playback is over and the stretch holds its whole echo; None: not yet, or no clear echo
+        (the full stretch then decides). The stretch goes on either way."""
+        reference, mic = self.stretch
+        estimate = estimate_delay(reference, mic, sample_rate, max_delay_ms=PROBE_MAX_DELAY_MS)
+        if estimate is None:
+            self.early_at = None
+        elif self.quiet < estimate.samples + self._tail:
+            self.early_at = estimate.samples + self._tail
+        else:
+            return estimate
+        return None
 
     @property
     def stretch(self) -> tuple[np.ndarray, np.ndarray]:
@@ -334,7 +362,7 @@ class FrontEnd:
         if cfg.aec:
             self._echo = EchoState(n, cfg.aec_tail_ms * rate // 1000, rate, library=library)
             if cfg.playback_delay_ms == "auto":
-                self._probe = _DelayProbe(n, rate)
+                self._probe = _DelayProbe(n, rate, round(cfg.aec_tail_ms * TRAINED_TAIL_FACTOR * rate / 1000))
             else:
                 self.set_playback_delay(round(float(cfg.playback_delay_ms) * rate / 1000))
         if cfg.aec or cfg.noise_suppression or cfg.agc:
@@ -358,14 +386,15 @@ class FrontEnd:
         """Part of the playback delay left to the canceller's filter (a quarter of the tail)."""
         return self.config.aec_tail_ms * self.sample_rate // 4000
 
-    def set_playback_delay(self, samples: int, played: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    def set_playback_delay(self, samples: int, played: tuple[np.ndarray, np.ndarray] | None = None, *,
+                           ended: bool = False) -> None:
         """Compensate a playback-to-capture delay measured elsewhere (less the headroom); ends any "auto"
         measurement. The canceller starts over when the compensation changes. `played`: the reference and
         microphone of the frames processed just before (the measured stretch, which began as playback did),
         replayed into the new delay lines, and into a new canceller until a pass over them removed TRAINED_DB of
         their echo, so that the first reply meets a converged canceller instead of one that has heard the greeting
         once; that canceller reaches TRAINED_TAIL_FACTOR times aec_tail_ms into the echo (`canceller_reach_ms`).
-        When the delay is within the canceller's reach, such a canceller replaces it only if playback had ended
+        When the delay is within the canceller's reach, such a canceller replaces it only if playback had `ended`
         before the stretch did (the greeting is over: nothing is cut in two)."""
         if samples < 0:
             raise ValueError(f"the playback delay cannot be negative (got {samples} samples)")
@@ -377,8 +406,7 @@ class FrontEnd:
             aligned = self._aligned_delay = DelayLine(samples, self.frame_size) if samples > 0 else None
             self._missing = deque([False] * (samples // self.frame_size + 2), maxlen=samples // self.frame_size + 2)
         delay = max(0, samples - self.headroom_samples)
-        restarted = delay != (self._delay.delay if self._delay is not None else 0) or (
-            played is not None and _ends_quiet(played[0], self.sample_rate))
+        restarted = delay != (self._delay.delay if self._delay is not None else 0) or (played is not None and ended)
         if restarted:
             self._delay = DelayLine(delay, self.frame_size) if delay > 0 else None
             # The adapted filter models the old alignment; a new one converges faster than unlearning it. It
@@ -404,7 +432,7 @@ class FrontEnd:
             # with the canceller, there in the middle of a sentence, and the first reply passed for the user
             # (bench bargein --greeting "": missed 5 -> 16, false 0 -> 6; the cough check, which has no greeting,
             # barged in on all 3 bursts in speechbrain_rir1).
-            for _ in range(MAX_TRAINING_PASSES):
+            for _ in range(round(MAX_TRAINING_PASSES * PROBE_SECONDS * self.sample_rate / max(played[0].size, n))):
                 if self._train(*played) >= TRAINED_DB:
                     break
 
@@ -469,7 +497,7 @@ class FrontEnd:
         return self._measured
 
     def process(self, mic: np.ndarray, reference: np.ndarray, out: np.ndarray | None = None, *,
-                reference_missing: bool = False) -> np.ndarray:
+                reference_missing: bool = False, reply_on: bool = True) -> np.ndarray:
         """The cleaned mic frame: into `out` when given, else a new array (it is handed to another thread)."""
         n = self.frame_size
         check_frame(mic, n, "microphone frame")
@@ -486,8 +514,12 @@ class FrontEnd:
         else:
             work[:] = mic
         if self._echo is not None:
-            if self._probe is not None and self._probe.add(reference, mic):
-                self._finish_probe()
+            if self._probe is not None:
+                probe = self._probe
+                if probe.add(reference, mic):
+                    self._finish_probe()
+                elif not reply_on and probe.early_at is not None and probe.quiet >= probe.early_at:
+                    self._finish_probe(early=True)
             delayed = self._delay.push(reference) if self._delay is not None else reference
             work[:] = self._echo.cancel(work, delayed)
         self._aligned[:] = self._aligned_delay.push(reference) if self._aligned_delay is not None else reference
@@ -518,15 +550,20 @@ class FrontEnd:
         delayed as the reference is): the echo in that call's `mic` is of something unknown."""
         return self._aligned_missing
 
-    def _finish_probe(self) -> None:
+    def _finish_probe(self, *, early: bool = False) -> None:
+        """Measure the delay on the stretch, full or (`early`) ended with playback, and compensate it."""
         assert self._probe is not None
-        # One FFT over the stretch: a few ms once at start-up; the capture ring absorbs it.
+        # One FFT over the stretch: a few ms once at start-up (twice when early); the capture ring absorbs it.
         reference, mic = self._probe.stretch
-        estimate = self._probe.measure(self.sample_rate)
+        ended = early or _ends_quiet(reference, self.sample_rate)
+        estimate = self._probe.measure_early(self.sample_rate) if early else self._probe.measure(self.sample_rate)
+        if early and estimate is None:
+            return
         if estimate is not None:
             self._measured = estimate
             # The frame that completed the stretch is processed next, as usual.
-            self.set_playback_delay(estimate.samples, (reference[: -self.frame_size], mic[: -self.frame_size]))
+            self.set_playback_delay(estimate.samples, (reference[: -self.frame_size], mic[: -self.frame_size]),
+                                    ended=ended)
             log.info("playback-to-microphone delay measured: %.1f ms (score %.0f); compensating %.1f ms",
                      estimate.ms, estimate.score, self.stats().delay_compensated_ms)
         elif self._probe.attempts >= PROBE_ATTEMPTS:

@@ -210,7 +210,7 @@ class Pipeline:
         )
         self.audio_worker = AudioWorker(
             audio, engines.frontend, self.listen_q.put, pacer=self.pacer, heartbeats=self.heartbeats,
-            stop=self.stop_event,
+            stop=self.stop_event, state=self.state,
         )
         self.workers: list[Worker[Any]] = [
             ListenerWorker(self.listen_q, lambda: listener, **common),

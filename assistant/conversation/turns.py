@@ -85,7 +85,8 @@ class Turns:
 
 @dataclass
 class ListenState:
-    """What the controller tells the listener (plain attributes: one writer, reads of a single value)."""
+    """What the controller tells the listener and the audio thread (plain attributes: one writer, reads of a single
+    value)."""
 
     speaking: bool = False  # a reply is queued or playing: speech now is a barge-in
     awake_until: int = 0  # microphone sample until which no wake word is needed (follow-up window)

@@ -41,7 +41,7 @@ from assistant.conversation.messages import (
 )
 from assistant.conversation.queues import Pacer, WorkQueue
 from assistant.conversation.trace import Trace
-from assistant.conversation.turns import Partial, Turns
+from assistant.conversation.turns import ListenState, Partial, Turns
 from assistant.service import Heartbeats
 from assistant.speech.spotting import spot_stop_phrase
 from assistant.speech.stt import Recognizer, Transcript
@@ -207,17 +207,19 @@ class AudioWorker:
     """Reads duplex blocks from the AudioIO, cleans them (AEC, noise suppression) and hands them on.
 
     Not a queue consumer: its input is the sound card (or the room). In lockstep it reads the next block
-    only when every stage has handled everything (see queues.Pacer).
+    only when every stage has handled everything (see queues.Pacer). `state`: whether the assistant is saying
+    something (the front-end measures the playback delay once the greeting is over).
     """
 
     name = "audio"
 
     def __init__(
         self, audio: AudioIO, frontend: AudioFrontEnd, to_listener: Send, *, pacer: Pacer,
-        heartbeats: Heartbeats, stop: threading.Event,
+        heartbeats: Heartbeats, stop: threading.Event, state: ListenState,
     ) -> None:
         self.audio = audio
         self.frontend = frontend
+        self.state = state
         self.to_listener = to_listener
         self.pacer = pacer
         self.heartbeats = heartbeats
@@ -241,7 +243,8 @@ class AudioWorker:
                 block = self.audio.read(POLL_S)
                 if block is None:
                     continue
-                clean = self.frontend.process(block.mic, block.ref, reference_missing=block.ref_missing)
+                clean = self.frontend.process(block.mic, block.ref, reference_missing=block.ref_missing,
+                                              reply_on=self.state.speaking)
                 reference = self.frontend.aligned_reference.copy()
                 self.to_listener(CleanBlock(clean, block.mic, reference, block.index * size,
                                             self.frontend.canceller_restarts, self.frontend.canceller_reach_ms,
