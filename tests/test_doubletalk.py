@@ -217,6 +217,29 @@ def test_the_first_windows_after_a_canceller_restart_are_judged_against_a_cautio
     assert [judge(gate, noise(30000.0), noise(1000.0), 1.0) for _ in range(3)][-1] == 1.0
 
 
+def test_a_canceller_restart_after_the_greeting_leaves_its_lingering_echo_to_the_old_model() -> None:
+    """The delay is measured as soon as the greeting is over (its echo still lingers), and the new canceller was
+    trained on that greeting: the echo left of it is no louder than the old model expects. Restarted at once, the
+    model's guess lifted the expected echo by 18 dB, and a user who answered the greeting at once was refused for
+    half a second more. The restart waits for the speaker to play again, the first reply."""
+    gate = DoubleTalkGate()
+    noise = noise_windows(14)
+    silence = np.zeros(WINDOW, np.int16)
+    for _ in range(100):  # the greeting, its echo cancelled 30 dB
+        judge(gate, noise(100.0), noise(3000.0), 0.1)
+    for _ in range(4):  # it is over: its echo fades
+        judge(gate, noise(60.0), silence, 0.1)
+    lingering = gate.echo.expected()
+    gate.canceller_restarted(300.0)
+    judge(gate, noise(40.0), silence, 0.1)
+    assert gate.echo.expected() < lingering and gate.echo.span == 7
+    # The user answers, 20 dB above what is left of it.
+    assert [judge(gate, noise(400.0), silence, 0.9) for _ in range(2)][-1] == 0.9
+    # The first reply meets the new canceller's model: its reach, its cautious guess.
+    judge(gate, noise(100.0), noise(3000.0), 0.1)
+    assert gate.echo.span == 10 and gate.echo.expected() > lingering + 20
+
+
 def test_near_silent_windows_of_a_converged_cancellers_echo_teach_the_model_too() -> None:
     """Measured in speechbrain_rir2 (-6 dB, the first reply after the greeting): the canceller, trained on the
     greeting, left most of the reply's windows below ACTIVE_DB. Learnt from the others alone, the prediction stayed

@@ -404,6 +404,7 @@ class DoubleTalkGate:
         self._since_played = self._unmeasured_windows
         self._expected: float | None = None  # the present window's, for the record
         self._room: float | None = None
+        self._restart_reach: float | None = None  # a canceller restart that waits for the speaker to play again
 
     @classmethod
     def from_config(cls, config: Config, *, window_ms: float = 32.0) -> DoubleTalkGate:
@@ -427,9 +428,26 @@ class DoubleTalkGate:
         # against a guess above the fresh start's: trained on the greeting alone, the new canceller left the echo
         # 15-17 dB above the reference in a loud room, and the first answer interrupted itself (bench bargein
         # --echo-delay-ms 200: false barge-ins 15 -> 12, missed 9 -> 6; 100 ms: missed 6 -> 5).
-        self.echo.reach(self._span(reach_ms))
+        # Once the speaker plays again: the echo that lingers now is the greeting's, whose level the old model knows
+        # (the new canceller, trained on it, passes less of it). Measured as soon as the greeting is over, the
+        # delay restarted the model on its tail: the guess lifted the expected echo by 18 dB there, and a user
+        # who had answered the greeting at once was refused for half a second more.
+        self._restart_reach = reach_ms
+        if self.tail.windows < 0:
+            self._restart_echo()
+
+    def _restart_echo(self) -> None:
+        assert self._restart_reach is not None
+        self.echo.reach(self._span(self._restart_reach))
         self.echo.restart(QUANTILE, RESTART_LEAK_DB)
         self.depth.restart()
+        self._restart_reach = None
+
+    def _push_reference(self, reference_db: float) -> None:
+        """The reference level of a new window into the echo model (restarted first if the speaker plays again)."""
+        if self._restart_reach is not None and reference_db >= ACTIVE_DB:
+            self._restart_echo()
+        self.echo.push(reference_db)
 
     @property
     def voice_building(self) -> bool:
@@ -481,14 +499,14 @@ class DoubleTalkGate:
         echo, and for as loud as the loudest we played lately, so that its tail is expected after it; nothing is
         learnt from it. (Through PulseAudio, a stall of 100-150 ms as a reply resumed left that much of its echo
         with no reference, 70 dB at the microphone, and it interrupted the reply.)"""
-        self.echo.push(self.echo.loudest)
+        self._push_reference(self.echo.loudest)
         self.gated += p >= threshold
         return 0.0
 
     def _decide(self, clean: np.ndarray, mic: np.ndarray, reference: np.ndarray, p: float, threshold: float
                 ) -> float:
+        self._push_reference(level_db(reference))
         echo = self.echo
-        echo.push(level_db(reference))
         clean_db = level_db(clean)
         paused_for = self.tail.windows + 1  # windows the speaker had been quiet for (0: it was playing)
         self.tail.update(float(echo.levels[0]), echo.loudest, clean_db)
