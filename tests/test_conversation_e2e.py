@@ -148,6 +148,34 @@ echo_gain_db = -6.0
     assert heard["speech_t"] < spoken["t"] + 0.1, (spoken, heard)  # from its first syllable
 
 
+@pytest.mark.parametrize("delay_ms", [0, 200])
+def test_a_user_who_answers_the_greeting_at_once_is_heard_from_the_first_word(
+    config: Config, shared_audio: Path, tmp_path: Path, delay_ms: int
+) -> None:
+    """A user who starts talking 50 ms after the greeting ends, over its last echo (and, 200 ms late as through a
+    sound server, its whole echo). Until the playback delay was measured, 3 s after the greeting began, speech
+    within a second of our playback was taken for its echo: the turn opened a second into the question, and its
+    first words ("not at this") were lost. Now the delay is measured as the greeting's echo is in, and the echo
+    model, whose restart then lifted the expected echo by 18 dB over that tail, restarts with the first reply."""
+    scenario = _scenario(tmp_path, shared_audio, f"""
+wake = false
+[room]
+rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
+echo_gain_db = -6.0
+echo_delay_ms = {delay_ms}
+[[utterance]]
+audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
+after_reply_end = 0.05
+""")
+    result = run_scenario(scenario, config, realtime=False, greeting="Hello, I'm listening.")
+    greeting, question = result.turns
+    assert greeting.reply and question.transcript and question.reply and not question.dropped, result.turns
+    (spoken,) = _events(result.events, "user_speech_start", 2)
+    (heard,) = _events(result.events, "vad_start", 2)
+    # The turn's audio (from the pre-roll before the speech the listener heard) holds the question from its start.
+    assert heard["speech_t"] - config.vad.pre_roll_ms / 1000 <= spoken["t"], (spoken, heard)
+
+
 def test_a_run_on_shared_engines_does_not_depend_on_the_runs_before_it(
     config: Config, shared_audio: Path, tmp_path: Path
 ) -> None:
