@@ -54,13 +54,13 @@ PROBE_START_LEVEL = 100
 # for the greeting's end, its canceller replaced mid-talk).
 QUIET_END_S = 1.0
 # A new canceller goes over the measured stretch until one pass removed TRAINED_DB of its echo, at most
-# MAX_TRAINING_PASSES times over a full stretch (see `set_playback_delay`), as many more over a shorter one as make
-# the same length of audio. Speex adapts cautiously until it has seen enough echo, and the more slowly the louder
-# the echo is than what we play (its starting step is a quarter of the reference-to-echo power ratio, at most): over a
-# 1.3 s greeting in the simulated rooms at -6 dB it took 2-5 passes, in the seminar room at 0 dB (echo 10-15 dB above
-# the reference) 9-11; three fixed passes left that room's first reply at 0.6 dB. It goes by the frames it has
-# seen, silent ones too: over that greeting measured as soon as it was over (1.5 s), ten passes removed 3.7 dB, over
-# the same with 1.5 s of silence after it 9.1 dB, and twelve passes 11.6 dB.
+# MAX_TRAINING_PASSES times (see `set_playback_delay`). Speex adapts cautiously until it has seen enough echo, and
+# the more slowly the louder the echo is than what we play (its starting step is a quarter of the reference-to-echo
+# power ratio, at most): over a 1.3 s greeting in the simulated rooms at -6 dB it took 2-5 passes, in the seminar
+# room at 0 dB (echo 10-15 dB above the reference) 9; three fixed passes left that room's first reply at 0.6 dB.
+# It goes by the frames it has seen, silent ones too, so a stretch measured as soon as the greeting was over is
+# followed by silence up to PROBE_SECONDS in each pass: without it, ten passes over that greeting (1.5 s) removed
+# 3.7 dB against 9.1, and the first reply's barge-in reaction went from 57 to 114 ms.
 TRAINED_DB = 10.0
 MAX_TRAINING_PASSES = 10
 # ... and reaches this much further into the room's echo than aec_tail_ms. A longer filter converges more slowly
@@ -432,8 +432,11 @@ class FrontEnd:
             # with the canceller, there in the middle of a sentence, and the first reply passed for the user
             # (bench bargein --greeting "": missed 5 -> 16, false 0 -> 6; the cough check, which has no greeting,
             # barged in on all 3 bursts in speechbrain_rir1).
-            for _ in range(round(MAX_TRAINING_PASSES * PROBE_SECONDS * self.sample_rate / max(played[0].size, n))):
-                if self._train(*played) >= TRAINED_DB:
+            # After playback ended (its echo is in), silence changes nothing of the delay lines' state.
+            silence = np.zeros(max(0, int(PROBE_SECONDS * self.sample_rate) - played[0].size) if ended else 0, np.int16)
+            reference, mic = np.concatenate([played[0], silence]), np.concatenate([played[1], silence])
+            for _ in range(MAX_TRAINING_PASSES):
+                if self._train(reference, mic) >= TRAINED_DB:
                     break
 
     def _train(self, reference: np.ndarray, mic: np.ndarray) -> float:
