@@ -69,6 +69,16 @@ def _events(events: list[dict[str, Any]], name: str, turn: int | None = None) ->
     return [e for e in events if e["event"] == name and (turn is None or e["turn"] == turn)]
 
 
+def _seminar_room(echo_delay_ms: float) -> str:
+    """A scenario's start: no wake word, the seminar room at -6 dB, the echo `echo_delay_ms` late."""
+    return f"""wake = false
+[room]
+rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
+echo_gain_db = -6.0
+echo_delay_ms = {echo_delay_ms}
+"""
+
+
 def _scenario(tmp_path: Path, shared_audio: Path, body: str) -> Scenario:
     path = tmp_path / "scenario.toml"
     path.write_text(body.replace("AUDIO", str(shared_audio)))
@@ -111,14 +121,7 @@ def test_with_the_echo_late_as_through_a_sound_server_the_replies_do_not_interru
     """USB audio or a sound server (PipeWire, PulseAudio) delays our echo at the microphone by 100-250 ms. The
     first reply meets it before the delay has been measured (no greeting here): at 200 ms its own echo barged
     in and became the next turn, eight times over ("edit", "and i"), and the next question was lost in it."""
-    scenario = _scenario(tmp_path, shared_audio, f"""
-wake = false
-[room]
-rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
-echo_gain_db = -6.0
-echo_delay_ms = {delay_ms}
-{TWO_QUESTIONS}
-""")
+    scenario = _scenario(tmp_path, shared_audio, _seminar_room(delay_ms) + TWO_QUESTIONS)
     result = run_scenario(scenario, config, realtime=False)
     assert not _events(result.events, "barge_in") and not _events(result.events, "turn_dropped"), result.turns
     assert [bool(t.transcript and t.reply) for t in result.turns] == [True, True], result.turns
@@ -157,12 +160,7 @@ def test_a_user_who_answers_the_greeting_at_once_is_heard_from_the_first_word(
     within a second of our playback was taken for its echo: the turn opened a second into the question, and its
     first words ("not at this") were lost. Now the delay is measured as the greeting's echo is in, and the echo
     model, whose restart then lifted the expected echo by 18 dB over that tail, restarts with the first reply."""
-    scenario = _scenario(tmp_path, shared_audio, f"""
-wake = false
-[room]
-rir = "AUDIO/echo/rir/seminar_room_rir_clap.wav"
-echo_gain_db = -6.0
-echo_delay_ms = {delay_ms}
+    scenario = _scenario(tmp_path, shared_audio, _seminar_room(delay_ms) + """
 [[utterance]]
 audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
 after_reply_end = 0.05
