@@ -82,10 +82,7 @@ syllable of our own echo that ducked the reply before the canceller converged st
 prediction, and its fade runs from the raw level.) And until the reply comes back, a window KEEP_DB above the
 expected echo (and loud: within HOLD_WINDOWS of the last pass, or on fresh evidence) is kept without the tail
 check. Without these, in the seminar room, whose echo fades 1-2.5 dB a window, a voice going on 8-12 dB above
-it was refused until the reply came back (bench bargein: missed barge-ins). So is a voice that started after the
-stop, once the raw microphone stood LINGER_RISE_DB above its quietest window since (our echo only fades there): its
-first syllables, within the settle windows, had lifted the anchor to its own level, and a user who answered the
-greeting as it ended had their quieter words refused as its tail for half a second.
+it was refused until the reply came back (bench bargein: missed barge-ins).
 
 The reference is the one the front-end lined up with our echo at the microphone (FrontEnd.aligned_reference):
 through USB audio or a sound server the echo comes 50-250 ms after the block was played, and a reference that
@@ -399,8 +396,6 @@ class DoubleTalkGate:
         self.gated = 0  # windows scored as speech but taken for echo
         self._user_turn = False
         self._user_at_stop = False  # the speaker stopped (a duck) while the user's windows were passing
-        self._voice_after_stop = False  # since the speaker stopped, the microphone rose well above its quietest
-        self._mic_quietest = -100.0  # the raw microphone's quietest window since the speaker stopped
         self._pause_ours = False  # every window of the present pause was within the room's measured fade
         self._evidence_at_stop = 0.0  # the evidence as the speaker fell quiet (gathered while it played)
         self.record: list[GateWindow] | None = None  # a list: every window's GateWindow is appended to it
@@ -517,20 +512,14 @@ class DoubleTalkGate:
         self.tail.update(float(echo.levels[0]), echo.loudest, clean_db)
         self._since_pass += 1
         user_talking = self._since_pass <= 2  # one of the last two windows passed
-        mic_db = level_db(mic)
         if self.tail.windows < 0:
-            self._user_turn = self._user_at_stop = self._voice_after_stop = False
+            self._user_turn = self._user_at_stop = False
         elif self.tail.windows == 0:
             self._user_at_stop = user_talking
-            self._mic_quietest = mic_db
-        else:
-            # Our echo only fades at the microphone after the speaker stopped: a window this far above the quietest
-            # since is someone else, whom the tail check's anchor may have taken in as the canceller letting go.
-            self._voice_after_stop |= mic_db >= max(self._mic_quietest, ACTIVE_DB) + LINGER_RISE_DB
-            self._mic_quietest = min(self._mic_quietest, mic_db)
         predicted = echo.expected() if echo.active else -100.0
         self._expected = predicted if echo.active else None
         room = None
+        mic_db = level_db(mic)
         if self.decay is not None:
             ours_db = mic_db
             if user_talking and clean_db >= predicted + CLEAR_DB:
@@ -586,9 +575,8 @@ class DoubleTalkGate:
         self._run_reached = self._evidence >= self.evidence_db or (self._run_reached and self._evidence > 0)
         loud = self._evidence >= self.evidence_db or (self._since_pass <= HOLD_WINDOWS and error >= KEEP_DB)
         speech = p >= threshold
-        # The voice that ducked the reply, or rose after it stopped, goes on: the tail check's anchor is that voice,
-        # not our echo.
-        voice_goes_on = (self._user_at_stop or self._voice_after_stop) and error >= KEEP_DB
+        # The voice that ducked the reply goes on: the tail check's anchor is that voice, not our echo.
+        voice_goes_on = self._user_at_stop and error >= KEEP_DB
         if loud and speech and (error >= CLEAR_DB or above_room or voice_goes_on or self.tail.allows(clean_db)):
             self._since_pass = 0
             return p
