@@ -155,7 +155,7 @@ echo_gain_db = -6.0
 def test_a_user_who_answers_the_greeting_at_once_is_heard_from_the_first_word(
     config: Config, shared_audio: Path, tmp_path: Path, delay_ms: int
 ) -> None:
-    """A user who starts talking 50 ms after the greeting ends, over its last echo (and, 200 ms late as through a
+    """A user who starts talking 0.25 s after the greeting ends, over its last echo (and, 200 ms late as through a
     sound server, its whole echo). Until the playback delay was measured, 3 s after the greeting began, speech
     within a second of our playback was taken for its echo: the turn opened a second into the question, and its
     first words ("not at this") were lost. Now the delay is measured as the greeting's echo is in, and the echo
@@ -163,14 +163,18 @@ def test_a_user_who_answers_the_greeting_at_once_is_heard_from_the_first_word(
     scenario = _scenario(tmp_path, shared_audio, _seminar_room(delay_ms) + """
 [[utterance]]
 audio = "AUDIO/asr/en/cmu_arctic_aew_a0002.wav"
-after_reply_end = 0.05
+at = 1.3
 """)
     result = run_scenario(scenario, config, realtime=False, greeting="Hello, I'm listening.")
     greeting, question = result.turns
     assert greeting.reply and question.transcript and question.reply and not question.dropped, result.turns
+    (greeting_end,) = _events(result.events, "audible_end", 1)
     (spoken,) = _events(result.events, "user_speech_start", 2)
+    assert 0.0 < spoken["t"] - greeting_end["t"] < 0.3  # the premise: espeak-ng's greeting lasts 1.24 s
     (heard,) = _events(result.events, "vad_start", 2)
-    # The turn's audio (from the pre-roll before the speech the listener heard) holds the question from its start.
+    # Heard as soon as any question is (the listener's speech start within 0.3 s: before, 0.75 s), and the turn's
+    # audio (from the pre-roll before it) holds the question from its start.
+    assert heard["speech_t"] - spoken["t"] < 0.3, (spoken, heard)
     assert heard["speech_t"] - config.vad.pre_roll_ms / 1000 <= spoken["t"], (spoken, heard)
 
 
